@@ -1,0 +1,72 @@
+// The core's exports: every thread instantiates this module over the same
+// shared memory. Exported names are the ABI that ts/core.ts types; the
+// boundary carries only i32, f64 and (for 64-bit values) i64.
+
+import {
+  BASE, HEADER_SIZE, MAX_THREADS, R_LOCKS, R_SCRATCH, R_SHAREDAREA, R_THREADS,
+  bindLayout, headerInit, headerPublish, heldAt, heldCount, maxThreads, regionAdd,
+  regionOffset, regionSize, scratchPtr, threadAttach, threadFinish, threadIdent, threadKind,
+  threadRequestStop, threadReserve, threadState, threadsBytes, selfTid,
+} from "./layout";
+import { rwReleaseDeadReader } from "./lock";
+import { locksBind, locksBytes, locksCount, locksInit, userIsLocked, userLock, userLocksRecover, userTryLock, userUnlock } from "./userlocks";
+import {
+  saAdd32, saAdd64, saAdd64f, saAreaBytes, saBegin, saBind, saCheck, saCount, saData, saDirBytes, saEnd,
+  saHits, saInit, saInitArea, saLock, saRead64, saReadInt, saSize, saUnlock, saUpdates, saWrite64,
+  saWriteInt,
+} from "./sharedarea";
+
+export const LAYOUT_BASE: u32 = BASE;
+export const LAYOUT_HEADER_SIZE: u32 = HEADER_SIZE;
+export const LAYOUT_MAX_THREADS: u32 = MAX_THREADS;
+export const REGION_THREADS: u32 = R_THREADS;
+export const REGION_SCRATCH: u32 = R_SCRATCH;
+export const REGION_LOCKS: u32 = R_LOCKS;
+export const REGION_SHAREDAREA: u32 = R_SHAREDAREA;
+
+/** End of this module's static data: shared state must start above it. */
+export function heap_base(): usize { return __heap_base; }
+
+// ---- layout (the master, once) ---------------------------------------------------
+export { headerInit as layout_init, regionAdd as layout_region, headerPublish as layout_publish };
+export { regionOffset as layout_region_offset, regionSize as layout_region_size };
+export { threadsBytes as threads_bytes, locksBytes as locks_bytes, locksInit as locks_init };
+export { saDirBytes as sa_dir_bytes, saAreaBytes as sa_area_bytes, saInit as sa_init, saInitArea as sa_init_area };
+
+/** Bind this instance to a published layout. Every thread calls it first. */
+export function bind(): i32 {
+  const rc = bindLayout();
+  if (rc != 0) return rc;
+  locksBind();
+  saBind();
+  return 0;
+}
+
+// ---- threads -----------------------------------------------------------------------
+export { threadReserve as thread_reserve, threadAttach as thread_attach, threadState as thread_state };
+export { threadKind as thread_kind, threadIdent as thread_ident, threadRequestStop as thread_request_stop };
+export { maxThreads as max_threads, scratchPtr as scratch_ptr };
+export function self_tid(): i32 { return selfTid; }
+
+/**
+ * Thread `tid` is gone: give back its read holds, free the slot under a new
+ * generation (so locks it held read as ownerless), and free user locks it held.
+ */
+export function thread_finish(tid: i32): i32 {
+  if (threadState(tid) != 1) return -7;
+  const n = heldCount(tid);
+  for (let i: u32 = 0; i < n && i < 8; i++) rwReleaseDeadReader(<usize>heldAt(tid, i));
+  threadFinish(tid);
+  return userLocksRecover();
+}
+
+// ---- user locks ------------------------------------------------------------------
+export { userLock as lock_acquire, userTryLock as lock_try, userUnlock as lock_release };
+export { userIsLocked as lock_is_locked, locksCount as lock_count };
+
+// ---- shared areas --------------------------------------------------------------------
+export { saCount as sa_count, saSize as sa_size, saData as sa_data, saCheck as sa_check };
+export { saBegin as sa_begin, saEnd as sa_end, saLock as sa_lock, saUnlock as sa_unlock };
+export { saReadInt as sa_read_int, saWriteInt as sa_write_int, saAdd32 as sa_add32 };
+export { saRead64 as sa_read64, saWrite64 as sa_write64, saAdd64 as sa_add64, saAdd64f as sa_add64f };
+export { saUpdates as sa_updates, saHits as sa_hits };

@@ -1,0 +1,285 @@
+// The shared memory's map: a header, a region table, the thread table and the
+// per-thread scratch slots. Every other structure lives in a region placed by
+// the planner (ts/layout.ts) from the options, at an offset recorded here.
+//
+//  0            BASE (64 KiB: below it, this instance's static data)
+//  ├────────────┼────────────────────────────────────────────────────────────┐
+//  │ static data│ header │ region table │ region │ region │ ... │ end         │
+//  └────────────┴────────────────────────────────────────────────────────────┘
+//
+// Header, at BASE:
+//  ┌───────┬─────────┬───────┬───────┬──────────┬─────────────┬─────────────┐
+//  │ magic │ version │ state │ total │ nregions │ max_threads │ scratch_size│
+//  │ +0    │ +4      │ +8    │ +12   │ +16      │ +20         │ +24         │
+//  └───────┴─────────┴───────┴───────┴──────────┴─────────────┴─────────────┘
+//  +32: region table, MAX_REGIONS entries of 16 bytes:
+//  ┌──────┬───────┬────────┬──────┐
+//  │ kind │ index │ offset │ size │   (offset and size in bytes, u32)
+//  └──────┴───────┴────────┴──────┘
+//
+// Thread table entry (one per thread slot, THREAD_SIZE bytes, one cache line):
+//  ┌───────┬─────┬──────┬───────┬──────┬────────────┬──────────────────────┐
+//  │ state │ gen │ kind │ ident │ stop │ held_count │ held[HELD_MAX] (u32) │
+//  │ +0    │ +4  │ +8   │ +12   │ +16  │ +20        │ +24 .. +56           │
+//  └───────┴─────┴──────┴───────┴──────┴────────────┴──────────────────────┘
+// `held` lists the rwlocks this thread holds for reading, so that a reader that
+// dies mid-operation can be subtracted from the reader count (rwlock.ts).
+
+import { OK, E_BAD_STATE, E_FULL, E_LAYOUT } from "./status";
+import { LINE, aload32, astore32, cas32, ld32, ldu32, st32, stu32 } from "./mem";
+
+export const BASE: u32 = 65536;
+export const MAGIC: u32 = 0x4d535755; // "UWSM" little-endian
+export const LAYOUT_VERSION: u32 = 1;
+export const MAX_REGIONS: u32 = 64;
+
+const H_MAGIC: u32 = 0;
+const H_VERSION: u32 = H_MAGIC + 4;
+const H_STATE: u32 = H_VERSION + 4;
+const H_TOTAL: u32 = H_STATE + 4;
+const H_NREGIONS: u32 = H_TOTAL + 4;
+const H_MAX_THREADS: u32 = H_NREGIONS + 4;
+const H_SCRATCH_SIZE: u32 = H_MAX_THREADS + 4;
+const H_REGIONS: u32 = 32;
+const REGION_ENTRY: u32 = 16;
+export const HEADER_SIZE: u32 = H_REGIONS + MAX_REGIONS * REGION_ENTRY; // 1056
+
+const STATE_READY: i32 = 1;
+
+// Region kinds: ts/layout.ts uses the same numbers.
+export const R_THREADS: u32 = 1;
+export const R_SCRATCH: u32 = 2;
+export const R_LOCKS: u32 = 3;
+export const R_SHAREDAREA: u32 = 4;
+
+export const THREAD_SIZE: u32 = LINE;
+const T_STATE: u32 = 0;
+const T_GEN: u32 = 4;
+const T_KIND: u32 = 8;
+const T_IDENT: u32 = 12;
+const T_STOP: u32 = 16;
+const T_HELD_COUNT: u32 = 20;
+const T_HELD: u32 = 24;
+export const HELD_MAX: u32 = 8;
+
+export const THREAD_FREE: i32 = 0;
+export const THREAD_ALIVE: i32 = 1;
+
+/** Owner words pack (tid + 1) in bits 0..11 and the slot generation in bits 12..29. */
+export const OWNER_TID_BITS: u32 = 12;
+export const OWNER_TID_MASK: i32 = (1 << OWNER_TID_BITS) - 1;
+export const OWNER_GEN_MASK: i32 = (1 << 18) - 1;
+export const OWNER_MASK: i32 = (1 << 30) - 1;
+export const MAX_THREADS: u32 = <u32>OWNER_TID_MASK - 1;
+
+// ---- header -----------------------------------------------------------------
+
+@inline function hdr(field: u32): usize { return <usize>(BASE + field); }
+
+export function headerInit(total: u32, maxThreads: u32, scratchSize: u32): i32 {
+  if (maxThreads == 0 || maxThreads > MAX_THREADS) return E_LAYOUT;
+  stu32(hdr(H_MAGIC), MAGIC);
+  stu32(hdr(H_VERSION), LAYOUT_VERSION);
+  stu32(hdr(H_TOTAL), total);
+  stu32(hdr(H_NREGIONS), 0);
+  stu32(hdr(H_MAX_THREADS), maxThreads);
+  stu32(hdr(H_SCRATCH_SIZE), scratchSize);
+  return OK;
+}
+
+/** Publish the finished layout: threads that attach wait for this flag. */
+export function headerPublish(): void {
+  // Publishes every region initialised before it to threads that observe STATE_READY.
+  astore32(hdr(H_STATE), STATE_READY);
+}
+
+export function headerCheck(): i32 {
+  if (ldu32(hdr(H_MAGIC)) != MAGIC || ldu32(hdr(H_VERSION)) != LAYOUT_VERSION) return E_LAYOUT;
+  // Observes the publication in headerPublish.
+  return aload32(hdr(H_STATE)) == STATE_READY ? OK : E_LAYOUT;
+}
+
+export function regionAdd(kind: u32, index: u32, offset: u32, size: u32): i32 {
+  const n = ldu32(hdr(H_NREGIONS));
+  if (n >= MAX_REGIONS) return E_FULL;
+  const e = hdr(H_REGIONS + n * REGION_ENTRY);
+  stu32(e, kind);
+  stu32(e + 4, index);
+  stu32(e + 8, offset);
+  stu32(e + 12, size);
+  stu32(hdr(H_NREGIONS), n + 1);
+  return OK;
+}
+
+/** Offset of region (kind, index), or 0 when the layout has none. */
+export function regionOffset(kind: u32, index: u32): u32 {
+  const n = ldu32(hdr(H_NREGIONS));
+  for (let i: u32 = 0; i < n; i++) {
+    const e = hdr(H_REGIONS + i * REGION_ENTRY);
+    if (ldu32(e) == kind && ldu32(e + 4) == index) return ldu32(e + 8);
+  }
+  return 0;
+}
+
+export function regionSize(kind: u32, index: u32): u32 {
+  const n = ldu32(hdr(H_NREGIONS));
+  for (let i: u32 = 0; i < n; i++) {
+    const e = hdr(H_REGIONS + i * REGION_ENTRY);
+    if (ldu32(e) == kind && ldu32(e + 4) == index) return ldu32(e + 12);
+  }
+  return 0;
+}
+
+export function regionCount(kind: u32): u32 {
+  const n = ldu32(hdr(H_NREGIONS));
+  let c: u32 = 0;
+  for (let i: u32 = 0; i < n; i++) if (ldu32(hdr(H_REGIONS + i * REGION_ENTRY)) == kind) c++;
+  return c;
+}
+
+export function maxThreads(): u32 { return ldu32(hdr(H_MAX_THREADS)); }
+export function scratchSize(): u32 { return ldu32(hdr(H_SCRATCH_SIZE)); }
+
+// ---- thread table -----------------------------------------------------------
+
+// Per-instance (so per-thread) state: wasm globals are not shared.
+let threadsBase: usize = 0;
+let scratchBase: usize = 0;
+export let selfTid: i32 = -1;
+export let selfOwner: i32 = 0;
+
+@inline function slot(tid: i32): usize { return threadsBase + <usize>tid * THREAD_SIZE; }
+
+export function threadsBytes(max: u32): u32 { return max * THREAD_SIZE; }
+
+/** Bind this instance to the memory's layout (every thread calls it once). */
+export function bindLayout(): i32 {
+  const rc = headerCheck();
+  if (rc != OK) return rc;
+  threadsBase = regionOffset(R_THREADS, 0);
+  scratchBase = regionOffset(R_SCRATCH, 0);
+  return threadsBase == 0 || scratchBase == 0 ? E_LAYOUT : OK;
+}
+
+/**
+ * Claim a free thread slot for a thread about to start (or for the caller).
+ * The slot is alive from this moment, so locks it takes are owned even before
+ * the thread runs. Returns the tid, or E_FULL.
+ */
+export function threadReserve(kind: i32, ident: i32): i32 {
+  const max = <i32>maxThreads();
+  for (let tid = 0; tid < max; tid++) {
+    const s = slot(tid);
+    // Claims the slot: only one reserver can move it from FREE to ALIVE.
+    if (cas32(s + T_STATE, THREAD_FREE, THREAD_ALIVE) == THREAD_FREE) {
+      st32(s + T_KIND, kind);
+      st32(s + T_IDENT, ident);
+      astore32(s + T_STOP, 0);
+      astore32(s + T_HELD_COUNT, 0);
+      return tid;
+    }
+  }
+  return E_FULL;
+}
+
+/** Make this instance act as thread `tid` (a slot reserved for it). */
+export function threadAttach(tid: i32): i32 {
+  if (tid < 0 || tid >= <i32>maxThreads()) return E_BAD_STATE;
+  if (aload32(slot(tid) + T_STATE) != THREAD_ALIVE) return E_BAD_STATE;
+  selfTid = tid;
+  selfOwner = ownerWordOf(tid);
+  return OK;
+}
+
+export function ownerWordOf(tid: i32): i32 {
+  const gen = aload32(slot(tid) + T_GEN) & OWNER_GEN_MASK;
+  return (tid + 1) | (gen << OWNER_TID_BITS);
+}
+
+/** Whether the owner recorded in a lock word still runs. */
+export function ownerAlive(word: i32): bool {
+  const tid = (word & OWNER_TID_MASK) - 1;
+  if (tid < 0 || tid >= <i32>maxThreads()) return false;
+  const s = slot(tid);
+  // Observes threadRelease: a released slot has a new generation.
+  if (aload32(s + T_STATE) != THREAD_ALIVE) return false;
+  return ((aload32(s + T_GEN) & OWNER_GEN_MASK) == ((word >> OWNER_TID_BITS) & OWNER_GEN_MASK));
+}
+
+export function threadState(tid: i32): i32 {
+  if (tid < 0 || tid >= <i32>maxThreads()) return -1;
+  return aload32(slot(tid) + T_STATE);
+}
+export function threadKind(tid: i32): i32 { return ld32(slot(tid) + T_KIND); }
+export function threadIdent(tid: i32): i32 { return ld32(slot(tid) + T_IDENT); }
+
+/** Ask a thread to stop: its bounded waits return E_STOPPED from now on. */
+export function threadRequestStop(tid: i32): void {
+  if (tid < 0 || tid >= <i32>maxThreads()) return;
+  // Publishes the request; waiters re-check it after each bounded wait.
+  astore32(slot(tid) + T_STOP, 1);
+}
+
+@inline export function selfStopRequested(): bool {
+  return selfTid >= 0 && aload32(slot(selfTid) + T_STOP) != 0;
+}
+
+// Read-hold bookkeeping, for rwlock recovery. Only the owning thread writes its
+// list while alive; threadRelease reads it after the thread is gone.
+export function heldPush(lockAddr: usize): void {
+  if (selfTid < 0) return;
+  const s = slot(selfTid);
+  const n = ldu32(s + T_HELD_COUNT);
+  if (n < HELD_MAX) stu32(s + T_HELD + n * 4, <u32>lockAddr);
+  // Publishes the entry before the count that makes it visible to a recoverer.
+  astore32(s + T_HELD_COUNT, <i32>(n + 1));
+}
+
+export function heldPop(lockAddr: usize): void {
+  if (selfTid < 0) return;
+  const s = slot(selfTid);
+  const n = ldu32(s + T_HELD_COUNT);
+  if (n == 0) return;
+  const last = n - 1;
+  const cap = last < HELD_MAX ? last : HELD_MAX - 1;
+  for (let i: i32 = <i32>cap; i >= 0; i--) {
+    if (ldu32(s + T_HELD + <u32>i * 4) == <u32>lockAddr) {
+      if (<u32>i != last && last < HELD_MAX) stu32(s + T_HELD + <u32>i * 4, ldu32(s + T_HELD + last * 4));
+      break;
+    }
+  }
+  astore32(s + T_HELD_COUNT, <i32>last);
+}
+
+/** Whether this thread holds the rwlock at `lockAddr` for reading. */
+export function heldBySelf(lockAddr: usize): bool {
+  if (selfTid < 0) return false;
+  const s = slot(selfTid);
+  const n = ldu32(s + T_HELD_COUNT);
+  const cap = n < HELD_MAX ? n : HELD_MAX;
+  for (let i: u32 = 0; i < cap; i++) if (ldu32(s + T_HELD + i * 4) == <u32>lockAddr) return true;
+  return false;
+}
+
+export function heldCount(tid: i32): u32 { return ldu32(slot(tid) + T_HELD_COUNT); }
+export function heldAt(tid: i32, i: u32): u32 { return ldu32(slot(tid) + T_HELD + i * 4); }
+
+/**
+ * The thread in slot `tid` is gone (exited, terminated, killed). Its read holds
+ * are given back by the caller (rwlock.ts), then the slot gets a new generation
+ * so every lock word naming the old owner reads as "owner dead", and is freed.
+ */
+export function threadFinish(tid: i32): void {
+  const s = slot(tid);
+  astore32(s + T_HELD_COUNT, 0);
+  atomic.add<i32>(s + T_GEN, 1);
+  // Publishes the death: ownerAlive() of any word naming the old generation is now false.
+  astore32(s + T_STATE, THREAD_FREE);
+}
+
+// ---- scratch ----------------------------------------------------------------
+
+/** Start of this thread's scratch slot, where JS puts keys and values for the core. */
+export function scratchPtr(): usize {
+  return scratchBase + <usize>selfTid * <usize>scratchSize();
+}

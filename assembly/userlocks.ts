@@ -1,0 +1,48 @@
+// The user locks of uwsgi.lock()/unlock()/is_locked(): `--locks N` gives N+1
+// robust mutexes numbered 0..N, each on its own cache line.
+//
+//  ┌──────────────┬────────────┬────────────┬─────┐
+//  │ count (line) │ lock 0     │ lock 1     │ ... │   each lock: mutex word + padding
+//  └──────────────┴────────────┴────────────┴─────┘
+
+import { E_BAD_ID } from "./status";
+import { LINE, ldu32, stu32 } from "./mem";
+import { R_LOCKS, regionOffset } from "./layout";
+import { mutexIsLocked, mutexLock, mutexReleaseIfDead, mutexTry, mutexUnlock } from "./lock";
+
+let base: usize = 0;
+
+export function locksBytes(count: u32): u32 { return LINE * (count + 1); }
+export function locksInit(offset: u32, count: u32): void { stu32(offset, count); }
+export function locksBind(): void { base = regionOffset(R_LOCKS, 0); }
+export function locksCount(): u32 { return base == 0 ? 0 : ldu32(base); }
+
+@inline function word(n: i32): usize {
+  return (base == 0 || n < 0 || <u32>n >= ldu32(base)) ? 0 : base + <usize>(LINE * <u32>(n + 1));
+}
+
+export function userLock(n: i32, timeoutMs: f64): i32 {
+  const w = word(n);
+  return w == 0 ? E_BAD_ID : mutexLock(w, timeoutMs);
+}
+export function userTryLock(n: i32): i32 {
+  const w = word(n);
+  return w == 0 ? E_BAD_ID : (mutexTry(w) ? 0 : 1);
+}
+export function userUnlock(n: i32): i32 {
+  const w = word(n);
+  return w == 0 ? E_BAD_ID : mutexUnlock(w);
+}
+/** 1 when held by a running thread, 0 when free, or E_BAD_ID. */
+export function userIsLocked(n: i32): i32 {
+  const w = word(n);
+  return w == 0 ? E_BAD_ID : (mutexIsLocked(w) ? 1 : 0);
+}
+
+/** Free every user lock whose holder is gone; returns how many. */
+export function userLocksRecover(): i32 {
+  let freed = 0;
+  const n = <i32>locksCount();
+  for (let i = 0; i < n; i++) if (mutexReleaseIfDead(word(i))) freed++;
+  return freed;
+}

@@ -1,0 +1,37 @@
+/** Bun binding: web Workers (with their `close` event) for threads, process for signals. */
+import type { RuntimeBinding } from '../../ts/runtime.ts';
+import { fileUrl, hostname, memoryUsage, readTextFile } from '../shared.ts';
+import { onParentMessage, postToParent, receiveInitFromParent, spawnWebWorker } from '../webworker.ts';
+
+interface BunProcess {
+  versions: { bun: string };
+  pid: number;
+  on(s: string, f: () => void): void;
+  off(s: string, f: () => void): void;
+  exit(code: number): never;
+}
+const proc = () => (globalThis as unknown as { process: BunProcess }).process;
+
+export const bunBinding: RuntimeBinding = {
+  name: 'bun',
+  get version() { return proc().versions.bun; },
+  isMainThread: () => (globalThis as { Bun?: { isMainThread?: boolean } }).Bun?.isMainThread ?? true,
+  prepareWasm() {},
+  spawnThread: (url, init, handlers) => spawnWebWorker(url, init, handlers, true),
+  receiveInit: receiveInitFromParent,
+  postToParent,
+  onParentMessage,
+  onTerminationSignal(fn) {
+    const a = () => fn('SIGINT');
+    const b = () => fn('SIGTERM');
+    proc().on('SIGINT', a);
+    proc().on('SIGTERM', b);
+    return () => { proc().off('SIGINT', a); proc().off('SIGTERM', b); };
+  },
+  pid: () => proc().pid,
+  hostname,
+  memoryUsage,
+  readTextFile,
+  fileUrl,
+  exit: (code) => proc().exit(code),
+};

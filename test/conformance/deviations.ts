@@ -1,0 +1,94 @@
+/**
+ * The deviations table: where our observable result differs from real uWSGI on
+ * purpose (design decision 12). Each row says why, and recognises the situation
+ * from values, functions and error kinds alone, never from a case's name.
+ */
+import { UwsgiError } from '../../ts/index.ts';
+import { type Vec, asBytes, hex, pythonTypeName } from './adapter.ts';
+
+export interface Observed {
+  fn: string;
+  args: Vec[];
+  /** The JS arguments we passed. */
+  jsArgs: unknown[];
+  expected: Vec;
+  threw: boolean;
+  actual: unknown;
+}
+
+export interface Deviation {
+  id: string;
+  /** (a) crash/wrap/truncate → we throw; (b) Python-3 typing → JS typing; (c) implementation identity. */
+  principle: 'a' | 'b' | 'c';
+  reason: string;
+  applies(o: Observed): boolean;
+}
+
+const isErr = (v: Vec): v is { error: string; message: string } => typeof v === 'object' && v !== null && !Array.isArray(v) && typeof v.error === 'string';
+
+export const DEVIATIONS: readonly Deviation[] = [
+  {
+    id: 'crash-becomes-error',
+    principle: 'a',
+    reason: 'Real uWSGI crashed the worker (e.g. a negative sharedarea id is not checked and segfaults); we throw a typed UwsgiError instead.',
+    applies: (o) => typeof o.expected === 'object' && o.expected !== null && !Array.isArray(o.expected) && typeof o.expected.crash === 'string' && o.threw && o.actual instanceof UwsgiError,
+  },
+  {
+    id: 'silent-wrap-becomes-error',
+    principle: 'a',
+    reason: 'uWSGI stores an out-of-range integer modulo its width (e.g. write32 of 2**33+5 stores 5); we refuse it with ERR_VALUE_RANGE.',
+    applies: (o) => !isErr(o.expected) && o.threw && o.actual instanceof UwsgiError && o.actual.code === 'ERR_VALUE_RANGE',
+  },
+  {
+    id: 'str-accepted-as-bytes',
+    principle: 'b',
+    reason: 'Python 3 uWSGI refuses str where it wants bytes; JS callers pass strings, which we encode as UTF-8.',
+    applies: (o) => isErr(o.expected) && o.expected.error === 'TypeError' && /bytes|str/.test(o.expected.message) &&
+      !o.threw && o.jsArgs.some((a) => typeof a === 'string'),
+  },
+  {
+    id: 'text-metadata-as-string',
+    principle: 'b',
+    reason: 'Metadata that uWSGI returns as bytes (version, hostname, opt values, magic_table keys) is a JS string here; the UTF-8 bytes are equal.',
+    applies: (o) => o.fn === 'attr' || o.fn === 'keys' || o.fn === 'typeof' ? textEqual(o.expected, o.actual) : false,
+  },
+  {
+    id: 'sequence-is-array',
+    principle: 'b',
+    reason: 'Python tuples and lists are both JS arrays.',
+    applies: (o) => o.fn === 'typeof' && (o.expected === 'tuple' || o.expected === 'list') && o.actual === 'list',
+  },
+  {
+    id: 'version-tag',
+    principle: 'c',
+    reason: 'version/version_info carry the uWSGI API level implemented (2.0.21) with this implementation\'s tag instead of the distribution\'s.',
+    applies: (o) => o.fn === 'attr' && (o.args[0] === 'version' || o.args[0] === 'version_info') && versionMatches(o.expected, o.actual),
+  },
+];
+
+/** Equal once every Python bytes value is compared with a JS string by its UTF-8 bytes. */
+function textEqual(expected: Vec, actual: unknown): boolean {
+  if (expected === 'bytes' && actual === 'str') return true; // typeof of a text attribute
+  if (expected !== null && typeof expected === 'object' && !Array.isArray(expected) && typeof expected.bytes === 'string') {
+    return (typeof actual === 'string' || actual instanceof Uint8Array) && hex(asBytes(actual)) === expected.bytes;
+  }
+  if (Array.isArray(expected)) return Array.isArray(actual) && actual.length === expected.length && expected.every((e, i) => textEqual(e, actual[i]));
+  if (expected !== null && typeof expected === 'object') {
+    if (actual === null || typeof actual !== 'object') return false;
+    const ek = Object.keys(expected);
+    return ek.length === Object.keys(actual).length && ek.every((k) => textEqual(expected[k], (actual as Record<string, unknown>)[k]));
+  }
+  if (typeof expected === 'number' && typeof actual === 'bigint') return BigInt(expected) === actual;
+  return expected === actual;
+}
+
+function versionMatches(expected: Vec, actual: unknown): boolean {
+  if (Array.isArray(expected)) return Array.isArray(actual) && expected.slice(0, 4).every((e, i) => e === actual[i]);
+  if (typeof expected === 'object' && expected !== null && typeof expected.bytes === 'string') {
+    const want = new TextDecoder().decode(Uint8Array.from(expected.bytes.match(/../g)!, (b) => parseInt(b, 16)));
+    return typeof actual === 'string' && actual.split('-')[0] === want.split('-')[0];
+  }
+  return false;
+}
+
+export { pythonTypeName };

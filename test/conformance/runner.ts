@@ -1,0 +1,179 @@
+/**
+ * `npm run conformance -- [dir]`: run every vector file of `dir` (default
+ * ../shared/conformance) through createEngine and the public API, one fresh
+ * engine per case, as the oracle ran one fresh uWSGI per case. Prints failures,
+ * the deviations applied, areas not built yet, then `N passed, M failed`.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { UwsgiError, createEngine, type Uwsgi, type Options } from '../../ts/index.ts';
+import { UWSGI_MODULE_NAMES } from './api-names.ts';
+import { type Vec, pythonTypeName, sameError, sameValue, show, toJs } from './adapter.ts';
+import { DEVIATIONS, type Observed } from './deviations.ts';
+
+interface Op { fn: string; args: Vec[] }
+interface Case { name: string; ops: Op[]; results: Vec[] }
+interface VectorFile { config: Record<string, Vec>; cases: Case[] }
+
+/** A name the API will have but does not have yet. */
+class NotBuilt extends Error { constructor(readonly what: string) { super(`not built: ${what}`); } }
+
+const HELPERS = new Set(['context', 'sleep', 'attr', 'hasattr', 'typeof', 'len', 'keys', 'sorted', 'getitem', 'compare', 'kwcall']);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The vector's uWSGI config as our options: names are uWSGI's already. */
+function optionsOf(config: Record<string, Vec>): Options {
+  const out: Options = {};
+  for (const [k, v] of Object.entries(config)) out[k] = Array.isArray(v) ? (v as Array<string | number>) : (v as string | number | boolean);
+  return out;
+}
+
+function lookup(api: Uwsgi, fn: string): { self: object; value: unknown } {
+  const self: object = fn.startsWith('sharedarea_') ? api.sharedareas : api;
+  const value = (self as Record<string, unknown>)[fn];
+  if (value === undefined) {
+    if (UWSGI_MODULE_NAMES.has(fn)) throw new NotBuilt(fn);
+    throw new UwsgiError('ERR_NOT_CONFIGURED', `module 'uwsgi' has no attribute '${fn}'`);
+  }
+  return { self, value };
+}
+
+class CaseRun {
+  current: Uwsgi;
+  constructor(readonly master: Uwsgi, readonly worker: Uwsgi) { this.current = worker; }
+
+  async eval(op: Op): Promise<unknown> {
+    const a = op.args;
+    const api = () => this.current;
+    switch (op.fn) {
+      case 'context':
+        this.current = a[0] === 'import' ? this.master : this.worker;
+        if (typeof a[1] === 'number') await sleep(a[1] * 1000);
+        return null;
+      case 'sleep': await sleep((a[0] as number) * 1000); return null;
+      case 'attr': return lookup(this.current, a[0] as string).value;
+      case 'hasattr': {
+        try { lookup(this.current, a[0] as string); return true; } catch (e) { if (e instanceof NotBuilt) throw e; return false; }
+      }
+      case 'typeof': {
+        try { return pythonTypeName(await this.eval(a[0] as unknown as Op)); } catch (e) { if (e instanceof NotBuilt) throw e; return e; }
+      }
+      case 'len': {
+        const v = await this.eval(a[0] as unknown as Op) as { length?: number };
+        return typeof v === 'object' && v !== null && v.length === undefined ? Object.keys(v).length : v.length;
+      }
+      case 'keys': return Object.keys(await this.eval(a[0] as unknown as Op) as object);
+      case 'sorted': {
+        const v = [...(await this.eval(a[0] as unknown as Op) as unknown[])];
+        return v.sort((x, y) => (show(x) < show(y) ? -1 : show(x) > show(y) ? 1 : 0));
+      }
+      case 'getitem': {
+        const v = await this.eval(a[0] as unknown as Op) as Record<string, unknown>;
+        return v[String(toJs(a[1], api))];
+      }
+      case 'compare': {
+        const v = await this.eval(a[0] as unknown as Op);
+        const w = toJs(a[2], api);
+        const [x, y] = [Number(v), Number(w)];
+        switch (a[1]) {
+          case '<': return x < y; case '<=': return x <= y; case '>': return x > y;
+          case '>=': return x >= y; case '==': return x === y; case '!=': return x !== y;
+        }
+        throw new Error(`conformance: unknown relation ${String(a[1])}`);
+      }
+      case 'kwcall': {
+        // Keyword arguments become a trailing options object.
+        const { self, value } = lookup(this.current, a[0] as string);
+        const pos = (a[1] as Vec[]).map((x) => toJs(x, api));
+        const kw = toJs(a[2], api) as Record<string, unknown>;
+        return (value as (...x: unknown[]) => unknown).apply(self, Object.keys(kw).length ? [...pos, kw] : pos);
+      }
+      default: {
+        const { self, value } = lookup(this.current, op.fn);
+        if (typeof value !== 'function') throw new UwsgiError('ERR_ARG_TYPE', `'${op.fn}' is not callable`);
+        const r = (value as (...x: unknown[]) => unknown).apply(self, a.map((x) => toJs(x, api)));
+        return r instanceof Promise ? await r : r;
+      }
+    }
+  }
+}
+
+interface Tally { passed: number; failed: number; skipped: number }
+
+async function runFile(path: string, tally: Tally, deviationsUsed: Map<string, string[]>, notBuilt: Map<string, Set<string>>): Promise<void> {
+  const area = basename(path, '.json');
+  const data = JSON.parse(readFileSync(path, 'utf8')) as VectorFile & { format?: unknown };
+  if (!Array.isArray(data.cases) || data.format !== undefined) {
+    const n = Array.isArray(data.cases) ? data.cases.length : 0;
+    tally.skipped += n;
+    notBuilt.set(`${area} (wire format: replayed by the protocol suite)`, new Set());
+    return;
+  }
+  for (const c of data.cases) {
+    const engine = createEngine(optionsOf(data.config));
+    const run = new CaseRun(engine.uwsgi, engine.attach('worker', 1));
+    const failures: string[] = [];
+    const applied: string[] = [];
+    let skippedFor: string | undefined;
+    let crashed = false;
+    for (let i = 0; i < c.ops.length; i++) {
+      const op = c.ops[i];
+      const expected = c.results[i];
+      if (crashed || (typeof expected === 'object' && expected !== null && !Array.isArray(expected) && typeof expected.skipped === 'string')) continue;
+      let actual: unknown;
+      let threw = false;
+      try { actual = await run.eval(op); } catch (e) {
+        if (e instanceof NotBuilt) { skippedFor = e.what; break; }
+        actual = e; threw = true;
+      }
+      const isErr = typeof expected === 'object' && expected !== null && !Array.isArray(expected) && typeof expected.error === 'string';
+      const verdict = isErr && threw ? sameError(expected as { error: string }, actual)
+        : threw || isErr ? { ok: false as const, why: threw ? `threw ${show(actual)}` : `expected ${JSON.stringify(expected)}, got ${show(actual)}` }
+        : sameValue(expected, actual);
+      if (typeof expected === 'object' && expected !== null && !Array.isArray(expected) && typeof expected.crash === 'string') crashed = true;
+      if (verdict.ok) continue;
+      const obs: Observed = { fn: op.fn, args: op.args, jsArgs: HELPERS.has(op.fn) ? [] : op.args.map((x) => toJs(x, () => run.current)), expected, threw, actual };
+      const dev = DEVIATIONS.find((d) => d.applies(obs));
+      if (dev) { applied.push(`${dev.id} (op ${i + 1} ${op.fn})`); continue; }
+      failures.push(`  op ${i + 1} ${op.fn}(${op.args.map((x) => JSON.stringify(x)).join(', ')}): ${verdict.why}`);
+    }
+    const label = `${area}: ${c.name}`;
+    if (skippedFor !== undefined) {
+      tally.skipped++;
+      if (!notBuilt.has(area)) notBuilt.set(area, new Set());
+      notBuilt.get(area)!.add(skippedFor);
+      continue;
+    }
+    if (failures.length) {
+      tally.failed++;
+      console.log(`FAIL ${label}\n${failures.join('\n')}`);
+    } else {
+      tally.passed++;
+      for (const d of applied) {
+        if (!deviationsUsed.has(label)) deviationsUsed.set(label, []);
+        deviationsUsed.get(label)!.push(d);
+      }
+    }
+  }
+}
+
+async function main(): Promise<number> {
+  const argv = (globalThis as { Deno?: { args: string[] } }).Deno?.args ?? process.argv.slice(2);
+  const dirArg = argv.find((a) => !a.startsWith('-'));
+  const dir = resolve(dirArg ?? join(process.cwd(), '..', 'shared', 'conformance'));
+  const files = readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
+  const tally: Tally = { passed: 0, failed: 0, skipped: 0 };
+  const deviationsUsed = new Map<string, string[]>();
+  const notBuilt = new Map<string, Set<string>>();
+  for (const f of files) await runFile(join(dir, f), tally, deviationsUsed, notBuilt);
+  if (deviationsUsed.size) {
+    console.log('deviations applied (see test/conformance/deviations.ts for the reasons):');
+    for (const [label, ds] of deviationsUsed) console.log(`  ${label}: ${ds.join(', ')}`);
+  }
+  for (const [area, fns] of notBuilt) console.log(`skipped: ${area}${fns.size ? ` (not built yet: ${[...fns].sort().join(', ')})` : ''}`);
+  console.log(`conformance: ${tally.passed} passed, ${tally.failed} failed, ${tally.skipped} skipped`);
+  return tally.failed ? 1 : 0;
+}
+
+const code = await main();
+if (code) (globalThis as { Deno?: { exit(c: number): never } }).Deno?.exit(code) ?? process.exit(code);

@@ -1,0 +1,26 @@
+#!/usr/bin/env node
+/**
+ * `uwsgi-wasm [options] app.js`: start a master with uWSGI-named options.
+ * @module
+ */
+import { run, UwsgiError, VERSION, runtime } from './index.ts';
+
+const argv = (globalThis as { Deno?: { args: string[] } }).Deno?.args ?? process.argv.slice(2);
+
+if (argv.includes('--help') || argv.includes('-h')) {
+  console.log(`uwsgi-wasm ${VERSION}\nusage: uwsgi-wasm [--workers N] [--sharedarea PAGES] [--locks N] [--ini FILE] [other uWSGI options] app.js`);
+} else if (argv.includes('--version')) {
+  console.log(VERSION);
+} else {
+  try {
+    const master = await run({ options: argv });
+    const code = await master.done;
+    runtime().exit(code);
+  } catch (e) {
+    if (e instanceof UwsgiError) {
+      console.error(`uwsgi-wasm: ${e.message}`);
+      runtime().exit(2);
+    }
+    throw e;
+  }
+}

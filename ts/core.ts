@@ -1,0 +1,94 @@
+/**
+ * The compiled core: one `WebAssembly.Module` per process (workers receive it
+ * instead of compiling again), instantiated once per thread over the shared memory.
+ * @module
+ */
+import wasmBytes from '../build/core.wasm';
+import { runtime } from './runtime.ts';
+
+/** The core's exports (assembly/index.ts). Only i32/f64/i64 cross the boundary. */
+export interface CoreExports {
+  LAYOUT_BASE: WebAssembly.Global;
+  LAYOUT_HEADER_SIZE: WebAssembly.Global;
+  LAYOUT_MAX_THREADS: WebAssembly.Global;
+  REGION_THREADS: WebAssembly.Global;
+  REGION_SCRATCH: WebAssembly.Global;
+  REGION_LOCKS: WebAssembly.Global;
+  REGION_SHAREDAREA: WebAssembly.Global;
+  heap_base(): number;
+  layout_init(total: number, maxThreads: number, scratchSize: number): number;
+  layout_region(kind: number, index: number, offset: number, size: number): number;
+  layout_publish(): void;
+  layout_region_offset(kind: number, index: number): number;
+  layout_region_size(kind: number, index: number): number;
+  threads_bytes(max: number): number;
+  locks_bytes(count: number): number;
+  locks_init(offset: number, count: number): void;
+  sa_dir_bytes(count: number): number;
+  sa_area_bytes(size: number): number;
+  sa_init(offset: number, count: number): void;
+  sa_init_area(regionOff: number, areaOff: number, size: number): number;
+  bind(): number;
+  thread_reserve(kind: number, ident: number): number;
+  thread_attach(tid: number): number;
+  thread_state(tid: number): number;
+  thread_kind(tid: number): number;
+  thread_ident(tid: number): number;
+  thread_request_stop(tid: number): void;
+  thread_finish(tid: number): number;
+  max_threads(): number;
+  scratch_ptr(): number;
+  self_tid(): number;
+  lock_acquire(n: number, timeoutMs: number): number;
+  lock_try(n: number): number;
+  lock_release(n: number): number;
+  lock_is_locked(n: number): number;
+  lock_count(): number;
+  sa_count(): number;
+  sa_size(id: number): number;
+  sa_data(id: number): number;
+  sa_check(id: number, pos: number, len: number): number;
+  sa_begin(id: number, pos: number, len: number, write: number): number;
+  sa_end(id: number, write: number): void;
+  sa_lock(id: number, write: number): number;
+  sa_unlock(id: number): number;
+  sa_read_int(id: number, pos: number, width: number): number;
+  sa_write_int(id: number, pos: number, width: number, value: number): number;
+  sa_add32(id: number, pos: number, delta: number): number;
+  sa_read64(id: number, pos: number, out: number): number;
+  sa_write64(id: number, pos: number, value: bigint): number;
+  sa_add64(id: number, pos: number, delta: bigint, out: number): number;
+  sa_add64f(id: number, pos: number, delta: number, out: number): number;
+  sa_updates(id: number): bigint;
+  sa_hits(id: number): bigint;
+}
+
+/** Bytes per wasm page. */
+export const PAGE = 65536;
+/** Where shared state starts (assembly/layout.ts BASE). */
+export const LAYOUT_BASE = 65536;
+
+let compiled: WebAssembly.Module | undefined;
+
+/** The core module, compiled on first use in this process. */
+export function coreModule(): WebAssembly.Module {
+  if (!compiled) {
+    runtime().prepareWasm();
+    compiled = new WebAssembly.Module(wasmBytes);
+  }
+  return compiled;
+}
+
+/** Instantiate the core for the calling thread over `memory`. */
+export function instantiateCore(module: WebAssembly.Module, memory: WebAssembly.Memory): CoreExports {
+  const instance = new WebAssembly.Instance(module, { env: { memory } });
+  const x = instance.exports as unknown as CoreExports;
+  if (x.heap_base() >= LAYOUT_BASE) throw new Error('core static data overlaps the shared layout');
+  return x;
+}
+
+/** A throw-away instance over a one-page memory, for the layout's sizing functions. */
+export function plannerCore(): CoreExports {
+  const memory = new WebAssembly.Memory({ initial: 2, maximum: 2, shared: true });
+  return instantiateCore(coreModule(), memory);
+}

@@ -1,0 +1,94 @@
+/**
+ * Engines: one shared memory laid out from options, and the thread views over it.
+ * @module
+ */
+import { UwsgiError, statusError } from './errors.ts';
+import { coreModule, instantiateCore } from './core.ts';
+import { type Config, type Options, configFromOptions, setIniReader } from './options.ts';
+import { buildMemory, planLayout } from './layout.ts';
+import { type EngineShared, ThreadContext, ThreadKind, type ThreadKindName } from './context.ts';
+import { Uwsgi } from './uwsgi.ts';
+import { runtime, type ThreadInit } from './runtime.ts';
+
+setIniReader((path) => runtime().readTextFile(path));
+
+/** An independent engine: its own shared memory, laid out from its options. */
+export class Engine {
+  readonly memory: WebAssembly.Memory;
+  readonly module: WebAssembly.Module;
+  readonly shared: EngineShared;
+  /** The module API for the thread that created the engine (acting as its master, worker_id 0). */
+  readonly uwsgi: Uwsgi;
+
+  constructor(config: Config, opts: { hasMaster?: boolean } = {}) {
+    const plan = planLayout(config);
+    const { memory, core } = buildMemory(config, plan);
+    const rt = runtime();
+    this.memory = memory;
+    this.module = coreModule();
+    this.shared = {
+      config,
+      plan,
+      startedOn: Math.floor(Date.now() / 1000),
+      masterPid: rt.pid(),
+      hasMaster: opts.hasMaster ?? false,
+      hostname: rt.hostname(),
+      cwd: typeof process !== 'undefined' && typeof process.cwd === 'function' ? process.cwd() : '.',
+    };
+    const tid = core.thread_reserve(ThreadKind.master, 0);
+    if (tid < 0) throw statusError(tid, 'reserve the master thread slot');
+    this.uwsgi = new Uwsgi(new ThreadContext(memory, this.module, core, this.shared, tid, 'master', 0));
+  }
+
+  /**
+   * Reserve a thread slot for a thread that will attach itself (a worker, a mule,
+   * a thread of the embedder's own). The slot counts as alive from now on.
+   */
+  reserveThread(kind: ThreadKindName, ident: number): number {
+    const tid = this.uwsgi.ctx.x.thread_reserve(ThreadKind[kind], ident);
+    if (tid < 0) throw new UwsgiError('ERR_FULL', `no free thread slot (${this.shared.plan.maxThreads} in all): raise 'extra-threads'`);
+    return tid;
+  }
+
+  /** What a thread needs to attach to this engine (post it to the thread). */
+  threadInit(tid: number, role: ThreadInit['role']): ThreadInit {
+    return { module: this.module, memory: this.memory, tid, config: this.shared, role };
+  }
+
+  /**
+   * A second view of this engine in the calling JS thread, acting as another
+   * thread (e.g. worker 1). Tests and embedders use it; `release()` it when done.
+   */
+  attach(kind: ThreadKindName = 'embedded', ident = 0): Uwsgi {
+    const tid = this.reserveThread(kind, ident);
+    return attachContext(this.threadInit(tid, { kind, ident }));
+  }
+
+  /**
+   * The thread in slot `tid` is gone: locks it held become free for the next
+   * locker (who is told), read holds it had are given back, the slot is reused.
+   * Returns how many user locks were recovered.
+   */
+  threadExited(tid: number): number {
+    const rc = this.uwsgi.ctx.x.thread_finish(tid);
+    return rc < 0 ? 0 : rc;
+  }
+
+  /** Ask a thread to stop: its bounded waits give up with ERR_STOPPED. */
+  requestStop(tid: number): void { this.uwsgi.ctx.x.thread_request_stop(tid); }
+}
+
+/** Create an independent engine with its own shared memory. */
+export function createEngine(options: Options = {}): Engine {
+  return new Engine(configFromOptions(options));
+}
+
+/** Build a thread's module API from the init data its parent posted. */
+export function attachContext(init: ThreadInit): Uwsgi {
+  const x = instantiateCore(init.module, init.memory);
+  const rc = x.bind();
+  if (rc < 0) throw statusError(rc, 'attach to the shared memory');
+  const kind = init.role.kind as ThreadKindName;
+  if (!(kind in ThreadKind)) throw new UwsgiError('ERR_INTERNAL', `unknown thread kind '${init.role.kind}'`);
+  return new Uwsgi(new ThreadContext(init.memory, init.module, x, init.config as EngineShared, init.tid, kind, init.role.ident));
+}

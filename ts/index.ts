@@ -1,0 +1,32 @@
+/**
+ * uwsgi-wasm: the uWSGI `uwsgi` module API for Node.js, Deno and Bun.
+ *
+ * ```ts
+ * import uwsgi from 'uwsgi-wasm';
+ * uwsgi.lock(); uwsgi.sharedarea_inclong(0); uwsgi.unlock();
+ * ```
+ * The default export is the module for the calling thread: inside a worker
+ * started by `uwsgi.run()` or the CLI it is attached to the master's shared
+ * memory; anywhere else it is a standalone engine with default options.
+ * @module
+ */
+import { Uwsgi } from './uwsgi.ts';
+import { createEngine } from './engine.ts';
+import { currentThread } from './thread.ts';
+
+export { Uwsgi, Lock } from './uwsgi.ts';
+export { SharedArea, SharedAreas } from './sharedarea.ts';
+export { Engine, createEngine, attachContext } from './engine.ts';
+export { UwsgiError, type UwsgiErrorCode } from './errors.ts';
+export { type Options, type Config, KNOWN_OPTIONS, parseArgv, parseIni, configFromOptions } from './options.ts';
+export { run, Master, type MasterOptions } from './master.ts';
+export { runtime, type RuntimeName, type RuntimeBinding } from './runtime.ts';
+export { VERSION, VERSION_INFO } from './version.ts';
+export { runWorkerThread } from './thread.ts';
+
+/** Options of the standalone engine the default export uses outside a master. */
+export const STANDALONE_OPTIONS = { sharedarea: 1, locks: 8 } as const;
+
+/** The uwsgi module for the calling thread. */
+const uwsgi: Uwsgi = new Uwsgi(() => currentThread()?.ctx ?? createEngine(STANDALONE_OPTIONS).uwsgi.ctx);
+export default uwsgi;

@@ -1,0 +1,92 @@
+/**
+ * The planner: from a {@link Config}, place every region in the shared memory,
+ * create the memory at its final size (it never grows), and initialise it.
+ * Sizes come from the core's own sizing functions, so structure sizes are
+ * defined in one place (assembly/).
+ * @module
+ */
+import { UwsgiError, statusError } from './errors.ts';
+import type { Config } from './options.ts';
+import { LAYOUT_BASE, PAGE, type CoreExports, coreModule, instantiateCore, plannerCore } from './core.ts';
+
+/** Region kinds (assembly/layout.ts R_*). */
+export const Region = { THREADS: 1, SCRATCH: 2, LOCKS: 3, SHAREDAREA: 4 } as const;
+
+export interface RegionPlan { kind: number; index: number; offset: number; size: number }
+
+/** Where everything goes, JSON-safe so it can travel to threads with the config. */
+export interface LayoutPlan {
+  totalBytes: number;
+  pages: number;
+  maxThreads: number;
+  scratchSize: number;
+  regions: RegionPlan[];
+}
+
+const LINE = 64;
+const HEADER_BYTES = 2048;
+const MIN_SCRATCH = 65536;
+
+const align = (n: number, a: number) => Math.ceil(n / a) * a;
+
+/** Thread slots: master + workers + extra (later: mules, spoolers). */
+export function threadSlots(cfg: Config): number {
+  return 1 + cfg.workers + cfg.extraThreads;
+}
+
+export function planLayout(cfg: Config): LayoutPlan {
+  const core = plannerCore();
+  const maxThreads = threadSlots(cfg);
+  const limit = (core.LAYOUT_MAX_THREADS.value as number);
+  if (maxThreads > limit) throw new UwsgiError('ERR_OPTION', `too many threads: ${maxThreads} slots needed, at most ${limit}`);
+  const scratchSize = align(Math.max(MIN_SCRATCH, cfg.bufferSize), LINE);
+  const regions: RegionPlan[] = [];
+  let at = LAYOUT_BASE + HEADER_BYTES;
+  const place = (kind: number, index: number, size: number) => {
+    regions.push({ kind, index, offset: at, size });
+    at = align(at + size, LINE);
+  };
+  place(Region.THREADS, 0, core.threads_bytes(maxThreads));
+  place(Region.SCRATCH, 0, maxThreads * scratchSize);
+  place(Region.LOCKS, 0, core.locks_bytes(cfg.locks + 1));
+  if (cfg.sharedareas.length > 0) {
+    let size = core.sa_dir_bytes(cfg.sharedareas.length);
+    for (const s of cfg.sharedareas) size += core.sa_area_bytes(s);
+    place(Region.SHAREDAREA, 0, size);
+  }
+  const totalBytes = at;
+  const pages = Math.ceil(totalBytes / PAGE);
+  if (pages > 65536) throw new UwsgiError('ERR_OPTION', `the configuration needs ${totalBytes} bytes of shared memory; the limit is 4 GiB`);
+  return { totalBytes, pages, maxThreads, scratchSize, regions };
+}
+
+/** Create the shared memory for `plan`, lay it out, and return it with the master's core instance. */
+export function buildMemory(cfg: Config, plan: LayoutPlan): { memory: WebAssembly.Memory; core: CoreExports } {
+  let memory: WebAssembly.Memory;
+  try {
+    memory = new WebAssembly.Memory({ initial: plan.pages, maximum: plan.pages, shared: true });
+  } catch (e) {
+    throw new UwsgiError('ERR_OPTION', `cannot allocate ${plan.pages * PAGE} bytes of shared memory: ${(e as Error).message}`, { cause: e });
+  }
+  const core = instantiateCore(coreModule(), memory);
+  check(core.layout_init(plan.totalBytes, plan.maxThreads, plan.scratchSize), 'layout');
+  for (const r of plan.regions) {
+    check(core.layout_region(r.kind, r.index, r.offset, r.size), 'layout region');
+    if (r.kind === Region.LOCKS) core.locks_init(r.offset, cfg.locks + 1);
+    if (r.kind === Region.SHAREDAREA) {
+      core.sa_init(r.offset, cfg.sharedareas.length);
+      let areaOff = r.offset + core.sa_dir_bytes(cfg.sharedareas.length);
+      for (const s of cfg.sharedareas) {
+        core.sa_init_area(r.offset, areaOff, s);
+        areaOff += core.sa_area_bytes(s);
+      }
+    }
+  }
+  core.layout_publish();
+  check(core.bind(), 'bind');
+  return { memory, core };
+}
+
+function check(rc: number, what: string): void {
+  if (rc < 0) throw statusError(rc, what);
+}

@@ -1,0 +1,192 @@
+/**
+ * The master: lays out the shared memory, starts the workers (threads of this
+ * process), respawns a worker that dies, and stops everything on SIGINT/SIGTERM.
+ * @module
+ */
+import { UwsgiError } from './errors.ts';
+import { Engine } from './engine.ts';
+import { type Options, configFromPairs, pairsFromObject, parseArgv } from './options.ts';
+import { runtime, type ThreadHandle } from './runtime.ts';
+import type { ThreadMessage } from './thread.ts';
+import type { Uwsgi } from './uwsgi.ts';
+
+/** How `run` is told what to start. */
+export interface MasterOptions {
+  /** Options by uWSGI name, or a command line (`['--workers', '2', 'app.js']`). */
+  options?: Options | readonly string[];
+  /** The app file every worker imports (a command line may name it instead). */
+  app?: string;
+  /** Install SIGINT/SIGTERM handlers that stop the master (default true). */
+  handleSignals?: boolean;
+  /** Where the master reports worker deaths and respawns (default: stderr). */
+  log?: (line: string) => void;
+}
+
+interface WorkerSlot {
+  ident: number;
+  tid: number;
+  handle?: ThreadHandle;
+  spawnedAt: number;
+  /** Quick deaths in a row, for respawn back-off. */
+  quickDeaths: number;
+  state: 'starting' | 'running' | 'done';
+}
+
+const QUICK_DEATH_MS = 1000;
+const MAX_BACKOFF_MS = 5000;
+const STOP_GRACE_MS = 2000;
+
+/** A running master and its workers. */
+export class Master {
+  readonly engine: Engine;
+  /** Resolves with an exit code once every worker is done or the master was stopped. */
+  readonly done: Promise<number>;
+  readonly #workers: WorkerSlot[] = [];
+  readonly #app?: string;
+  readonly #log: (line: string) => void;
+  #stopping = false;
+  #resolveDone!: (code: number) => void;
+  #removeSignals?: () => void;
+  #readyWaiters: Array<() => void> = [];
+
+  /** @internal Use `run()`. */
+  constructor(engine: Engine, app: string | undefined, opts: MasterOptions) {
+    this.engine = engine;
+    this.#app = app;
+    this.#log = opts.log ?? ((l) => console.error(l));
+    this.done = new Promise((r) => { this.#resolveDone = r; });
+    if (opts.handleSignals ?? true) {
+      this.#removeSignals = runtime().onTerminationSignal((sig) => {
+        this.#log(`uwsgi-wasm: ${sig} received, stopping workers`);
+        void this.stop();
+      });
+    }
+  }
+
+  /** The master thread's module object (worker_id 0). */
+  get uwsgi(): Uwsgi { return this.engine.uwsgi; }
+
+  /** @internal */
+  start(): void {
+    for (let i = 1; i <= this.engine.shared.config.workers; i++) {
+      const slot: WorkerSlot = { ident: i, tid: -1, spawnedAt: 0, quickDeaths: 0, state: 'starting' };
+      this.#workers.push(slot);
+      this.#spawn(slot);
+    }
+  }
+
+  /** Resolves once every worker has attached to the memory (and started importing the app). */
+  ready(): Promise<void> {
+    if (this.#workers.every((w) => w.state !== 'starting')) return Promise.resolve();
+    return new Promise((r) => this.#readyWaiters.push(r));
+  }
+
+  /** Thread slots of the running workers, by worker id (for tests and tools). */
+  workerTids(): Map<number, number> {
+    return new Map(this.#workers.filter((w) => w.state !== 'done').map((w) => [w.ident, w.tid]));
+  }
+
+  #spawn(slot: WorkerSlot): void {
+    slot.tid = this.engine.reserveThread('worker', slot.ident);
+    slot.spawnedAt = Date.now();
+    slot.state = 'starting';
+    const tid = slot.tid;
+    const init = this.engine.threadInit(tid, { kind: 'worker', ident: slot.ident, app: this.#app });
+    slot.handle = runtime().spawnThread(new URL('./worker.js', import.meta.url), init, {
+      onMessage: (m) => {
+        const msg = m as ThreadMessage;
+        if (msg?.type === 'uwsgi-wasm:ready') {
+          slot.state = 'running';
+          if (this.#workers.every((w) => w.state !== 'starting')) this.#readyWaiters.splice(0).forEach((r) => r());
+        } else if (msg?.type === 'uwsgi-wasm:exit') {
+          // The app's main function finished: the thread is done (a web Worker binding closes it itself).
+          void slot.handle?.terminate();
+        }
+      },
+      onExit: (code, error) => this.#exited(slot, tid, code, error),
+    });
+  }
+
+  #exited(slot: WorkerSlot, tid: number, code: number, error?: unknown): void {
+    if (slot.tid !== tid) return; // already handled
+    const recovered = this.engine.threadExited(tid);
+    slot.tid = -1;
+    slot.handle = undefined;
+    if (recovered > 0) this.#log(`uwsgi-wasm: worker ${slot.ident} died holding ${recovered} lock(s); they were freed`);
+    const failed = code !== 0 || error !== undefined;
+    if (this.#stopping || !failed) {
+      slot.state = 'done';
+      if (this.#readyWaiters.length && this.#workers.every((w) => w.state !== 'starting')) this.#readyWaiters.splice(0).forEach((r) => r());
+      this.#maybeDone();
+      return;
+    }
+    const lived = Date.now() - slot.spawnedAt;
+    slot.quickDeaths = lived < QUICK_DEATH_MS ? slot.quickDeaths + 1 : 0;
+    const delay = slot.quickDeaths === 0 ? 0 : Math.min(MAX_BACKOFF_MS, 100 * 2 ** (slot.quickDeaths - 1));
+    const why = error instanceof Error ? `: ${error.message}` : '';
+    this.#log(`uwsgi-wasm: worker ${slot.ident} died (code ${code}${why}); respawning${delay ? ` in ${delay} ms` : ''}`);
+    slot.state = 'starting';
+    setTimeout(() => { if (!this.#stopping) this.#spawn(slot); else { slot.state = 'done'; this.#maybeDone(); } }, delay);
+  }
+
+  #maybeDone(): void {
+    if (this.#workers.every((w) => w.state === 'done')) {
+      this.#removeSignals?.();
+      this.#resolveDone(0);
+    }
+  }
+
+  /**
+   * Kill worker `ident` as if it crashed (its thread is terminated at once); the
+   * master respawns it. Tests use it to show lock recovery.
+   */
+  async killWorker(ident: number): Promise<void> {
+    const slot = this.#workers.find((w) => w.ident === ident);
+    if (!slot?.handle) throw new UwsgiError('ERR_NOT_FOUND', `killWorker: no running worker ${ident}`);
+    this.engine.requestStop(slot.tid);
+    await slot.handle.terminate();
+  }
+
+  /** Stop every worker: ask nicely, then terminate those still running after a grace period. */
+  async stop(): Promise<void> {
+    if (this.#stopping) return void (await this.done);
+    this.#stopping = true;
+    const running = this.#workers.filter((w) => w.handle);
+    for (const w of running) {
+      w.handle!.postMessage({ type: 'uwsgi-wasm:stop' } satisfies ThreadMessage);
+      this.engine.requestStop(w.tid);
+    }
+    const grace = new Promise((r) => setTimeout(r, STOP_GRACE_MS));
+    await Promise.race([this.done, grace]);
+    await Promise.all(this.#workers.filter((w) => w.handle).map((w) => w.handle!.terminate()));
+    for (const w of this.#workers) if (w.state !== 'done') { w.state = 'done'; }
+    this.#maybeDone();
+    await this.done;
+  }
+}
+
+/**
+ * Start a master: lay out the shared memory from the options and start the
+ * workers, each importing `app`. The main thread's default `uwsgi` object is
+ * pointed at the master's engine (worker_id 0).
+ */
+export async function run(opts: MasterOptions = {}): Promise<Master> {
+  let pairs: Array<[string, string | true]>;
+  let app = opts.app;
+  if (Array.isArray(opts.options)) {
+    const parsed = parseArgv(opts.options as readonly string[]);
+    pairs = parsed.pairs;
+    app ??= parsed.app;
+  } else {
+    pairs = pairsFromObject((opts.options ?? {}) as Options);
+  }
+  const rt = runtime();
+  const appPath = app === undefined ? undefined : new URL(rt.fileUrl(app)).pathname;
+  const config = configFromPairs(pairs, appPath);
+  const engine = new Engine(config, { hasMaster: true });
+  const { default: uwsgi } = await import('./index.ts');
+  uwsgi.rebind(engine.uwsgi.ctx);
+  const master = new Master(engine, appPath, opts);
+  master.start();
+  return master;
+}

@@ -1,0 +1,77 @@
+/**
+ * The one interface every runtime binding implements (bindings/<runtime>/), and
+ * the detection that picks one. Nothing else in ts/ names a runtime.
+ * @module
+ */
+import { nodeBinding } from '../bindings/node/index.ts';
+import { denoBinding } from '../bindings/deno/index.ts';
+import { bunBinding } from '../bindings/bun/index.ts';
+
+/** Which JavaScript runtime runs this code. */
+export type RuntimeName = 'node' | 'deno' | 'bun';
+
+/** Data a spawned thread gets before it imports anything of the user's. */
+export interface ThreadInit {
+  module: WebAssembly.Module;
+  memory: WebAssembly.Memory;
+  /** Thread slot reserved by the master. */
+  tid: number;
+  /** Everything the thread's engine view needs besides the memory (JSON-safe). */
+  config: unknown;
+  /** What the thread runs: `worker`, `mule`... and the user file, if any. */
+  role: { kind: string; ident: number; app?: string };
+}
+
+/** A thread started by {@link RuntimeBinding.spawnThread}. */
+export interface ThreadHandle {
+  postMessage(msg: unknown): void;
+  /** Stop it now; resolves once the runtime reports it gone. */
+  terminate(): Promise<void>;
+}
+
+export interface SpawnHandlers {
+  /** A message the thread posted. */
+  onMessage(msg: unknown): void;
+  /** The thread is gone. `code` is its exit code (non-zero after an uncaught error). */
+  onExit(code: number, error?: unknown): void;
+}
+
+/** What ts/ needs from a runtime. Each bindings/<runtime>/index.ts exports one. */
+export interface RuntimeBinding {
+  readonly name: RuntimeName;
+  /** The runtime's version string, e.g. `20.20.2`. */
+  readonly version: string;
+  /** Whether this code runs on the runtime's main thread. */
+  isMainThread(): boolean;
+  /** Called once before the wasm module is compiled (Node 20 turns Liftoff off here). */
+  prepareWasm(): void;
+  /** Start a thread running the ES module at `url`, handing it `init`. */
+  spawnThread(url: URL, init: ThreadInit, handlers: SpawnHandlers): ThreadHandle;
+  /** In a spawned thread: the init data its parent handed over. */
+  receiveInit(): Promise<ThreadInit>;
+  /** In a spawned thread: post a message to the parent. */
+  postToParent(msg: unknown): void;
+  /** In a spawned thread: be told of the parent's messages. */
+  onParentMessage(fn: (msg: unknown) => void): void;
+  /** Run `fn` on SIGINT/SIGTERM; returns a function that removes the handler. */
+  onTerminationSignal(fn: (signal: string) => void): () => void;
+  pid(): number;
+  hostname(): string;
+  /** Resident and virtual size of the process, in bytes (vsz 0 when the runtime cannot tell). */
+  memoryUsage(): { rss: number; vsz: number };
+  /** Read a whole file. */
+  readTextFile(path: string): string;
+  /** Resolve a user-given path (relative to the working directory) to a file URL. */
+  fileUrl(path: string): URL;
+  exit(code: number): never;
+}
+
+let detected: RuntimeBinding | undefined;
+
+/** The binding for the runtime this code runs on (detected once). */
+export function runtime(): RuntimeBinding {
+  if (detected) return detected;
+  const g = globalThis as { Deno?: unknown; Bun?: unknown };
+  detected = g.Deno !== undefined ? denoBinding : g.Bun !== undefined ? bunBinding : nodeBinding;
+  return detected;
+}

@@ -1,0 +1,46 @@
+/**
+ * The entry of every thread a master starts (workers, later mules and
+ * spoolers): attach to the shared memory, publish the thread's module object
+ * for `import uwsgi from 'uwsgi-wasm'`, then import the user's app.
+ * @module
+ */
+import { attachContext } from './engine.ts';
+import type { Uwsgi } from './uwsgi.ts';
+import { runtime } from './runtime.ts';
+
+const CURRENT = Symbol.for('uwsgi-wasm.thread');
+
+/** The module object of the thread a master started, if this is one. */
+export function currentThread(): Uwsgi | undefined {
+  return (globalThis as Record<symbol, Uwsgi | undefined>)[CURRENT];
+}
+
+/** Messages between the master and its threads. */
+export type ThreadMessage =
+  | { type: 'uwsgi-wasm:ready' }
+  | { type: 'uwsgi-wasm:exit'; code: number }
+  | { type: 'uwsgi-wasm:stop' };
+
+/**
+ * Run this thread: wait for the parent's init, attach, import the app. The
+ * thread ends when the app has nothing left to do (or is told to stop).
+ */
+export async function runWorkerThread(): Promise<void> {
+  const rt = runtime();
+  const init = await rt.receiveInit();
+  const u = attachContext(init);
+  (globalThis as Record<symbol, Uwsgi>)[CURRENT] = u;
+  rt.onParentMessage((m) => {
+    if ((m as ThreadMessage)?.type === 'uwsgi-wasm:stop') finish(0);
+  });
+  const finish = (code: number) => rt.postToParent({ type: 'uwsgi-wasm:exit', code } satisfies ThreadMessage);
+  rt.postToParent({ type: 'uwsgi-wasm:ready' } satisfies ThreadMessage);
+  if (init.role.app) {
+    const mod = await import(rt.fileUrl(init.role.app).href) as { default?: unknown };
+    // An app may export a main function: the thread's job, after which it is done.
+    if (typeof mod.default === 'function') {
+      await (mod.default as (u: Uwsgi) => unknown)(u);
+      finish(0);
+    }
+  }
+}

@@ -1,0 +1,258 @@
+/**
+ * The `uwsgi` module object: the functions and globals of uWSGI's Python
+ * module, for the calling thread. Names follow the seed reference.
+ * @module
+ */
+import { UwsgiError, argCount, intArg, statusError, CoreStatus } from './errors.ts';
+import type { ThreadContext } from './context.ts';
+import { optDict } from './options.ts';
+import { SharedArea, SharedAreas } from './sharedarea.ts';
+import { runtime } from './runtime.ts';
+import { VERSION, VERSION_INFO } from './version.ts';
+
+/** A held user lock, for `using`-style code: `const l = uwsgi.Lock(2); l.acquire(); try {...} finally { l.release(); }`. */
+export class Lock {
+  readonly #u: Uwsgi;
+  /** Lock number (0..locks). */
+  readonly num: number;
+  /** @internal Use `uwsgi.Lock(n)`. */
+  constructor(u: Uwsgi, num: number) { this.#u = u; this.num = num; }
+  /**
+   * Block until held. Returns true when the previous holder died holding it:
+   * the data it protects may be half-updated. `timeoutMs` bounds the wait (ERR_TIMEOUT).
+   */
+  acquire(timeoutMs?: number): boolean { return this.#u.lockWithStatus(this.num, timeoutMs ?? -1, 'Lock.acquire'); }
+  /** Take it only if free now. */
+  tryAcquire(): boolean { return this.#u.ctx.x.lock_try(this.#u.checkLock('Lock.tryAcquire', this.num)) === 0; }
+  release(): void { this.#u.unlock(this.num); }
+  get locked(): boolean { return this.#u.is_locked(this.num); }
+}
+
+const SPOOL_OK = -2;
+const SPOOL_RETRY = -1;
+const SPOOL_IGNORE = 0;
+
+/** The uwsgi module API for one thread of one engine. */
+export class Uwsgi {
+  #ctx?: ThreadContext;
+  readonly #resolve?: () => ThreadContext;
+  #sharedareas?: SharedAreas;
+  #opt?: Record<string, string | true>;
+  #area0?: SharedArea;
+  /** Called when a lock is recovered from a dead holder (default: a line on stderr, as uWSGI logs). */
+  onLockRecovered: (lock: number) => void = (n) => {
+    console.error(`[deadlock-detector] a thread holding lock ${n} died. recovering...`);
+  };
+
+  /**
+   * @internal Use `import uwsgi from 'uwsgi-wasm'` or `createEngine()`. A function
+   * is resolved on first use (the default export attaches lazily).
+   */
+  constructor(ctx: ThreadContext | (() => ThreadContext)) {
+    if (typeof ctx === 'function') this.#resolve = ctx;
+    else this.#ctx = ctx;
+  }
+
+  /** @internal The calling thread's view of the engine. */
+  get ctx(): ThreadContext { return this.#ctx ??= this.#resolve!(); }
+
+  /** @internal Point this module object at another thread view (uwsgi.run() in the main thread). */
+  rebind(ctx: ThreadContext): void {
+    this.#ctx = ctx;
+    this.#sharedareas = undefined;
+    this.#opt = undefined;
+    this.#area0 = undefined;
+  }
+
+  /** uWSGI 2.0's id-first sharedarea functions (`uwsgi.sharedareas.sharedarea_read(id, pos, len)`). */
+  get sharedareas(): SharedAreas { return (this.#sharedareas ??= new SharedAreas(this.ctx)); }
+
+  // ---- module globals ------------------------------------------------------------
+
+  /** `SPOOL_OK` (-2): a spooler function's "done" return code. */
+  get SPOOL_OK(): number { return SPOOL_OK; }
+  /** `SPOOL_RETRY` (-1): run the task again later. */
+  get SPOOL_RETRY(): number { return SPOOL_RETRY; }
+  /** `SPOOL_IGNORE` (0): leave the task file alone. */
+  get SPOOL_IGNORE(): number { return SPOOL_IGNORE; }
+  /** Number of workers (`--workers`). */
+  get numproc(): number { return this.ctx.shared.config.workers; }
+  /** The uwsgi packet buffer size (`--buffer-size`, default 4096). */
+  get buffer_size(): number { return this.ctx.shared.config.bufferSize; }
+  /** Unix time (s) the engine started. */
+  get started_on(): number { return this.ctx.shared.startedOn; }
+  /** Every option as given: the last value (string) of each, flags as `true`. */
+  get opt(): Record<string, string | true> { return (this.#opt ??= optDict(this.ctx.shared.config)); }
+  /** Host name of the machine. */
+  get hostname(): string { return this.ctx.shared.hostname; }
+  /** Version of the uWSGI API implemented, with this implementation's tag: `2.0.21-uwsgi-wasm`. */
+  get version(): string { return VERSION; }
+  /** `[2, 0, 21, 0, 'uwsgi-wasm']`: base, major, minor, revision, custom tag. */
+  get version_info(): [number, number, number, number, string] { return [...VERSION_INFO]; }
+  /** Async cores per worker: always 1 (each worker is one event loop). */
+  get cores(): number { return 1; }
+  /** uWSGI's `--enable-threads` flag: 0, since a worker runs no extra Python-style threads. */
+  get has_threads(): number { return 0; }
+  /** Whether this start is a graceful reload of a previous one. */
+  get is_a_reload(): boolean { return false; }
+  /** The async loop engine's name: null (none). */
+  get loop(): null { return null; }
+  /** Slots in the queue (`--queue`), or undefined when no queue is configured. */
+  get queue_size(): number | undefined {
+    const q = this.opt.queue;
+    return typeof q === 'string' ? Number(q) : undefined;
+  }
+  /**
+   * uWSGI's config magic variables (`%h`, `%v`...), keyed by their letter:
+   * `%` percent sign, `(` the opening of a `%(name)` reference, `G` group name,
+   * `T` start time in µs, `U` user name, `V` version, `[` ANSI escape, `g` gid,
+   * `h` host name, `k` CPU count, `t` start time in s, `u` uid, `v` working directory.
+   */
+  get magic_table(): Record<string, string> { return magicTable(this.ctx); }
+
+  /** Value of option `name` as given (last value), `true` for a flag, undefined if not set. */
+  get_option(name: string): string | true | undefined {
+    argCount('get_option', arguments.length, 1, 1);
+    if (typeof name !== 'string') throw new UwsgiError('ERR_ARG_TYPE', `get_option: name must be a string`);
+    return this.opt[name];
+  }
+  /**
+   * Set option `name` in this thread's `opt` (uWSGI's runtime option dict). It
+   * does not re-lay out the engine: sizes are fixed at start.
+   */
+  set_option(name: string, value: string | true): void {
+    argCount('set_option', arguments.length, 2, 2);
+    if (typeof name !== 'string' || name === '') throw new UwsgiError('ERR_ARG_TYPE', `set_option: name must be a non-empty string`);
+    if (value !== true && typeof value !== 'string') throw new UwsgiError('ERR_ARG_TYPE', `set_option: value must be a string or true`);
+    this.opt[name] = value;
+  }
+
+  /** 1..N in a worker, 0 in the master, mules and spoolers. */
+  worker_id(): number { return this.ctx.kind === 'worker' ? this.ctx.ident : 0; }
+  /** 1..N in a mule, 0 elsewhere. */
+  mule_id(): number { return this.ctx.kind === 'mule' ? this.ctx.ident : 0; }
+  /** Process id of the master (the process running the engine). */
+  masterpid(): number { return this.ctx.shared.masterPid; }
+  /** Wall clock in microseconds since the epoch. */
+  micros(): number { return Math.floor((performance.timeOrigin + performance.now()) * 1000); }
+  /** `[rss, vsz]` of the process, in bytes. */
+  mem(): [number, number] {
+    const m = runtime().memoryUsage();
+    return [m.rss, m.vsz];
+  }
+
+  // ---- locks -----------------------------------------------------------------------
+
+  /** @internal Validate a lock number and return it. */
+  checkLock(fn: string, num: unknown): number {
+    const n = intArg(fn, 'locknum', num);
+    const count = this.ctx.x.lock_count();
+    if (n < 0 || n >= count) throw new UwsgiError('ERR_NOT_FOUND', `${fn}: invalid lock number ${n} (locks 0..${count - 1} exist)`);
+    return n;
+  }
+
+  /** @internal */
+  lockWithStatus(num: number, timeoutMs: number, fn: string): boolean {
+    const n = this.checkLock(fn, num);
+    const rc = this.ctx.x.lock_acquire(n, timeoutMs);
+    if (rc < 0) throw statusError(rc, `${fn}(${n})`);
+    if (rc === CoreStatus.OWNER_DIED) { this.onLockRecovered(n); return true; }
+    return false;
+  }
+
+  /**
+   * Block until user lock `locknum` (default 0) is held by this thread. Not
+   * recursive. If its holder died, the lock is taken over and `onLockRecovered` runs.
+   */
+  lock(locknum: number = 0): void {
+    argCount('lock', arguments.length, 0, 1);
+    this.lockWithStatus(locknum, -1, 'lock');
+  }
+
+  /** Release user lock `locknum`. Releasing a lock nobody holds, or another thread holds, does nothing (as in uWSGI). */
+  unlock(locknum: number = 0): void {
+    argCount('unlock', arguments.length, 0, 1);
+    this.ctx.x.lock_release(this.checkLock('unlock', locknum));
+  }
+
+  /** Whether lock `locknum` is held by a running thread (the caller included). */
+  is_locked(locknum: number = 0): boolean {
+    argCount('is_locked', arguments.length, 0, 1);
+    return this.ctx.x.lock_is_locked(this.checkLock('is_locked', locknum)) === 1;
+  }
+
+  /** A handle on user lock `num`, with acquire/tryAcquire/release. */
+  Lock(num: number = 0): Lock { return new Lock(this, this.checkLock('Lock', num)); }
+
+  // ---- sharedarea (the seed's signatures: area 0) ----------------------------------
+
+  /** Shared area `id` as an object (read/write/read8..64/inc64/rlock/view...). */
+  sharedarea(id: number = 0): SharedArea { return this.sharedareas.area(id); }
+
+  #a0(fn: string): SharedArea {
+    if (this.#area0) return this.#area0;
+    if (this.ctx.x.sa_count() === 0) throw new UwsgiError('ERR_NOT_CONFIGURED', `${fn}: no sharedarea configured (use the 'sharedarea' option)`);
+    return (this.#area0 = this.sharedareas.area(0));
+  }
+
+  /** Read `len` bytes at `pos` of area 0 (`len` omitted or 0: to the end). */
+  sharedarea_read(pos: number, len?: number): Uint8Array {
+    argCount('sharedarea_read', arguments.length, 1, 2);
+    return this.#a0('sharedarea_read').read(pos, len ?? 0);
+  }
+  /** Write bytes (strings as UTF-8) at `pos` of area 0; returns the number of bytes written. */
+  sharedarea_write(pos: number, data: string | Uint8Array): number {
+    argCount('sharedarea_write', arguments.length, 2, 2);
+    return this.#a0('sharedarea_write').write(pos, data);
+  }
+  /** Signed byte at `pos` of area 0. */
+  sharedarea_readbyte(pos: number): number {
+    argCount('sharedarea_readbyte', arguments.length, 1, 1);
+    return this.#a0('sharedarea_readbyte').read8(pos);
+  }
+  /** Write byte `val` (0..255) at `pos` of area 0; returns it. */
+  sharedarea_writebyte(pos: number, val: number): number {
+    argCount('sharedarea_writebyte', arguments.length, 2, 2);
+    this.#a0('sharedarea_writebyte').write8(pos, val);
+    return val;
+  }
+  /** Signed 64-bit little-endian value at `pos` of area 0. */
+  sharedarea_readlong(pos: number): bigint {
+    argCount('sharedarea_readlong', arguments.length, 1, 1);
+    return this.#a0('sharedarea_readlong').read64(pos);
+  }
+  /** Write a signed 64-bit value at `pos` of area 0; returns it as bigint. */
+  sharedarea_writelong(pos: number, val: bigint | number): bigint {
+    argCount('sharedarea_writelong', arguments.length, 2, 2);
+    const a = this.#a0('sharedarea_writelong');
+    a.write64(pos, val);
+    return BigInt(val);
+  }
+  /** Atomically add `delta` (default 1) to the 64-bit value at `pos` of area 0; returns the new value. */
+  sharedarea_inclong(pos: number, delta: bigint | number = 1): bigint {
+    argCount('sharedarea_inclong', arguments.length, 1, 2);
+    return this.#a0('sharedarea_inclong').add64('sharedarea_inclong', pos, delta, 1);
+  }
+}
+
+function magicTable(ctx: ThreadContext): Record<string, string> {
+  const s = ctx.shared;
+  const env = (typeof process !== 'undefined' ? process.env : {}) as Record<string, string | undefined>;
+  const ids = typeof process !== 'undefined' && typeof process.getuid === 'function' ? [process.getuid(), process.getgid?.() ?? 0] : [0, 0];
+  const cpus = typeof navigator !== 'undefined' ? (navigator as { hardwareConcurrency?: number }).hardwareConcurrency ?? 1 : 1;
+  return {
+    '%': '%',
+    '(': '%(',
+    G: env.GROUP ?? String(ids[1]),
+    T: String(s.startedOn * 1_000_000),
+    U: env.USER ?? env.LOGNAME ?? String(ids[0]),
+    V: VERSION,
+    '[': '\x1b',
+    g: String(ids[1]),
+    h: s.hostname,
+    k: String(cpus),
+    t: String(s.startedOn),
+    u: String(ids[0]),
+    v: s.cwd,
+  };
+}
