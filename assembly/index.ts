@@ -5,11 +5,11 @@
 import {
   BASE, HEADER_SIZE, MAX_THREADS, R_LOCKS, R_SCRATCH, R_SHAREDAREA, R_THREADS,
   bindLayout, headerInit, headerPublish, heldAt, heldCount, maxThreads, regionAdd,
-  regionOffset, regionSize, scratchPtr, threadAttach, threadFinish, threadIdent, threadKind,
+  regionOffset, regionSize, scratchPtr, ownerWordOf, threadAttach, threadFinish, threadIdent, threadKind,
   threadRequestStop, threadReserve, threadState, threadsBytes, selfTid,
 } from "./layout";
 import { rwReleaseDeadReader } from "./lock";
-import { locksBind, locksBytes, locksCount, locksInit, userIsLocked, userLock, userLocksRecover, userTryLock, userUnlock } from "./userlocks";
+import { locksBind, locksBytes, locksCount, locksInit, userIsLocked, userLock, userLocksHeldBy, userTryLock, userUnlock } from "./userlocks";
 import {
   saAdd32, saAdd64, saAdd64f, saAreaBytes, saBegin, saBind, saCheck, saCount, saData, saDirBytes, saEnd,
   saHits, saInit, saInitArea, saLock, saRead64, saReadInt, saSize, saUnlock, saUpdates, saWrite64,
@@ -49,15 +49,17 @@ export { maxThreads as max_threads, scratchPtr as scratch_ptr };
 export function self_tid(): i32 { return selfTid; }
 
 /**
- * Thread `tid` is gone: give back its read holds, free the slot under a new
- * generation (so locks it held read as ownerless), and free user locks it held.
+ * Thread `tid` is gone: give back its read holds and free the slot under a new
+ * generation, so every lock word naming it reads as "owner dead" and the next
+ * locker takes it over. Returns how many user locks it still held.
  */
 export function thread_finish(tid: i32): i32 {
   if (threadState(tid) != 1) return -7;
+  const held = userLocksHeldBy(ownerWordOf(tid));
   const n = heldCount(tid);
   for (let i: u32 = 0; i < n && i < 8; i++) rwReleaseDeadReader(<usize>heldAt(tid, i));
   threadFinish(tid);
-  return userLocksRecover();
+  return held;
 }
 
 // ---- user locks ------------------------------------------------------------------

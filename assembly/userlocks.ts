@@ -8,7 +8,8 @@
 import { E_BAD_ID } from "./status";
 import { LINE, ldu32, stu32 } from "./mem";
 import { R_LOCKS, regionOffset } from "./layout";
-import { mutexIsLocked, mutexLock, mutexReleaseIfDead, mutexTry, mutexUnlock } from "./lock";
+import { OWNER_MASK } from "./layout";
+import { mutexIsLocked, mutexLock, mutexTry, mutexUnlock } from "./lock";
 
 let base: usize = 0;
 
@@ -39,10 +40,14 @@ export function userIsLocked(n: i32): i32 {
   return w == 0 ? E_BAD_ID : (mutexIsLocked(w) ? 1 : 0);
 }
 
-/** Free every user lock whose holder is gone; returns how many. */
-export function userLocksRecover(): i32 {
-  let freed = 0;
+/**
+ * How many user locks the owner word `owner` holds. The master counts them for
+ * its log when a thread dies; the locks themselves stay marked with the dead
+ * owner, so the next locker takes them over and is told (OWNER_DIED).
+ */
+export function userLocksHeldBy(owner: i32): i32 {
+  let held = 0;
   const n = <i32>locksCount();
-  for (let i = 0; i < n; i++) if (mutexReleaseIfDead(word(i))) freed++;
-  return freed;
+  for (let i = 0; i < n; i++) if ((atomic.load<i32>(word(i)) & OWNER_MASK) == owner) held++;
+  return held;
 }
