@@ -84,15 +84,6 @@ export function mutexIsLocked(addr: usize): bool {
   return seen != 0 && ownerAlive(seen & OWNER_MASK);
 }
 
-/** Force-release a lock whose holder is gone (the master's recovery path). */
-export function mutexReleaseIfDead(addr: usize): bool {
-  const seen = aload32(addr);
-  if (seen == 0 || ownerAlive(seen & OWNER_MASK)) return false;
-  if (cas32(addr, seen, 0) != seen) return false;
-  atomic.notify(addr, 1);
-  return true;
-}
-
 // ---- rwlock -----------------------------------------------------------------
 
 export const RW_SIZE: u32 = 8;
