@@ -30,6 +30,8 @@ interface WorkerSlot {
   /** Quick deaths in a row, for respawn back-off. */
   quickDeaths: number;
   state: 'starting' | 'running' | 'done';
+  /** Exit code the thread reported before its end (its app's main function returned). */
+  reportedExit?: number;
 }
 
 const QUICK_DEATH_MS = 1000;
@@ -88,6 +90,7 @@ export class Master {
 
   #spawn(slot: WorkerSlot): void {
     slot.tid = this.engine.reserveThread('worker', slot.ident);
+    slot.reportedExit = undefined;
     slot.spawnedAt = Date.now();
     slot.state = 'starting';
     const tid = slot.tid;
@@ -99,7 +102,8 @@ export class Master {
           slot.state = 'running';
           if (this.#workers.every((w) => w.state !== 'starting')) this.#readyWaiters.splice(0).forEach((r) => r());
         } else if (msg?.type === 'uwsgi-wasm:exit') {
-          // The app's main function finished: the thread is done (a web Worker binding closes it itself).
+          // The app's main function finished: the thread is done, whatever code terminate() reports.
+          slot.reportedExit = msg.code;
           void slot.handle?.terminate();
         }
       },
@@ -112,6 +116,7 @@ export class Master {
     const recovered = this.engine.threadExited(tid);
     slot.tid = -1;
     slot.handle = undefined;
+    if (slot.reportedExit !== undefined) { code = slot.reportedExit; error = undefined; slot.reportedExit = undefined; }
     if (recovered > 0) this.#log(`uwsgi-wasm: worker ${slot.ident} died holding ${recovered} lock(s); they were freed`);
     const failed = code !== 0 || error !== undefined;
     if (this.#stopping || !failed) {

@@ -1,0 +1,14 @@
+/** The behaviour suite: every file registers its tests; the same bundle runs on every runtime. */
+import { runAll } from './lib/harness.ts';
+import './behaviour/options.test.ts';
+import './behaviour/engine.test.ts';
+import './behaviour/locks.test.ts';
+import './behaviour/locks.threads.test.ts';
+import './behaviour/sharedarea.test.ts';
+import './behaviour/sharedarea.threads.test.ts';
+
+const argv = (globalThis as { Deno?: { args: string[] } }).Deno?.args ?? process.argv.slice(2);
+const failed = await runAll(argv[0] ?? '');
+// Threads and timers may still hold the event loop: leave with the verdict.
+const exit = (globalThis as { Deno?: { exit(c: number): never } }).Deno?.exit ?? process.exit;
+exit(failed ? 1 : 0);
