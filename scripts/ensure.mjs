@@ -10,6 +10,7 @@ const mtime = (p) => (existsSync(p) ? statSync(p).mtimeMs : 0);
 if (!existsSync(marker) || mtime(join(root, 'package.json')) > mtime(marker) || mtime(join(root, 'package-lock.json')) > mtime(marker)) {
   console.error('ensure: installing dependencies');
   const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
-  execFileSync(npm, [existsSync(join(root, 'package-lock.json')) ? 'ci' : 'install', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit' });
+  // 'npm ci' refuses this lockfile: npm leaves deno's optional per-platform packages out of it.
+  execFileSync(npm, ['install', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit' });
 }
 execFileSync(process.execPath, [join(root, 'scripts', 'build.mjs'), '--if-stale'], { cwd: root, stdio: 'inherit' });
