@@ -25,8 +25,8 @@ export function spawnWebWorker(url: URL, init: ThreadInit, handlers: SpawnHandle
   w.addEventListener('message', (e) => {
     const m = e.data as { type?: string; code?: number } | undefined;
     if (m && m.type === EXIT_MESSAGE) {
-      // Give the thread a moment to close by itself, then make sure it is gone.
-      setTimeout(() => { w.terminate(); end(m.code ?? 0); }, 5);
+      // The thread closes itself right after this message; then make sure it is gone.
+      setTimeout(() => { w.terminate(); end(m.code ?? 0); }, 50);
       return;
     }
     handlers.onMessage(e.data);
@@ -62,3 +62,6 @@ export function postToParent(m: unknown): void { (globalThis as unknown as Scope
 export function onParentMessage(fn: (m: unknown) => void): void {
   (globalThis as unknown as Scope).addEventListener('message', (e) => fn(e.data));
 }
+
+/** End the calling web Worker (the scope's own close()). */
+export function endThread(): void { (globalThis as unknown as { close(): void }).close(); }

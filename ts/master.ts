@@ -37,6 +37,7 @@ interface WorkerSlot {
 const QUICK_DEATH_MS = 1000;
 const MAX_BACKOFF_MS = 5000;
 const STOP_GRACE_MS = 2000;
+const EXIT_GRACE_MS = 2000;
 
 /** A running master and its workers. */
 export class Master {
@@ -102,9 +103,11 @@ export class Master {
           slot.state = 'running';
           if (this.#workers.every((w) => w.state !== 'starting')) this.#readyWaiters.splice(0).forEach((r) => r());
         } else if (msg?.type === 'uwsgi-wasm:exit') {
-          // The app's main function finished: the thread is done, whatever code terminate() reports.
+          // The app's main function finished: the thread ends by itself once idle;
+          // one that still runs after a grace period is terminated.
           slot.reportedExit = msg.code;
-          void slot.handle?.terminate();
+          const handle = slot.handle;
+          setTimeout(() => { if (slot.handle === handle) void handle?.terminate(); }, EXIT_GRACE_MS);
         }
       },
       onExit: (code, error) => this.#exited(slot, tid, code, error),

@@ -53,6 +53,8 @@ export interface RuntimeBinding {
   postToParent(msg: unknown): void;
   /** In a spawned thread: be told of the parent's messages. */
   onParentMessage(fn: (msg: unknown) => void): void;
+  /** In a spawned thread: let it end once its pending output and work are done. */
+  endThread(): void;
   /** Run `fn` on SIGINT/SIGTERM; returns a function that removes the handler. */
   onTerminationSignal(fn: (signal: string) => void): () => void;
   pid(): number;

@@ -30,10 +30,13 @@ export async function runWorkerThread(): Promise<void> {
   const init = await rt.receiveInit();
   const u = attachContext(init);
   (globalThis as Record<symbol, Uwsgi>)[CURRENT] = u;
+  const finish = (code: number) => {
+    rt.postToParent({ type: 'uwsgi-wasm:exit', code } satisfies ThreadMessage);
+    rt.endThread();
+  };
   rt.onParentMessage((m) => {
     if ((m as ThreadMessage)?.type === 'uwsgi-wasm:stop') finish(0);
   });
-  const finish = (code: number) => rt.postToParent({ type: 'uwsgi-wasm:exit', code } satisfies ThreadMessage);
   rt.postToParent({ type: 'uwsgi-wasm:ready' } satisfies ThreadMessage);
   if (init.role.app) {
     const mod = await import(rt.fileUrl(init.role.app).href) as { default?: unknown };

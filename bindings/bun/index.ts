@@ -21,6 +21,8 @@ export const bunBinding: RuntimeBinding = {
   receiveInit: receiveInitFromParent,
   postToParent,
   onParentMessage,
+  // Bun's worker scope has no close(); process.exit() in a worker ends only that worker.
+  endThread: () => proc().exit(0),
   onTerminationSignal(fn) {
     const a = () => fn('SIGINT');
     const b = () => fn('SIGTERM');

@@ -1,7 +1,7 @@
 /** Deno binding: web Workers for threads, Deno.addSignalListener for signals. */
 import type { RuntimeBinding } from '../../ts/runtime.ts';
 import { fileUrl, hostname, memoryUsage, readTextFile } from '../shared.ts';
-import { onParentMessage, postToParent, receiveInitFromParent, spawnWebWorker } from '../webworker.ts';
+import { endThread, onParentMessage, postToParent, receiveInitFromParent, spawnWebWorker } from '../webworker.ts';
 
 interface DenoNs {
   version: { deno: string };
@@ -22,6 +22,7 @@ export const denoBinding: RuntimeBinding = {
   receiveInit: receiveInitFromParent,
   postToParent,
   onParentMessage,
+  endThread,
   onTerminationSignal(fn) {
     const a = () => fn('SIGINT');
     const b = () => fn('SIGTERM');

@@ -33,6 +33,8 @@ export const nodeBinding: RuntimeBinding = {
   receiveInit: async () => threads.workerData as ThreadInit,
   postToParent: (m) => threads.parentPort?.postMessage(m),
   onParentMessage: (fn) => { threads.parentPort?.on('message', fn); },
+  // Closing the port leaves nothing of ours keeping the thread alive; it exits once idle.
+  endThread: () => { threads.parentPort?.close(); },
   onTerminationSignal(fn) {
     const a = () => fn('SIGINT');
     const b = () => fn('SIGTERM');

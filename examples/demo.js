@@ -1,0 +1,39 @@
+// The demo `npm start` runs: `uwsgi-wasm --workers 2 --sharedarea 1 --locks 4 examples/demo.js`.
+// Each worker thread imports this file; both see the same shared memory.
+import uwsgi from 'uwsgi-wasm';
+
+// Layout of sharedarea 0 used by the demo:
+//   0: i64 counter bumped with sharedarea_inclong (atomic under the area lock)
+//   8: i32 "last writer" updated under user lock 1 together with 12
+//  12: i32 number of locked updates
+//  16: i32 workers finished (a barrier, waited on with Atomics)
+const ROUNDS = 100_000;
+
+export default async function main() {
+  const me = uwsgi.worker_id();
+  const area = uwsgi.sharedarea(0);
+  console.log(`[worker ${me}] up: thread slot ${uwsgi.ctx.tid}, ${uwsgi.numproc} workers, sharedarea 0 is ${area.size} bytes`);
+
+  for (let i = 0; i < ROUNDS; i++) uwsgi.sharedarea_inclong(0);
+
+  for (let i = 0; i < 1000; i++) {
+    uwsgi.lock(1);
+    area.write32(8, me);
+    area.write32(12, area.read32(12) + 1);
+    uwsgi.unlock(1);
+  }
+  console.log(`[worker ${me}] added ${ROUNDS} to the shared counter; it reads ${uwsgi.sharedarea_readlong(0)} now`);
+
+  // Barrier: count ourselves in, then wait (without blocking the event loop) for the others.
+  area.inc32(16);
+  const view = area.view();
+  const words = new Int32Array(view.buffer, view.byteOffset, 8);
+  Atomics.notify(words, 4);
+  for (;;) {
+    const done = Atomics.load(words, 4);
+    if (done >= uwsgi.numproc) break;
+    await Atomics.waitAsync(words, 4, done, 1000).value;
+  }
+  console.log(`[worker ${me}] everyone finished: counter = ${uwsgi.sharedarea_readlong(0)} (expected ${ROUNDS * uwsgi.numproc}), ` +
+    `${area.read32(12)} locked updates, last by worker ${area.read32(8)}`);
+}
