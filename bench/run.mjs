@@ -166,7 +166,7 @@ function markdown(result, runtimes, skipped) {
   const errors = rows.filter((r) => r.error);
   if (errors.length) {
     out.push('¹ Errors:', '');
-    for (const r of errors) out.push(`- ${r.runtime}, ${r.suite}/${r.case}/${r.subject}: ${r.error.replace(/\s+/g, ' ').slice(0, 300)}`);
+    for (const r of errors) out.push(`- ${r.runtime}, ${r.suite}/${r.case}/${r.subject}: ${r.error.split('\n')[0].slice(0, 300)}`);
     out.push('');
   }
   for (const [key, why] of Object.entries(skipped)) out.push(`- ${key} skipped: ${why}`);
