@@ -1,0 +1,200 @@
+// One benchmark row, measured in the process that runs this file.
+//
+//   <runtime> bench/cases.mjs --list
+//       prints the table of rows as JSON (the orchestrator reads it).
+//   <runtime> bench/cases.mjs <suite>/<case>/<subject> [--quick]
+//       warms up, takes samples with tinybench, prints one JSON line.
+//
+// Plain ESM that runs unchanged on Node, Deno and Bun. The orchestrator
+// (bench/run.mjs) starts a fresh process per row, so one subject's JIT
+// feedback (inlining, call-site shapes) never leaks into another's numbers.
+//
+// Adding a suite = adding entries to CASES. Each subject's `setup()` builds
+// its state outside the timed region and returns `op`, a function doing one
+// operation. An op whose work has no side effect must create one (see
+// 'js-call'), or the JIT may hoist it out of the timed loop.
+import { Bench } from 'tinybench';
+
+const LIB = new URL('../dist/index.js', import.meta.url).href;
+const library = () => import(LIB);
+
+/** Spin-lock on one Int32 word: the least a lock over shared memory can cost. */
+function rawSpinLock() {
+  const word = new Int32Array(new SharedArrayBuffer(4));
+  return () => {
+    // acquire: 0 -> 1; spin while another holder has it (never, single thread)
+    while (Atomics.compareExchange(word, 0, 0, 1) !== 0);
+    // release: publish the unlocked state
+    Atomics.store(word, 0, 0);
+    return 0;
+  };
+}
+
+export const CASES = [
+  {
+    suite: 'locks',
+    case: 'lock+unlock',
+    threads: 1,
+    subjects: {
+      'uwsgi-wasm': async () => {
+        const { createEngine } = await library();
+        const { uwsgi } = createEngine({ locks: 4, sharedarea: 1 });
+        return () => { uwsgi.lock(1); uwsgi.unlock(1); return 0; };
+      },
+      'raw-atomics': async () => rawSpinLock(),
+    },
+  },
+  {
+    suite: 'sharedarea',
+    case: 'inclong',
+    threads: 1,
+    subjects: {
+      'uwsgi-wasm': async () => {
+        const { createEngine } = await library();
+        const { uwsgi } = createEngine({ locks: 4, sharedarea: 1 });
+        return () => uwsgi.sharedarea_inclong(0);
+      },
+      'raw-atomics': async () => {
+        const counters = new BigInt64Array(new SharedArrayBuffer(8));
+        return () => Atomics.add(counters, 0, 1n);
+      },
+    },
+  },
+  {
+    suite: 'boundary',
+    case: 'trivial call',
+    threads: 1,
+    subjects: {
+      // `ctx` is internal but reachable: the raw core export, no facade around it.
+      'uwsgi-wasm': async () => {
+        const { createEngine } = await library();
+        const core = createEngine({ locks: 4, sharedarea: 1 }).uwsgi.ctx.x;
+        return () => core.lock_count();
+      },
+      // A call the JIT may inline; the counter keeps it from being hoisted away.
+      'js-call': async () => {
+        const state = { calls: 0 };
+        function countCall() { return ++state.calls; }
+        return () => countCall();
+      },
+    },
+  },
+];
+
+/** Every row of the table: what the orchestrator spawns. */
+export function listRows() {
+  return CASES.flatMap((c) => Object.keys(c.subjects).map((subject) => ({
+    id: `${c.suite}/${c.case}/${subject}`, suite: c.suite, case: c.case, subject, threads: c.threads,
+  })));
+}
+
+function runtimeInfo() {
+  if (typeof Deno !== 'undefined') return { name: 'deno', version: Deno.version.deno };
+  if (typeof Bun !== 'undefined') return { name: 'bun', version: Bun.version };
+  return { name: 'node', version: process.versions.node };
+}
+
+function argv() {
+  if (typeof Deno !== 'undefined') return Deno.args;
+  return process.argv.slice(2);
+}
+
+function exit(code) {
+  if (typeof Deno !== 'undefined') Deno.exit(code);
+  process.exit(code);
+}
+
+/** Timing profile (ms): `--quick` keeps the whole run near a minute. */
+const PROFILES = {
+  full: { warmupTime: 500, time: 3000, minSamples: 64, batchMs: 0.5 },
+  quick: { warmupTime: 200, time: 1500, minSamples: 32, batchMs: 0.25 },
+};
+
+/** Time `n` calls of `op`, in ms. The same closure warms up, calibrates and measures. */
+function batchRunner(op) {
+  return (n) => {
+    const t0 = performance.now();
+    for (let i = 0; i < n; i++) last = op();
+    return performance.now() - t0;
+  };
+}
+
+/**
+ * Operations per sample. One op is often a few nanoseconds, far below what a
+ * single timestamp pair can resolve, so each sample times a batch of ops and
+ * records the batch's mean. The batch runs hot for `warmupTime` first (a cold
+ * first call would make the batch far too small), then doubles until its
+ * fastest of three timings takes at least `batchMs`.
+ */
+function calibrateBatch(runBatch, { warmupTime, batchMs }) {
+  const until = performance.now() + warmupTime;
+  while (performance.now() < until) runBatch(1000);
+  let n = 16;
+  for (;;) {
+    const dt = Math.min(runBatch(n), runBatch(n), runBatch(n));
+    if (dt >= batchMs || n >= 1 << 26) return n;
+    n *= dt > 0 ? Math.min(8, Math.max(2, Math.ceil(batchMs / dt))) : 8;
+  }
+}
+
+/** The last op's result, kept in module state so every call's result escapes. */
+let last;
+
+async function measure(row, profile) {
+  const entry = CASES.find((c) => c.suite === row.suite && c.case === row.case);
+  const op = await entry.subjects[row.subject]();
+  const runBatch = batchRunner(op);
+  const batch = calibrateBatch(runBatch, profile);
+
+  const bench = new Bench({
+    time: profile.time,
+    warmupTime: profile.warmupTime / 2, // the op is already hot from calibrating
+    iterations: profile.minSamples,
+    warmupIterations: 8,
+    throws: true,
+  });
+  bench.add(row.id, () => {
+    const elapsed = runBatch(batch);
+    return { overriddenDuration: elapsed / batch, overriddenIterationCost: elapsed };
+  });
+  const [task] = bench.runSync();
+  const r = task.result;
+  if (r.state !== 'completed') throw r.error ?? new Error(`task ended in state ${r.state}`);
+
+  const lat = r.latency; // ms per op, one value per batch
+  const median = lat.p50;
+  return {
+    ns_per_op: median * 1e6,
+    ops_per_s: median > 0 ? 1000 / median : null,
+    samples: lat.samplesCount,
+    // relative median absolute deviation of the per-batch means
+    spread: median > 0 ? lat.mad / median : null,
+    batch,
+    last: typeof last === 'bigint' ? String(last) : last, // printed: the results are used
+  };
+}
+
+async function main() {
+  const args = argv();
+  const rt = runtimeInfo();
+  if (args.includes('--list')) {
+    console.log(JSON.stringify({ runtime: rt, rows: listRows() }));
+    return;
+  }
+  const id = args.find((a) => !a.startsWith('--'));
+  const row = listRows().find((r) => r.id === id);
+  const out = { id, runtime: rt.name, version: rt.version };
+  if (!row) {
+    console.log(JSON.stringify({ ...out, ok: false, error: `unknown case '${id}'` }));
+    exit(2);
+  }
+  try {
+    const profile = args.includes('--quick') ? PROFILES.quick : PROFILES.full;
+    console.log(JSON.stringify({ ...out, ok: true, ...(await measure(row, profile)) }));
+  } catch (e) {
+    console.log(JSON.stringify({ ...out, ok: false, error: String(e?.stack ?? e) }));
+    exit(1);
+  }
+}
+
+await main();
