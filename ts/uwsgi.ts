@@ -7,6 +7,7 @@ import { UwsgiError, argCount, intArg, statusError, CoreStatus } from './errors.
 import type { ThreadContext } from './context.ts';
 import { optDict } from './options.ts';
 import { SharedArea, SharedAreas } from './sharedarea.ts';
+import { SharedQueue, queueOf } from './queue.ts';
 import { runtime } from './runtime.ts';
 import { VERSION, VERSION_INFO } from './version.ts';
 
@@ -39,6 +40,7 @@ export class Uwsgi {
   #sharedareas?: SharedAreas;
   #opt?: Record<string, string | true>;
   #area0?: SharedArea;
+  #queue?: SharedQueue;
   /** Called when a lock is recovered from a dead holder (default: a line on stderr, as uWSGI logs). */
   onLockRecovered: (lock: number) => void = (n) => {
     console.error(`[deadlock-detector] a thread holding lock ${n} died. recovering...`);
@@ -62,6 +64,7 @@ export class Uwsgi {
     this.#sharedareas = undefined;
     this.#opt = undefined;
     this.#area0 = undefined;
+    this.#queue = undefined;
   }
 
   /** uWSGI 2.0's id-first sharedarea functions (`uwsgi.sharedareas.sharedarea_read(id, pos, len)`). */
@@ -99,8 +102,8 @@ export class Uwsgi {
   get loop(): null { return null; }
   /** Slots in the queue (`--queue`), or undefined when no queue is configured. */
   get queue_size(): number | undefined {
-    const q = this.opt.queue;
-    return typeof q === 'string' ? Number(q) : undefined;
+    const n = this.ctx.shared.config.queue;
+    return n > 0 ? n : undefined;
   }
   /**
    * uWSGI's config magic variables (`%h`, `%v`...), keyed by their letter:
@@ -232,6 +235,51 @@ export class Uwsgi {
   sharedarea_inclong(pos: number, delta: bigint | number = 1): bigint {
     argCount('sharedarea_inclong', arguments.length, 1, 2);
     return this.#a0('sharedarea_inclong').add64('sharedarea_inclong', pos, delta, 1);
+  }
+
+  // ---- queue ---------------------------------------------------------------------
+
+  #q(fn: string): SharedQueue { return (this.#queue ??= queueOf(this.ctx, fn)); }
+
+  /** Append `msg` (string as UTF-8) at the push head, overwriting whatever the slot holds. `true`, or `null` for an empty or oversized message. */
+  queue_push(msg: string | Uint8Array): true | null {
+    argCount('queue_push', arguments.length, 1, 1);
+    return this.#q('queue_push').push(msg);
+  }
+  /** Take the oldest message (FIFO head); `null` when that slot is empty. */
+  queue_pull(): Uint8Array | null {
+    argCount('queue_pull', arguments.length, 0, 0);
+    return this.#q('queue_pull').pull();
+  }
+  /** Step the push head back and take that slot's message (LIFO); `null` if it is empty. */
+  queue_pop(): Uint8Array | null {
+    argCount('queue_pop', arguments.length, 0, 0);
+    return this.#q('queue_pop').pop();
+  }
+  /** Copy of slot `index` (not removed); `null` when empty or outside 0..queue_size-1. */
+  queue_get(index: number): Uint8Array | null {
+    argCount('queue_get', arguments.length, 1, 1);
+    return this.#q('queue_get').get(index);
+  }
+  /** Write slot `index` directly; `true`, or `null` for a bad index or an empty message. ERR_BOUNDS when it does not fit a slot. */
+  queue_set(index: number, msg: string | Uint8Array): true | null {
+    argCount('queue_set', arguments.length, 2, 2);
+    return this.#q('queue_set').set(index, msg);
+  }
+  /** The newest message, or (with `n` > 0) the `n` newest slots, newest first, `null` for empty ones. Nothing is removed. */
+  queue_last(n: number = 0): Uint8Array | null | Array<Uint8Array | null> {
+    argCount('queue_last', arguments.length, 0, 1);
+    return this.#q('queue_last').last(n);
+  }
+  /** The push head: the slot the next push writes. */
+  queue_slot(): number {
+    argCount('queue_slot', arguments.length, 0, 0);
+    return this.#q('queue_slot').slot();
+  }
+  /** The FIFO head: the slot the next pull reads. */
+  queue_pull_slot(): number {
+    argCount('queue_pull_slot', arguments.length, 0, 0);
+    return this.#q('queue_pull_slot').pullSlot();
   }
 }
 
