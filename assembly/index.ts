@@ -3,7 +3,7 @@
 // boundary carries only i32, f64 and (for 64-bit values) i64.
 
 import {
-  BASE, HEADER_SIZE, MAX_THREADS, R_LOCKS, R_QUEUE, R_SCRATCH, R_SHAREDAREA, R_THREADS,
+  BASE, HEADER_SIZE, MAX_THREADS, R_LOCKS, R_QUEUE, R_RPC, R_SCRATCH, R_SHAREDAREA, R_THREADS,
   bindLayout, headerInit, headerPublish, heldAt, heldCount, maxThreads, regionAdd,
   regionOffset, regionSize, scratchPtr, ownerWordOf, threadAttach, threadFinish, threadIdent, threadKind,
   threadRequestStop, threadReserve, threadState, threadsBytes, selfTid,
@@ -19,6 +19,10 @@ import {
   queueBind, queueBytes, queueCapacity, queueGet, queueInit, queueLast, queuePop, queuePull, queuePullSlot,
   queuePush, queueSet, queueSlot, queueSlots,
 } from "./queue";
+import {
+  rpcBind, rpcBytes, rpcInit, rpcLookup, rpcMailbox, rpcMailboxData, rpcMax, rpcName, rpcOwnedBySelf, rpcOwnerTid,
+  rpcRegister,
+} from "./rpc";
 
 export const LAYOUT_BASE: u32 = BASE;
 export const LAYOUT_HEADER_SIZE: u32 = HEADER_SIZE;
@@ -28,6 +32,7 @@ export const REGION_SCRATCH: u32 = R_SCRATCH;
 export const REGION_LOCKS: u32 = R_LOCKS;
 export const REGION_SHAREDAREA: u32 = R_SHAREDAREA;
 export const REGION_QUEUE: u32 = R_QUEUE;
+export const REGION_RPC: u32 = R_RPC;
 
 /** End of this module's static data: shared state must start above it. */
 export function heap_base(): usize { return __heap_base; }
@@ -38,6 +43,7 @@ export { regionOffset as layout_region_offset, regionSize as layout_region_size 
 export { threadsBytes as threads_bytes, locksBytes as locks_bytes, locksInit as locks_init };
 export { saDirBytes as sa_dir_bytes, saAreaBytes as sa_area_bytes, saInit as sa_init, saInitArea as sa_init_area };
 export { queueBytes as queue_bytes, queueInit as queue_init };
+export { rpcBytes as rpc_bytes, rpcInit as rpc_init };
 
 /** Bind this instance to a published layout. Every thread calls it first. */
 export function bind(): i32 {
@@ -46,6 +52,7 @@ export function bind(): i32 {
   locksBind();
   saBind();
   queueBind();
+  rpcBind();
   return 0;
 }
 
@@ -84,3 +91,8 @@ export { saUpdates as sa_updates, saHits as sa_hits };
 export { queueSlots as queue_slots, queueCapacity as queue_capacity, queuePush as queue_push, queueSet as queue_set };
 export { queuePull as queue_pull, queuePop as queue_pop, queueGet as queue_get, queueLast as queue_last };
 export { queueSlot as queue_slot, queuePullSlot as queue_pull_slot };
+
+// ---- local RPC -----------------------------------------------------------------------
+export { rpcRegister as rpc_register, rpcLookup as rpc_lookup, rpcOwnerTid as rpc_owner_tid, rpcName as rpc_name };
+export { rpcMax as rpc_max, rpcMailbox as rpc_mailbox, rpcMailboxData as rpc_mailbox_data };
+export function rpc_owned_by_self(i: u32): i32 { return rpcOwnedBySelf(i) ? 1 : 0; }

@@ -16,6 +16,7 @@ export interface CoreExports {
   REGION_LOCKS: WebAssembly.Global;
   REGION_SHAREDAREA: WebAssembly.Global;
   REGION_QUEUE: WebAssembly.Global;
+  REGION_RPC: WebAssembly.Global;
   heap_base(): number;
   layout_init(total: number, maxThreads: number, scratchSize: number): number;
   layout_region(kind: number, index: number, offset: number, size: number): number;
@@ -74,6 +75,16 @@ export interface CoreExports {
   queue_last(skip: number, n: number, out: number, room: number): number;
   queue_slot(): number;
   queue_pull_slot(): number;
+  rpc_bytes(max: number, threads: number): number;
+  rpc_init(offset: number, max: number, threads: number): void;
+  rpc_register(name: number, len: number, argc: number): number;
+  rpc_lookup(name: number, len: number): number;
+  rpc_owner_tid(entry: number): number;
+  rpc_owned_by_self(entry: number): number;
+  rpc_name(entry: number, out: number): number;
+  rpc_max(): number;
+  rpc_mailbox(tid: number): number;
+  rpc_mailbox_data(): number;
 }
 
 /** Bytes per wasm page. */

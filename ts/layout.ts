@@ -10,7 +10,7 @@ import type { Config } from './options.ts';
 import { LAYOUT_BASE, PAGE, type CoreExports, coreModule, instantiateCore, plannerCore } from './core.ts';
 
 /** Region kinds (assembly/layout.ts R_*). */
-export const Region = { THREADS: 1, SCRATCH: 2, LOCKS: 3, SHAREDAREA: 4, QUEUE: 6 } as const;
+export const Region = { THREADS: 1, SCRATCH: 2, LOCKS: 3, SHAREDAREA: 4, QUEUE: 6, RPC: 7 } as const;
 
 export interface RegionPlan { kind: number; index: number; offset: number; size: number }
 
@@ -60,6 +60,7 @@ export function planLayout(cfg: Config): LayoutPlan {
     if (cfg.queue * cfg.queueBlocksize >= 2 ** 32 - 2 ** 24) throw new UwsgiError('ERR_OPTION', `the queue needs ${cfg.queue * cfg.queueBlocksize} bytes (queue * queue-blocksize); the limit is 4 GiB`);
     place(Region.QUEUE, 0, core.queue_bytes(cfg.queue, cfg.queueBlocksize));
   }
+  place(Region.RPC, 0, core.rpc_bytes(cfg.rpcMax, maxThreads));
   const totalBytes = at;
   const pages = Math.ceil(totalBytes / PAGE);
   if (pages > 65536) throw new UwsgiError('ERR_OPTION', `the configuration needs ${totalBytes} bytes of shared memory; the limit is 4 GiB`);
@@ -80,6 +81,7 @@ export function buildMemory(cfg: Config, plan: LayoutPlan): { memory: WebAssembl
     check(core.layout_region(r.kind, r.index, r.offset, r.size), 'layout region');
     if (r.kind === Region.LOCKS) core.locks_init(r.offset, cfg.locks + 1);
     if (r.kind === Region.QUEUE) core.queue_init(r.offset, cfg.queue, cfg.queueBlocksize);
+    if (r.kind === Region.RPC) core.rpc_init(r.offset, cfg.rpcMax, plan.maxThreads);
     if (r.kind === Region.SHAREDAREA) {
       core.sa_init(r.offset, cfg.sharedareas.length);
       let areaOff = r.offset + core.sa_dir_bytes(cfg.sharedareas.length);

@@ -8,6 +8,7 @@ import type { ThreadContext } from './context.ts';
 import { optDict } from './options.ts';
 import { SharedArea, SharedAreas } from './sharedarea.ts';
 import { SharedQueue, queueOf } from './queue.ts';
+import { type RpcResult, callRpc, registerRpc, rpcList } from './rpc.ts';
 import { runtime } from './runtime.ts';
 import { VERSION, VERSION_INFO } from './version.ts';
 
@@ -280,6 +281,49 @@ export class Uwsgi {
   queue_pull_slot(): number {
     argCount('queue_pull_slot', arguments.length, 0, 0);
     return this.#q('queue_pull_slot').pullSlot();
+  }
+
+  // ---- RPC -----------------------------------------------------------------------
+
+  /**
+   * Register `fn` as RPC function `name` (1..255 bytes), callable from every
+   * thread; it runs in this thread and receives each argument as a Uint8Array.
+   * Only a non-empty Uint8Array it returns (or resolves to) is a result; anything
+   * else, or a throw, makes the call return null, as in uWSGI. Registering an
+   * existing name takes it over. `argc` is accepted for uWSGI compatibility.
+   */
+  register_rpc(name: string | Uint8Array, fn: (...args: Uint8Array[]) => unknown, argc?: number): true {
+    argCount('register_rpc', arguments.length, 2, 3);
+    return registerRpc(this.ctx, name, fn, argc);
+  }
+
+  /**
+   * Call RPC function `name` with up to 255 arguments (strings as UTF-8). When
+   * this thread registered it, the result comes back at once; when another
+   * thread did, a promise of it. null for an unknown function.
+   */
+  call(name: string | Uint8Array, ...args: Array<string | Uint8Array>): RpcResult | Promise<RpcResult> {
+    argCount('call', arguments.length, 1, Infinity);
+    return callRpc(this.ctx, 'call', name, args);
+  }
+
+  /**
+   * `call` on `node`: null, undefined or '' is this engine. Remote nodes
+   * ('host:port') are not available yet (ERR_UNSUPPORTED).
+   */
+  rpc(node: string | Uint8Array | null | undefined, name: string | Uint8Array, ...args: Array<string | Uint8Array>): RpcResult | Promise<RpcResult> {
+    argCount('rpc', arguments.length, 2, Infinity);
+    if (node !== null && node !== undefined) {
+      if (typeof node !== 'string' && !(node instanceof Uint8Array)) throw new UwsgiError('ERR_ARG_TYPE', `rpc: node must be a string, Uint8Array or null, got ${typeof node}`);
+      if (node.length > 0) throw new UwsgiError('ERR_UNSUPPORTED', 'rpc: remote RPC is not available yet (protocol issue)');
+    }
+    return callRpc(this.ctx, 'rpc', name, args);
+  }
+
+  /** Names of every registered RPC function (all threads), as Uint8Array. */
+  rpc_list(): Uint8Array[] {
+    argCount('rpc_list', arguments.length, 0, 0);
+    return rpcList(this.ctx);
   }
 }
 
