@@ -3,7 +3,7 @@
 // boundary carries only i32, f64 and (for 64-bit values) i64.
 
 import {
-  BASE, HEADER_SIZE, MAX_THREADS, R_LOCKS, R_SCRATCH, R_SHAREDAREA, R_THREADS,
+  BASE, HEADER_SIZE, MAX_THREADS, R_LOCKS, R_QUEUE, R_RPC, R_SCRATCH, R_SHAREDAREA, R_THREADS,
   bindLayout, headerInit, headerPublish, heldAt, heldCount, maxThreads, regionAdd,
   regionOffset, regionSize, scratchPtr, ownerWordOf, threadAttach, threadFinish, threadIdent, threadKind,
   threadRequestStop, threadReserve, threadState, threadsBytes, selfTid,
@@ -15,6 +15,14 @@ import {
   saHits, saInit, saInitArea, saLock, saRead64, saReadInt, saSize, saUnlock, saUpdates, saWrite64,
   saWriteInt,
 } from "./sharedarea";
+import {
+  queueBind, queueBytes, queueCapacity, queueGet, queueInit, queueLast, queuePop, queuePull, queuePullSlot,
+  queuePush, queueSet, queueSlot, queueSlots,
+} from "./queue";
+import {
+  rpcBind, rpcBytes, rpcInit, rpcLookup, rpcMailbox, rpcMailboxData, rpcMax, rpcName, rpcOwnedBySelf, rpcOwnerTid,
+  rpcRegister,
+} from "./rpc";
 
 export const LAYOUT_BASE: u32 = BASE;
 export const LAYOUT_HEADER_SIZE: u32 = HEADER_SIZE;
@@ -23,6 +31,8 @@ export const REGION_THREADS: u32 = R_THREADS;
 export const REGION_SCRATCH: u32 = R_SCRATCH;
 export const REGION_LOCKS: u32 = R_LOCKS;
 export const REGION_SHAREDAREA: u32 = R_SHAREDAREA;
+export const REGION_QUEUE: u32 = R_QUEUE;
+export const REGION_RPC: u32 = R_RPC;
 
 /** End of this module's static data: shared state must start above it. */
 export function heap_base(): usize { return __heap_base; }
@@ -32,6 +42,8 @@ export { headerInit as layout_init, regionAdd as layout_region, headerPublish as
 export { regionOffset as layout_region_offset, regionSize as layout_region_size };
 export { threadsBytes as threads_bytes, locksBytes as locks_bytes, locksInit as locks_init };
 export { saDirBytes as sa_dir_bytes, saAreaBytes as sa_area_bytes, saInit as sa_init, saInitArea as sa_init_area };
+export { queueBytes as queue_bytes, queueInit as queue_init };
+export { rpcBytes as rpc_bytes, rpcInit as rpc_init };
 
 /** Bind this instance to a published layout. Every thread calls it first. */
 export function bind(): i32 {
@@ -39,6 +51,8 @@ export function bind(): i32 {
   if (rc != 0) return rc;
   locksBind();
   saBind();
+  queueBind();
+  rpcBind();
   return 0;
 }
 
@@ -72,3 +86,13 @@ export { saBegin as sa_begin, saEnd as sa_end, saLock as sa_lock, saUnlock as sa
 export { saReadInt as sa_read_int, saWriteInt as sa_write_int, saAdd32 as sa_add32 };
 export { saRead64 as sa_read64, saWrite64 as sa_write64, saAdd64 as sa_add64, saAdd64f as sa_add64f };
 export { saUpdates as sa_updates, saHits as sa_hits };
+
+// ---- queue ---------------------------------------------------------------------------
+export { queueSlots as queue_slots, queueCapacity as queue_capacity, queuePush as queue_push, queueSet as queue_set };
+export { queuePull as queue_pull, queuePop as queue_pop, queueGet as queue_get, queueLast as queue_last };
+export { queueSlot as queue_slot, queuePullSlot as queue_pull_slot };
+
+// ---- local RPC -----------------------------------------------------------------------
+export { rpcRegister as rpc_register, rpcLookup as rpc_lookup, rpcOwnerTid as rpc_owner_tid, rpcName as rpc_name };
+export { rpcMax as rpc_max, rpcMailbox as rpc_mailbox, rpcMailboxData as rpc_mailbox_data };
+export function rpc_owned_by_self(i: u32): i32 { return rpcOwnedBySelf(i) ? 1 : 0; }

@@ -15,6 +15,8 @@ export interface CoreExports {
   REGION_SCRATCH: WebAssembly.Global;
   REGION_LOCKS: WebAssembly.Global;
   REGION_SHAREDAREA: WebAssembly.Global;
+  REGION_QUEUE: WebAssembly.Global;
+  REGION_RPC: WebAssembly.Global;
   heap_base(): number;
   layout_init(total: number, maxThreads: number, scratchSize: number): number;
   layout_region(kind: number, index: number, offset: number, size: number): number;
@@ -61,6 +63,28 @@ export interface CoreExports {
   sa_add64f(id: number, pos: number, delta: number, out: number): number;
   sa_updates(id: number): bigint;
   sa_hits(id: number): bigint;
+  queue_bytes(slots: number, blocksize: number): number;
+  queue_init(offset: number, slots: number, blocksize: number): void;
+  queue_slots(): number;
+  queue_capacity(): number;
+  queue_push(src: number, len: number): number;
+  queue_set(index: number, src: number, len: number): number;
+  queue_pull(out: number): number;
+  queue_pop(out: number): number;
+  queue_get(index: number, out: number): number;
+  queue_last(skip: number, n: number, out: number, room: number): number;
+  queue_slot(): number;
+  queue_pull_slot(): number;
+  rpc_bytes(max: number, threads: number): number;
+  rpc_init(offset: number, max: number, threads: number): void;
+  rpc_register(name: number, len: number, argc: number): number;
+  rpc_lookup(name: number, len: number): number;
+  rpc_owner_tid(entry: number): number;
+  rpc_owned_by_self(entry: number): number;
+  rpc_name(entry: number, out: number): number;
+  rpc_max(): number;
+  rpc_mailbox(tid: number): number;
+  rpc_mailbox_data(): number;
 }
 
 /** Bytes per wasm page. */

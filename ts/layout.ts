@@ -10,7 +10,7 @@ import type { Config } from './options.ts';
 import { LAYOUT_BASE, PAGE, type CoreExports, coreModule, instantiateCore, plannerCore } from './core.ts';
 
 /** Region kinds (assembly/layout.ts R_*). */
-export const Region = { THREADS: 1, SCRATCH: 2, LOCKS: 3, SHAREDAREA: 4 } as const;
+export const Region = { THREADS: 1, SCRATCH: 2, LOCKS: 3, SHAREDAREA: 4, QUEUE: 6, RPC: 7 } as const;
 
 export interface RegionPlan { kind: number; index: number; offset: number; size: number }
 
@@ -39,7 +39,8 @@ export function planLayout(cfg: Config): LayoutPlan {
   const maxThreads = threadSlots(cfg);
   const limit = (core.LAYOUT_MAX_THREADS.value as number);
   if (maxThreads > limit) throw new UwsgiError('ERR_OPTION', `too many threads: ${maxThreads} slots needed, at most ${limit}`);
-  const scratchSize = align(Math.max(MIN_SCRATCH, cfg.bufferSize), LINE);
+  // A queue message travels through the scratch, so it must hold a whole slot.
+  const scratchSize = align(Math.max(MIN_SCRATCH, cfg.bufferSize, cfg.queueBlocksize), LINE);
   const regions: RegionPlan[] = [];
   let at = LAYOUT_BASE + HEADER_BYTES;
   const place = (kind: number, index: number, size: number) => {
@@ -54,6 +55,12 @@ export function planLayout(cfg: Config): LayoutPlan {
     for (const s of cfg.sharedareas) size += core.sa_area_bytes(s);
     place(Region.SHAREDAREA, 0, size);
   }
+  if (cfg.queue > 0) {
+    // The core sizes in u32: refuse a ring that could not fit before it wraps.
+    if (cfg.queue * cfg.queueBlocksize >= 2 ** 32 - 2 ** 24) throw new UwsgiError('ERR_OPTION', `the queue needs ${cfg.queue * cfg.queueBlocksize} bytes (queue * queue-blocksize); the limit is 4 GiB`);
+    place(Region.QUEUE, 0, core.queue_bytes(cfg.queue, cfg.queueBlocksize));
+  }
+  place(Region.RPC, 0, core.rpc_bytes(cfg.rpcMax, maxThreads));
   const totalBytes = at;
   const pages = Math.ceil(totalBytes / PAGE);
   if (pages > 65536) throw new UwsgiError('ERR_OPTION', `the configuration needs ${totalBytes} bytes of shared memory; the limit is 4 GiB`);
@@ -73,6 +80,8 @@ export function buildMemory(cfg: Config, plan: LayoutPlan): { memory: WebAssembl
   for (const r of plan.regions) {
     check(core.layout_region(r.kind, r.index, r.offset, r.size), 'layout region');
     if (r.kind === Region.LOCKS) core.locks_init(r.offset, cfg.locks + 1);
+    if (r.kind === Region.QUEUE) core.queue_init(r.offset, cfg.queue, cfg.queueBlocksize);
+    if (r.kind === Region.RPC) core.rpc_init(r.offset, cfg.rpcMax, plan.maxThreads);
     if (r.kind === Region.SHAREDAREA) {
       core.sa_init(r.offset, cfg.sharedareas.length);
       let areaOff = r.offset + core.sa_dir_bytes(cfg.sharedareas.length);

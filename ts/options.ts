@@ -23,6 +23,15 @@ export interface Options {
    * pages; a string may also be `pages=N` or `size=BYTES` (decimal or 0x hex).
    */
   sharedarea?: number | string | Array<number | string>;
+  /** `--queue N`: slots of the shared queue (default 0: no queue; at most 1,000,000). */
+  queue?: number;
+  /**
+   * `--queue-blocksize B`: bytes per queue slot, including a 16-byte header, so a
+   * message holds at most B-16 bytes. Default 8192; 17..16 MiB.
+   */
+  'queue-blocksize'?: number;
+  /** `--rpc-max N`: how many RPC functions can be registered at once, across all threads (default 64). */
+  'rpc-max'?: number;
   /** `--buffer-size`: the uwsgi packet buffer, in bytes (default 4096, max 65535). */
   'buffer-size'?: number;
   /** Thread slots reserved beyond the master, workers, mules and spoolers, for threads an embedder attaches (default 8). */
@@ -65,8 +74,10 @@ export const KNOWN_OPTIONS: Readonly<Record<string, OptionSpec>> = {
   'cache-expire-freq': { kind: 'value', built: false },
   'cache-store': { kind: 'value', built: false },
   'cache-store-sync': { kind: 'value', built: false },
-  queue: { kind: 'value', built: false },
-  'queue-blocksize': { kind: 'value', built: false },
+  queue: { kind: 'value', built: true },
+  'queue-blocksize': { kind: 'value', built: true },
+  'queue-store': { kind: 'value', built: false },
+  'queue-store-sync': { kind: 'value', built: false },
   mules: { kind: 'value', built: false },
   mule: { kind: 'list', built: false },
   farm: { kind: 'list', built: false },
@@ -82,7 +93,7 @@ export const KNOWN_OPTIONS: Readonly<Record<string, OptionSpec>> = {
   'stats-http': { kind: 'flag', built: false },
   snmp: { kind: 'value', built: false },
   'snmp-community': { kind: 'value', built: false },
-  'rpc-max': { kind: 'value', built: false },
+  'rpc-max': { kind: 'value', built: true },
   mount: { kind: 'list', built: false },
   'enable-metrics': { kind: 'flag', built: false },
 };
@@ -95,6 +106,12 @@ export interface Config {
   sharedareas: number[];
   bufferSize: number;
   extraThreads: number;
+  /** Slots of the shared queue (`--queue`); 0: no queue. */
+  queue: number;
+  /** Bytes per queue slot, its 16-byte header included (`--queue-blocksize`, default 8192). */
+  queueBlocksize: number;
+  /** Functions the RPC registry holds (`--rpc-max`, default 64). */
+  rpcMax: number;
   /** Every option as given, canonical names, in the order given (last value for single options). */
   given: Array<[string, string | true]>;
   /** The app file (command-line positional argument), if any. */
@@ -248,6 +265,9 @@ export function configFromPairs(pairs: Array<[string, string | true]>, app?: str
     sharedareas,
     bufferSize: intOption('buffer-size', last('buffer-size'), 4096, 1, 65535),
     extraThreads: intOption('extra-threads', last('extra-threads'), 8, 0, 1024),
+    queue: intOption('queue', last('queue'), 0, 0, 1_000_000),
+    rpcMax: intOption('rpc-max', last('rpc-max'), 64, 1, 65536),
+    queueBlocksize: intOption('queue-blocksize', last('queue-blocksize'), 8192, 17, 16 * 1024 * 1024),
     given: expanded,
     app,
   };

@@ -7,6 +7,8 @@ import { UwsgiError, argCount, intArg, statusError, CoreStatus } from './errors.
 import type { ThreadContext } from './context.ts';
 import { optDict } from './options.ts';
 import { SharedArea, SharedAreas } from './sharedarea.ts';
+import { SharedQueue, queueOf } from './queue.ts';
+import { type RpcResult, callRpc, registerRpc, rpcList } from './rpc.ts';
 import { runtime } from './runtime.ts';
 import { VERSION, VERSION_INFO } from './version.ts';
 
@@ -39,6 +41,7 @@ export class Uwsgi {
   #sharedareas?: SharedAreas;
   #opt?: Record<string, string | true>;
   #area0?: SharedArea;
+  #queue?: SharedQueue;
   /** Called when a lock is recovered from a dead holder (default: a line on stderr, as uWSGI logs). */
   onLockRecovered: (lock: number) => void = (n) => {
     console.error(`[deadlock-detector] a thread holding lock ${n} died. recovering...`);
@@ -62,6 +65,7 @@ export class Uwsgi {
     this.#sharedareas = undefined;
     this.#opt = undefined;
     this.#area0 = undefined;
+    this.#queue = undefined;
   }
 
   /** uWSGI 2.0's id-first sharedarea functions (`uwsgi.sharedareas.sharedarea_read(id, pos, len)`). */
@@ -99,8 +103,8 @@ export class Uwsgi {
   get loop(): null { return null; }
   /** Slots in the queue (`--queue`), or undefined when no queue is configured. */
   get queue_size(): number | undefined {
-    const q = this.opt.queue;
-    return typeof q === 'string' ? Number(q) : undefined;
+    const n = this.ctx.shared.config.queue;
+    return n > 0 ? n : undefined;
   }
   /**
    * uWSGI's config magic variables (`%h`, `%v`...), keyed by their letter:
@@ -232,6 +236,94 @@ export class Uwsgi {
   sharedarea_inclong(pos: number, delta: bigint | number = 1): bigint {
     argCount('sharedarea_inclong', arguments.length, 1, 2);
     return this.#a0('sharedarea_inclong').add64('sharedarea_inclong', pos, delta, 1);
+  }
+
+  // ---- queue ---------------------------------------------------------------------
+
+  #q(fn: string): SharedQueue { return (this.#queue ??= queueOf(this.ctx, fn)); }
+
+  /** Append `msg` (string as UTF-8) at the push head, overwriting whatever the slot holds. `true`, or `null` for an empty or oversized message. */
+  queue_push(msg: string | Uint8Array): true | null {
+    argCount('queue_push', arguments.length, 1, 1);
+    return this.#q('queue_push').push(msg);
+  }
+  /** Take the oldest message (FIFO head); `null` when that slot is empty. */
+  queue_pull(): Uint8Array | null {
+    argCount('queue_pull', arguments.length, 0, 0);
+    return this.#q('queue_pull').pull();
+  }
+  /** Step the push head back and take that slot's message (LIFO); `null` if it is empty. */
+  queue_pop(): Uint8Array | null {
+    argCount('queue_pop', arguments.length, 0, 0);
+    return this.#q('queue_pop').pop();
+  }
+  /** Copy of slot `index` (not removed); `null` when empty or outside 0..queue_size-1. */
+  queue_get(index: number): Uint8Array | null {
+    argCount('queue_get', arguments.length, 1, 1);
+    return this.#q('queue_get').get(index);
+  }
+  /** Write slot `index` directly; `true`, or `null` for a bad index or an empty message. ERR_BOUNDS when it does not fit a slot. */
+  queue_set(index: number, msg: string | Uint8Array): true | null {
+    argCount('queue_set', arguments.length, 2, 2);
+    return this.#q('queue_set').set(index, msg);
+  }
+  /** The newest message, or (with `n` > 0) the `n` newest slots, newest first, `null` for empty ones. Nothing is removed. */
+  queue_last(n: number = 0): Uint8Array | null | Array<Uint8Array | null> {
+    argCount('queue_last', arguments.length, 0, 1);
+    return this.#q('queue_last').last(n);
+  }
+  /** The push head: the slot the next push writes. */
+  queue_slot(): number {
+    argCount('queue_slot', arguments.length, 0, 0);
+    return this.#q('queue_slot').slot();
+  }
+  /** The FIFO head: the slot the next pull reads. */
+  queue_pull_slot(): number {
+    argCount('queue_pull_slot', arguments.length, 0, 0);
+    return this.#q('queue_pull_slot').pullSlot();
+  }
+
+  // ---- RPC -----------------------------------------------------------------------
+
+  /**
+   * Register `fn` as RPC function `name` (1..255 bytes), callable from every
+   * thread; it runs in this thread and receives each argument as a Uint8Array.
+   * Only a non-empty Uint8Array it returns (or resolves to) is a result; anything
+   * else, or a throw, makes the call return null, as in uWSGI. Registering an
+   * existing name takes it over. `argc` is accepted for uWSGI compatibility.
+   */
+  register_rpc(name: string | Uint8Array, fn: (...args: Uint8Array[]) => unknown, argc?: number): true {
+    argCount('register_rpc', arguments.length, 2, 3);
+    return registerRpc(this.ctx, name, fn, argc);
+  }
+
+  /**
+   * Call RPC function `name` with up to 255 arguments (strings as UTF-8). When
+   * this thread registered it, the result comes back at once; when another
+   * thread did, a promise of it. null for an unknown function.
+   */
+  call(name: string | Uint8Array, ...args: Array<string | Uint8Array>): RpcResult | Promise<RpcResult> {
+    argCount('call', arguments.length, 1, Infinity);
+    return callRpc(this.ctx, 'call', name, args);
+  }
+
+  /**
+   * `call` on `node`: null, undefined or '' is this engine. Remote nodes
+   * ('host:port') are not available yet (ERR_UNSUPPORTED).
+   */
+  rpc(node: string | Uint8Array | null | undefined, name: string | Uint8Array, ...args: Array<string | Uint8Array>): RpcResult | Promise<RpcResult> {
+    argCount('rpc', arguments.length, 2, Infinity);
+    if (node !== null && node !== undefined) {
+      if (typeof node !== 'string' && !(node instanceof Uint8Array)) throw new UwsgiError('ERR_ARG_TYPE', `rpc: node must be a string, Uint8Array or null, got ${typeof node}`);
+      if (node.length > 0) throw new UwsgiError('ERR_UNSUPPORTED', 'rpc: remote RPC is not available yet (protocol issue)');
+    }
+    return callRpc(this.ctx, 'rpc', name, args);
+  }
+
+  /** Names of every registered RPC function (all threads), as Uint8Array. */
+  rpc_list(): Uint8Array[] {
+    argCount('rpc_list', arguments.length, 0, 0);
+    return rpcList(this.ctx);
   }
 }
 

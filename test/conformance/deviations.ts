@@ -47,6 +47,20 @@ export const DEVIATIONS: readonly Deviation[] = [
       !o.threw && o.jsArgs.some((a) => typeof a === 'string'),
   },
   {
+    id: 'rpc-str-accepted',
+    principle: 'b',
+    reason: 'Python 3 uWSGI refuses a str RPC name or argument ("unable to call rpc function"); JS callers pass strings, which we encode as UTF-8.',
+    applies: (o) => isErr(o.expected) && o.expected.error === 'ValueError' && (o.fn === 'call' || o.fn === 'rpc') &&
+      !o.threw && o.jsArgs.some((a) => typeof a === 'string' && a !== ''),
+  },
+  {
+    id: 'rpc-argument-errors-typed',
+    principle: 'b',
+    reason: 'uWSGI answers every bad RPC call (missing name, non-bytes argument) with one ValueError; we report the JS type or count problem as ERR_ARG_TYPE / ERR_ARG_COUNT.',
+    applies: (o) => isErr(o.expected) && o.expected.error === 'ValueError' && (o.fn === 'call' || o.fn === 'rpc') &&
+      o.threw && o.actual instanceof UwsgiError && (o.actual.code === 'ERR_ARG_TYPE' || o.actual.code === 'ERR_ARG_COUNT'),
+  },
+  {
     id: 'text-metadata-as-string',
     principle: 'b',
     reason: 'Metadata that uWSGI returns as bytes (version, hostname, opt values, magic_table keys) is a JS string here; the UTF-8 bytes are equal.',
