@@ -6,6 +6,7 @@ import './behaviour/locks.test.ts';
 import './behaviour/locks.threads.test.ts';
 import './behaviour/sharedarea.test.ts';
 import './behaviour/sharedarea.threads.test.ts';
+import './behaviour/cli.test.ts';
 import './behaviour/queue.test.ts';
 import './behaviour/queue.threads.test.ts';
 import './behaviour/rpc.test.ts';

@@ -48,6 +48,7 @@ export class Master {
   readonly #app?: string;
   readonly #log: (line: string) => void;
   #stopping = false;
+  #finished = false;
   #resolveDone!: (code: number) => void;
   #removeSignals?: () => void;
   #readyWaiters: Array<() => void> = [];
@@ -138,7 +139,9 @@ export class Master {
   }
 
   #maybeDone(): void {
-    if (this.#workers.every((w) => w.state === 'done')) {
+    if (this.#workers.every((w) => w.state === 'done') && !this.#finished) {
+      this.#finished = true;
+      if (this.#stopping) this.#log('uwsgi-wasm: all workers stopped');
       this.#removeSignals?.();
       this.#resolveDone(0);
     }
