@@ -26,7 +26,7 @@ export { VERSION, VERSION_INFO } from './version.ts';
 export { runWorkerThread } from './thread.ts';
 
 /** Options of the standalone engine the default export uses outside a master. */
-export const STANDALONE_OPTIONS = { sharedarea: 1, locks: 8 } as const;
+export const STANDALONE_OPTIONS = { sharedarea: 1, locks: 8, queue: 100 } as const;
 
 /** The uwsgi module for the calling thread. */
 const uwsgi: Uwsgi = new Uwsgi(() => currentThread()?.ctx ?? createEngine(STANDALONE_OPTIONS).uwsgi.ctx);

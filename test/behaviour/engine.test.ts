@@ -15,6 +15,7 @@ describe('engine', () => {
     assert.equal(uwsgi.SPOOL_OK, -2);
     assert.equal(uwsgi.SPOOL_RETRY, -1);
     assert.equal(uwsgi.SPOOL_IGNORE, 0);
+    assert.equal(uwsgi.queue_size, undefined, 'no queue unless configured');
     assert.equal(typeof uwsgi.hostname, 'string');
     assert.deepEqual(Object.keys(uwsgi.magic_table), ['%', '(', 'G', 'T', 'U', 'V', '[', 'g', 'h', 'k', 't', 'u', 'v']);
     assert.equal(uwsgi.magic_table.h, uwsgi.hostname);
@@ -22,7 +23,6 @@ describe('engine', () => {
     assert.ok(rss > 0 && vsz >= 0);
     const us = uwsgi.micros();
     assert.ok(Math.abs(us / 1000 - Date.now()) < 5000);
-    assert.equal(uwsgi.queue_size, undefined);
   });
 
   test('an attached view acts as another thread (worker_id) over the same memory', () => {
@@ -46,6 +46,9 @@ describe('engine', () => {
     uwsgiDefault.lock();
     assert.equal(uwsgiDefault.is_locked(), true);
     uwsgiDefault.unlock();
+    assert.equal(uwsgiDefault.queue_size, STANDALONE_OPTIONS.queue);
+    uwsgiDefault.queue_push('job');
+    assert.equal(new TextDecoder().decode(uwsgiDefault.queue_pull()!), 'job');
   });
 
   test('thread slots run out with a clear error', () => {
