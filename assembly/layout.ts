@@ -113,23 +113,25 @@ export function regionAdd(kind: u32, index: u32, offset: u32, size: u32): i32 {
   return OK;
 }
 
-/** Offset of region (kind, index), or 0 when the layout has none. */
-export function regionOffset(kind: u32, index: u32): u32 {
+/** Address of the region table entry for (kind, index), or 0 when the layout has none. */
+function regionEntry(kind: u32, index: u32): usize {
   const n = ldu32(hdr(H_NREGIONS));
   for (let i: u32 = 0; i < n; i++) {
     const e = hdr(H_REGIONS + i * REGION_ENTRY);
-    if (ldu32(e) == kind && ldu32(e + 4) == index) return ldu32(e + 8);
+    if (ldu32(e) == kind && ldu32(e + 4) == index) return e;
   }
   return 0;
 }
 
+/** Offset of region (kind, index), or 0 when the layout has none. */
+export function regionOffset(kind: u32, index: u32): u32 {
+  const e = regionEntry(kind, index);
+  return e == 0 ? 0 : ldu32(e + 8);
+}
+
 export function regionSize(kind: u32, index: u32): u32 {
-  const n = ldu32(hdr(H_NREGIONS));
-  for (let i: u32 = 0; i < n; i++) {
-    const e = hdr(H_REGIONS + i * REGION_ENTRY);
-    if (ldu32(e) == kind && ldu32(e + 4) == index) return ldu32(e + 12);
-  }
-  return 0;
+  const e = regionEntry(kind, index);
+  return e == 0 ? 0 : ldu32(e + 12);
 }
 
 export function regionCount(kind: u32): u32 {
