@@ -12,7 +12,7 @@ const ROUNDS = 100_000;
 export default async function main() {
   const me = uwsgi.worker_id();
   const area = uwsgi.sharedarea(0);
-  console.log(`[worker ${me}] up: thread slot ${uwsgi.ctx.tid}, ${uwsgi.numproc} workers, sharedarea 0 is ${area.size} bytes`);
+  console.log(`[worker ${me}] up: ${uwsgi.numproc} workers, master pid ${uwsgi.masterpid()}, sharedarea 0 is ${area.size} bytes`);
 
   for (let i = 0; i < ROUNDS; i++) uwsgi.sharedarea_inclong(0);
 
