@@ -56,4 +56,13 @@ describe('mules across threads', () => {
       await master.stop();
     }
   }, { timeoutMs: 60_000 });
+
+  test('once every worker is done, the master stops its plain mules and finishes', async () => {
+    const master = await run({ options: { workers: 1, mules: 2 }, app: 'build/tests/fixtures/noop.js', handleSignals: false });
+    try {
+      assert.equal(await master.done, 0);
+    } finally {
+      await master.stop();
+    }
+  }, { timeoutMs: 30_000 });
 });
