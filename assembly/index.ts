@@ -3,7 +3,7 @@
 // boundary carries only i32, f64 and (for 64-bit values) i64.
 
 import {
-  BASE, HEADER_SIZE, MAX_THREADS, R_LOCKS, R_QUEUE, R_RPC, R_SCRATCH, R_SHAREDAREA, R_THREADS,
+  BASE, HEADER_SIZE, MAX_THREADS, R_LOCKS, R_QUEUE, R_MULES, R_RPC, R_SCRATCH, R_SHAREDAREA, R_THREADS,
   bindLayout, headerInit, headerPublish, heldAt, heldCount, maxThreads, regionAdd,
   regionOffset, regionSize, scratchPtr, ownerWordOf, threadAttach, threadFinish, threadIdent, threadKind,
   threadRequestStop, threadReserve, threadState, threadsBytes, selfTid,
@@ -23,6 +23,10 @@ import {
   rpcBind, rpcBytes, rpcInit, rpcLookup, rpcMailbox, rpcMailboxData, rpcMax, rpcName, rpcOwnedBySelf, rpcOwnerTid,
   rpcRegister,
 } from "./rpc";
+import {
+  muleBell, muleChannels, mulePayload, mulePeekLen, mulePull, mulePush, muleSlots, muleWaiting, mulesBind, mulesBytes,
+  mulesInit,
+} from "./mules";
 
 export const LAYOUT_BASE: u32 = BASE;
 export const LAYOUT_HEADER_SIZE: u32 = HEADER_SIZE;
@@ -33,6 +37,7 @@ export const REGION_LOCKS: u32 = R_LOCKS;
 export const REGION_SHAREDAREA: u32 = R_SHAREDAREA;
 export const REGION_QUEUE: u32 = R_QUEUE;
 export const REGION_RPC: u32 = R_RPC;
+export const REGION_MULES: u32 = R_MULES;
 
 /** End of this module's static data: shared state must start above it. */
 export function heap_base(): usize { return __heap_base; }
@@ -44,6 +49,7 @@ export { threadsBytes as threads_bytes, locksBytes as locks_bytes, locksInit as 
 export { saDirBytes as sa_dir_bytes, saAreaBytes as sa_area_bytes, saInit as sa_init, saInitArea as sa_init_area };
 export { queueBytes as queue_bytes, queueInit as queue_init };
 export { rpcBytes as rpc_bytes, rpcInit as rpc_init };
+export { mulesBytes as mules_bytes, mulesInit as mules_init };
 
 /** Bind this instance to a published layout. Every thread calls it first. */
 export function bind(): i32 {
@@ -53,6 +59,7 @@ export function bind(): i32 {
   saBind();
   queueBind();
   rpcBind();
+  mulesBind();
   return 0;
 }
 
@@ -96,3 +103,7 @@ export { queueSlot as queue_slot, queuePullSlot as queue_pull_slot };
 export { rpcRegister as rpc_register, rpcLookup as rpc_lookup, rpcOwnerTid as rpc_owner_tid, rpcName as rpc_name };
 export { rpcMax as rpc_max, rpcMailbox as rpc_mailbox, rpcMailboxData as rpc_mailbox_data };
 export function rpc_owned_by_self(i: u32): i32 { return rpcOwnedBySelf(i) ? 1 : 0; }
+
+// ---- mule mailboxes ------------------------------------------------------------------
+export { mulePush as mule_push, mulePull as mule_pull, mulePeekLen as mule_peek_len, muleWaiting as mule_waiting };
+export { muleBell as mule_bell, muleChannels as mule_channels, mulePayload as mule_payload, muleSlots as mule_slots };

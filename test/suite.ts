@@ -11,6 +11,8 @@ import './behaviour/queue.test.ts';
 import './behaviour/queue.threads.test.ts';
 import './behaviour/rpc.test.ts';
 import './behaviour/rpc.threads.test.ts';
+import './behaviour/mules.test.ts';
+import './behaviour/mules.threads.test.ts';
 
 const argv = (globalThis as { Deno?: { args: string[] } }).Deno?.args ?? process.argv.slice(2);
 const failed = await runAll(argv[0] ?? '');

@@ -17,6 +17,7 @@ export interface CoreExports {
   REGION_SHAREDAREA: WebAssembly.Global;
   REGION_QUEUE: WebAssembly.Global;
   REGION_RPC: WebAssembly.Global;
+  REGION_MULES: WebAssembly.Global;
   heap_base(): number;
   layout_init(total: number, maxThreads: number, scratchSize: number): number;
   layout_region(kind: number, index: number, offset: number, size: number): number;
@@ -85,6 +86,16 @@ export interface CoreExports {
   rpc_max(): number;
   rpc_mailbox(tid: number): number;
   rpc_mailbox_data(): number;
+  mules_bytes(channels: number, slots: number, payload: number): number;
+  mules_init(offset: number, channels: number, slots: number, payload: number): void;
+  mule_push(channel: number, src: number, len: number): number;
+  mule_pull(channel: number, out: number, room: number): number;
+  mule_peek_len(channel: number): number;
+  mule_waiting(channel: number): number;
+  mule_bell(channel: number): number;
+  mule_channels(): number;
+  mule_payload(): number;
+  mule_slots(): number;
 }
 
 /** Bytes per wasm page. */

@@ -17,6 +17,7 @@ import { currentThread } from './thread.ts';
 export { Uwsgi, Lock } from './uwsgi.ts';
 export { SharedArea, SharedAreas } from './sharedarea.ts';
 export { SharedQueue } from './queue.ts';
+export { type MuleGetMsgOptions, MULE_MSG_MAX, MULE_MAILBOX_SLOTS } from './mules.ts';
 export { Engine, createEngine, attachContext } from './engine.ts';
 export { UwsgiError, type UwsgiErrorCode } from './errors.ts';
 export { type Options, type Config, KNOWN_OPTIONS, parseArgv, parseIni, configFromOptions } from './options.ts';

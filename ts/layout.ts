@@ -7,10 +7,11 @@
  */
 import { UwsgiError, statusError } from './errors.ts';
 import type { Config } from './options.ts';
+import { MULE_MSG_MAX, MULE_MAILBOX_SLOTS, muleChannelCount } from './mules.ts';
 import { LAYOUT_BASE, PAGE, type CoreExports, coreModule, instantiateCore, plannerCore } from './core.ts';
 
 /** Region kinds (assembly/layout.ts R_*). */
-export const Region = { THREADS: 1, SCRATCH: 2, LOCKS: 3, SHAREDAREA: 4, QUEUE: 6, RPC: 7 } as const;
+export const Region = { THREADS: 1, SCRATCH: 2, LOCKS: 3, SHAREDAREA: 4, QUEUE: 6, RPC: 7, MULES: 9 } as const;
 
 export interface RegionPlan { kind: number; index: number; offset: number; size: number }
 
@@ -29,9 +30,9 @@ const MIN_SCRATCH = 65536;
 
 const align = (n: number, a: number) => Math.ceil(n / a) * a;
 
-/** Thread slots: master + workers + extra (later: mules, spoolers). */
+/** Thread slots: master + workers + mules + extra (later: spoolers). */
 export function threadSlots(cfg: Config): number {
-  return 1 + cfg.workers + cfg.extraThreads;
+  return 1 + cfg.workers + cfg.mules.length + cfg.extraThreads;
 }
 
 export function planLayout(cfg: Config): LayoutPlan {
@@ -40,7 +41,8 @@ export function planLayout(cfg: Config): LayoutPlan {
   const limit = (core.LAYOUT_MAX_THREADS.value as number);
   if (maxThreads > limit) throw new UwsgiError('ERR_OPTION', `too many threads: ${maxThreads} slots needed, at most ${limit}`);
   // A queue message travels through the scratch, so it must hold a whole slot.
-  const scratchSize = align(Math.max(MIN_SCRATCH, cfg.bufferSize, cfg.queueBlocksize), LINE);
+  // So must a mule message.
+  const scratchSize = align(Math.max(MIN_SCRATCH, cfg.bufferSize, cfg.queueBlocksize, MULE_MSG_MAX), LINE);
   const regions: RegionPlan[] = [];
   let at = LAYOUT_BASE + HEADER_BYTES;
   const place = (kind: number, index: number, size: number) => {
@@ -61,6 +63,7 @@ export function planLayout(cfg: Config): LayoutPlan {
     place(Region.QUEUE, 0, core.queue_bytes(cfg.queue, cfg.queueBlocksize));
   }
   place(Region.RPC, 0, core.rpc_bytes(cfg.rpcMax, maxThreads));
+  if (cfg.mules.length > 0) place(Region.MULES, 0, core.mules_bytes(muleChannelCount(cfg), MULE_MAILBOX_SLOTS, MULE_MSG_MAX));
   const totalBytes = at;
   const pages = Math.ceil(totalBytes / PAGE);
   if (pages > 65536) throw new UwsgiError('ERR_OPTION', `the configuration needs ${totalBytes} bytes of shared memory; the limit is 4 GiB`);
@@ -82,6 +85,7 @@ export function buildMemory(cfg: Config, plan: LayoutPlan): { memory: WebAssembl
     if (r.kind === Region.LOCKS) core.locks_init(r.offset, cfg.locks + 1);
     if (r.kind === Region.QUEUE) core.queue_init(r.offset, cfg.queue, cfg.queueBlocksize);
     if (r.kind === Region.RPC) core.rpc_init(r.offset, cfg.rpcMax, plan.maxThreads);
+    if (r.kind === Region.MULES) core.mules_init(r.offset, muleChannelCount(cfg), MULE_MAILBOX_SLOTS, MULE_MSG_MAX);
     if (r.kind === Region.SHAREDAREA) {
       core.sa_init(r.offset, cfg.sharedareas.length);
       let areaOff = r.offset + core.sa_dir_bytes(cfg.sharedareas.length);

@@ -1,6 +1,7 @@
 /**
- * The master: lays out the shared memory, starts the workers (threads of this
- * process), respawns a worker that dies, and stops everything on SIGINT/SIGTERM.
+ * The master: lays out the shared memory, starts the workers and mules
+ * (threads of this process), respawns one that dies, and stops everything on
+ * SIGINT/SIGTERM.
  * @module
  */
 import { UwsgiError } from './errors.ts';
@@ -23,13 +24,18 @@ export interface MasterOptions {
 }
 
 interface WorkerSlot {
+  kind: 'worker' | 'mule';
   ident: number;
+  /** The file the thread imports: the app for workers, the mule's own file (if any) for mules. */
+  file?: string;
   tid: number;
   handle?: ThreadHandle;
   spawnedAt: number;
   /** Quick deaths in a row, for respawn back-off. */
   quickDeaths: number;
   state: 'starting' | 'running' | 'done';
+  /** Told to stop: its end is not a death to respawn. */
+  stopping?: boolean;
   /** Exit code the thread reported before its end (its app's main function returned). */
   reportedExit?: number;
 }
@@ -39,10 +45,13 @@ const MAX_BACKOFF_MS = 5000;
 const STOP_GRACE_MS = 2000;
 const EXIT_GRACE_MS = 2000;
 
-/** A running master and its workers. */
+/** A running master, its workers and its mules. */
 export class Master {
   readonly engine: Engine;
-  /** Resolves with an exit code once every worker is done or the master was stopped. */
+  /**
+   * Resolves with an exit code once every worker is done (mules still running are
+   * then stopped) or the master was stopped.
+   */
   readonly done: Promise<number>;
   readonly #workers: WorkerSlot[] = [];
   readonly #app?: string;
@@ -52,6 +61,7 @@ export class Master {
   #resolveDone!: (code: number) => void;
   #removeSignals?: () => void;
   #readyWaiters: Array<() => void> = [];
+  #exitWaiters: Array<() => void> = [];
 
   /** @internal Use `run()`. */
   constructor(engine: Engine, app: string | undefined, opts: MasterOptions) {
@@ -72,14 +82,15 @@ export class Master {
 
   /** @internal */
   start(): void {
-    for (let i = 1; i <= this.engine.shared.config.workers; i++) {
-      const slot: WorkerSlot = { ident: i, tid: -1, spawnedAt: 0, quickDeaths: 0, state: 'starting' };
-      this.#workers.push(slot);
-      this.#spawn(slot);
-    }
+    const cfg = this.engine.shared.config;
+    const slots: WorkerSlot[] = [];
+    for (let i = 1; i <= cfg.workers; i++) slots.push({ kind: 'worker', ident: i, file: this.#app, tid: -1, spawnedAt: 0, quickDeaths: 0, state: 'starting' });
+    cfg.mules.forEach((file, i) => slots.push({ kind: 'mule', ident: i + 1, file: file ?? undefined, tid: -1, spawnedAt: 0, quickDeaths: 0, state: 'starting' }));
+    this.#workers.push(...slots);
+    for (const slot of slots) this.#spawn(slot);
   }
 
-  /** Resolves once every worker has attached to the memory (and started importing the app). */
+  /** Resolves once every worker and mule has attached to the memory (and started importing its file). */
   ready(): Promise<void> {
     if (this.#workers.every((w) => w.state !== 'starting')) return Promise.resolve();
     return new Promise((r) => this.#readyWaiters.push(r));
@@ -87,16 +98,16 @@ export class Master {
 
   /** Thread slots of the running workers, by worker id (for tests and tools). */
   workerTids(): Map<number, number> {
-    return new Map(this.#workers.filter((w) => w.state !== 'done').map((w) => [w.ident, w.tid]));
+    return new Map(this.#workers.filter((w) => w.kind === 'worker' && w.state !== 'done').map((w) => [w.ident, w.tid]));
   }
 
   #spawn(slot: WorkerSlot): void {
-    slot.tid = this.engine.reserveThread('worker', slot.ident);
+    slot.tid = this.engine.reserveThread(slot.kind, slot.ident);
     slot.reportedExit = undefined;
     slot.spawnedAt = Date.now();
     slot.state = 'starting';
     const tid = slot.tid;
-    const init = this.engine.threadInit(tid, { kind: 'worker', ident: slot.ident, app: this.#app });
+    const init = this.engine.threadInit(tid, { kind: slot.kind, ident: slot.ident, app: slot.file });
     slot.handle = runtime().spawnThread(new URL('./worker.js', import.meta.url), init, {
       onMessage: (m) => {
         const msg = m as ThreadMessage;
@@ -121,10 +132,11 @@ export class Master {
     slot.tid = -1;
     slot.handle = undefined;
     if (slot.reportedExit !== undefined) { code = slot.reportedExit; error = undefined; slot.reportedExit = undefined; }
-    if (recovered > 0) this.#log(`uwsgi-wasm: worker ${slot.ident} died holding ${recovered} lock(s); they were freed`);
+    if (recovered > 0) this.#log(`uwsgi-wasm: ${slot.kind} ${slot.ident} died holding ${recovered} lock(s); they were freed`);
     const failed = code !== 0 || error !== undefined;
-    if (this.#stopping || !failed) {
+    if (this.#stopping || slot.stopping || !failed) {
       slot.state = 'done';
+      this.#exitWaiters.splice(0).forEach((f) => f());
       if (this.#readyWaiters.length && this.#workers.every((w) => w.state !== 'starting')) this.#readyWaiters.splice(0).forEach((r) => r());
       this.#maybeDone();
       return;
@@ -133,12 +145,17 @@ export class Master {
     slot.quickDeaths = lived < QUICK_DEATH_MS ? slot.quickDeaths + 1 : 0;
     const delay = slot.quickDeaths === 0 ? 0 : Math.min(MAX_BACKOFF_MS, 100 * 2 ** (slot.quickDeaths - 1));
     const why = error instanceof Error ? `: ${error.message}` : '';
-    this.#log(`uwsgi-wasm: worker ${slot.ident} died (code ${code}${why}); respawning${delay ? ` in ${delay} ms` : ''}`);
+    this.#log(`uwsgi-wasm: ${slot.kind} ${slot.ident} died (code ${code}${why}); respawning${delay ? ` in ${delay} ms` : ''}`);
     slot.state = 'starting';
-    setTimeout(() => { if (!this.#stopping) this.#spawn(slot); else { slot.state = 'done'; this.#maybeDone(); } }, delay);
+    setTimeout(() => { if (!this.#stopping && !slot.stopping) this.#spawn(slot); else { slot.state = 'done'; this.#maybeDone(); } }, delay);
   }
 
   #maybeDone(): void {
+    if (!this.#stopping && !this.#finished && this.#workers.every((w) => w.kind !== 'worker' || w.state === 'done')) {
+      // The workers are done: mules, which would serve forever, are stopped with them.
+      const mules = this.#workers.filter((w) => w.state !== 'done' && !w.stopping);
+      if (mules.length > 0) { void this.#stopThreads(mules); return; }
+    }
     if (this.#workers.every((w) => w.state === 'done') && !this.#finished) {
       this.#finished = true;
       if (this.#stopping) this.#log('uwsgi-wasm: all workers stopped');
@@ -151,27 +168,44 @@ export class Master {
    * Kill worker `ident` as if it crashed (its thread is terminated at once); the
    * master respawns it. Tests use it to show lock recovery.
    */
-  async killWorker(ident: number): Promise<void> {
-    const slot = this.#workers.find((w) => w.ident === ident);
-    if (!slot?.handle) throw new UwsgiError('ERR_NOT_FOUND', `killWorker: no running worker ${ident}`);
+  killWorker(ident: number): Promise<void> { return this.#kill('worker', ident, 'killWorker'); }
+
+  /** Kill mule `ident` as if it crashed; the master respawns it. */
+  killMule(ident: number): Promise<void> { return this.#kill('mule', ident, 'killMule'); }
+
+  async #kill(kind: WorkerSlot['kind'], ident: number, fn: string): Promise<void> {
+    const slot = this.#workers.find((w) => w.kind === kind && w.ident === ident);
+    if (!slot?.handle) throw new UwsgiError('ERR_NOT_FOUND', `${fn}: no running ${kind} ${ident}`);
     this.engine.requestStop(slot.tid);
     await slot.handle.terminate();
   }
 
-  /** Stop every worker: ask nicely, then terminate those still running after a grace period. */
+  /** Ask `slots`' threads to stop, then terminate those still running after a grace period. */
+  async #stopThreads(slots: WorkerSlot[]): Promise<void> {
+    for (const w of slots) {
+      w.stopping = true;
+      if (!w.handle) continue;
+      w.handle.postMessage({ type: 'uwsgi-wasm:stop' } satisfies ThreadMessage);
+      this.engine.requestStop(w.tid);
+    }
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const grace = new Promise<void>((r) => { timer = setTimeout(r, STOP_GRACE_MS); });
+    const gone = new Promise<void>((r) => {
+      const check = () => (slots.every((w) => w.state === 'done') ? r() : this.#exitWaiters.push(check));
+      check();
+    });
+    await Promise.race([gone, grace]);
+    clearTimeout(timer);
+    await Promise.all(slots.filter((w) => w.handle).map((w) => w.handle!.terminate()));
+    for (const w of slots) w.state = 'done';
+    this.#maybeDone();
+  }
+
+  /** Stop every worker and mule: ask nicely, then terminate those still running after a grace period. */
   async stop(): Promise<void> {
     if (this.#stopping) return void (await this.done);
     this.#stopping = true;
-    const running = this.#workers.filter((w) => w.handle);
-    for (const w of running) {
-      w.handle!.postMessage({ type: 'uwsgi-wasm:stop' } satisfies ThreadMessage);
-      this.engine.requestStop(w.tid);
-    }
-    const grace = new Promise((r) => setTimeout(r, STOP_GRACE_MS));
-    await Promise.race([this.done, grace]);
-    await Promise.all(this.#workers.filter((w) => w.handle).map((w) => w.handle!.terminate()));
-    for (const w of this.#workers) if (w.state !== 'done') { w.state = 'done'; }
-    this.#maybeDone();
+    await this.#stopThreads(this.#workers);
     await this.done;
   }
 }

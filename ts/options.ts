@@ -32,6 +32,15 @@ export interface Options {
   'queue-blocksize'?: number;
   /** `--rpc-max N`: how many RPC functions can be registered at once, across all threads (default 64). */
   'rpc-max'?: number;
+  /**
+   * `--mules N`: add N plain mules (they run no file; they take messages and drop
+   * them, as uWSGI's signal mules do). Repeatable; adds up. Mule ids follow option order.
+   */
+  mules?: number | number[];
+  /** `--mule file.js`: add one mule running that file (`true`: a plain mule). Repeatable. */
+  mule?: string | true | Array<string>;
+  /** `--farm name:1,2`: a farm (a named group of mules sharing one mailbox). Repeatable. */
+  farm?: string | string[];
   /** `--buffer-size`: the uwsgi packet buffer, in bytes (default 4096, max 65535). */
   'buffer-size'?: number;
   /** Thread slots reserved beyond the master, workers, mules and spoolers, for threads an embedder attaches (default 8). */
@@ -61,6 +70,10 @@ export const KNOWN_OPTIONS: Readonly<Record<string, OptionSpec>> = {
   'buffer-size': { kind: 'value', built: true },
   b: { kind: 'value', built: true, alias: 'buffer-size' },
   'extra-threads': { kind: 'value', built: true },
+  // Each `mules` adds that many plain mules, each `mule` one (running a file if given): ids in option order.
+  mules: { kind: 'list', built: true },
+  mule: { kind: 'list', built: true },
+  farm: { kind: 'list', built: true },
   'die-on-term': { kind: 'flag', built: true },
   ini: { kind: 'list', built: true },
   // uWSGI options that name a Python plugin or app: recorded so configs carry over.
@@ -78,9 +91,6 @@ export const KNOWN_OPTIONS: Readonly<Record<string, OptionSpec>> = {
   'queue-blocksize': { kind: 'value', built: true },
   'queue-store': { kind: 'value', built: false },
   'queue-store-sync': { kind: 'value', built: false },
-  mules: { kind: 'value', built: false },
-  mule: { kind: 'list', built: false },
-  farm: { kind: 'list', built: false },
   spooler: { kind: 'list', built: false },
   'spooler-processes': { kind: 'value', built: false },
   'spooler-frequency': { kind: 'value', built: false },
@@ -112,6 +122,10 @@ export interface Config {
   queueBlocksize: number;
   /** Functions the RPC registry holds (`--rpc-max`, default 64). */
   rpcMax: number;
+  /** One entry per mule, in id order (mule id = index + 1): the file it runs, or null for a plain mule. */
+  mules: Array<string | null>;
+  /** Farms in option order, each with its mule ids (1-based). */
+  farms: Array<{ name: string; mules: number[] }>;
   /** Every option as given, canonical names, in the order given (last value for single options). */
   given: Array<[string, string | true]>;
   /** The app file (command-line positional argument), if any. */
@@ -259,7 +273,19 @@ export function configFromPairs(pairs: Array<[string, string | true]>, app?: str
     if (v === true) fail(`option 'sharedarea' needs a value`);
     return sharedareaSize(v);
   });
+  const mules: Array<string | null> = [];
+  for (const [k, v] of expanded) {
+    if (k === 'mules') for (let i = intOption('mules', v, 0, 0, 1024); i > 0; i--) mules.push(null);
+    else if (k === 'mule') mules.push(v === true || v === '' || v === 'true' ? null : v);
+  }
+  if (mules.length > 1024) fail(`option 'mules': at most 1024 mules, got ${mules.length}`);
+  const farms = all('farm').map((v) => farmSpec(v, mules.length));
+  for (let i = 0; i < farms.length; i++) {
+    if (farms.findIndex((f) => f.name === farms[i].name) !== i) fail(`option 'farm': farm '${farms[i].name}' is defined twice`);
+  }
   return {
+    mules,
+    farms,
     workers: intOption('workers', last('workers'), 1, 1, 1024),
     locks: intOption('locks', last('locks'), 0, 0, 4096),
     sharedareas,
@@ -272,6 +298,28 @@ export function configFromPairs(pairs: Array<[string, string | true]>, app?: str
     app,
   };
 }
+
+/** `name:1,2,3`: a farm name and the ids (1..mules) of its mules. */
+function farmSpec(v: string | true, mules: number): { name: string; mules: number[] } {
+  if (v === true) fail(`option 'farm' needs a value such as 'name:1,2'`);
+  const colon = v.indexOf(':');
+  if (colon < 0) fail(`option 'farm': expected 'name:1,2' (a name, a colon, mule ids), got '${v}'`);
+  const name = v.slice(0, colon).trim();
+  if (name === '') fail(`option 'farm': empty farm name in '${v}'`);
+  if (new TextEncoder().encode(name).length > FARM_NAME_MAX) fail(`option 'farm': farm name '${name}' is longer than ${FARM_NAME_MAX} bytes`);
+  const ids: number[] = [];
+  for (const part of v.slice(colon + 1).split(',')) {
+    if (part.trim() === '') continue;
+    const id = intOption('farm', part, 0, 1, 1024);
+    if (id > mules) fail(`option 'farm': farm '${name}' names mule ${id}, but ${mules === 0 ? 'no mule is configured' : `mules are 1..${mules}`}`);
+    if (!ids.includes(id)) ids.push(id);
+  }
+  if (ids.length === 0) fail(`option 'farm': farm '${name}' has no mule ids`);
+  return { name, mules: ids };
+}
+
+/** Longest farm name, in UTF-8 bytes. */
+export const FARM_NAME_MAX = 255;
 
 let iniReader: (path: string) => string = () => fail(`option 'ini' is not available here`);
 /** Installed by the engine: how `ini=` files are read on this runtime. */

@@ -9,6 +9,7 @@
  */
 import { UwsgiError, intArg, statusError, typeName } from './errors.ts';
 import type { ThreadContext } from './context.ts';
+import { ring, waitAsync } from './atomics.ts';
 
 /** Result of an RPC call: the function's bytes, or null (unknown function, no bytes returned, it threw). */
 export type RpcResult = Uint8Array | null;
@@ -28,9 +29,6 @@ const LIVENESS_MS = 250;
 
 const utf8 = new TextEncoder();
 
-/** Atomics.waitAsync (ES2024; Node, Deno and Bun all have it), typed here since the project's lib is ES2022. */
-type WaitAsyncResult = { async: false; value: 'not-equal' | 'timed-out' } | { async: true; value: Promise<'ok' | 'timed-out'> };
-const waitAsync = (Atomics as unknown as { waitAsync(a: Int32Array, i: number, v: number, timeoutMs?: number): WaitAsyncResult }).waitAsync;
 
 /** One thread's RPC side: its functions (by registry entry), its server loop, its outgoing calls. */
 class RpcThread {
@@ -117,9 +115,7 @@ class RpcThread {
     const st = this.word(me, M_STATE);
     // Publishes the request written above to the owner.
     Atomics.store(i32, st, REQUEST);
-    const bell = this.word(owner, M_BELL);
-    Atomics.add(i32, bell, 1);
-    Atomics.notify(i32, bell);
+    ring(i32, this.word(owner, M_BELL));
     for (;;) {
       const s = Atomics.load(i32, st);
       if (s === REPLY) break;

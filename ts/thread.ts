@@ -1,12 +1,14 @@
 /**
- * The entry of every thread a master starts (workers, later mules and
+ * The entry of every thread a master starts (workers, mules, later
  * spoolers): attach to the shared memory, publish the thread's module object
- * for `import uwsgi from 'uwsgi-wasm'`, then import the user's app.
+ * for `import uwsgi from 'uwsgi-wasm'`, then import the user's app (a worker)
+ * or the mule's file. A mule without a file serves its mailbox until stopped.
  * @module
  */
 import { attachContext } from './engine.ts';
 import type { Uwsgi } from './uwsgi.ts';
 import { runtime } from './runtime.ts';
+import { plainMule } from './mules.ts';
 
 const CURRENT = Symbol.for('uwsgi-wasm.thread');
 
@@ -38,7 +40,9 @@ export async function runWorkerThread(): Promise<void> {
     if ((m as ThreadMessage)?.type === 'uwsgi-wasm:stop') finish(0);
   });
   rt.postToParent({ type: 'uwsgi-wasm:ready' } satisfies ThreadMessage);
-  if (init.role.app) {
+  if (init.role.kind === 'mule' && !init.role.app) {
+    await plainMule(u.ctx);
+  } else if (init.role.app) {
     const mod = await import(rt.fileUrl(init.role.app).href) as { default?: unknown };
     // An app may export a main function: the thread's job, after which it is done.
     if (typeof mod.default === 'function') {
