@@ -61,6 +61,34 @@ export const CASES = [
     },
   },
   {
+    suite: 'queue',
+    case: 'push+pull (16-byte value)',
+    threads: 1,
+    subjects: {
+      'uwsgi-wasm': async () => {
+        const { createEngine } = await library();
+        const { uwsgi } = createEngine({ queue: 64 });
+        const value = new Uint8Array(16).fill(7);
+        return () => { uwsgi.queue_push(value); return uwsgi.queue_pull(); };
+      },
+      // The same FIFO on a plain JS array ring of copies: no sharing, no locking.
+      'js-array-ring': async () => {
+        const slots = new Array(64).fill(null);
+        let head = 0;
+        let tail = 0;
+        const value = new Uint8Array(16).fill(7);
+        return () => {
+          slots[tail] = value.slice();
+          tail = (tail + 1) % 64;
+          const out = slots[head];
+          slots[head] = null;
+          head = (head + 1) % 64;
+          return out;
+        };
+      },
+    },
+  },
+  {
     suite: 'boundary',
     case: 'trivial call',
     threads: 1,
