@@ -1,4 +1,5 @@
-// The demo `npm start` runs: `uwsgi-wasm --workers 2 --sharedarea 1 --locks 4 examples/demo.js`.
+// The demo `npm start` runs:
+//   uwsgi-wasm --workers 2 --sharedarea 1 --locks 4 --mule examples/demo-mule.js examples/demo.js
 // Each worker thread imports this file; both see the same shared memory.
 import uwsgi from 'uwsgi-wasm';
 
@@ -7,6 +8,7 @@ import uwsgi from 'uwsgi-wasm';
 //   8: i32 "last writer" updated under user lock 1 together with 12
 //  12: i32 number of locked updates
 //  16: i32 workers finished (a barrier, waited on with Atomics)
+//  20: i32 messages the mule acknowledged
 const ROUNDS = 100_000;
 
 export default async function main() {
@@ -36,4 +38,12 @@ export default async function main() {
   }
   console.log(`[worker ${me}] everyone finished: counter = ${uwsgi.sharedarea_readlong(0)} (expected ${ROUNDS * uwsgi.numproc}), ` +
     `${area.read32(12)} locked updates, last by worker ${area.read32(8)}`);
+
+  // Tell the mule, through its shared-memory mailbox, and wait for its acknowledgements.
+  uwsgi.mule_msg(`worker ${me} saw counter ${uwsgi.sharedarea_readlong(0)}`, 1);
+  for (;;) {
+    const acked = Atomics.load(words, 5);
+    if (acked >= uwsgi.numproc) break;
+    await Atomics.waitAsync(words, 5, acked, 1000).value;
+  }
 }
