@@ -3,7 +3,7 @@
 // boundary carries only i32, f64 and (for 64-bit values) i64.
 
 import {
-  BASE, HEADER_SIZE, MAX_THREADS, R_LOCKS, R_SCRATCH, R_SHAREDAREA, R_THREADS,
+  BASE, HEADER_SIZE, MAX_THREADS, R_CACHE, R_LOCKS, R_SCRATCH, R_SHAREDAREA, R_THREADS,
   bindLayout, headerInit, headerPublish, heldAt, heldCount, maxThreads, regionAdd,
   regionOffset, regionSize, scratchPtr, ownerWordOf, threadAttach, threadFinish, threadIdent, threadKind,
   threadRequestStop, threadReserve, threadState, threadsBytes, selfTid,
@@ -15,6 +15,11 @@ import {
   saHits, saInit, saInitArea, saLock, saRead64, saReadInt, saSize, saUnlock, saUpdates, saWrite64,
   saWriteInt,
 } from "./sharedarea";
+import {
+  I_KEY, cacheBytes, cacheCheck, cacheClear, cacheCount, cacheDel, cacheDirty, cacheExists, cacheFull, cacheGetBegin,
+  cacheHandle, cacheHits, cacheInit, cacheItemAddr, cacheKeysBegin, cacheKeysEnd, cacheKeysNext, cacheLastLen,
+  cacheMath, cacheMathF, cacheMiss, cacheNum, cacheReadEnd, cacheRepairs, cacheStoreBegin, cacheStoreEnd, cacheSweep,
+} from "./cache";
 
 export const LAYOUT_BASE: u32 = BASE;
 export const LAYOUT_HEADER_SIZE: u32 = HEADER_SIZE;
@@ -23,6 +28,9 @@ export const REGION_THREADS: u32 = R_THREADS;
 export const REGION_SCRATCH: u32 = R_SCRATCH;
 export const REGION_LOCKS: u32 = R_LOCKS;
 export const REGION_SHAREDAREA: u32 = R_SHAREDAREA;
+export const REGION_CACHE: u32 = R_CACHE;
+/** Offset of the key bytes in a cache item (cache_item_addr). */
+export const CACHE_ITEM_KEY: u32 = I_KEY;
 
 /** End of this module's static data: shared state must start above it. */
 export function heap_base(): usize { return __heap_base; }
@@ -72,3 +80,15 @@ export { saBegin as sa_begin, saEnd as sa_end, saLock as sa_lock, saUnlock as sa
 export { saReadInt as sa_read_int, saWriteInt as sa_write_int, saAdd32 as sa_add32 };
 export { saRead64 as sa_read64, saWrite64 as sa_write64, saAdd64 as sa_add64, saAdd64f as sa_add64f };
 export { saUpdates as sa_updates, saHits as sa_hits };
+
+// ---- caches ---------------------------------------------------------------------------
+// Cache functions take the cache's address (cache_handle(index), resolved once per thread).
+export { cacheBytes as cache_bytes, cacheInit as cache_init, cacheHandle as cache_handle };
+export { cacheGetBegin as cache_get_begin, cacheLastLen as cache_last_len, cacheReadEnd as cache_read_end };
+export { cacheExists as cache_exists, cacheNum as cache_num };
+export { cacheStoreBegin as cache_store_begin, cacheStoreEnd as cache_store_end };
+export { cacheDel as cache_del, cacheClear as cache_clear, cacheMath as cache_math, cacheMathF as cache_math_f };
+export { cacheKeysBegin as cache_keys_begin, cacheKeysNext as cache_keys_next, cacheKeysEnd as cache_keys_end };
+export { cacheItemAddr as cache_item_addr, cacheSweep as cache_sweep, cacheCheck as cache_check };
+export { cacheCount as cache_count, cacheRepairs as cache_repairs, cacheDirty as cache_dirty };
+export { cacheHits as cache_hits, cacheMiss as cache_miss, cacheFull as cache_full };

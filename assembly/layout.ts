@@ -51,6 +51,7 @@ export const R_THREADS: u32 = 1;
 export const R_SCRATCH: u32 = 2;
 export const R_LOCKS: u32 = 3;
 export const R_SHAREDAREA: u32 = 4;
+export const R_CACHE: u32 = 5;
 
 export const THREAD_SIZE: u32 = LINE;
 const T_STATE: u32 = 0;

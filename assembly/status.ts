@@ -24,3 +24,5 @@ export const E_NOT_OWNER: i32 = -6;
 export const E_BAD_STATE: i32 = -7;
 /** The shared memory does not carry this core's header (wrong memory or layout version). */
 export const E_LAYOUT: i32 = -8;
+/** A cache's structure fails its invariants (cache_check). */
+export const E_CORRUPT: i32 = -9;

@@ -16,6 +16,8 @@ import { currentThread } from './thread.ts';
 
 export { Uwsgi, Lock } from './uwsgi.ts';
 export { SharedArea, SharedAreas } from './sharedarea.ts';
+export { Cache, CacheApi, type Bytes } from './cache.ts';
+export { type CacheConfig, parseCache2 } from './options.ts';
 export { Engine, createEngine, attachContext } from './engine.ts';
 export { UwsgiError, type UwsgiErrorCode } from './errors.ts';
 export { type Options, type Config, KNOWN_OPTIONS, parseArgv, parseIni, configFromOptions } from './options.ts';
@@ -25,7 +27,7 @@ export { VERSION, VERSION_INFO } from './version.ts';
 export { runWorkerThread } from './thread.ts';
 
 /** Options of the standalone engine the default export uses outside a master. */
-export const STANDALONE_OPTIONS = { sharedarea: 1, locks: 8 } as const;
+export const STANDALONE_OPTIONS = { sharedarea: 1, locks: 8, cache2: 'name=default,items=1000,blocksize=4096' } as const;
 
 /** The uwsgi module for the calling thread. */
 const uwsgi: Uwsgi = new Uwsgi(() => currentThread()?.ctx ?? createEngine(STANDALONE_OPTIONS).uwsgi.ctx);

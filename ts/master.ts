@@ -50,6 +50,7 @@ export class Master {
   #resolveDone!: (code: number) => void;
   #removeSignals?: () => void;
   #readyWaiters: Array<() => void> = [];
+  #sweeper?: ReturnType<typeof setInterval>;
 
   /** @internal Use `run()`. */
   constructor(engine: Engine, app: string | undefined, opts: MasterOptions) {
@@ -70,6 +71,13 @@ export class Master {
 
   /** @internal */
   start(): void {
+    const cfg = this.engine.shared.config;
+    // The cache sweeper: uWSGI's thread that deletes expired items every cache-expire-freq seconds.
+    const swept = cfg.caches.some((c) => !c.lazyExpire && !c.purgeLru && !c.noExpire);
+    if (swept && !cfg.cacheNoExpire) {
+      this.#sweeper = setInterval(() => { this.engine.sweepCaches(); }, cfg.cacheExpireFreq * 1000);
+      (this.#sweeper as { unref?: () => void }).unref?.();
+    }
     for (let i = 1; i <= this.engine.shared.config.workers; i++) {
       const slot: WorkerSlot = { ident: i, tid: -1, spawnedAt: 0, quickDeaths: 0, state: 'starting' };
       this.#workers.push(slot);
@@ -137,6 +145,7 @@ export class Master {
   #maybeDone(): void {
     if (this.#workers.every((w) => w.state === 'done')) {
       this.#removeSignals?.();
+      if (this.#sweeper !== undefined) clearInterval(this.#sweeper);
       this.#resolveDone(0);
     }
   }
