@@ -416,6 +416,11 @@ let readLen: u32 = 0;
  * (nothing held) or a negative status.
  */
 export function cacheGetBegin(c: usize, keylen: u32, now: f64): f64 {
+  return lookupBegin(c, keylen, now, true);
+}
+
+/** cacheGetBegin's work; `touch` moves the item to the LRU tail (get does, exists does not). */
+function lookupBegin(c: usize, keylen: u32, now: f64, touch: bool): f64 {
   if (!validKey(c, keylen)) return 0;
   const key = scratchPtr();
   const h = hashKey(c, key, keylen);
@@ -445,7 +450,7 @@ export function cacheGetBegin(c: usize, keylen: u32, now: f64): f64 {
     return 0;
   }
   const it = item(c, s);
-  if (exclusive) { lruRemove(c, s); lruAppend(c, s); }
+  if (exclusive && touch) { lruRemove(c, s); lruAppend(c, s); }
   atomic.add<i32>(it + I_HITS, 1);
   atomic.add<i64>(c + C_HITS, 1);
   readMode = exclusive ? 2 : 1;
@@ -462,7 +467,7 @@ export function cacheReadEnd(c: usize): void {
 
 /** 1 when the key exists (expired-but-unswept items exist, as in uWSGI), 0 otherwise. */
 export function cacheExists(c: usize, keylen: u32, now: f64): i32 {
-  const a = cacheGetBegin(c, keylen, now);
+  const a = lookupBegin(c, keylen, now, false);
   if (a <= 0) return <i32>a;
   cacheReadEnd(c);
   return 1;
