@@ -7,6 +7,7 @@ import './behaviour/locks.threads.test.ts';
 import './behaviour/sharedarea.test.ts';
 import './behaviour/sharedarea.threads.test.ts';
 import './behaviour/cache.model.test.ts';
+import './behaviour/cache.threads.test.ts';
 
 const argv = (globalThis as { Deno?: { args: string[] } }).Deno?.args ?? process.argv.slice(2);
 const failed = await runAll(argv[0] ?? '');
