@@ -6,6 +6,7 @@ import './behaviour/locks.test.ts';
 import './behaviour/locks.threads.test.ts';
 import './behaviour/sharedarea.test.ts';
 import './behaviour/sharedarea.threads.test.ts';
+import './behaviour/cache.test.ts';
 import './behaviour/cache.model.test.ts';
 import './behaviour/cache.threads.test.ts';
 
