@@ -34,10 +34,10 @@
 // takes the lock and finds `dirty` set (its holder died mid-change) drops the
 // recorded slot and rebuilds the structure from the item slots.
 
-import { OK, OWNER_DIED, E_BAD_ID, E_CORRUPT } from "./status";
+import { OK, OWNER_DIED, E_BAD_ID, E_CORRUPT, E_STOPPED } from "./status";
 import { alignUp, aload32, astore32, ld64, ldu32, st64, stu32 } from "./mem";
-import { R_CACHE, regionOffset, scratchPtr } from "./layout";
-import { rwReadLock, rwReadUnlock, rwWriteLock, rwWriteUnlock } from "./lock";
+import { R_CACHE, ownerAlive, regionOffset, scratchPtr, selfOwner } from "./layout";
+import { rwHeldBySelf, rwReadLock, rwReadUnlock, rwWriteLock, rwWriteUnlock } from "./lock";
 
 // ---- header fields ------------------------------------------------------------
 const C_LOCK: u32 = 0;
@@ -201,8 +201,16 @@ function murmur2(p: usize, len: u32): u32 {
 
 // ---- locking with repair --------------------------------------------------------
 
+/**
+ * Whether this thread has been declared gone. A runtime may let a terminated
+ * thread run a little after the master has recovered its locks (Deno); such a
+ * thread must not touch the cache any more.
+ */
+@inline function declaredDead(): bool { return !ownerAlive(selfOwner); }
+
 /** Exclusive hold; repairs the structure when the previous writer died mid-change. */
 function wlock(c: usize): i32 {
+  if (declaredDead()) return E_STOPPED;
   const rc = rwWriteLock(c + C_LOCK);
   if (rc < 0) return rc;
   // Observes the dirty mark a dead writer left (published by its atomic store).
@@ -215,6 +223,7 @@ function wunlock(c: usize): void { rwWriteUnlock(c + C_LOCK); }
 
 /** Shared hold; a dirty structure is first repaired under an exclusive hold. */
 function rlock(c: usize): i32 {
+  if (declaredDead()) return E_STOPPED;
   while (true) {
     const rc = rwReadLock(c + C_LOCK);
     if (rc < 0) return rc;
@@ -450,7 +459,7 @@ function lookupBegin(c: usize, keylen: u32, now: f64, touch: bool): f64 {
     return 0;
   }
   const it = item(c, s);
-  if (exclusive && touch) { lruRemove(c, s); lruAppend(c, s); }
+  if (exclusive && touch) { beginChange(c, 0); lruRemove(c, s); lruAppend(c, s); endChange(c); }
   atomic.add<i32>(it + I_HITS, 1);
   atomic.add<i64>(c + C_HITS, 1);
   readMode = exclusive ? 2 : 1;
@@ -461,6 +470,7 @@ function lookupBegin(c: usize, keylen: u32, now: f64, touch: bool): f64 {
 export function cacheLastLen(): u32 { return readLen; }
 
 export function cacheReadEnd(c: usize): void {
+  if (declaredDead()) { readMode = 0; return; } // the master already gave back this thread's holds
   if (readMode == 2) wunlock(c); else if (readMode == 1) runlock(c);
   readMode = 0;
 }
@@ -513,8 +523,9 @@ function storePrepare(c: usize, key: usize, keylen: u32, vallen: u32, expiresAbs
   }
   let block = s;
   if (has(c, F_BITMAP)) {
+    beginChange(c, 0); // the run's bits are set before the item points at them
     const b = runAlloc(c, blocksFor(c, vallen));
-    if (b < 0) { full(c, now); return 0; } // uWSGI does not retry after a bitmap failure
+    if (b < 0) { endChange(c); full(c, now); return 0; } // uWSGI does not retry after a bitmap failure
     block = <u32>b;
   }
   beginChange(c, s);
@@ -569,6 +580,8 @@ export function cacheStoreBegin(c: usize, keylen: u32, vallen: u32, expires: f64
 }
 
 export function cacheStoreEnd(c: usize): void {
+  // A thread declared dead meanwhile no longer holds the cache: its change is the repairer's to drop.
+  if (rwHeldBySelf(c + C_LOCK) != 1 || declaredDead()) return;
   storeCommit(c);
   wunlock(c);
 }
@@ -671,7 +684,7 @@ export function cacheKeysNext(c: usize): u32 {
   return 0;
 }
 
-export function cacheKeysEnd(c: usize): void { runlock(c); }
+export function cacheKeysEnd(c: usize): void { if (!declaredDead()) runlock(c); }
 
 /** Address of slot `s`'s item (its keysize at +0, key bytes at +I_KEY). */
 export function cacheItemAddr(c: usize, s: u32): usize { return item(c, s); }
