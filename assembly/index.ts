@@ -3,7 +3,7 @@
 // boundary carries only i32, f64 and (for 64-bit values) i64.
 
 import {
-  BASE, HEADER_SIZE, MAX_THREADS, R_LOCKS, R_QUEUE, R_MULES, R_RPC, R_SCRATCH, R_SHAREDAREA, R_THREADS,
+  BASE, HEADER_SIZE, MAX_THREADS, R_CACHE, R_LOCKS, R_QUEUE, R_MULES, R_RPC, R_SCRATCH, R_SHAREDAREA, R_THREADS,
   bindLayout, headerInit, headerPublish, heldAt, heldCount, maxThreads, regionAdd,
   regionOffset, regionSize, scratchPtr, ownerWordOf, threadAttach, threadFinish, threadIdent, threadKind,
   threadRequestStop, threadReserve, threadState, threadsBytes, selfTid,
@@ -27,6 +27,11 @@ import {
   muleBell, muleChannels, mulePayload, mulePeekLen, mulePull, mulePush, muleSlots, muleWaiting, mulesBind, mulesBytes,
   mulesInit,
 } from "./mules";
+import {
+  I_KEY, cacheBytes, cacheCheck, cacheClear, cacheCount, cacheDel, cacheDirty, cacheExists, cacheFull, cacheGetBegin,
+  cacheHandle, cacheHits, cacheInit, cacheItemAddr, cacheKeysBegin, cacheKeysEnd, cacheKeysNext, cacheLastLen,
+  cacheMath, cacheMathF, cacheMiss, cacheNum, cacheReadEnd, cacheRepairs, cacheStoreBegin, cacheStoreEnd, cacheSweep,
+} from "./cache";
 
 export const LAYOUT_BASE: u32 = BASE;
 export const LAYOUT_HEADER_SIZE: u32 = HEADER_SIZE;
@@ -38,6 +43,9 @@ export const REGION_SHAREDAREA: u32 = R_SHAREDAREA;
 export const REGION_QUEUE: u32 = R_QUEUE;
 export const REGION_RPC: u32 = R_RPC;
 export const REGION_MULES: u32 = R_MULES;
+export const REGION_CACHE: u32 = R_CACHE;
+/** Offset of the key bytes in a cache item (cache_item_addr). */
+export const CACHE_ITEM_KEY: u32 = I_KEY;
 
 /** End of this module's static data: shared state must start above it. */
 export function heap_base(): usize { return __heap_base; }
@@ -107,3 +115,14 @@ export function rpc_owned_by_self(i: u32): i32 { return rpcOwnedBySelf(i) ? 1 : 
 // ---- mule mailboxes ------------------------------------------------------------------
 export { mulePush as mule_push, mulePull as mule_pull, mulePeekLen as mule_peek_len, muleWaiting as mule_waiting };
 export { muleBell as mule_bell, muleChannels as mule_channels, mulePayload as mule_payload, muleSlots as mule_slots };
+// ---- caches ---------------------------------------------------------------------------
+// Cache functions take the cache's address (cache_handle(index), resolved once per thread).
+export { cacheBytes as cache_bytes, cacheInit as cache_init, cacheHandle as cache_handle };
+export { cacheGetBegin as cache_get_begin, cacheLastLen as cache_last_len, cacheReadEnd as cache_read_end };
+export { cacheExists as cache_exists, cacheNum as cache_num };
+export { cacheStoreBegin as cache_store_begin, cacheStoreEnd as cache_store_end };
+export { cacheDel as cache_del, cacheClear as cache_clear, cacheMath as cache_math, cacheMathF as cache_math_f };
+export { cacheKeysBegin as cache_keys_begin, cacheKeysNext as cache_keys_next, cacheKeysEnd as cache_keys_end };
+export { cacheItemAddr as cache_item_addr, cacheSweep as cache_sweep, cacheCheck as cache_check };
+export { cacheCount as cache_count, cacheRepairs as cache_repairs, cacheDirty as cache_dirty };
+export { cacheHits as cache_hits, cacheMiss as cache_miss, cacheFull as cache_full };

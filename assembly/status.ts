@@ -26,3 +26,5 @@ export const E_BAD_STATE: i32 = -7;
 export const E_LAYOUT: i32 = -8;
 /** Nothing to take (an empty mailbox). */
 export const E_EMPTY: i32 = -9;
+/** A cache's structure fails its invariants (cache_check). */
+export const E_CORRUPT: i32 = -10;

@@ -13,6 +13,9 @@ import './behaviour/rpc.test.ts';
 import './behaviour/rpc.threads.test.ts';
 import './behaviour/mules.test.ts';
 import './behaviour/mules.threads.test.ts';
+import './behaviour/cache.test.ts';
+import './behaviour/cache.model.test.ts';
+import './behaviour/cache.threads.test.ts';
 
 const argv = (globalThis as { Deno?: { args: string[] } }).Deno?.args ?? process.argv.slice(2);
 const failed = await runAll(argv[0] ?? '');

@@ -40,6 +40,8 @@ export class ThreadContext {
   readonly kind: ThreadKindName;
   /** worker id (1..N) for workers, mule id for mules, 0 otherwise. */
   readonly ident: number;
+  /** Wall clock in ms (cache expiry reads it); engines may inject a fake one for tests. */
+  clock: () => number = Date.now;
   constructor(memory: WebAssembly.Memory, module: WebAssembly.Module, x: CoreExports, shared: EngineShared, tid: number, kind: ThreadKindName, ident: number) {
     this.memory = memory;
     this.module = module;

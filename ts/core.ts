@@ -18,6 +18,8 @@ export interface CoreExports {
   REGION_QUEUE: WebAssembly.Global;
   REGION_RPC: WebAssembly.Global;
   REGION_MULES: WebAssembly.Global;
+  REGION_CACHE: WebAssembly.Global;
+  CACHE_ITEM_KEY: WebAssembly.Global;
   heap_base(): number;
   layout_init(total: number, maxThreads: number, scratchSize: number): number;
   layout_region(kind: number, index: number, offset: number, size: number): number;
@@ -96,6 +98,32 @@ export interface CoreExports {
   mule_channels(): number;
   mule_payload(): number;
   mule_slots(): number;
+  cache_bytes(items: number, keysize: number, blocksize: number, blocks: number, hashsize: number, bitmap: number): number;
+  cache_init(offset: number, items: number, keysize: number, blocksize: number, blocks: number, hashsize: number, flags: number, sweepOnFull: number, mathInitial: bigint): void;
+  cache_handle(index: number): number;
+  cache_get_begin(c: number, keylen: number, now: number): number;
+  cache_last_len(): number;
+  cache_read_end(c: number): void;
+  cache_exists(c: number, keylen: number, now: number): number;
+  cache_num(c: number, keylen: number, now: number, out: number): number;
+  cache_store_begin(c: number, keylen: number, vallen: number, expires: number, now: number, update: number): number;
+  cache_store_end(c: number): void;
+  cache_del(c: number, keylen: number, now: number): number;
+  cache_clear(c: number): number;
+  cache_math(c: number, keylen: number, op: number, delta: bigint, expires: number, now: number): number;
+  cache_math_f(c: number, keylen: number, op: number, delta: number, expires: number, now: number): number;
+  cache_keys_begin(c: number): number;
+  cache_keys_next(c: number): number;
+  cache_keys_end(c: number): void;
+  cache_item_addr(c: number, slot: number): number;
+  cache_sweep(c: number, now: number): number;
+  cache_check(index: number): number;
+  cache_count(c: number): number;
+  cache_repairs(c: number): number;
+  cache_dirty(c: number): number;
+  cache_hits(c: number): bigint;
+  cache_miss(c: number): bigint;
+  cache_full(c: number): bigint;
 }
 
 /** Bytes per wasm page. */

@@ -2,7 +2,7 @@
  * Engines: one shared memory laid out from options, and the thread views over it.
  * @module
  */
-import { UwsgiError, statusError } from './errors.ts';
+import { UwsgiError, intArg, statusError } from './errors.ts';
 import { coreModule, instantiateCore } from './core.ts';
 import { type Config, type Options, configFromOptions, setIniReader } from './options.ts';
 import { buildMemory, planLayout } from './layout.ts';
@@ -19,6 +19,9 @@ export class Engine {
   readonly shared: EngineShared;
   /** The module API for the thread that created the engine (acting as its master, worker_id 0). */
   readonly uwsgi: Uwsgi;
+  /** Thread views this engine made in the calling JS thread (they share its clock). */
+  readonly #views: Uwsgi[] = [];
+  #clock: () => number = Date.now;
 
   constructor(config: Config, opts: { hasMaster?: boolean } = {}) {
     const plan = planLayout(config);
@@ -61,7 +64,32 @@ export class Engine {
    */
   attach(kind: ThreadKindName = 'embedded', ident = 0): Uwsgi {
     const tid = this.reserveThread(kind, ident);
-    return attachContext(this.threadInit(tid, { kind, ident }));
+    const u = attachContext(this.threadInit(tid, { kind, ident }));
+    u.ctx.clock = this.#clock;
+    this.#views.push(u);
+    return u;
+  }
+
+  /**
+   * Replace the wall clock (ms since the epoch) that cache expiry reads, in this
+   * engine's views in the calling JS thread. Tests pass a fake clock.
+   */
+  setClock(clock: () => number): void {
+    if (typeof clock !== 'function') throw new UwsgiError('ERR_ARG_TYPE', `setClock: clock must be a function returning milliseconds`);
+    this.#clock = clock;
+    this.uwsgi.ctx.clock = clock;
+    for (const v of this.#views) v.ctx.clock = clock;
+  }
+
+  /**
+   * Delete expired items of every cache the sweeper covers (not lazy_expire,
+   * purge_lru or no_expire caches), as the master does every
+   * `cache-expire-freq` seconds. `now` in seconds, default the engine's clock.
+   * Returns how many items were deleted.
+   */
+  sweepCaches(now?: number): number {
+    const api = this.uwsgi.caches;
+    return now === undefined ? api.sweep() : api.sweep(intArg('sweepCaches', 'now', now));
   }
 
   /**

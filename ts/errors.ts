@@ -59,6 +59,7 @@ export const CoreStatus = {
   E_BAD_STATE: -7,
   E_LAYOUT: -8,
   E_EMPTY: -9,
+  E_CORRUPT: -10,
 } as const;
 
 const statusTable: Record<number, { code: UwsgiErrorCode; text: string }> = {
@@ -71,6 +72,7 @@ const statusTable: Record<number, { code: UwsgiErrorCode; text: string }> = {
   [CoreStatus.E_BAD_STATE]: { code: 'ERR_LOCK_STATE', text: 'conflicts with a lock the caller holds' },
   [CoreStatus.E_LAYOUT]: { code: 'ERR_LAYOUT', text: 'the shared memory has no valid uwsgi-wasm layout' },
   [CoreStatus.E_EMPTY]: { code: 'ERR_INTERNAL', text: 'nothing to take' },
+  [CoreStatus.E_CORRUPT]: { code: 'ERR_INTERNAL', text: 'the structure fails its invariants' },
 };
 
 /** Turn a negative core status into a UwsgiError; `what` says which call and argument failed. */

@@ -18,6 +18,8 @@ export { Uwsgi, Lock } from './uwsgi.ts';
 export { SharedArea, SharedAreas } from './sharedarea.ts';
 export { SharedQueue } from './queue.ts';
 export { type MuleGetMsgOptions, MULE_MSG_MAX, MULE_MAILBOX_SLOTS } from './mules.ts';
+export { Cache, CacheApi, type Bytes } from './cache.ts';
+export { type CacheConfig, parseCache2 } from './options.ts';
 export { Engine, createEngine, attachContext } from './engine.ts';
 export { UwsgiError, type UwsgiErrorCode } from './errors.ts';
 export { type Options, type Config, KNOWN_OPTIONS, parseArgv, parseIni, configFromOptions } from './options.ts';
@@ -27,7 +29,7 @@ export { VERSION, VERSION_INFO } from './version.ts';
 export { runWorkerThread } from './thread.ts';
 
 /** Options of the standalone engine the default export uses outside a master. */
-export const STANDALONE_OPTIONS = { sharedarea: 1, locks: 8, queue: 100 } as const;
+export const STANDALONE_OPTIONS = { sharedarea: 1, locks: 8, queue: 100, cache2: 'name=default,items=1000,blocksize=4096' } as const;
 
 /** The uwsgi module for the calling thread. */
 const uwsgi: Uwsgi = new Uwsgi(() => currentThread()?.ctx ?? createEngine(STANDALONE_OPTIONS).uwsgi.ctx);

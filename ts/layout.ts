@@ -6,12 +6,12 @@
  * @module
  */
 import { UwsgiError, statusError } from './errors.ts';
-import type { Config } from './options.ts';
+import type { CacheConfig, Config } from './options.ts';
 import { MULE_MSG_MAX, MULE_MAILBOX_SLOTS, muleChannelCount } from './mules.ts';
 import { LAYOUT_BASE, PAGE, type CoreExports, coreModule, instantiateCore, plannerCore } from './core.ts';
 
 /** Region kinds (assembly/layout.ts R_*). */
-export const Region = { THREADS: 1, SCRATCH: 2, LOCKS: 3, SHAREDAREA: 4, QUEUE: 6, RPC: 7, MULES: 9 } as const;
+export const Region = { THREADS: 1, SCRATCH: 2, LOCKS: 3, SHAREDAREA: 4, CACHE: 5, QUEUE: 6, RPC: 7, MULES: 9 } as const;
 
 export interface RegionPlan { kind: number; index: number; offset: number; size: number }
 
@@ -64,6 +64,11 @@ export function planLayout(cfg: Config): LayoutPlan {
   }
   place(Region.RPC, 0, core.rpc_bytes(cfg.rpcMax, maxThreads));
   if (cfg.mules.length > 0) place(Region.MULES, 0, core.mules_bytes(muleChannelCount(cfg), MULE_MAILBOX_SLOTS, MULE_MSG_MAX));
+  cfg.caches.forEach((c, i) => {
+    const size = core.cache_bytes(c.items, c.keysize, c.blocksize, c.blocks, c.hashsize, c.bitmap ? 1 : 0);
+    if (at + size > 2 ** 32) throw new UwsgiError('ERR_OPTION', `cache '${c.name}' needs ${size} bytes of shared memory; everything must fit in 4 GiB`);
+    place(Region.CACHE, i, size);
+  });
   const totalBytes = at;
   const pages = Math.ceil(totalBytes / PAGE);
   if (pages > 65536) throw new UwsgiError('ERR_OPTION', `the configuration needs ${totalBytes} bytes of shared memory; the limit is 4 GiB`);
@@ -95,6 +100,11 @@ export function buildMemory(cfg: Config, plan: LayoutPlan): { memory: WebAssembl
       }
     }
   }
+  for (const r of plan.regions) {
+    if (r.kind !== Region.CACHE) continue;
+    const c = cfg.caches[r.index];
+    core.cache_init(r.offset, c.items, c.keysize, c.blocksize, c.blocks, c.hashsize, cacheFlags(c), c.sweepOnFull, BigInt(c.mathInitial));
+  }
   core.layout_publish();
   check(core.bind(), 'bind');
   return { memory, core };
@@ -102,4 +112,12 @@ export function buildMemory(cfg: Config, plan: LayoutPlan): { memory: WebAssembl
 
 function check(rc: number, what: string): void {
   if (rc < 0) throw statusError(rc, what);
+}
+
+/** Flag bits of a cache (assembly/cache.ts F_*). */
+export const CacheFlag = { BITMAP: 1, LRU: 2, LAZY: 4, CLEAR_ON_FULL: 8, NO_EXPIRE: 16, MURMUR2: 32 } as const;
+
+function cacheFlags(c: CacheConfig): number {
+  return (c.bitmap ? CacheFlag.BITMAP : 0) | (c.purgeLru ? CacheFlag.LRU : 0) | (c.lazyExpire ? CacheFlag.LAZY : 0)
+    | (c.clearOnFull ? CacheFlag.CLEAR_ON_FULL : 0) | (c.noExpire ? CacheFlag.NO_EXPIRE : 0) | (c.hash === 'murmur2' ? CacheFlag.MURMUR2 : 0);
 }

@@ -62,6 +62,7 @@ export class Master {
   #removeSignals?: () => void;
   #readyWaiters: Array<() => void> = [];
   #exitWaiters: Array<() => void> = [];
+  #sweeper?: ReturnType<typeof setInterval>;
 
   /** @internal Use `run()`. */
   constructor(engine: Engine, app: string | undefined, opts: MasterOptions) {
@@ -83,6 +84,12 @@ export class Master {
   /** @internal */
   start(): void {
     const cfg = this.engine.shared.config;
+    // The cache sweeper: uWSGI's thread that deletes expired items every cache-expire-freq seconds.
+    const swept = cfg.caches.some((c) => !c.lazyExpire && !c.purgeLru && !c.noExpire);
+    if (swept && !cfg.cacheNoExpire) {
+      this.#sweeper = setInterval(() => { this.engine.sweepCaches(); }, cfg.cacheExpireFreq * 1000);
+      (this.#sweeper as { unref?: () => void }).unref?.();
+    }
     const slots: WorkerSlot[] = [];
     for (let i = 1; i <= cfg.workers; i++) slots.push({ kind: 'worker', ident: i, file: this.#app, tid: -1, spawnedAt: 0, quickDeaths: 0, state: 'starting' });
     cfg.mules.forEach((file, i) => slots.push({ kind: 'mule', ident: i + 1, file: file ?? undefined, tid: -1, spawnedAt: 0, quickDeaths: 0, state: 'starting' }));
@@ -160,6 +167,7 @@ export class Master {
       this.#finished = true;
       if (this.#stopping) this.#log('uwsgi-wasm: all workers stopped');
       this.#removeSignals?.();
+      if (this.#sweeper !== undefined) clearInterval(this.#sweeper);
       this.#resolveDone(0);
     }
   }

@@ -80,11 +80,12 @@ export const KNOWN_OPTIONS: Readonly<Record<string, OptionSpec>> = {
   plugin: { kind: 'list', built: true },
   plugins: { kind: 'list', built: true, alias: 'plugin' },
   'wsgi-file': { kind: 'value', built: true },
-  // Recorded now, built by later subsystems.
-  cache2: { kind: 'list', built: false },
-  cache: { kind: 'value', built: false },
-  'cache-blocksize': { kind: 'value', built: false },
-  'cache-expire-freq': { kind: 'value', built: false },
+  cache2: { kind: 'list', built: true },
+  cache: { kind: 'value', built: true },
+  'cache-blocksize': { kind: 'value', built: true },
+  'cache-expire-freq': { kind: 'value', built: true },
+  'cache-no-expire': { kind: 'flag', built: true },
+  // Refused with ERR_UNSUPPORTED when given (file-backed caches are not built).
   'cache-store': { kind: 'value', built: false },
   'cache-store-sync': { kind: 'value', built: false },
   queue: { kind: 'value', built: true },
@@ -108,6 +109,40 @@ export const KNOWN_OPTIONS: Readonly<Record<string, OptionSpec>> = {
   'enable-metrics': { kind: 'flag', built: false },
 };
 
+/** One cache (`--cache2 name=...,items=...`), after validation. Sizes in bytes. */
+export interface CacheConfig {
+  /** Cache name (required). Several caches may share a name; lookups find the first. */
+  name: string;
+  /** Item slots; slot 0 is reserved, so `items - 1` items fit (as in uWSGI). */
+  items: number;
+  /** Bytes per data block (default 65536). */
+  blocksize: number;
+  /** Data blocks (default `items`); at least `items`. */
+  blocks: number;
+  /** Largest key in bytes (default 2048, 1..65534). */
+  keysize: number;
+  /** `djb33x` (default) or `murmur2`. */
+  hash: 'djb33x' | 'murmur2';
+  /** Hash buckets (default 65536). */
+  hashsize: number;
+  /** Variable-size values over contiguous blocks found in a bitmap (max value = blocksize × blocks). */
+  bitmap: boolean;
+  /** When full, evict the least recently used item. */
+  purgeLru: boolean;
+  /** Check expiry on lookup (and skip the sweeper). */
+  lazyExpire: boolean;
+  /** When full, delete expired items, at most once per this many seconds (0 = off). */
+  sweepOnFull: number;
+  /** When full (and nothing swept), delete every item. */
+  clearOnFull: boolean;
+  /** uWSGI only silences its "cache is FULL" log line with it; accepted for configs. */
+  ignoreFull: boolean;
+  /** The sweeper skips this cache. */
+  noExpire: boolean;
+  /** Start value of inc/dec/mul/div on a missing key (default 0). */
+  mathInitial: number;
+}
+
 /** Options after validation: what the engine is laid out from. */
 export interface Config {
   workers: number;
@@ -126,6 +161,12 @@ export interface Config {
   mules: Array<string | null>;
   /** Farms in option order, each with its mule ids (1-based). */
   farms: Array<{ name: string; mules: number[] }>;
+  /** Caches in creation order: the legacy `--cache N` first, then each `--cache2`. The first is the default cache. */
+  caches: CacheConfig[];
+  /** Seconds between two sweeps of expired cache items by the master (`--cache-expire-freq`, default 3). */
+  cacheExpireFreq: number;
+  /** `--cache-no-expire`: the master never sweeps. */
+  cacheNoExpire: boolean;
   /** Every option as given, canonical names, in the order given (last value for single options). */
   given: Array<[string, string | true]>;
   /** The app file (command-line positional argument), if any. */
@@ -253,6 +294,71 @@ function sharedareaSize(spec: string): number {
   return size;
 }
 
+const CACHE_KEYS: Record<string, string> = {
+  name: 'name', items: 'items', max_items: 'items', maxitems: 'items', blocksize: 'blocksize', blocks: 'blocks',
+  keysize: 'keysize', key_size: 'keysize', hash: 'hash', hashsize: 'hashsize', hash_size: 'hashsize',
+  bitmap: 'bitmap', purge_lru: 'purge_lru', lru: 'purge_lru', lazy_expire: 'lazy_expire', lazy: 'lazy_expire',
+  sweep_on_full: 'sweep_on_full', clear_on_full: 'clear_on_full', ignore_full: 'ignore_full', no_expire: 'no_expire',
+  math_initial: 'math_initial', lastmod: 'lastmod',
+  store: 'store', store_sync: 'store', storesync: 'store', store_delete: 'store', storedelete: 'store',
+  node: 'network', nodes: 'network', udp: 'network', udp_server: 'network', udp_servers: 'network',
+  udpserver: 'network', udpservers: 'network', sync: 'network',
+};
+
+function cacheInt(key: string, v: string, min: number, max: number): number {
+  return intOption(`cache2 ${key}`, v, 0, min, max);
+}
+
+/** Parse one `--cache2` value (uWSGI's key=value list; boolean keys are on by presence). */
+export function parseCache2(spec: string): CacheConfig {
+  const kv = new Map<string, string>();
+  for (const part of spec.split(',')) {
+    if (part.trim() === '') continue;
+    const eq = part.indexOf('=');
+    const raw = (eq < 0 ? part : part.slice(0, eq)).trim();
+    const key = CACHE_KEYS[raw];
+    if (!key) fail(`option 'cache2': unknown key '${raw}' in '${spec}'`);
+    if (key === 'store') throw new UwsgiError('ERR_UNSUPPORTED', `option 'cache2': '${raw}=' (file-backed caches) is not supported yet; caches live in the shared wasm memory`);
+    if (key === 'network') throw new UwsgiError('ERR_UNSUPPORTED', `option 'cache2': '${raw}=' (UDP/sync cache peers) is not available yet (protocol issue)`);
+    kv.set(key, eq < 0 ? '' : part.slice(eq + 1).trim());
+  }
+  const name = kv.get('name');
+  if (!name) fail(`option 'cache2': 'name=' is required in '${spec}'`);
+  if (name.includes('@')) fail(`option 'cache2': a cache name cannot contain '@' ('${name}')`);
+  if (!kv.has('items')) fail(`option 'cache2': 'items=' is required in '${spec}'`);
+  const items = cacheInt('items', kv.get('items')!, 1, 0x7fffffff);
+  const blocks = kv.has('blocks') ? cacheInt('blocks', kv.get('blocks')!, 1, 0x7fffffff) : items;
+  if (blocks < items) fail(`option 'cache2': invalid number of cache blocks (${blocks} < items ${items})`);
+  const hash = kv.get('hash') ?? 'djb33x';
+  if (hash !== 'djb33x' && hash !== 'murmur2') {
+    if (hash === 'random' || hash === 'rand' || hash === 'rr') throw new UwsgiError('ERR_UNSUPPORTED', `option 'cache2': hash '${hash}' cannot find keys again; use djb33x or murmur2`);
+    fail(`option 'cache2': unknown hash '${hash}' (djb33x or murmur2)`);
+  }
+  const mi = kv.get('math_initial');
+  let mathInitial = 0;
+  if (mi !== undefined) {
+    if (!/^\s*-?\d+\s*$/.test(mi) || !Number.isSafeInteger(Number(mi))) fail(`option 'cache2': math_initial must be an integer, got '${mi}'`);
+    mathInitial = Number(mi);
+  }
+  return {
+    name,
+    items,
+    blocksize: kv.has('blocksize') ? cacheInt('blocksize', kv.get('blocksize')!, 1, 0x7fffffff) : 65536,
+    blocks,
+    keysize: kv.has('keysize') ? cacheInt('keysize', kv.get('keysize')!, 1, 65534) : 2048,
+    hash,
+    hashsize: kv.has('hashsize') ? cacheInt('hashsize', kv.get('hashsize')!, 1, 0x3fffffff) : 65536,
+    bitmap: kv.has('bitmap'),
+    purgeLru: kv.has('purge_lru'),
+    lazyExpire: kv.has('lazy_expire'),
+    sweepOnFull: kv.has('sweep_on_full') ? cacheInt('sweep_on_full', kv.get('sweep_on_full')!, 0, 0x7fffffff) : 0,
+    clearOnFull: kv.has('clear_on_full'),
+    ignoreFull: kv.has('ignore_full'),
+    noExpire: kv.has('no_expire'),
+    mathInitial,
+  };
+}
+
 /**
  * Validate options from any source into a {@link Config}. `pairs` are canonical
  * (name, value) pairs in order; `ini` options are expanded in place.
@@ -283,6 +389,20 @@ export function configFromPairs(pairs: Array<[string, string | true]>, app?: str
   for (let i = 0; i < farms.length; i++) {
     if (farms.findIndex((f) => f.name === farms[i].name) !== i) fail(`option 'farm': farm '${farms[i].name}' is defined twice`);
   }
+  if (last('cache-store') !== undefined || last('cache-store-sync') !== undefined) {
+    throw new UwsgiError('ERR_UNSUPPORTED', `option 'cache-store': file-backed caches are not supported yet; caches live in the shared wasm memory`);
+  }
+  const caches: CacheConfig[] = [];
+  const legacy = last('cache');
+  if (legacy !== undefined) {
+    const items = intOption('cache', legacy, 0, 1, 0x7fffffff);
+    const blocksize = intOption('cache-blocksize', last('cache-blocksize'), 65536, 1, 0x7fffffff);
+    caches.push(parseCache2(`name=default,items=${items},blocksize=${blocksize}`));
+  }
+  for (const v of all('cache2')) {
+    if (v === true) fail(`option 'cache2' needs a value`);
+    caches.push(parseCache2(v));
+  }
   return {
     mules,
     farms,
@@ -294,6 +414,9 @@ export function configFromPairs(pairs: Array<[string, string | true]>, app?: str
     queue: intOption('queue', last('queue'), 0, 0, 1_000_000),
     rpcMax: intOption('rpc-max', last('rpc-max'), 64, 1, 65536),
     queueBlocksize: intOption('queue-blocksize', last('queue-blocksize'), 8192, 17, 16 * 1024 * 1024),
+    caches,
+    cacheExpireFreq: intOption('cache-expire-freq', last('cache-expire-freq'), 3, 1, 86400),
+    cacheNoExpire: last('cache-no-expire') === true,
     given: expanded,
     app,
   };

@@ -10,6 +10,7 @@ import { SharedArea, SharedAreas } from './sharedarea.ts';
 import { SharedQueue, queueOf } from './queue.ts';
 import { type RpcResult, callRpc, registerRpc, rpcList } from './rpc.ts';
 import { type MuleGetMsgOptions, mulesOf } from './mules.ts';
+import { type Bytes, Cache, CacheApi } from './cache.ts';
 import { runtime } from './runtime.ts';
 import { VERSION, VERSION_INFO } from './version.ts';
 
@@ -43,6 +44,7 @@ export class Uwsgi {
   #opt?: Record<string, string | true>;
   #area0?: SharedArea;
   #queue?: SharedQueue;
+  #caches?: CacheApi;
   /** Called when a lock is recovered from a dead holder (default: a line on stderr, as uWSGI logs). */
   onLockRecovered: (lock: number) => void = (n) => {
     console.error(`[deadlock-detector] a thread holding lock ${n} died. recovering...`);
@@ -67,7 +69,11 @@ export class Uwsgi {
     this.#opt = undefined;
     this.#area0 = undefined;
     this.#queue = undefined;
+    this.#caches = undefined;
   }
+
+  /** @internal This thread's cache functions. */
+  get caches(): CacheApi { return (this.#caches ??= new CacheApi(this.ctx)); }
 
   /** uWSGI 2.0's id-first sharedarea functions (`uwsgi.sharedareas.sharedarea_read(id, pos, len)`). */
   get sharedareas(): SharedAreas { return (this.#sharedareas ??= new SharedAreas(this.ctx)); }
@@ -369,6 +375,36 @@ export class Uwsgi {
     argCount('in_farm', arguments.length, 0, 1);
     return mulesOf(this.ctx).inFarm(name);
   }
+  // ---- caches (uWSGI's results: true or null; `cache` names a --cache2, default the first) ----
+
+  /** The value of `key`, or null (missing, unknown cache, bad key). */
+  cache_get(key: Bytes, cache?: string): Uint8Array | null { argCount('cache_get', arguments.length, 1, 2); return this.caches.get('cache_get', key, cache); }
+  /** Copy the value into `buf` (as much as fits) without allocating: its full length, or -1 when missing. */
+  cache_get_into(key: Bytes, buf: Uint8Array, cache?: string): number { argCount('cache_get_into', arguments.length, 2, 3); return this.caches.getInto('cache_get_into', key, buf, cache); }
+  /** true when the key exists (an expired item exists until swept, as in uWSGI), else null. */
+  cache_exists(key: Bytes, cache?: string): true | null { argCount('cache_exists', arguments.length, 1, 2); return this.caches.exists('cache_exists', key, cache) || null; }
+  /** Store a new key; a live key is NOT overwritten (null). `expires` in seconds, 0 = never. */
+  cache_set(key: Bytes, value: Bytes, expires: number = 0, cache?: string): true | null { argCount('cache_set', arguments.length, 2, 4); return this.caches.store('cache_set', key, value, expires, cache, false) || null; }
+  /** Store or overwrite; the expiry is replaced (0 = never). */
+  cache_update(key: Bytes, value: Bytes, expires: number = 0, cache?: string): true | null { argCount('cache_update', arguments.length, 2, 4); return this.caches.store('cache_update', key, value, expires, cache, true) || null; }
+  /** true when deleted, null when missing. */
+  cache_del(key: Bytes, cache?: string): true | null { argCount('cache_del', arguments.length, 1, 2); return this.caches.del('cache_del', key, cache) || null; }
+  /** Delete every item; null for an unknown cache. */
+  cache_clear(cache?: string): true | null { argCount('cache_clear', arguments.length, 0, 1); return this.caches.clear('cache_clear', cache) || null; }
+  /** Every key, in hash-bucket order. An unknown cache throws ERR_NOT_FOUND ("no local uWSGI cache available"). */
+  cache_keys(cache?: string): Uint8Array[] { argCount('cache_keys', arguments.length, 0, 1); return this.caches.keys('cache_keys', cache); }
+  /** The value as a signed 64-bit little-endian integer; 0n when missing or not exactly 8 bytes. */
+  cache_num(key: Bytes, cache?: string): bigint { argCount('cache_num', arguments.length, 1, 2); return this.caches.num('cache_num', key, cache); }
+  /** Add `delta` (default 1) to the int64 counter (a missing key starts at math_initial, default 0). */
+  cache_inc(key: Bytes, delta: number | bigint = 1, expires: number = 0, cache?: string): true | null { argCount('cache_inc', arguments.length, 1, 4); return this.caches.math('cache_inc', key, delta, expires, cache) || null; }
+  /** Subtract `delta` (default 1). */
+  cache_dec(key: Bytes, delta: number | bigint = 1, expires: number = 0, cache?: string): true | null { argCount('cache_dec', arguments.length, 1, 4); return this.caches.math('cache_dec', key, delta, expires, cache) || null; }
+  /** Multiply by `factor` (default 2). */
+  cache_mul(key: Bytes, factor: number | bigint = 2, expires: number = 0, cache?: string): true | null { argCount('cache_mul', arguments.length, 1, 4); return this.caches.math('cache_mul', key, factor, expires, cache) || null; }
+  /** Divide by `divisor` (default 2), truncating; division by zero stores 0, as in uWSGI. */
+  cache_div(key: Bytes, divisor: number | bigint = 2, expires: number = 0, cache?: string): true | null { argCount('cache_div', arguments.length, 1, 4); return this.caches.math('cache_div', key, divisor, expires, cache) || null; }
+  /** Cache `name` (default: the default cache) as an object with get/set/add/has/delete/getString. */
+  cache(name?: string): Cache { return new Cache(this.caches, name); }
 }
 
 function magicTable(ctx: ThreadContext): Record<string, string> {

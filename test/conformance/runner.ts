@@ -6,7 +6,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { UwsgiError, createEngine, type Uwsgi, type Options } from '../../ts/index.ts';
+import { UwsgiError, createEngine, type Engine, type Uwsgi, type Options } from '../../ts/index.ts';
 import { UWSGI_MODULE_NAMES } from './api-names.ts';
 import { type Vec, pythonTypeName, sameError, sameValue, show, toJs } from './adapter.ts';
 import { DEVIATIONS, type Observed } from './deviations.ts';
@@ -38,9 +38,34 @@ function lookup(api: Uwsgi, fn: string): { self: object; value: unknown } {
   return { self, value };
 }
 
+/**
+ * Time inside a case. The oracle really slept and uWSGI's sweeper thread ran
+ * every `cache-expire-freq` seconds; here `sleep` advances the engine's fake
+ * clock instead and runs a sweep at each tick the sweeper would have had, so a
+ * case takes no wall time and never lands on an expiry boundary by chance.
+ */
+class FakeTime {
+  now: number;
+  #nextSweep: number;
+  constructor(readonly engine: Engine, readonly sweepEveryMs: number) {
+    this.now = Date.now();
+    this.#nextSweep = this.now + sweepEveryMs;
+    engine.setClock(() => this.now);
+  }
+  advance(ms: number): void {
+    const target = this.now + ms;
+    while (this.#nextSweep <= target) {
+      this.now = this.#nextSweep;
+      this.engine.sweepCaches();
+      this.#nextSweep += this.sweepEveryMs;
+    }
+    this.now = target;
+  }
+}
+
 class CaseRun {
   current: Uwsgi;
-  constructor(readonly master: Uwsgi, readonly worker: Uwsgi) { this.current = worker; }
+  constructor(readonly master: Uwsgi, readonly worker: Uwsgi, readonly time: FakeTime) { this.current = worker; }
 
   async eval(op: Op): Promise<unknown> {
     const a = op.args;
@@ -48,9 +73,9 @@ class CaseRun {
     switch (op.fn) {
       case 'context':
         this.current = a[0] === 'import' ? this.master : this.worker;
-        if (typeof a[1] === 'number') await sleep(a[1] * 1000);
+        if (typeof a[1] === 'number') { this.time.advance(a[1] * 1000); await sleep(0); }
         return null;
-      case 'sleep': await sleep((a[0] as number) * 1000); return null;
+      case 'sleep': this.time.advance((a[0] as number) * 1000); await sleep(0); return null;
       case 'attr': return lookup(this.current, a[0] as string).value;
       case 'hasattr': {
         try { lookup(this.current, a[0] as string); return true; } catch (e) { if (e instanceof NotBuilt) throw e; return false; }
@@ -113,7 +138,8 @@ async function runFile(path: string, tally: Tally, deviationsUsed: Map<string, s
   }
   for (const c of data.cases) {
     const engine = createEngine(optionsOf(data.config));
-    const run = new CaseRun(engine.uwsgi, engine.attach('worker', 1));
+    const time = new FakeTime(engine, engine.shared.config.cacheExpireFreq * 1000);
+    const run = new CaseRun(engine.uwsgi, engine.attach('worker', 1), time);
     const failures: string[] = [];
     const applied: string[] = [];
     let skippedFor: string | undefined;

@@ -1,0 +1,264 @@
+/**
+ * Caches: uWSGI's cache2 functions for one thread. Keys and values are bytes
+ * (strings are UTF-8); results follow uWSGI's Python module: `true` or `null`,
+ * values as `Uint8Array`, counters as 8-byte little-endian int64 (`bigint`).
+ * The structure lives in the shared core (assembly/cache.ts); this file only
+ * validates arguments, moves keys through the thread's scratch slot and copies
+ * values in and out while the core holds the cache.
+ * @module
+ */
+import { UwsgiError, int64Arg, intArg, statusError, typeName } from './errors.ts';
+import type { ThreadContext } from './context.ts';
+import type { CacheConfig } from './options.ts';
+
+const utf8 = new TextEncoder();
+const utf8d = new TextDecoder();
+
+/** Operations of cache_inc/dec/mul/div (assembly/cache.ts MATH_*). */
+const MATH = { cache_inc: 0, cache_dec: 1, cache_mul: 2, cache_div: 3 } as const;
+type MathFn = keyof typeof MATH;
+const MATH_DEFAULT: Record<MathFn, number> = { cache_inc: 1, cache_dec: 1, cache_mul: 2, cache_div: 2 };
+
+/** A key or value argument: strings are UTF-8 encoded. */
+export type Bytes = string | Uint8Array;
+
+/** The cache functions of one thread of one engine. */
+export class CacheApi {
+  readonly #ctx: ThreadContext;
+  readonly #handles: number[];
+  readonly #byName = new Map<string, number>();
+  readonly #scratch: Uint8Array;
+  readonly #keyOff: number;
+
+  /** @internal Use the `uwsgi` object's cache_* methods. */
+  constructor(ctx: ThreadContext) {
+    this.#ctx = ctx;
+    const caches = ctx.shared.config.caches;
+    this.#handles = caches.map((_, i) => ctx.x.cache_handle(i) >>> 0);
+    caches.forEach((c, i) => { if (!this.#byName.has(c.name)) this.#byName.set(c.name, i); });
+    this.#scratch = ctx.u8.subarray(ctx.scratch, ctx.scratch + ctx.shared.plan.scratchSize);
+    this.#keyOff = ctx.x.CACHE_ITEM_KEY.value as number;
+  }
+
+  /** The configured caches, in creation order (the first is the default cache). */
+  get configs(): readonly CacheConfig[] { return this.#ctx.shared.config.caches; }
+
+  /** Seconds of the injectable clock. */
+  now(): number { return Math.floor(this.#ctx.clock() / 1000); }
+
+  /**
+   * The index of the cache an argument names: omitted, null or '' is the default
+   * (first) cache; -1 when no such local cache exists (uWSGI then returns None).
+   */
+  index(fn: string, cache: unknown): number {
+    if (cache === undefined || cache === null || cache === '') return this.#handles.length ? 0 : -1;
+    if (typeof cache !== 'string') throw new UwsgiError('ERR_ARG_TYPE', `${fn}: cache must be a string, got ${typeName(cache)}`);
+    if (cache.includes('@')) {
+      throw new UwsgiError('ERR_UNSUPPORTED', `${fn}: remote caches are not available yet (protocol issue): '${cache}'`);
+    }
+    return this.#byName.get(cache) ?? -1;
+  }
+
+  #handle(fn: string, cache: unknown): number {
+    if (cache === undefined && this.#handles.length) return this.#handles[0];
+    const i = this.index(fn, cache);
+    return i < 0 ? 0 : this.#handles[i];
+  }
+
+  /** Put the key in scratch; returns its length, or -1 when it cannot be a key of any cache. */
+  #key(fn: string, key: unknown): number {
+    if (typeof key === 'string') {
+      const r = utf8.encodeInto(key, this.#scratch);
+      return r.read < key.length ? -1 : r.written;
+    }
+    if (key instanceof Uint8Array) {
+      if (key.length > this.#scratch.length) return -1;
+      this.#scratch.set(key);
+      return key.length;
+    }
+    throw new UwsgiError('ERR_ARG_TYPE', `${fn}: key must be a string or Uint8Array, got ${typeName(key)}`);
+  }
+
+  #value(fn: string, v: unknown): Uint8Array {
+    if (v instanceof Uint8Array) return v;
+    if (typeof v === 'string') return utf8.encode(v);
+    throw new UwsgiError('ERR_ARG_TYPE', `${fn}: value must be a string or Uint8Array, got ${typeName(v)}`);
+  }
+
+  #check(fn: string, rc: number): void { if (rc < 0) throw statusError(rc, fn); }
+
+  get(fn: string, key: unknown, cache: unknown): Uint8Array | null {
+    const c = this.#handle(fn, cache);
+    const kl = this.#key(fn, key);
+    if (c === 0 || kl < 0) return null;
+    const x = this.#ctx.x;
+    const a = x.cache_get_begin(c, kl, this.now());
+    if (a <= 0) { this.#check(fn, a); return null; }
+    // The core holds the cache until read_end: the copy cannot tear.
+    const out = this.#ctx.u8.slice(a, a + x.cache_last_len());
+    x.cache_read_end(c);
+    return out;
+  }
+
+  /** Copy the value into `buf` (as much as fits); its full length, or -1 on a miss. */
+  getInto(fn: string, key: unknown, buf: unknown, cache: unknown): number {
+    if (!(buf instanceof Uint8Array)) throw new UwsgiError('ERR_ARG_TYPE', `${fn}: buf must be a Uint8Array, got ${typeName(buf)}`);
+    const c = this.#handle(fn, cache);
+    const kl = this.#key(fn, key);
+    if (c === 0 || kl < 0) return -1;
+    const x = this.#ctx.x;
+    const a = x.cache_get_begin(c, kl, this.now());
+    if (a <= 0) { this.#check(fn, a); return -1; }
+    const len = x.cache_last_len();
+    buf.set(this.#ctx.u8.subarray(a, a + Math.min(len, buf.length)));
+    x.cache_read_end(c);
+    return len;
+  }
+
+  exists(fn: string, key: unknown, cache: unknown): boolean {
+    const c = this.#handle(fn, cache);
+    const kl = this.#key(fn, key);
+    if (c === 0 || kl < 0) return false;
+    const rc = this.#ctx.x.cache_exists(c, kl, this.now());
+    this.#check(fn, rc);
+    return rc === 1;
+  }
+
+  /** cache_set (update false) / cache_update (update true): true when stored. */
+  store(fn: string, key: unknown, value: unknown, expires: unknown, cache: unknown, update: boolean): boolean {
+    const v = this.#value(fn, value);
+    const e = expires === undefined ? 0 : intArg(fn, 'expires', expires);
+    const c = this.#handle(fn, cache);
+    const kl = this.#key(fn, key);
+    if (c === 0 || kl < 0) return false;
+    const x = this.#ctx.x;
+    const a = x.cache_store_begin(c, kl, v.length, e, this.now(), update ? 1 : 0);
+    if (a <= 0) { this.#check(fn, a); return false; }
+    // The core holds the cache exclusively until store_end publishes the item.
+    this.#ctx.u8.set(v, a);
+    x.cache_store_end(c);
+    return true;
+  }
+
+  del(fn: string, key: unknown, cache: unknown): boolean {
+    const c = this.#handle(fn, cache);
+    const kl = this.#key(fn, key);
+    if (c === 0 || kl < 0) return false;
+    const rc = this.#ctx.x.cache_del(c, kl, this.now());
+    this.#check(fn, rc);
+    return rc === 1;
+  }
+
+  clear(fn: string, cache: unknown): boolean {
+    const c = this.#handle(fn, cache);
+    if (c === 0) return false;
+    this.#check(fn, this.#ctx.x.cache_clear(c));
+    return true;
+  }
+
+  keys(fn: string, cache: unknown): Uint8Array[] {
+    const c = this.#handle(fn, cache);
+    if (c === 0) throw new UwsgiError('ERR_NOT_FOUND', 'no local uWSGI cache available');
+    const x = this.#ctx.x;
+    const { u8, dv } = this.#ctx;
+    this.#check(fn, x.cache_keys_begin(c));
+    const out: Uint8Array[] = [];
+    try {
+      for (let s = x.cache_keys_next(c); s !== 0; s = x.cache_keys_next(c)) {
+        const it = x.cache_item_addr(c, s) >>> 0;
+        const ks = dv.getUint32(it, true);
+        out.push(u8.slice(it + this.#keyOff, it + this.#keyOff + ks));
+      }
+    } finally {
+      x.cache_keys_end(c);
+    }
+    return out;
+  }
+
+  num(fn: string, key: unknown, cache: unknown): bigint {
+    const c = this.#handle(fn, cache);
+    const kl = this.#key(fn, key);
+    if (c === 0 || kl < 0) return 0n;
+    const rc = this.#ctx.x.cache_num(c, kl, this.now(), this.#ctx.scratch);
+    this.#check(fn, rc);
+    return rc === 1 ? this.#ctx.dv.getBigInt64(this.#ctx.scratch, true) : 0n;
+  }
+
+  math(fn: MathFn, key: unknown, delta: unknown, expires: unknown, cache: unknown): boolean {
+    const d = delta === undefined ? MATH_DEFAULT[fn] : delta;
+    if (typeof d !== 'bigint' && !(typeof d === 'number' && Number.isSafeInteger(d))) int64Arg(fn, 'delta', d); // throws the typed error
+    const e = expires === undefined ? 0 : intArg(fn, 'expires', expires);
+    const c = this.#handle(fn, cache);
+    const kl = this.#key(fn, key);
+    if (c === 0 || kl < 0) return false;
+    const x = this.#ctx.x;
+    const rc = typeof d === 'number'
+      ? x.cache_math_f(c, kl, MATH[fn], d, e, this.now())
+      : x.cache_math(c, kl, MATH[fn], BigInt.asIntN(64, int64Arg(fn, 'delta', d)), e, this.now());
+    this.#check(fn, rc);
+    return rc === 1;
+  }
+
+  /** Delete expired items of every cache the sweeper covers; returns how many. */
+  sweep(now = this.now()): number {
+    let n = 0;
+    for (const c of this.#handles) {
+      const rc = this.#ctx.x.cache_sweep(c, now);
+      this.#check('cache sweep', rc);
+      n += rc;
+    }
+    return n;
+  }
+
+  /** Validate cache `index`'s structure (repairing it first if a writer died mid-change). */
+  check(index: number): void {
+    const rc = this.#ctx.x.cache_check(index);
+    if (rc < 0) throw statusError(rc, `cache '${this.configs[index]?.name ?? index}' check`);
+  }
+
+  /** Counters of cache `index`: items stored, lookups that hit / missed, full events, repairs after a crash. */
+  stats(index: number): { items: number; hits: bigint; miss: bigint; full: bigint; repairs: number } {
+    const c = this.#handles[index];
+    if (c === undefined) throw new UwsgiError('ERR_NOT_FOUND', `cache_stats: no cache ${index} (${this.#handles.length} configured)`);
+    const x = this.#ctx.x;
+    return { items: x.cache_count(c), hits: x.cache_hits(c), miss: x.cache_miss(c), full: x.cache_full(c), repairs: x.cache_repairs(c) };
+  }
+}
+
+/**
+ * One named cache as an object, for code that prefers methods to uWSGI's
+ * functions. `set` overwrites (like a Map); `add` keeps a live key (uWSGI's cache_set).
+ */
+export class Cache {
+  /** Cache name; undefined for the default cache. */
+  readonly name: string | undefined;
+  readonly #api: CacheApi;
+
+  /** @internal Use `uwsgi.cache(name)`. */
+  constructor(api: CacheApi, name?: string) {
+    if (name !== undefined && typeof name !== 'string') throw new UwsgiError('ERR_ARG_TYPE', `cache: name must be a string, got ${typeName(name)}`);
+    if (api.index('cache', name) < 0) {
+      throw new UwsgiError('ERR_NOT_FOUND', `cache: no cache named '${name ?? 'default'}' (configured: ${api.configs.map((c) => c.name).join(', ') || 'none'})`);
+    }
+    this.#api = api;
+    this.name = name;
+  }
+
+  /** The value, or null. */
+  get(key: Bytes): Uint8Array | null { return this.#api.get('Cache.get', key, this.name); }
+  /** The value decoded as UTF-8, or null. */
+  getString(key: Bytes): string | null {
+    const v = this.#api.get('Cache.getString', key, this.name);
+    return v === null ? null : utf8d.decode(v);
+  }
+  /** Copy the value into `buf`; its full length, or -1 when missing. */
+  getInto(key: Bytes, buf: Uint8Array): number { return this.#api.getInto('Cache.getInto', key, buf, this.name); }
+  /** Store or overwrite; `expires` in seconds (0 = never). False when refused (full, too big). */
+  set(key: Bytes, value: Bytes, expires = 0): boolean { return this.#api.store('Cache.set', key, value, expires, this.name, true); }
+  /** Store only if the key is not live. */
+  add(key: Bytes, value: Bytes, expires = 0): boolean { return this.#api.store('Cache.add', key, value, expires, this.name, false); }
+  has(key: Bytes): boolean { return this.#api.exists('Cache.has', key, this.name); }
+  delete(key: Bytes): boolean { return this.#api.del('Cache.delete', key, this.name); }
+  clear(): void { this.#api.clear('Cache.clear', this.name); }
+  keys(): Uint8Array[] { return this.#api.keys('Cache.keys', this.name); }
+}
