@@ -89,6 +89,59 @@ export const CASES = [
     },
   },
   {
+    suite: 'rpc',
+    case: 'round trip to another thread',
+    threads: 2,
+    async: true,
+    subjects: {
+      // The master thread calls `echo`, registered by worker 1; arguments and
+      // result travel through shared memory, the worker is woken with Atomics.
+      'uwsgi-wasm': async () => {
+        const { run } = await library();
+        const app = new URL('./fixtures/rpc-echo.mjs', import.meta.url).pathname;
+        const master = await run({ options: { workers: 1 }, app, handleSignals: false });
+        await master.ready();
+        const u = master.uwsgi;
+        const arg = new Uint8Array(16).fill(1);
+        const names = () => u.rpc_list().map((n) => new TextDecoder().decode(n));
+        while (!names().includes('echo')) await new Promise((r) => setTimeout(r, 5));
+        return () => u.rpc(null, 'echo', arg);
+      },
+      'postMessage': async () => {
+        const { Worker } = await import('node:worker_threads');
+        const w = new Worker(new URL('./fixtures/echo-worker.mjs', import.meta.url));
+        w.unref?.();
+        let resolveNext;
+        w.on('message', (m) => resolveNext(m));
+        const arg = new Uint8Array(16).fill(1);
+        return () => new Promise((r) => { resolveNext = r; w.postMessage(arg); });
+      },
+    },
+  },
+  {
+    suite: 'mules',
+    case: 'message to a mule, acknowledged',
+    threads: 2,
+    async: true,
+    subjects: {
+      'uwsgi-wasm': async () => {
+        const { run } = await library();
+        const app = new URL('./fixtures/mule-ack.mjs', import.meta.url).pathname;
+        const master = await run({ options: { workers: 1, sharedarea: 1, mule: app }, handleSignals: false });
+        await master.ready();
+        const u = master.uwsgi;
+        const view = u.sharedarea(0).view();
+        const words = new Int32Array(view.buffer, view.byteOffset, 4);
+        const msg = new Uint8Array(16).fill(2);
+        return async () => {
+          const seen = Atomics.load(words, 0);
+          while (!u.mule_msg(msg, 1)) await new Promise((r) => setTimeout(r, 0));
+          while (Atomics.load(words, 0) === seen) await Atomics.waitAsync(words, 0, seen, 1000).value;
+        };
+      },
+    },
+  },
+  {
     suite: 'boundary',
     case: 'trivial call',
     threads: 1,
@@ -168,9 +221,40 @@ function calibrateBatch(runBatch, { warmupTime, batchMs }) {
 /** The last op's result, kept in module state so every call's result escapes. */
 let last;
 
+/**
+ * Rows whose op is asynchronous (a round trip to another thread): batches of
+ * awaited ops, timed with the same clock, median and MAD over the batches.
+ */
+async function measureAsync(op, profile) {
+  const runBatch = async (n) => {
+    const t0 = performance.now();
+    for (let i = 0; i < n; i++) last = await op();
+    return performance.now() - t0;
+  };
+  const until = performance.now() + profile.warmupTime;
+  while (performance.now() < until) await runBatch(50);
+  let batch = 16;
+  while ((await runBatch(batch)) < profile.batchMs * 4 && batch < 1 << 20) batch *= 2;
+  const perOp = [];
+  const end = performance.now() + profile.time;
+  while (perOp.length < profile.minSamples || performance.now() < end) perOp.push((await runBatch(batch)) / batch);
+  perOp.sort((a, b) => a - b);
+  const median = perOp[perOp.length >> 1];
+  const dev = perOp.map((x) => Math.abs(x - median)).sort((a, b) => a - b);
+  return {
+    ns_per_op: median * 1e6,
+    ops_per_s: median > 0 ? 1000 / median : null,
+    samples: perOp.length,
+    spread: median > 0 ? dev[dev.length >> 1] / median : null,
+    batch,
+    last: last instanceof Uint8Array ? last.length : typeof last === 'bigint' ? String(last) : last ?? null,
+  };
+}
+
 async function measure(row, profile) {
   const entry = CASES.find((c) => c.suite === row.suite && c.case === row.case);
   const op = await entry.subjects[row.subject]();
+  if (entry.async) return measureAsync(op, profile);
   const runBatch = batchRunner(op);
   const batch = calibrateBatch(runBatch, profile);
 
