@@ -30,6 +30,88 @@ function rawSpinLock() {
   };
 }
 
+
+/** The cache suite's data: 16-byte keys, 32-byte values, a 10k working set, a fixed order. */
+function cacheData() {
+  const keys = Array.from({ length: 10_000 }, (_, i) => `key:${String(i * 7919).padStart(12, '0')}`);
+  const value = new Uint8Array(32).fill(0x61);
+  let i = 0;
+  const next = () => keys[(i = (i + 1) % keys.length)];
+  return { keys, value, next };
+}
+
+async function uwsgiCache() {
+  const { createEngine } = await library();
+  const { uwsgi } = createEngine({ cache2: 'name=default,items=20000,blocksize=64,keysize=32' });
+  const d = cacheData();
+  for (const k of d.keys) uwsgi.cache_update(k, d.value);
+  return { uwsgi, ...d };
+}
+
+async function lruCache(opts) {
+  const { LRUCache } = await import('lru-cache');
+  const c = new LRUCache({ max: 20_000, ...opts });
+  const d = cacheData();
+  for (const k of d.keys) c.set(k, d.value);
+  return { c, ...d };
+}
+
+function mapCache() {
+  const c = new Map();
+  const d = cacheData();
+  for (const k of d.keys) c.set(k, d.value);
+  return { c, ...d };
+}
+
+/** get / set / 90:10 mix rows: uwsgi-wasm against lru-cache (with and without ttl) and Map. */
+function cacheCases() {
+  return [
+    {
+      suite: 'cache', case: 'get (16 B key, 32 B value, 10k keys)', threads: 1,
+      subjects: {
+        'uwsgi-wasm': async () => { const { uwsgi, next } = await uwsgiCache(); return () => uwsgi.cache_get(next()); },
+        'uwsgi-wasm (get_into)': async () => {
+          const { uwsgi, next } = await uwsgiCache();
+          const buf = new Uint8Array(64);
+          return () => uwsgi.cache_get_into(next(), buf);
+        },
+        'lru-cache': async () => { const { c, next } = await lruCache({}); return () => c.get(next()); },
+        'lru-cache ttl': async () => { const { c, next } = await lruCache({ ttl: 600_000 }); return () => c.get(next()); },
+        'Map': async () => { const { c, next } = mapCache(); return () => c.get(next()); },
+      },
+    },
+    {
+      suite: 'cache', case: 'set (overwrite)', threads: 1,
+      subjects: {
+        'uwsgi-wasm': async () => { const { uwsgi, next, value } = await uwsgiCache(); return () => uwsgi.cache_update(next(), value); },
+        'lru-cache': async () => { const { c, next, value } = await lruCache({}); return () => c.set(next(), value); },
+        'lru-cache ttl': async () => { const { c, next, value } = await lruCache({ ttl: 600_000 }); return () => c.set(next(), value); },
+        'Map': async () => { const { c, next, value } = mapCache(); return () => c.set(next(), value); },
+      },
+    },
+    {
+      suite: 'cache', case: '90:10 get:set mix', threads: 1,
+      subjects: {
+        'uwsgi-wasm': async () => {
+          const { uwsgi, next, value } = await uwsgiCache();
+          let n = 0;
+          return () => (++n % 10 === 0 ? uwsgi.cache_update(next(), value) : uwsgi.cache_get(next()));
+        },
+        'lru-cache ttl': async () => {
+          const { c, next, value } = await lruCache({ ttl: 600_000 });
+          let n = 0;
+          return () => (++n % 10 === 0 ? c.set(next(), value) : c.get(next()));
+        },
+        'lru-cache': async () => {
+          const { c, next, value } = await lruCache({});
+          let n = 0;
+          return () => (++n % 10 === 0 ? c.set(next(), value) : c.get(next()));
+        },
+      },
+    },
+  ];
+}
+
 export const CASES = [
   {
     suite: 'locks',
@@ -60,6 +142,7 @@ export const CASES = [
       },
     },
   },
+  ...cacheCases(),
   {
     suite: 'queue',
     case: 'push+pull (16-byte value)',
@@ -310,3 +393,5 @@ async function main() {
 }
 
 await main();
+// Threads a row started (a master's workers, a postMessage peer) would keep the process alive.
+exit(0);

@@ -16,8 +16,9 @@ const casesFile = join(root, 'bench', 'cases.mjs');
 const resultsDir = join(root, 'bench', 'results');
 const bin = (...p) => join(root, 'node_modules', ...p);
 
-/** The library's rows; every other subject of the same case is its peer. */
+/** The library's rows (`uwsgi-wasm`, `uwsgi-wasm (variant)`); every other subject of the same case is their peer. */
 const SUBJECT = 'uwsgi-wasm';
+const isLibrary = (subject) => subject === SUBJECT || subject.startsWith(`${SUBJECT} (`);
 
 /** The first `node` on PATH outside node_modules (npm scripts put node 24 first). */
 function machineNode() {
@@ -154,8 +155,8 @@ function markdown(result, runtimes, skipped) {
       const cells = runtimes.map((rt) => {
         const row = suiteRows.find((r) => r.runtime === rt.key && r.case === line.case && r.subject === line.subject && r.threads === line.threads);
         if (!row) return '–';
-        const peers = line.subject === SUBJECT
-          ? suiteRows.filter((r) => r.runtime === rt.key && r.case === line.case && r.threads === line.threads && r.subject !== SUBJECT)
+        const peers = isLibrary(line.subject)
+          ? suiteRows.filter((r) => r.runtime === rt.key && r.case === line.case && r.threads === line.threads && !isLibrary(r.subject))
           : [];
         return fmtCell(row, peers);
       });

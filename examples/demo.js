@@ -1,5 +1,6 @@
 // The demo `npm start` runs:
-//   uwsgi-wasm --workers 2 --sharedarea 1 --locks 4 --mule examples/demo-mule.js examples/demo.js
+//   uwsgi-wasm --workers 2 --sharedarea 1 --locks 4 --cache2 name=default,items=100 \
+//     --mule examples/demo-mule.js examples/demo.js
 // Each worker thread imports this file; both see the same shared memory.
 import uwsgi from 'uwsgi-wasm';
 
@@ -17,6 +18,8 @@ export default async function main() {
   console.log(`[worker ${me}] up: ${uwsgi.numproc} workers, master pid ${uwsgi.masterpid()}, sharedarea 0 is ${area.size} bytes`);
 
   for (let i = 0; i < ROUNDS; i++) uwsgi.sharedarea_inclong(0);
+  uwsgi.cache_set(`greeting-from-${me}`, `hello from worker ${me}`);
+  uwsgi.cache_inc('visits');
 
   for (let i = 0; i < 1000; i++) {
     uwsgi.lock(1);
@@ -38,6 +41,9 @@ export default async function main() {
   }
   console.log(`[worker ${me}] everyone finished: counter = ${uwsgi.sharedarea_readlong(0)} (expected ${ROUNDS * uwsgi.numproc}), ` +
     `${area.read32(12)} locked updates, last by worker ${area.read32(8)}`);
+  const other = me === 1 ? 2 : 1;
+  const greeting = uwsgi.cache_get(`greeting-from-${other}`);
+  console.log(`[worker ${me}] cache: '${greeting && new TextDecoder().decode(greeting)}', visits = ${uwsgi.cache_num('visits')}`);
 
   // Tell the mule, through its shared-memory mailbox, and wait for its acknowledgements.
   uwsgi.mule_msg(`worker ${me} saw counter ${uwsgi.sharedarea_readlong(0)}`, 1);

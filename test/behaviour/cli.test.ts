@@ -21,12 +21,13 @@ function runCli(args: string[], onLine?: (line: string, kill: (sig: NodeJS.Signa
 }
 
 describe('cli', () => {
-  test('runs the demo: two workers share a sharedarea and a lock, and message a mule', async () => {
-    const r = await runCli(['--workers', '2', '--sharedarea', '1', '--locks', '4', '--mule', 'examples/demo-mule.js', 'examples/demo.js']);
+  test('runs the demo: two workers share a sharedarea, a lock and a cache, and message a mule', async () => {
+    const r = await runCli(['--workers', '2', '--sharedarea', '1', '--locks', '4', '--cache2', 'name=default,items=100', '--mule', 'examples/demo-mule.js', 'examples/demo.js']);
     assert.equal(r.code, 0, r.err);
     for (const id of [1, 2]) {
       assert.match(r.out, new RegExp(`\\[worker ${id}\\] everyone finished: counter = 200000 \\(expected 200000\\), 2000 locked updates`));
       assert.match(r.out, new RegExp(`\\[mule 1\\] got: worker ${id} saw counter 200000`));
+      assert.match(r.out, new RegExp(`\\[worker ${id}\\] cache: 'hello from worker ${3 - id}', visits = 2`));
     }
   });
 
