@@ -1,16 +1,7 @@
 import { run } from 'uwsgi-wasm';
-import { assert, describe, test } from '../lib/harness.ts';
+import { assert, describe, test, untilAtLeast } from '../lib/harness.ts';
 
 const dec = (u: Uint8Array) => new TextDecoder().decode(u);
-type WaitAsync = (a: Int32Array, i: number, v: number, t?: number) => { async: boolean; value: unknown };
-const waitAsync = (Atomics as unknown as { waitAsync: WaitAsync }).waitAsync;
-
-async function untilAtLeast(words: Int32Array, i: number, n: number): Promise<void> {
-  for (let v = Atomics.load(words, i); v < n; v = Atomics.load(words, i)) {
-    const w = waitAsync(words, i, v, 1000);
-    if (w.async) await w.value;
-  }
-}
 
 describe('mules across threads', () => {
   test('mule threads: ids, farms, routing, and a killed mule is respawned and still receives', async () => {

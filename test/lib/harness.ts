@@ -79,4 +79,15 @@ export async function runAll(filter = ''): Promise<number> {
   return failed;
 }
 
+type WaitAsync = (a: Int32Array, i: number, v: number, t?: number) => { async: boolean; value: unknown };
+const waitAsync = (Atomics as unknown as { waitAsync: WaitAsync }).waitAsync;
+
+/** Wait, without blocking the event loop, until `words[i] >= n` (a thread's Atomics handshake). */
+export async function untilAtLeast(words: Int32Array, i: number, n: number): Promise<void> {
+  for (let v = Atomics.load(words, i); v < n; v = Atomics.load(words, i)) {
+    const w = waitAsync(words, i, v, 1000);
+    if (w.async) await w.value;
+  }
+}
+
 export { assert };
