@@ -45,7 +45,6 @@ if (stale(outs, ['ts', 'bindings', 'test/conformance', 'build/core.wasm', 'packa
     target: 'es2022',
     external: ['node:*'],
     loader: { '.wasm': 'binary' },
-    banner: { js: '' },
     logLevel: 'warning',
   });
   console.error('build: declarations (tsc)');

@@ -4,7 +4,7 @@
  * from values, functions and error kinds alone, never from a case's name.
  */
 import { UwsgiError } from '../../ts/index.ts';
-import { type Vec, asBytes, hex, pythonTypeName } from './adapter.ts';
+import { type Vec, asBytes, hex } from './adapter.ts';
 
 export interface Observed {
   fn: string;
@@ -105,4 +105,3 @@ function versionMatches(expected: Vec, actual: unknown): boolean {
   return false;
 }
 
-export { pythonTypeName };
