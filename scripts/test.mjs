@@ -28,6 +28,7 @@ const runtimes = [
   { name: 'deno', cmd: join(root, 'node_modules/.bin/deno'), args: ['run', '-A', '--quiet'] },
   { name: 'bun', cmd: join(root, 'node_modules/.bin/bun'), args: ['run', '--silent'] },
 ].filter((r) => !only || only.split(',').includes(r.name));
+// `--runtime=interop` runs only the interop suites (on the machine's Node).
 
 // Bundle suites and fixtures; 'uwsgi-wasm' stays the built package, so worker
 // threads and tests share one copy of the library.
@@ -35,7 +36,7 @@ const distUrl = pathToFileURL(join(root, 'dist/index.js')).href;
 const fixtures = readdirSync(join(root, 'test/fixtures')).filter((f) => f.endsWith('.ts')).map((f) => `test/fixtures/${f}`);
 await esbuild.build({
   absWorkingDir: root,
-  entryPoints: ['test/suite.ts', ...fixtures],
+  entryPoints: ['test/suite.ts', 'test/interop.ts', ...fixtures],
   outdir: 'build/tests',
   outbase: 'test',
   bundle: true,
@@ -79,6 +80,9 @@ for (const rt of runtimes) {
   run(`behaviour suite on ${rt.name} (${v})`, rt.cmd, [...rt.args, 'build/tests/suite.js', ...(filter ? [filter] : [])], 15 * 60_000);
 }
 if (!only && !filter) run('conformance vectors (../shared/conformance)', machineNode(), ['dist/conformance.js'], 10 * 60_000);
+if (!only || only.split(',').includes('interop')) {
+  run('interop suites (real uWSGI, nginx, net-snmp, Erlang, chromium) on node', machineNode(), ['build/tests/interop.js', ...(filter ? [filter] : [])], 20 * 60_000);
+}
 
 console.log('\n=== summary ===');
 for (const p of problems) console.log(`problem: ${p}`);
