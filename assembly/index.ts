@@ -6,9 +6,13 @@ import {
   BASE, HEADER_SIZE, MAX_THREADS, R_CACHE, R_LOCKS, R_QUEUE, R_MULES, R_RPC, R_SCRATCH, R_SHAREDAREA, R_THREADS,
   bindLayout, headerInit, headerPublish, heldAt, heldCount, maxThreads, regionAdd,
   regionOffset, regionSize, scratchPtr, ownerWordOf, threadAttach, threadFinish, threadIdent, threadKind,
-  threadRequestStop, threadReserve, threadState, threadsBytes, selfTid,
+  threadRequestStop, threadReserve, threadState, threadsBytes, selfTid, threadQuarantine, R_WORKERS,
 } from "./layout";
 import { rwReleaseDeadReader } from "./lock";
+import {
+  ROW as WK_ROW, wkAdd, wkBegin, wkBind, wkBytes, wkCount, wkEnd, wkGet, wkGetWarning, wkHeaderGet, wkHeaderSet, wkInit,
+  wkLogAdd, wkLogSize, wkRow, wkRows, wkSet, wkSetWarning,
+} from "./workers";
 import { locksBind, locksBytes, locksCount, locksInit, userIsLocked, userLock, userLocksHeldBy, userTryLock, userUnlock } from "./userlocks";
 import {
   saAdd32, saAdd64, saAdd64f, saAreaBytes, saBegin, saBind, saCheck, saCount, saData, saDirBytes, saEnd,
@@ -68,6 +72,7 @@ export function bind(): i32 {
   queueBind();
   rpcBind();
   mulesBind();
+  wkBind();
   return 0;
 }
 
@@ -83,7 +88,9 @@ export function self_tid(): i32 { return selfTid; }
  * locker takes it over. Returns how many user locks it still held.
  */
 export function thread_finish(tid: i32): i32 {
-  if (threadState(tid) != 1) return -7;
+  const state = threadState(tid);
+  if (state == 2) { threadFinish(tid); return 0; } // quarantined: recovered already
+  if (state != 1) return -7;
   const held = userLocksHeldBy(ownerWordOf(tid));
   const n = heldCount(tid);
   for (let i: u32 = 0; i < n && i < 8; i++) rwReleaseDeadReader(<usize>heldAt(tid, i));
@@ -126,3 +133,25 @@ export { cacheKeysBegin as cache_keys_begin, cacheKeysNext as cache_keys_next, c
 export { cacheItemAddr as cache_item_addr, cacheSweep as cache_sweep, cacheCheck as cache_check };
 export { cacheCount as cache_count, cacheRepairs as cache_repairs, cacheDirty as cache_dirty };
 export { cacheHits as cache_hits, cacheMiss as cache_miss, cacheFull as cache_full };
+
+// ---- process status table (workers.ts) -------------------------------------------------
+export const REGION_WORKERS: u32 = R_WORKERS;
+export const WK_ROW_SIZE: u32 = WK_ROW;
+export { wkBytes as wk_bytes, wkInit as wk_init, wkRow as wk_row, wkRows as wk_rows, wkCount as wk_count };
+export { wkGet as wk_get, wkSet as wk_set, wkAdd as wk_add, wkBegin as wk_begin, wkEnd as wk_end };
+export { wkHeaderGet as wk_header_get, wkHeaderSet as wk_header_set, wkLogAdd as wk_log_add, wkLogSize as wk_log_size };
+export { wkSetWarning as wk_set_warning, wkGetWarning as wk_get_warning };
+
+/**
+ * Thread `tid` did not stop when told to: its locks pass on (it reads as dead
+ * to lock owners) but its slot is kept out of use. Returns how many user locks
+ * it held. thread_finish frees the slot once the runtime confirms the end.
+ */
+export function thread_quarantine(tid: i32): i32 {
+  if (threadState(tid) != 1) return -7;
+  const held = userLocksHeldBy(ownerWordOf(tid));
+  const n = heldCount(tid);
+  for (let i: u32 = 0; i < n && i < 8; i++) rwReleaseDeadReader(<usize>heldAt(tid, i));
+  threadQuarantine(tid);
+  return held;
+}

@@ -55,6 +55,8 @@ export const R_QUEUE: u32 = 6;
 export const R_RPC: u32 = 7;
 export const R_MULES: u32 = 9;
 export const R_CACHE: u32 = 5;
+/** Worker/mule/spooler status table (workers.ts). */
+export const R_WORKERS: u32 = 12;
 
 export const THREAD_SIZE: u32 = LINE;
 const T_STATE: u32 = 0;
@@ -68,6 +70,8 @@ export const HELD_MAX: u32 = 8;
 
 export const THREAD_FREE: i32 = 0;
 export const THREAD_ALIVE: i32 = 1;
+/** A thread the runtime could not stop: dead for lock owners, never reused (threadQuarantine). */
+export const THREAD_LOST: i32 = 2;
 
 /** Owner words pack (tid + 1) in bits 0..11 and the slot generation in bits 12..29. */
 export const OWNER_TID_BITS: u32 = 12;
@@ -281,6 +285,21 @@ export function threadFinish(tid: i32): void {
   atomic.add<i32>(s + T_GEN, 1);
   // Publishes the death: ownerAlive() of any word naming the old generation is now false.
   astore32(s + T_STATE, THREAD_FREE);
+}
+
+/**
+ * The thread in slot `tid` was told to die but the runtime cannot confirm it is
+ * gone (Deno cannot stop a worker that never yields). Its locks must pass on,
+ * so the slot gets a new generation (every lock word naming it reads as "owner
+ * dead"), but it is not freed: its scratch may still be written by the zombie.
+ * threadFinish frees it once the runtime confirms the end.
+ */
+export function threadQuarantine(tid: i32): void {
+  const s = slot(tid);
+  astore32(s + T_HELD_COUNT, 0);
+  atomic.add<i32>(s + T_GEN, 1);
+  // Publishes the death for lock owners; reservers skip a LOST slot.
+  astore32(s + T_STATE, THREAD_LOST);
 }
 
 // ---- scratch ----------------------------------------------------------------

@@ -28,3 +28,9 @@ export const E_LAYOUT: i32 = -8;
 export const E_EMPTY: i32 = -9;
 /** A cache's structure fails its invariants (cache_check). */
 export const E_CORRUPT: i32 = -10;
+
+// ---- process status table (assembly/workers.ts): -15..-18 ----
+/** The calling thread has no row in the status table (not a worker, mule or spooler), or a row number is bad. */
+export const E_NO_STATUS_ROW: i32 = -15;
+/** A request end without a request in progress. */
+export const E_NOT_IN_REQUEST: i32 = -16;

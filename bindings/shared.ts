@@ -2,7 +2,7 @@
  * Helpers every runtime binding can use as they are: Node's `node:` modules,
  * which Deno and Bun implement too. Thread and signal handling stay per runtime.
  */
-import { readFileSync } from 'node:fs';
+import { appendFileSync, readFileSync } from 'node:fs';
 import { hostname as osHostname } from 'node:os';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -24,5 +24,7 @@ export function memoryUsage(): { rss: number; vsz: number } {
 }
 
 export function readTextFile(path: string): string { return readFileSync(path, 'utf8'); }
+
+export function appendFile(path: string, data: Uint8Array): void { appendFileSync(path, data); }
 
 export function fileUrl(path: string): URL { return pathToFileURL(resolve(path)); }

@@ -124,6 +124,26 @@ export interface CoreExports {
   cache_hits(c: number): bigint;
   cache_miss(c: number): bigint;
   cache_full(c: number): bigint;
+  // process status table (assembly/workers.ts)
+  REGION_WORKERS: WebAssembly.Global;
+  WK_ROW_SIZE: WebAssembly.Global;
+  thread_quarantine(tid: number): number;
+  wk_bytes(rows: number): number;
+  wk_init(offset: number, workers: number, mules: number, spoolers: number): void;
+  wk_row(kind: number, ident: number): number;
+  wk_rows(): number;
+  wk_count(kind: number): number;
+  wk_get(row: number, field: number): number;
+  wk_set(row: number, field: number, value: number): number;
+  wk_add(row: number, field: number, delta: number): number;
+  wk_begin(row: number): number;
+  wk_end(row: number, rtUs: number, tx: number, exception: number): number;
+  wk_header_get(which: number): number;
+  wk_header_set(which: number, value: number): void;
+  wk_log_add(bytes: number): number;
+  wk_log_size(): number;
+  wk_set_warning(src: number, len: number): number;
+  wk_get_warning(out: number): number;
 }
 
 /** Bytes per wasm page. */

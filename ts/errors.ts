@@ -60,6 +60,8 @@ export const CoreStatus = {
   E_LAYOUT: -8,
   E_EMPTY: -9,
   E_CORRUPT: -10,
+  E_NO_STATUS_ROW: -15,
+  E_NOT_IN_REQUEST: -16,
 } as const;
 
 const statusTable: Record<number, { code: UwsgiErrorCode; text: string }> = {
@@ -73,6 +75,8 @@ const statusTable: Record<number, { code: UwsgiErrorCode; text: string }> = {
   [CoreStatus.E_LAYOUT]: { code: 'ERR_LAYOUT', text: 'the shared memory has no valid uwsgi-wasm layout' },
   [CoreStatus.E_EMPTY]: { code: 'ERR_INTERNAL', text: 'nothing to take' },
   [CoreStatus.E_CORRUPT]: { code: 'ERR_INTERNAL', text: 'the structure fails its invariants' },
+  [CoreStatus.E_NO_STATUS_ROW]: { code: 'ERR_NOT_FOUND', text: 'no status-table row for this thread' },
+  [CoreStatus.E_NOT_IN_REQUEST]: { code: 'ERR_NOT_FOUND', text: 'no request in progress' },
 };
 
 /** Turn a negative core status into a UwsgiError; `what` says which call and argument failed. */

@@ -27,6 +27,10 @@ export { run, Master, type MasterOptions } from './master.ts';
 export { runtime, type RuntimeName, type RuntimeBinding } from './runtime.ts';
 export { VERSION, VERSION_INFO } from './version.ts';
 export { runWorkerThread } from './thread.ts';
+export {
+  RequestScope, type RequestInfo, type RequestResult, type WorkerInfo, type WorkerApp, type WorkerStats,
+  noteSignal, markSignalHandler, addRequestHook, processOf, ProcessApi,
+} from './process.ts';
 
 /** Options of the standalone engine the default export uses outside a master. */
 export const STANDALONE_OPTIONS = { sharedarea: 1, locks: 8, queue: 100, cache2: 'name=default,items=1000,blocksize=4096' } as const;

@@ -11,7 +11,7 @@ import { MULE_MSG_MAX, MULE_MAILBOX_SLOTS, muleChannelCount } from './mules.ts';
 import { LAYOUT_BASE, PAGE, type CoreExports, coreModule, instantiateCore, plannerCore } from './core.ts';
 
 /** Region kinds (assembly/layout.ts R_*). */
-export const Region = { THREADS: 1, SCRATCH: 2, LOCKS: 3, SHAREDAREA: 4, CACHE: 5, QUEUE: 6, RPC: 7, MULES: 9 } as const;
+export const Region = { THREADS: 1, SCRATCH: 2, LOCKS: 3, SHAREDAREA: 4, CACHE: 5, QUEUE: 6, RPC: 7, MULES: 9, WORKERS: 12 } as const;
 
 export interface RegionPlan { kind: number; index: number; offset: number; size: number }
 
@@ -33,6 +33,18 @@ const align = (n: number, a: number) => Math.ceil(n / a) * a;
 /** Thread slots: master + workers + mules + extra (later: spoolers). */
 export function threadSlots(cfg: Config): number {
   return 1 + cfg.workers + cfg.mules.length + cfg.extraThreads;
+}
+
+/**
+ * Status-table rows for spoolers: one per `--spooler` directory times
+ * `--spooler-processes` (default 1), read from the options as given so the
+ * table is sized before the spooler itself is configured.
+ */
+export function spoolerRows(cfg: Config): number {
+  const dirs = cfg.given.filter(([k]) => k === 'spooler').length;
+  let procs = 1;
+  for (const [k, v] of cfg.given) if (k === 'spooler-processes' && typeof v === 'string' && /^\d+$/.test(v)) procs = Math.max(1, Number(v));
+  return dirs * procs;
 }
 
 export function planLayout(cfg: Config): LayoutPlan {
@@ -64,6 +76,7 @@ export function planLayout(cfg: Config): LayoutPlan {
   }
   place(Region.RPC, 0, core.rpc_bytes(cfg.rpcMax, maxThreads));
   if (cfg.mules.length > 0) place(Region.MULES, 0, core.mules_bytes(muleChannelCount(cfg), MULE_MAILBOX_SLOTS, MULE_MSG_MAX));
+  place(Region.WORKERS, 0, core.wk_bytes(1 + cfg.workers + cfg.mules.length + spoolerRows(cfg)));
   cfg.caches.forEach((c, i) => {
     const size = core.cache_bytes(c.items, c.keysize, c.blocksize, c.blocks, c.hashsize, c.bitmap ? 1 : 0);
     if (at + size > 2 ** 32) throw new UwsgiError('ERR_OPTION', `cache '${c.name}' needs ${size} bytes of shared memory; everything must fit in 4 GiB`);
@@ -90,6 +103,7 @@ export function buildMemory(cfg: Config, plan: LayoutPlan): { memory: WebAssembl
     if (r.kind === Region.LOCKS) core.locks_init(r.offset, cfg.locks + 1);
     if (r.kind === Region.QUEUE) core.queue_init(r.offset, cfg.queue, cfg.queueBlocksize);
     if (r.kind === Region.RPC) core.rpc_init(r.offset, cfg.rpcMax, plan.maxThreads);
+    if (r.kind === Region.WORKERS) core.wk_init(r.offset, cfg.workers, cfg.mules.length, spoolerRows(cfg));
     if (r.kind === Region.MULES) core.mules_init(r.offset, muleChannelCount(cfg), MULE_MAILBOX_SLOTS, MULE_MSG_MAX);
     if (r.kind === Region.SHAREDAREA) {
       core.sa_init(r.offset, cfg.sharedareas.length);

@@ -10,6 +10,8 @@ import { type Options, configFromPairs, pairsFromObject, parseArgv } from './opt
 import { runtime, type ThreadHandle } from './runtime.ts';
 import type { ThreadMessage } from './thread.ts';
 import type { Uwsgi } from './uwsgi.ts';
+import { ThreadKind } from './context.ts';
+import { F, RowState, setMasterControl, writeLog } from './process.ts';
 
 /** How `run` is told what to start. */
 export interface MasterOptions {
@@ -38,12 +40,20 @@ interface WorkerSlot {
   stopping?: boolean;
   /** Exit code the thread reported before its end (its app's main function returned). */
   reportedExit?: number;
+  /** Its app (or mule file) is imported: it serves. */
+  loaded?: boolean;
+  /** Killed by harakiri: its end is a death to respawn. */
+  harakiri?: boolean;
 }
 
 const QUICK_DEATH_MS = 1000;
 const MAX_BACKOFF_MS = 5000;
 const STOP_GRACE_MS = 2000;
 const EXIT_GRACE_MS = 2000;
+/** How often the master checks harakiri deadlines (uWSGI: once a second). */
+const HARAKIRI_CHECK_MS = 250;
+/** How long a terminated thread has to be confirmed gone before its slot is quarantined. */
+const KILL_CONFIRM_MS = 1500;
 
 /** A running master, its workers and its mules. */
 export class Master {
@@ -63,6 +73,10 @@ export class Master {
   #readyWaiters: Array<() => void> = [];
   #exitWaiters: Array<() => void> = [];
   #sweeper?: ReturnType<typeof setInterval>;
+  #checker?: ReturnType<typeof setInterval>;
+  /** Thread slots of threads that did not stop when terminated (freed if the runtime ever confirms their end). */
+  readonly #quarantined = new Set<number>();
+  #reloading?: Promise<void>;
 
   /** @internal Use `run()`. */
   constructor(engine: Engine, app: string | undefined, opts: MasterOptions) {
@@ -70,6 +84,9 @@ export class Master {
     this.#app = app;
     this.#log = opts.log ?? ((l) => console.error(l));
     this.done = new Promise((r) => { this.#resolveDone = r; });
+    // The main thread's uwsgi.reload()/uwsgi.stop() reach this master.
+    setMasterControl(engine.shared, { reload: () => void this.reload(), stop: () => void this.stop() });
+    if (opts.log === undefined) this.#log = (l) => writeLog(engine.uwsgi.ctx, l);
     if (opts.handleSignals ?? true) {
       this.#removeSignals = runtime().onTerminationSignal((sig) => {
         this.#log(`uwsgi-wasm: ${sig} received, stopping workers`);
@@ -90,6 +107,9 @@ export class Master {
       this.#sweeper = setInterval(() => { this.engine.sweepCaches(); }, cfg.cacheExpireFreq * 1000);
       (this.#sweeper as { unref?: () => void }).unref?.();
     }
+    // Harakiri deadlines (and --memory-report sizes), checked like uWSGI's master cycle.
+    this.#checker = setInterval(() => this.#check(), HARAKIRI_CHECK_MS);
+    (this.#checker as { unref?: () => void }).unref?.();
     const slots: WorkerSlot[] = [];
     for (let i = 1; i <= cfg.workers; i++) slots.push({ kind: 'worker', ident: i, file: this.#app, tid: -1, spawnedAt: 0, quickDeaths: 0, state: 'starting' });
     cfg.mules.forEach((file, i) => slots.push({ kind: 'mule', ident: i + 1, file: file ?? undefined, tid: -1, spawnedAt: 0, quickDeaths: 0, state: 'starting' }));
@@ -113,7 +133,10 @@ export class Master {
     slot.reportedExit = undefined;
     slot.spawnedAt = Date.now();
     slot.state = 'starting';
+    slot.loaded = false;
+    slot.harakiri = false;
     const tid = slot.tid;
+    this.#rowSpawned(slot);
     const init = this.engine.threadInit(tid, { kind: slot.kind, ident: slot.ident, app: slot.file });
     slot.handle = runtime().spawnThread(new URL('./worker.js', import.meta.url), init, {
       onMessage: (m) => {
@@ -121,6 +144,13 @@ export class Master {
         if (msg?.type === 'uwsgi-wasm:ready') {
           slot.state = 'running';
           if (this.#workers.every((w) => w.state !== 'starting')) this.#readyWaiters.splice(0).forEach((r) => r());
+        } else if (msg?.type === 'uwsgi-wasm:loaded') {
+          slot.loaded = true;
+          if (this.#workers.every((w) => w.kind !== 'worker' || w.loaded || w.state === 'done' || w.stopping)) this.#core.wk_header_set(0, 1);
+          this.#exitWaiters.splice(0).forEach((f) => f());
+        } else if (msg?.type === 'uwsgi-wasm:control') {
+          if (msg.op === 'reload') void this.reload();
+          else if (msg.op === 'stop') void this.stop();
         } else if (msg?.type === 'uwsgi-wasm:exit') {
           // The app's main function finished: the thread ends by itself once idle;
           // one that still runs after a grace period is terminated.
@@ -129,15 +159,120 @@ export class Master {
           setTimeout(() => { if (slot.handle === handle) void handle?.terminate(); }, EXIT_GRACE_MS);
         }
       },
-      onExit: (code, error) => this.#exited(slot, tid, code, error),
+      onExit: (code, error) => {
+        if (this.#quarantined.delete(tid)) {
+          // A thread that had not stopped when terminated is finally gone: its slot can be reused.
+          this.engine.threadExited(tid);
+          this.#log(`uwsgi-wasm: the quarantined thread of ${slot.kind} ${slot.ident} (slot ${tid}) has stopped`);
+          return;
+        }
+        this.#exited(slot, tid, code, error);
+      },
     });
   }
 
-  #exited(slot: WorkerSlot, tid: number, code: number, error?: unknown): void {
+  get #core() { return this.engine.uwsgi.ctx.x; }
+
+  /** The slot's status-table row, 0 when it has none. */
+  #row(slot: WorkerSlot): number {
+    const r = this.#core.wk_row(ThreadKind[slot.kind], slot.ident);
+    return r > 0 ? r : 0;
+  }
+
+  #rowSpawned(slot: WorkerSlot): void {
+    const row = this.#row(slot);
+    if (row === 0) return;
+    const x = this.#core;
+    // A reload's new worker shares the row with the old one until it leaves: keep the old one's in-flight count.
+    const sharing = this.#workers.some((w) => w !== slot && w.kind === slot.kind && w.ident === slot.ident && w.handle);
+    if (!sharing) { x.wk_set(row, F.BUSY, 0); x.wk_set(row, F.SIG, 0); }
+    x.wk_set(row, F.PID, runtime().pid());
+    x.wk_set(row, F.TID, slot.tid);
+    x.wk_set(row, F.LAST_SPAWN, Math.floor(Date.now() / 1000));
+    x.wk_add(row, F.SPAWNS, 1);
+    x.wk_set(row, F.DELTA, 0);
+    x.wk_set(row, F.DEADLINE, 0);
+    x.wk_set(row, F.USER_DEADLINE, 0);
+    x.wk_set(row, F.APP, 0);
+    x.wk_set(row, F.STATE, RowState.RUNNING);
+  }
+
+  #rowGone(slot: WorkerSlot): void {
+    const row = this.#row(slot);
+    if (row === 0) return;
+    const other = this.#workers.find((w) => w !== slot && w.kind === slot.kind && w.ident === slot.ident && w.handle);
+    const x = this.#core;
+    if (other) { x.wk_set(row, F.TID, other.tid); return; }
+    x.wk_set(row, F.PID, 0);
+    x.wk_set(row, F.BUSY, 0);
+    x.wk_set(row, F.DEADLINE, 0);
+    x.wk_set(row, F.USER_DEADLINE, 0);
+    x.wk_set(row, F.STATE, RowState.DEAD);
+  }
+
+  /** The master cycle: kill threads past their harakiri deadline, sample memory for --memory-report. */
+  #check(): void {
+    if (this.#stopping) return;
+    const now = Date.now();
+    const x = this.#core;
+    const memReport = this.engine.shared.config.given.some(([k]) => k === 'memory-report');
+    const mem = memReport ? runtime().memoryUsage() : undefined;
+    for (const slot of this.#workers) {
+      const row = this.#row(slot);
+      if (row === 0 || !slot.handle || slot.stopping || slot.harakiri) continue;
+      if (mem) { x.wk_set(row, F.RSS, mem.rss); x.wk_set(row, F.VSZ, mem.vsz); }
+      if (x.wk_get(row, F.TID) !== slot.tid) continue; // the row follows the newest thread during a reload
+      const d = x.wk_get(row, F.DEADLINE);
+      const u = x.wk_get(row, F.USER_DEADLINE);
+      const due = (d > 0 && d < now) || (u > 0 && u < now);
+      if (due) void this.#harakiri(slot, row, d > 0 && d < now ? 'harakiri' : 'user harakiri');
+    }
+  }
+
+  /** Terminate a thread stuck past its deadline; the master respawns it and its locks are recovered. */
+  async #harakiri(slot: WorkerSlot, row: number, why: string): Promise<void> {
+    slot.harakiri = true;
+    const x = this.#core;
+    x.wk_add(row, F.HARAKIRIS, 1);
+    x.wk_set(row, F.DEADLINE, 0);
+    x.wk_set(row, F.USER_DEADLINE, 0);
+    this.#log(`uwsgi-wasm: HARAKIRI ON ${slot.kind.toUpperCase()} ${slot.ident} (slot ${slot.tid}, ${why} deadline passed)`);
+    // Ask first (bounded waits in the core give up on the stop flag, an idle loop sees the message), then terminate.
+    slot.handle?.postMessage({ type: 'uwsgi-wasm:stop' } satisfies ThreadMessage);
+    await this.#terminate(slot);
+  }
+
+  /**
+   * Stop the slot's thread now and wait until the runtime confirms it is gone.
+   * A thread that is not confirmed gone in time (Deno cannot stop a worker
+   * that never yields) is quarantined: its locks pass on, its slot is never
+   * reused while it may run, and the worker is respawned in a fresh slot.
+   */
+  async #terminate(slot: WorkerSlot): Promise<void> {
+    const handle = slot.handle;
+    const tid = slot.tid;
+    if (!handle) return;
+    this.engine.requestStop(tid);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const confirmed = await Promise.race([
+      handle.terminate().then(() => true),
+      new Promise<boolean>((r) => { timer = setTimeout(() => r(false), KILL_CONFIRM_MS); }),
+    ]);
+    clearTimeout(timer);
+    if (confirmed || slot.tid !== tid) return;
+    const recovered = this.#core.thread_quarantine(tid);
+    this.#quarantined.add(tid);
+    this.#log(`uwsgi-wasm: ${slot.kind} ${slot.ident} did not stop when terminated (${runtime().name} cannot interrupt a thread that never yields); slot ${tid} is quarantined`);
+    this.#exited(slot, tid, 1, undefined, recovered < 0 ? 0 : recovered);
+  }
+
+  #exited(slot: WorkerSlot, tid: number, code: number, error?: unknown, quarantinedLocks?: number): void {
     if (slot.tid !== tid) return; // already handled
-    const recovered = this.engine.threadExited(tid);
+    const recovered = quarantinedLocks ?? this.engine.threadExited(tid);
     slot.tid = -1;
     slot.handle = undefined;
+    this.#rowGone(slot);
+    if (slot.harakiri) { code = code || 1; slot.reportedExit = undefined; }
     if (slot.reportedExit !== undefined) { code = slot.reportedExit; error = undefined; slot.reportedExit = undefined; }
     if (recovered > 0) this.#log(`uwsgi-wasm: ${slot.kind} ${slot.ident} died holding ${recovered} lock(s); they were freed`);
     const failed = code !== 0 || error !== undefined;
@@ -168,6 +303,8 @@ export class Master {
       if (this.#stopping) this.#log('uwsgi-wasm: all workers stopped');
       this.#removeSignals?.();
       if (this.#sweeper !== undefined) clearInterval(this.#sweeper);
+      if (this.#checker !== undefined) clearInterval(this.#checker);
+      setMasterControl(this.engine.shared, undefined);
       this.#resolveDone(0);
     }
   }
@@ -182,10 +319,9 @@ export class Master {
   killMule(ident: number): Promise<void> { return this.#kill('mule', ident, 'killMule'); }
 
   async #kill(kind: WorkerSlot['kind'], ident: number, fn: string): Promise<void> {
-    const slot = this.#workers.find((w) => w.kind === kind && w.ident === ident);
+    const slot = this.#workers.find((w) => w.kind === kind && w.ident === ident && w.handle && !w.stopping);
     if (!slot?.handle) throw new UwsgiError('ERR_NOT_FOUND', `${fn}: no running ${kind} ${ident}`);
-    this.engine.requestStop(slot.tid);
-    await slot.handle.terminate();
+    await this.#terminate(slot);
   }
 
   /** Ask `slots`' threads to stop, then terminate those still running after a grace period. */
@@ -204,9 +340,44 @@ export class Master {
     });
     await Promise.race([gone, grace]);
     clearTimeout(timer);
-    await Promise.all(slots.filter((w) => w.handle).map((w) => w.handle!.terminate()));
+    await Promise.all(slots.filter((w) => w.handle).map((w) => this.#terminate(w)));
     for (const w of slots) w.state = 'done';
     this.#maybeDone();
+  }
+
+  /**
+   * Graceful reload (`uwsgi.reload()`): start a new generation of workers, wait
+   * until each has imported the app, then stop the old ones (asked nicely,
+   * terminated after a grace period). Some worker runs at every moment.
+   * The new workers see `is_a_reload` true. Mules keep running.
+   */
+  reload(): Promise<void> {
+    if (this.#stopping || this.#finished) return Promise.resolve();
+    return (this.#reloading ??= this.#reload().finally(() => { this.#reloading = undefined; }));
+  }
+
+  async #reload(): Promise<void> {
+    const x = this.#core;
+    x.wk_header_set(1, x.wk_header_get(1) + 1);
+    x.wk_header_set(0, 0);
+    const old = this.#workers.filter((w) => w.kind === 'worker' && w.state !== 'done' && !w.stopping);
+    this.#log(`uwsgi-wasm: graceful reload: starting ${old.length} new worker(s)`);
+    const fresh: WorkerSlot[] = old.map((w) => ({ kind: 'worker', ident: w.ident, file: this.#app, tid: -1, spawnedAt: 0, quickDeaths: 0, state: 'starting' }));
+    this.#workers.push(...fresh);
+    for (const s of fresh) this.#spawn(s);
+    // Waits until every new worker has its app loaded (or died trying and is being respawned).
+    await new Promise<void>((r) => {
+      const check = () => (this.#stopping || fresh.every((w) => w.loaded || w.state === 'done') ? r() : this.#exitWaiters.push(check));
+      check();
+    });
+    if (this.#stopping) return;
+    this.#log('uwsgi-wasm: graceful reload: new workers are up, stopping the old ones');
+    await this.#stopThreads(old);
+    for (const w of old) {
+      const i = this.#workers.indexOf(w);
+      if (i >= 0) this.#workers.splice(i, 1);
+    }
+    x.wk_header_set(0, 1);
   }
 
   /** Stop every worker and mule: ask nicely, then terminate those still running after a grace period. */

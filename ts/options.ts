@@ -96,7 +96,10 @@ export const KNOWN_OPTIONS: Readonly<Record<string, OptionSpec>> = {
   'spooler-processes': { kind: 'value', built: false },
   'spooler-frequency': { kind: 'value', built: false },
   'spooler-ordered': { kind: 'flag', built: false },
-  harakiri: { kind: 'value', built: false },
+  harakiri: { kind: 'value', built: true },
+  // Process control and logging (ts/process.ts).
+  logto: { kind: 'value', built: true },
+  'memory-report': { kind: 'flag', built: true },
   socket: { kind: 'list', built: false },
   s: { kind: 'list', built: false, alias: 'socket' },
   'http-socket': { kind: 'list', built: false },
@@ -403,6 +406,8 @@ export function configFromPairs(pairs: Array<[string, string | true]>, app?: str
     if (v === true) fail(`option 'cache2' needs a value`);
     caches.push(parseCache2(v));
   }
+  // Validated here; ts/process.ts and the master read it from `given`.
+  intOption('harakiri', last('harakiri'), 0, 0, 2_147_483);
   return {
     mules,
     farms,

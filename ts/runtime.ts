@@ -63,6 +63,8 @@ export interface RuntimeBinding {
   memoryUsage(): { rss: number; vsz: number };
   /** Read a whole file. */
   readTextFile(path: string): string;
+  /** Append bytes to a file (created if missing): the `--logto` log. */
+  appendFile(path: string, data: Uint8Array): void;
   /** Resolve a user-given path (relative to the working directory) to a file URL. */
   fileUrl(path: string): URL;
   exit(code: number): never;

@@ -9,6 +9,7 @@ import { attachContext } from './engine.ts';
 import type { Uwsgi } from './uwsgi.ts';
 import { runtime } from './runtime.ts';
 import { plainMule } from './mules.ts';
+import { F, processOf, setThreadControl } from './process.ts';
 
 const CURRENT = Symbol.for('uwsgi-wasm.thread');
 
@@ -21,7 +22,11 @@ export function currentThread(): Uwsgi | undefined {
 export type ThreadMessage =
   | { type: 'uwsgi-wasm:ready' }
   | { type: 'uwsgi-wasm:exit'; code: number }
-  | { type: 'uwsgi-wasm:stop' };
+  | { type: 'uwsgi-wasm:stop' }
+  /** The thread's app (or mule file) is imported: it serves from now on. */
+  | { type: 'uwsgi-wasm:loaded' }
+  /** `uwsgi.reload()` / `uwsgi.stop()` called in a thread: the master acts. */
+  | { type: 'uwsgi-wasm:control'; op: 'reload' | 'stop' };
 
 /**
  * Run this thread: wait for the parent's init, attach, import the app. The
@@ -39,15 +44,32 @@ export async function runWorkerThread(): Promise<void> {
   rt.onParentMessage((m) => {
     if ((m as ThreadMessage)?.type === 'uwsgi-wasm:stop') finish(0);
   });
+  setThreadControl({
+    reload: () => rt.postToParent({ type: 'uwsgi-wasm:control', op: 'reload' } satisfies ThreadMessage),
+    stop: () => rt.postToParent({ type: 'uwsgi-wasm:control', op: 'stop' } satisfies ThreadMessage),
+  });
+  const proc = processOf(u.ctx); // captures is_a_reload at start
   rt.postToParent({ type: 'uwsgi-wasm:ready' } satisfies ThreadMessage);
+  const loaded = (startedMs: number) => {
+    if (proc.row > 0) {
+      u.ctx.x.wk_set(proc.row, F.STARTUP, Math.floor((performance.now() - startedMs) / 1000));
+      u.ctx.x.wk_set(proc.row, F.APP, 1);
+    }
+    rt.postToParent({ type: 'uwsgi-wasm:loaded' } satisfies ThreadMessage);
+  };
   if (init.role.kind === 'mule' && !init.role.app) {
+    rt.postToParent({ type: 'uwsgi-wasm:loaded' } satisfies ThreadMessage);
     await plainMule(u.ctx);
   } else if (init.role.app) {
+    const t0 = performance.now();
     const mod = await import(rt.fileUrl(init.role.app).href) as { default?: unknown };
+    loaded(t0);
     // An app may export a main function: the thread's job, after which it is done.
     if (typeof mod.default === 'function') {
       await (mod.default as (u: Uwsgi) => unknown)(u);
       finish(0);
     }
+  } else {
+    rt.postToParent({ type: 'uwsgi-wasm:loaded' } satisfies ThreadMessage);
   }
 }

@@ -13,6 +13,7 @@ import { type MuleGetMsgOptions, mulesOf } from './mules.ts';
 import { type Bytes, Cache, CacheApi } from './cache.ts';
 import { runtime } from './runtime.ts';
 import { VERSION, VERSION_INFO } from './version.ts';
+import { type RequestInfo, type RequestResult, type RequestScope, type WorkerInfo, asyncSleep, processOf, waitFd, yieldToLoop } from './process.ts';
 
 /** A held user lock, for `using`-style code: `const l = uwsgi.Lock(2); l.acquire(); try {...} finally { l.release(); }`. */
 export class Lock {
@@ -104,8 +105,8 @@ export class Uwsgi {
   get cores(): number { return 1; }
   /** uWSGI's `--enable-threads` flag: 0, since a worker runs no extra Python-style threads. */
   get has_threads(): number { return 0; }
-  /** Whether this start is a graceful reload of a previous one. */
-  get is_a_reload(): boolean { return false; }
+  /** Whether this thread was started by a graceful `reload()`. */
+  get is_a_reload(): boolean { return processOf(this.ctx).isAReload; }
   /** The async loop engine's name: null (none). */
   get loop(): null { return null; }
   /** Slots in the queue (`--queue`), or undefined when no queue is configured. */
@@ -405,6 +406,94 @@ export class Uwsgi {
   cache_div(key: Bytes, divisor: number | bigint = 2, expires: number = 0, cache?: string): true | null { argCount('cache_div', arguments.length, 1, 4); return this.caches.math('cache_div', key, divisor, expires, cache) || null; }
   /** Cache `name` (default: the default cache) as an object with get/set/add/has/delete/getString. */
   cache(name?: string): Cache { return new Cache(this.caches, name); }
+
+  // ---- process control, request accounting (ts/process.ts) ---------------------------
+
+  /**
+   * A request starts: listeners and user servers call this (or `accounted`)
+   * around each request. `info.cl` is its CONTENT_LENGTH (`cl()`). Returns the
+   * request's scope; end it with `scope.end({ tx })` or `request_end({ tx })`.
+   */
+  request_begin(info?: RequestInfo): RequestScope { argCount('request_begin', arguments.length, 0, 1); return processOf(this.ctx).begin(info); }
+  /**
+   * The current request ends (the async context's, else the newest begun):
+   * `tx` bytes sent, `exception` when it failed. Updates requests,
+   * delta_requests, tx, avg_rt, running_time and exceptions.
+   */
+  request_end(result?: RequestResult): void { argCount('request_end', arguments.length, 0, 1); processOf(this.ctx).end(result); }
+  /**
+   * Run `fn` as one accounted request: `request_begin`, then `fn(scope)` in its
+   * own async context (so overlapping requests keep their own logvars, cl and
+   * request_id), then `request_end` (an exception is counted and rethrown).
+   * Count bytes sent with `scope.sent(n)`.
+   */
+  accounted<T>(fn: (scope: RequestScope) => T | Promise<T>, info?: RequestInfo): Promise<T> { argCount('accounted', arguments.length, 1, 2); return processOf(this.ctx).accounted(fn, info); }
+  /** Requests completed by every worker so far. */
+  total_requests(): number { argCount('total_requests', arguments.length, 0, 0); return processOf(this.ctx).totalRequests(); }
+  /** Id of the current request: how many requests this worker began before it (outside a request: the next one's). */
+  request_id(): number { argCount('request_id', arguments.length, 0, 0); return processOf(this.ctx).requestId(); }
+  /** One entry per worker, with uWSGI's keys and types (status and byte strings as Uint8Array). */
+  workers(): WorkerInfo[] { argCount('workers', arguments.length, 0, 0); return processOf(this.ctx).workers(); }
+  /** Ask the master for a graceful reload (new workers up before the old ones leave): true, or null without a master. */
+  reload(): true | null { argCount('reload', arguments.length, 0, 0); return processOf(this.ctx).control('reload') ? true : null; }
+  /** Ask the master to stop every thread: true, or null without a master. */
+  stop(): true | null { argCount('stop', arguments.length, 0, 0); return processOf(this.ctx).control('stop') ? true : null; }
+  /** true once the master has every worker up (always true without a master), else null. */
+  ready(): true | null { argCount('ready', arguments.length, 0, 0); return processOf(this.ctx).ready() ? true : null; }
+  /** Set this worker's accepting flag (stats only; default 1). */
+  accepting(flag: boolean | number = 1): void { argCount('accepting', arguments.length, 0, 1); processOf(this.ctx).accepting(flag); }
+  /**
+   * The master terminates this worker (or mule, spooler) if it still runs in
+   * `seconds` (0 clears); a worker's is cleared when its request ends. Without a
+   * master it logs a line and does nothing, as uWSGI.
+   */
+  set_user_harakiri(seconds: number): void { argCount('set_user_harakiri', arguments.length, 1, 1); processOf(this.ctx).setUserHarakiri(seconds, (l) => this.log(l)); }
+  /** true in a spooler thread, null elsewhere. */
+  i_am_the_spooler(): true | null { argCount('i_am_the_spooler', arguments.length, 0, 0); return this.ctx.kind === 'spooler' ? true : null; }
+
+  // ---- logging (ts/process.ts) ----------------------------------------------------------
+
+  /** Write a line to the log (the `--logto` file, else stderr). Returns true. */
+  log(message: string | Uint8Array): true {
+    argCount('log', arguments.length, 1, 1);
+    if (typeof message !== 'string' && !(message instanceof Uint8Array)) throw new UwsgiError('ERR_ARG_TYPE', `log: message must be a string or Uint8Array, got ${typeof message}`);
+    processOf(this.ctx).log(typeof message === 'string' ? message : new TextDecoder().decode(message));
+    return true;
+  }
+  /** Mark the current request to be logged even when logging rules would skip it (no-op outside a request). */
+  log_this_request(): void { argCount('log_this_request', arguments.length, 0, 0); processOf(this.ctx).logThisRequest(); }
+  /** Set a log variable of the current request (outside a request: of this thread). */
+  set_logvar(key: string | Uint8Array, value: string | Uint8Array): void { argCount('set_logvar', arguments.length, 2, 2); processOf(this.ctx).setLogvar(key, value); }
+  /** A log variable of the current request (outside a request: of this thread), or null. */
+  get_logvar(key: string | Uint8Array): Uint8Array | null { argCount('get_logvar', arguments.length, 1, 1); return processOf(this.ctx).getLogvar(key); }
+  /** Bytes written to the `--logto` file so far (0 when logging to stderr). */
+  logsize(): number { argCount('logsize', arguments.length, 0, 0); return processOf(this.ctx).logsize(); }
+  /** Set the instance's warning message (at most 128 bytes), shown by the stats server. Returns true. */
+  set_warning_message(message: string | Uint8Array): true { argCount('set_warning_message', arguments.length, 1, 1); processOf(this.ctx).setWarning(message); return true; }
+  /** Name this thread (the process title when called on the main thread, where the runtime allows it). */
+  setprocname(name: string): void { argCount('setprocname', arguments.length, 1, 1); processOf(this.ctx).setProcname(name); }
+  /** true when requests with this modifier1 have a handler here (0: the app, 173: RPC), else null. */
+  has_hook(modifier1: number): true | null { argCount('has_hook', arguments.length, 1, 1); return processOf(this.ctx).hasHook(modifier1); }
+  /** CONTENT_LENGTH of the current request (0 outside a request). */
+  cl(): number { argCount('cl', arguments.length, 0, 0); return processOf(this.ctx).cl(); }
+  /**
+   * uWSGI's hint that an async core is about to block. Each worker is its own
+   * thread with its own event loop, so blocking holds up only that worker: a no-op.
+   */
+  sorry_i_need_to_block(): void { argCount('sorry_i_need_to_block', arguments.length, 0, 0); }
+
+  // ---- async helpers (ts/process.ts) --------------------------------------------------
+
+  /** Resolve after `seconds` without blocking the event loop. */
+  async_sleep(seconds: number): Promise<void> { argCount('async_sleep', arguments.length, 1, 1); return asyncSleep(seconds); }
+  /** Yield to the event loop; resolves with true. */
+  suspend(): Promise<true> { argCount('suspend', arguments.length, 0, 0); return yieldToLoop(); }
+  /** Same as `suspend()` (uWSGI's green-thread name for it). */
+  green_schedule(): Promise<true> { argCount('green_schedule', arguments.length, 0, 0); return yieldToLoop(); }
+  /** Resolve true once `stream` (a socket or pipe) has data or ended, false after `timeout` seconds. Raw fds: ERR_UNSUPPORTED. */
+  wait_fd_read(stream: unknown, timeout?: number): Promise<boolean> { argCount('wait_fd_read', arguments.length, 1, 2); return waitFd('wait_fd_read', stream, 'read', timeout); }
+  /** Resolve true once `stream` accepts writes (no pending drain), false after `timeout` seconds. Raw fds: ERR_UNSUPPORTED. */
+  wait_fd_write(stream: unknown, timeout?: number): Promise<boolean> { argCount('wait_fd_write', arguments.length, 1, 2); return waitFd('wait_fd_write', stream, 'write', timeout); }
 }
 
 function magicTable(ctx: ThreadContext): Record<string, string> {

@@ -1,6 +1,6 @@
 /** Bun binding: web Workers (with their `close` event) for threads, process for signals. */
 import type { RuntimeBinding } from '../../ts/runtime.ts';
-import { fileUrl, hostname, memoryUsage, readTextFile } from '../shared.ts';
+import { appendFile, fileUrl, hostname, memoryUsage, readTextFile } from '../shared.ts';
 import { onParentMessage, postToParent, receiveInitFromParent, spawnWebWorker } from '../webworker.ts';
 
 interface BunProcess {
@@ -17,7 +17,7 @@ export const bunBinding: RuntimeBinding = {
   get version() { return proc().versions.bun; },
   isMainThread: () => (globalThis as { Bun?: { isMainThread?: boolean } }).Bun?.isMainThread ?? true,
   prepareWasm() {},
-  spawnThread: (url, init, handlers) => spawnWebWorker(url, init, handlers, true),
+  spawnThread: (url, init, handlers) => spawnWebWorker(url, init, handlers, { kind: 'close-event' }),
   receiveInit: receiveInitFromParent,
   postToParent,
   onParentMessage,
@@ -34,6 +34,7 @@ export const bunBinding: RuntimeBinding = {
   hostname,
   memoryUsage,
   readTextFile,
+  appendFile,
   fileUrl,
   exit: (code) => proc().exit(code),
 };

@@ -1,6 +1,7 @@
 /** Deno binding: web Workers for threads, Deno.addSignalListener for signals. */
+import { readdirSync, readFileSync } from 'node:fs';
 import type { RuntimeBinding } from '../../ts/runtime.ts';
-import { fileUrl, hostname, memoryUsage, readTextFile } from '../shared.ts';
+import { appendFile, fileUrl, hostname, memoryUsage, readTextFile } from '../shared.ts';
 import { endThread, onParentMessage, postToParent, receiveInitFromParent, spawnWebWorker } from '../webworker.ts';
 
 interface DenoNs {
@@ -12,13 +13,30 @@ interface DenoNs {
 }
 const deno = () => (globalThis as unknown as { Deno: DenoNs }).Deno;
 
+/** Deno's worker threads (named `worker-N` by Deno) alive now; undefined without /proc. */
+function denoWorkerThreads(): Set<string> | undefined {
+  try {
+    const names = new Set<string>();
+    for (const t of readdirSync('/proc/self/task')) {
+      try {
+        const n = readFileSync(`/proc/self/task/${t}/comm`, 'utf8').trim();
+        if (/^worker-\d+$/.test(n)) names.add(n);
+      } catch { /* the thread ended while listing */ }
+    }
+    return names;
+  } catch {
+    return undefined;
+  }
+}
+
 export const denoBinding: RuntimeBinding = {
   name: 'deno',
   get version() { return deno().version.deno; },
   isMainThread: () => typeof (globalThis as { WorkerGlobalScope?: unknown }).WorkerGlobalScope === 'undefined',
   prepareWasm() {},
-  // Deno does not tell a parent that a web Worker closed: the entry reports it.
-  spawnThread: (url, init, handlers) => spawnWebWorker(url, init, handlers, false),
+  // Deno does not tell a parent that a web Worker closed: the entry reports it,
+  // and the worker's OS thread leaving /proc confirms it (bindings/webworker.ts).
+  spawnThread: (url, init, handlers) => spawnWebWorker(url, init, handlers, { kind: 'os-thread', probe: denoWorkerThreads }),
   receiveInit: receiveInitFromParent,
   postToParent,
   onParentMessage,
@@ -34,6 +52,7 @@ export const denoBinding: RuntimeBinding = {
   hostname,
   memoryUsage,
   readTextFile,
+  appendFile,
   fileUrl,
   exit: (code) => deno().exit(code),
 };

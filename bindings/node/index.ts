@@ -4,7 +4,7 @@
 import * as threads from 'node:worker_threads';
 import * as v8 from 'node:v8';
 import type { RuntimeBinding, SpawnHandlers, ThreadInit } from '../../ts/runtime.ts';
-import { fileUrl, hostname, memoryUsage, readTextFile } from '../shared.ts';
+import { appendFile, fileUrl, hostname, memoryUsage, readTextFile } from '../shared.ts';
 
 let wasmPrepared = false;
 
@@ -46,6 +46,7 @@ export const nodeBinding: RuntimeBinding = {
   hostname,
   memoryUsage,
   readTextFile,
+  appendFile,
   fileUrl,
   exit: (code) => process.exit(code),
 };

@@ -65,7 +65,30 @@ class FakeTime {
 
 class CaseRun {
   current: Uwsgi;
+  #inRequest = false;
+  #pinged = false;
   constructor(readonly master: Uwsgi, readonly worker: Uwsgi, readonly time: FakeTime) { this.current = worker; }
+
+  /**
+   * The oracle's driver sent GET /ping (one completed request) before the
+   * case, then ran request ops inside a new HTTP request each: replay that
+   * through the accounting entry point, so total_requests, request_id and
+   * per-request logvars see what uWSGI saw.
+   */
+  enterRequest(): void {
+    const w = this.worker as Uwsgi & { request_begin?: () => unknown; request_end?: () => void };
+    if (typeof w.request_begin !== 'function') return;
+    this.leaveRequest();
+    if (!this.#pinged) { w.request_begin(); w.request_end!(); this.#pinged = true; }
+    w.request_begin();
+    this.#inRequest = true;
+  }
+
+  leaveRequest(): void {
+    if (!this.#inRequest) return;
+    (this.worker as Uwsgi & { request_end(): void }).request_end();
+    this.#inRequest = false;
+  }
 
   async eval(op: Op): Promise<unknown> {
     const a = op.args;
@@ -73,6 +96,7 @@ class CaseRun {
     switch (op.fn) {
       case 'context':
         this.current = a[0] === 'import' ? this.master : this.worker;
+        if (a[0] !== 'import') this.enterRequest();
         if (typeof a[1] === 'number') { this.time.advance(a[1] * 1000); await sleep(0); }
         return null;
       case 'sleep': this.time.advance((a[0] as number) * 1000); await sleep(0); return null;
@@ -140,6 +164,7 @@ async function runFile(path: string, tally: Tally, deviationsUsed: Map<string, s
     const engine = createEngine(optionsOf(data.config));
     const time = new FakeTime(engine, engine.shared.config.cacheExpireFreq * 1000);
     const run = new CaseRun(engine.uwsgi, engine.attach('worker', 1), time);
+    if (c.ops[0]?.fn !== 'context') run.enterRequest(); // ops before any context run in the first request
     const failures: string[] = [];
     const applied: string[] = [];
     let skippedFor: string | undefined;
@@ -165,6 +190,7 @@ async function runFile(path: string, tally: Tally, deviationsUsed: Map<string, s
       if (dev) { applied.push(`${dev.id} (op ${i + 1} ${op.fn})`); continue; }
       failures.push(`  op ${i + 1} ${op.fn}(${op.args.map((x) => JSON.stringify(x)).join(', ')}): ${verdict.why}`);
     }
+    run.leaveRequest();
     const label = `${area}: ${c.name}`;
     if (skippedFor !== undefined) {
       tally.skipped++;
