@@ -28,3 +28,11 @@ export const E_LAYOUT: i32 = -8;
 export const E_EMPTY: i32 = -9;
 /** A cache's structure fails its invariants (cache_check). */
 export const E_CORRUPT: i32 = -10;
+
+// Signals and timers (assembly/signals.ts, assembly/timers.ts).
+/** The master registered this signal already: uWSGI refuses a second registration in the master. */
+export const E_SIG_MASTER_OWNED: i32 = -11;
+/** A signal number outside 0..255, or a target kind the core does not know. */
+export const E_SIG_ARG: i32 = -12;
+/** A timer, cron or file-monitor argument the core refuses (interval not positive, field out of range). */
+export const E_TIMER_ARG: i32 = -13;

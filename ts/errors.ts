@@ -32,6 +32,8 @@ export type UwsgiErrorCode =
   | 'ERR_FULL'
   /** The shared memory is not a layout this core understands. */
   | 'ERR_LAYOUT'
+  /** The name or number is taken in a way the call may not replace (a signal the master registered...). */
+  | 'ERR_EXISTS'
   /** Anything else that went wrong inside the engine. */
   | 'ERR_INTERNAL';
 
@@ -60,6 +62,9 @@ export const CoreStatus = {
   E_LAYOUT: -8,
   E_EMPTY: -9,
   E_CORRUPT: -10,
+  E_SIG_MASTER_OWNED: -11,
+  E_SIG_ARG: -12,
+  E_TIMER_ARG: -13,
 } as const;
 
 const statusTable: Record<number, { code: UwsgiErrorCode; text: string }> = {
@@ -73,6 +78,9 @@ const statusTable: Record<number, { code: UwsgiErrorCode; text: string }> = {
   [CoreStatus.E_LAYOUT]: { code: 'ERR_LAYOUT', text: 'the shared memory has no valid uwsgi-wasm layout' },
   [CoreStatus.E_EMPTY]: { code: 'ERR_INTERNAL', text: 'nothing to take' },
   [CoreStatus.E_CORRUPT]: { code: 'ERR_INTERNAL', text: 'the structure fails its invariants' },
+  [CoreStatus.E_SIG_MASTER_OWNED]: { code: 'ERR_EXISTS', text: 'the master registered this signal already (uWSGI: unable to register signal)' },
+  [CoreStatus.E_SIG_ARG]: { code: 'ERR_VALUE_RANGE', text: 'signal number or target out of range' },
+  [CoreStatus.E_TIMER_ARG]: { code: 'ERR_VALUE_RANGE', text: 'timer, cron or file monitor argument out of range' },
 };
 
 /** Turn a negative core status into a UwsgiError; `what` says which call and argument failed. */

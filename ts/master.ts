@@ -90,6 +90,8 @@ export class Master {
       this.#sweeper = setInterval(() => { this.engine.sweepCaches(); }, cfg.cacheExpireFreq * 1000);
       (this.#sweeper as { unref?: () => void }).unref?.();
     }
+    // Signal routing, timers, cron and file monitors.
+    this.engine.startScheduler();
     const slots: WorkerSlot[] = [];
     for (let i = 1; i <= cfg.workers; i++) slots.push({ kind: 'worker', ident: i, file: this.#app, tid: -1, spawnedAt: 0, quickDeaths: 0, state: 'starting' });
     cfg.mules.forEach((file, i) => slots.push({ kind: 'mule', ident: i + 1, file: file ?? undefined, tid: -1, spawnedAt: 0, quickDeaths: 0, state: 'starting' }));
@@ -168,6 +170,7 @@ export class Master {
       if (this.#stopping) this.#log('uwsgi-wasm: all workers stopped');
       this.#removeSignals?.();
       if (this.#sweeper !== undefined) clearInterval(this.#sweeper);
+      this.engine.stopScheduler();
       this.#resolveDone(0);
     }
   }

@@ -4,7 +4,7 @@
 import * as threads from 'node:worker_threads';
 import * as v8 from 'node:v8';
 import type { RuntimeBinding, SpawnHandlers, ThreadInit } from '../../ts/runtime.ts';
-import { fileUrl, hostname, memoryUsage, readTextFile } from '../shared.ts';
+import { fileUrl, hostname, memoryUsage, pathExists, readTextFile, watchPath } from '../shared.ts';
 
 let wasmPrepared = false;
 
@@ -47,5 +47,7 @@ export const nodeBinding: RuntimeBinding = {
   memoryUsage,
   readTextFile,
   fileUrl,
+  pathExists,
+  watchPath,
   exit: (code) => process.exit(code),
 };
