@@ -4,6 +4,7 @@
 
 import {
   BASE, HEADER_SIZE, MAX_THREADS, R_CACHE, R_LOCKS, R_QUEUE, R_MULES, R_RPC, R_SCRATCH, R_SHAREDAREA, R_THREADS,
+  R_SIGNALS, R_TIMERS,
   bindLayout, headerInit, headerPublish, heldAt, heldCount, maxThreads, regionAdd,
   regionOffset, regionSize, scratchPtr, ownerWordOf, threadAttach, threadFinish, threadIdent, threadKind,
   threadRequestStop, threadReserve, threadState, threadsBytes, selfTid, threadQuarantine, R_WORKERS,
@@ -13,6 +14,15 @@ import {
   ROW as WK_ROW, wkAdd, wkBegin, wkBind, wkBytes, wkCount, wkEnd, wkGet, wkGetWarning, wkHeaderGet, wkHeaderSet, wkInit,
   wkLogAdd, wkLogSize, wkRow, wkRows, wkSet, wkSetWarning,
 } from "./workers";
+import {
+  sigBind, sigBytes, sigDeliver, sigDeliverKind, sigDrain, sigHandled, sigHasHandler, sigInit, sigMailbox, sigMaster,
+  sigMasterOwned, sigPick, sigRegister, sigRouteBell, sigRouteDrain, sigRoutePush, sigSetMaster, sigTargetArg,
+  sigTargetKind, sigThreadGone, sigTidOf, sigWakeMaster,
+} from "./signals";
+import {
+  cronAdd, cronCount, cronDue, monitorAdd, monitorDrop, monitorPath, monitorSig, monitorTake, timerAdd, timerFired,
+  timersBind, timersBytes, timersCount, timersDue, timersNext,
+} from "./timers";
 import { locksBind, locksBytes, locksCount, locksInit, userIsLocked, userLock, userLocksHeldBy, userTryLock, userUnlock } from "./userlocks";
 import {
   saAdd32, saAdd64, saAdd64f, saAreaBytes, saBegin, saBind, saCheck, saCount, saData, saDirBytes, saEnd,
@@ -48,6 +58,8 @@ export const REGION_QUEUE: u32 = R_QUEUE;
 export const REGION_RPC: u32 = R_RPC;
 export const REGION_MULES: u32 = R_MULES;
 export const REGION_CACHE: u32 = R_CACHE;
+export const REGION_SIGNALS: u32 = R_SIGNALS;
+export const REGION_TIMERS: u32 = R_TIMERS;
 /** Offset of the key bytes in a cache item (cache_item_addr). */
 export const CACHE_ITEM_KEY: u32 = I_KEY;
 
@@ -73,6 +85,8 @@ export function bind(): i32 {
   rpcBind();
   mulesBind();
   wkBind();
+  sigBind();
+  timersBind();
   return 0;
 }
 
@@ -94,6 +108,7 @@ export function thread_finish(tid: i32): i32 {
   const held = userLocksHeldBy(ownerWordOf(tid));
   const n = heldCount(tid);
   for (let i: u32 = 0; i < n && i < 8; i++) rwReleaseDeadReader(<usize>heldAt(tid, i));
+  sigThreadGone(tid);
   threadFinish(tid);
   return held;
 }
@@ -155,3 +170,15 @@ export function thread_quarantine(tid: i32): i32 {
   threadQuarantine(tid);
   return held;
 }
+// ---- signals ----------------------------------------------------------------------------
+export { sigBytes as sig_bytes, sigInit as sig_init, sigRegister as sig_register, sigTargetKind as sig_target_kind };
+export { sigTargetArg as sig_target_arg, sigMasterOwned as sig_master_owned, sigHasHandler as sig_has_handler };
+export { sigDeliver as sig_deliver, sigDeliverKind as sig_deliver_kind, sigRoutePush as sig_route_push };
+export { sigWakeMaster as sig_wake_master, sigDrain as sig_drain, sigRouteDrain as sig_route_drain, sigPick as sig_pick };
+export { sigTidOf as sig_tid_of, sigHandled as sig_handled, sigMailbox as sig_mailbox, sigRouteBell as sig_route_bell };
+export { sigSetMaster as sig_set_master, sigMaster as sig_master };
+// ---- timers, cron, file monitors (the master's scheduler) ---------------------------------
+export { timersBytes as timers_bytes, timerAdd as timer_add, timersDue as timers_due, timersNext as timers_next };
+export { timersCount as timers_count, timerFired as timer_fired, cronAdd as cron_add, cronDue as cron_due };
+export { cronCount as cron_count, monitorAdd as monitor_add, monitorTake as monitor_take, monitorSig as monitor_sig };
+export { monitorPath as monitor_path, monitorDrop as monitor_drop };

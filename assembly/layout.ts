@@ -57,6 +57,8 @@ export const R_MULES: u32 = 9;
 export const R_CACHE: u32 = 5;
 /** Worker/mule/spooler status table (workers.ts). */
 export const R_WORKERS: u32 = 12;
+export const R_SIGNALS: u32 = 10;
+export const R_TIMERS: u32 = 11;
 
 export const THREAD_SIZE: u32 = LINE;
 const T_STATE: u32 = 0;

@@ -34,3 +34,10 @@ export const E_CORRUPT: i32 = -10;
 export const E_NO_STATUS_ROW: i32 = -15;
 /** A request end without a request in progress. */
 export const E_NOT_IN_REQUEST: i32 = -16;
+// Signals and timers (assembly/signals.ts, assembly/timers.ts).
+/** The master registered this signal already: uWSGI refuses a second registration in the master. */
+export const E_SIG_MASTER_OWNED: i32 = -11;
+/** A signal number outside 0..255, or a target kind the core does not know. */
+export const E_SIG_ARG: i32 = -12;
+/** A timer, cron or file-monitor argument the core refuses (interval not positive, field out of range). */
+export const E_TIMER_ARG: i32 = -13;

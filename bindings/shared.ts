@@ -2,7 +2,7 @@
  * Helpers every runtime binding can use as they are: Node's `node:` modules,
  * which Deno and Bun implement too. Thread and signal handling stay per runtime.
  */
-import { appendFileSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, watch } from 'node:fs';
 import { hostname as osHostname } from 'node:os';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -28,3 +28,12 @@ export function readTextFile(path: string): string { return readFileSync(path, '
 export function appendFile(path: string, data: Uint8Array): void { appendFileSync(path, data); }
 
 export function fileUrl(path: string): URL { return pathToFileURL(resolve(path)); }
+
+export function pathExists(path: string): boolean { return existsSync(path); }
+
+/** fs.watch, not persistent: Node and Bun. */
+export function watchPath(path: string, onChange: () => void): () => void {
+  const w = watch(path, { persistent: false }, () => onChange());
+  w.on('error', () => w.close());
+  return () => w.close();
+}

@@ -19,6 +19,8 @@ export interface CoreExports {
   REGION_RPC: WebAssembly.Global;
   REGION_MULES: WebAssembly.Global;
   REGION_CACHE: WebAssembly.Global;
+  REGION_SIGNALS: WebAssembly.Global;
+  REGION_TIMERS: WebAssembly.Global;
   CACHE_ITEM_KEY: WebAssembly.Global;
   heap_base(): number;
   layout_init(total: number, maxThreads: number, scratchSize: number): number;
@@ -144,6 +146,42 @@ export interface CoreExports {
   wk_log_size(): number;
   wk_set_warning(src: number, len: number): number;
   wk_get_warning(out: number): number;
+  // signals (assembly/signals.ts)
+  sig_bytes(threads: number): number;
+  sig_init(offset: number, threads: number): void;
+  sig_register(num: number, kind: number, arg: number, registrantKind: number): number;
+  sig_target_kind(num: number): number;
+  sig_target_arg(num: number): number;
+  sig_master_owned(num: number): number;
+  sig_has_handler(tid: number, num: number): number;
+  sig_deliver(tid: number, num: number): number;
+  sig_deliver_kind(num: number, kind: number, ident: number): number;
+  sig_route_push(num: number): number;
+  sig_wake_master(): void;
+  sig_drain(out: number): number;
+  sig_route_drain(out: number): number;
+  sig_pick(kind: number, num: number, ident: number): number;
+  sig_tid_of(kind: number, ident: number): number;
+  sig_handled(tid: number): number;
+  sig_mailbox(tid: number): number;
+  sig_route_bell(): number;
+  sig_set_master(tid: number): void;
+  sig_master(): number;
+  // timers, cron, file monitors (assembly/timers.ts)
+  timers_bytes(): number;
+  timer_add(kind: number, sig: number, intervalMs: number, iterations: number, now: number): number;
+  timers_due(now: number, out: number, room: number): number;
+  timers_next(): number;
+  timers_count(kind: number): number;
+  timer_fired(slot: number): number;
+  cron_add(sig: number, minute: number, hour: number, day: number, month: number, week: number): number;
+  cron_due(nowSec: number, min: number, hour: number, mday: number, mon: number, wday: number, out: number, room: number): number;
+  cron_count(): number;
+  monitor_add(sig: number, src: number, len: number): number;
+  monitor_take(): number;
+  monitor_sig(i: number): number;
+  monitor_path(i: number, out: number): number;
+  monitor_drop(i: number): void;
 }
 
 /** Bytes per wasm page. */

@@ -9,6 +9,7 @@ import { buildMemory, planLayout } from './layout.ts';
 import { type EngineShared, ThreadContext, ThreadKind, type ThreadKindName } from './context.ts';
 import { Uwsgi } from './uwsgi.ts';
 import { runtime, type ThreadInit } from './runtime.ts';
+import { Scheduler } from './scheduler.ts';
 
 setIniReader((path) => runtime().readTextFile(path));
 
@@ -22,6 +23,12 @@ export class Engine {
   /** Thread views this engine made in the calling JS thread (they share its clock). */
   readonly #views: Uwsgi[] = [];
   #clock: () => number = Date.now;
+  /**
+   * The master's scheduler (signal routing, timers, cron, file monitors) for
+   * this engine, run in the thread that created it: a master starts it, an
+   * engine without one starts it on the first signal or timer call.
+   */
+  readonly scheduler: Scheduler;
 
   constructor(config: Config, opts: { hasMaster?: boolean } = {}) {
     const plan = planLayout(config);
@@ -41,7 +48,24 @@ export class Engine {
     const tid = core.thread_reserve(ThreadKind.master, 0);
     if (tid < 0) throw statusError(tid, 'reserve the master thread slot');
     this.uwsgi = new Uwsgi(new ThreadContext(memory, this.module, core, this.shared, tid, 'master', 0));
+    this.scheduler = new Scheduler(this.uwsgi.ctx, () => this.#clock());
   }
+
+  /**
+   * Run one pass of the master's scheduler now, at `now` (ms since the epoch,
+   * default the engine's clock): route queued signals, fire due timers and
+   * cron entries. Returns how many signals timers and cron raised. Tests pair
+   * it with `setClock`; handlers in this JS thread run in the microtasks after.
+   */
+  tick(now?: number): number {
+    return this.scheduler.tick(now === undefined ? this.#clock() : intArg('tick', 'now', now));
+  }
+
+  /** Start the scheduler's loop (a master does; an engine without one starts it on first use). */
+  startScheduler(): void { this.scheduler.ensureStarted(); }
+
+  /** Stop the scheduler's loop and its file watches: timers, cron and routed signals stop. */
+  stopScheduler(): void { this.scheduler.stop(); }
 
   /**
    * Reserve a thread slot for a thread that will attach itself (a worker, a mule,
@@ -71,8 +95,9 @@ export class Engine {
   }
 
   /**
-   * Replace the wall clock (ms since the epoch) that cache expiry reads, in this
-   * engine's views in the calling JS thread. Tests pass a fake clock.
+   * Replace the wall clock (ms since the epoch) that cache expiry, timers and
+   * cron read, in this engine's views in the calling JS thread. Tests pass a
+   * fake clock.
    */
   setClock(clock: () => number): void {
     if (typeof clock !== 'function') throw new UwsgiError('ERR_ARG_TYPE', `setClock: clock must be a function returning milliseconds`);

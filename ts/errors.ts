@@ -32,6 +32,8 @@ export type UwsgiErrorCode =
   | 'ERR_FULL'
   /** The shared memory is not a layout this core understands. */
   | 'ERR_LAYOUT'
+  /** The name or number is taken in a way the call may not replace (a signal the master registered...). */
+  | 'ERR_EXISTS'
   /** Anything else that went wrong inside the engine. */
   | 'ERR_INTERNAL';
 
@@ -62,6 +64,9 @@ export const CoreStatus = {
   E_CORRUPT: -10,
   E_NO_STATUS_ROW: -15,
   E_NOT_IN_REQUEST: -16,
+  E_SIG_MASTER_OWNED: -11,
+  E_SIG_ARG: -12,
+  E_TIMER_ARG: -13,
 } as const;
 
 const statusTable: Record<number, { code: UwsgiErrorCode; text: string }> = {
@@ -77,6 +82,9 @@ const statusTable: Record<number, { code: UwsgiErrorCode; text: string }> = {
   [CoreStatus.E_CORRUPT]: { code: 'ERR_INTERNAL', text: 'the structure fails its invariants' },
   [CoreStatus.E_NO_STATUS_ROW]: { code: 'ERR_NOT_FOUND', text: 'no status-table row for this thread' },
   [CoreStatus.E_NOT_IN_REQUEST]: { code: 'ERR_NOT_FOUND', text: 'no request in progress' },
+  [CoreStatus.E_SIG_MASTER_OWNED]: { code: 'ERR_EXISTS', text: 'the master registered this signal already (uWSGI: unable to register signal)' },
+  [CoreStatus.E_SIG_ARG]: { code: 'ERR_VALUE_RANGE', text: 'signal number or target out of range' },
+  [CoreStatus.E_TIMER_ARG]: { code: 'ERR_VALUE_RANGE', text: 'timer, cron or file monitor argument out of range' },
 };
 
 /** Turn a negative core status into a UwsgiError; `what` says which call and argument failed. */

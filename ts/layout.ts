@@ -11,7 +11,7 @@ import { MULE_MSG_MAX, MULE_MAILBOX_SLOTS, muleChannelCount } from './mules.ts';
 import { LAYOUT_BASE, PAGE, type CoreExports, coreModule, instantiateCore, plannerCore } from './core.ts';
 
 /** Region kinds (assembly/layout.ts R_*). */
-export const Region = { THREADS: 1, SCRATCH: 2, LOCKS: 3, SHAREDAREA: 4, CACHE: 5, QUEUE: 6, RPC: 7, MULES: 9, WORKERS: 12 } as const;
+export const Region = { THREADS: 1, SCRATCH: 2, LOCKS: 3, SHAREDAREA: 4, CACHE: 5, QUEUE: 6, RPC: 7, MULES: 9, SIGNALS: 10, TIMERS: 11, WORKERS: 12 } as const;
 
 export interface RegionPlan { kind: number; index: number; offset: number; size: number }
 
@@ -77,6 +77,9 @@ export function planLayout(cfg: Config): LayoutPlan {
   place(Region.RPC, 0, core.rpc_bytes(cfg.rpcMax, maxThreads));
   if (cfg.mules.length > 0) place(Region.MULES, 0, core.mules_bytes(muleChannelCount(cfg), MULE_MAILBOX_SLOTS, MULE_MSG_MAX));
   place(Region.WORKERS, 0, core.wk_bytes(1 + cfg.workers + cfg.mules.length + spoolerRows(cfg)));
+  // Signals (table, routing inbox, one mailbox per thread) and the master's scheduler (timers, cron, file monitors).
+  place(Region.SIGNALS, 0, core.sig_bytes(maxThreads));
+  place(Region.TIMERS, 0, core.timers_bytes());
   cfg.caches.forEach((c, i) => {
     const size = core.cache_bytes(c.items, c.keysize, c.blocksize, c.blocks, c.hashsize, c.bitmap ? 1 : 0);
     if (at + size > 2 ** 32) throw new UwsgiError('ERR_OPTION', `cache '${c.name}' needs ${size} bytes of shared memory; everything must fit in 4 GiB`);
@@ -105,6 +108,7 @@ export function buildMemory(cfg: Config, plan: LayoutPlan): { memory: WebAssembl
     if (r.kind === Region.RPC) core.rpc_init(r.offset, cfg.rpcMax, plan.maxThreads);
     if (r.kind === Region.WORKERS) core.wk_init(r.offset, cfg.workers, cfg.mules.length, spoolerRows(cfg));
     if (r.kind === Region.MULES) core.mules_init(r.offset, muleChannelCount(cfg), MULE_MAILBOX_SLOTS, MULE_MSG_MAX);
+    if (r.kind === Region.SIGNALS) core.sig_init(r.offset, plan.maxThreads);
     if (r.kind === Region.SHAREDAREA) {
       core.sa_init(r.offset, cfg.sharedareas.length);
       let areaOff = r.offset + core.sa_dir_bytes(cfg.sharedareas.length);

@@ -110,6 +110,8 @@ export class Master {
     // Harakiri deadlines (and --memory-report sizes), checked like uWSGI's master cycle.
     this.#checker = setInterval(() => this.#check(), HARAKIRI_CHECK_MS);
     (this.#checker as { unref?: () => void }).unref?.();
+    // Signal routing, timers, cron and file monitors.
+    this.engine.startScheduler();
     const slots: WorkerSlot[] = [];
     for (let i = 1; i <= cfg.workers; i++) slots.push({ kind: 'worker', ident: i, file: this.#app, tid: -1, spawnedAt: 0, quickDeaths: 0, state: 'starting' });
     cfg.mules.forEach((file, i) => slots.push({ kind: 'mule', ident: i + 1, file: file ?? undefined, tid: -1, spawnedAt: 0, quickDeaths: 0, state: 'starting' }));
@@ -305,6 +307,7 @@ export class Master {
       if (this.#sweeper !== undefined) clearInterval(this.#sweeper);
       if (this.#checker !== undefined) clearInterval(this.#checker);
       setMasterControl(this.engine.shared, undefined);
+      this.engine.stopScheduler();
       this.#resolveDone(0);
     }
   }

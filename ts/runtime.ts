@@ -67,6 +67,14 @@ export interface RuntimeBinding {
   appendFile(path: string, data: Uint8Array): void;
   /** Resolve a user-given path (relative to the working directory) to a file URL. */
   fileUrl(path: string): URL;
+  /** Whether a file or directory exists at `path`. */
+  pathExists(path: string): boolean;
+  /**
+   * Call `onChange` whenever the file or directory at `path` changes (file
+   * monitors). Throws when it cannot be watched. Returns a function that stops
+   * watching; the watch does not keep the process alive where the runtime allows.
+   */
+  watchPath(path: string, onChange: () => void): () => void;
   exit(code: number): never;
 }
 

@@ -1,6 +1,6 @@
 /** Bun binding: web Workers (with their `close` event) for threads, process for signals. */
 import type { RuntimeBinding } from '../../ts/runtime.ts';
-import { appendFile, fileUrl, hostname, memoryUsage, readTextFile } from '../shared.ts';
+import { appendFile, fileUrl, hostname, memoryUsage, pathExists, readTextFile, watchPath } from '../shared.ts';
 import { onParentMessage, postToParent, receiveInitFromParent, spawnWebWorker } from '../webworker.ts';
 
 interface BunProcess {
@@ -36,5 +36,7 @@ export const bunBinding: RuntimeBinding = {
   readTextFile,
   appendFile,
   fileUrl,
+  pathExists,
+  watchPath,
   exit: (code) => proc().exit(code),
 };

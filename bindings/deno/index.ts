@@ -1,7 +1,7 @@
 /** Deno binding: web Workers for threads, Deno.addSignalListener for signals. */
 import { readdirSync, readFileSync } from 'node:fs';
 import type { RuntimeBinding } from '../../ts/runtime.ts';
-import { appendFile, fileUrl, hostname, memoryUsage, readTextFile } from '../shared.ts';
+import { appendFile, fileUrl, hostname, memoryUsage, pathExists, readTextFile } from '../shared.ts';
 import { endThread, onParentMessage, postToParent, receiveInitFromParent, spawnWebWorker } from '../webworker.ts';
 
 interface DenoNs {
@@ -10,6 +10,7 @@ interface DenoNs {
   addSignalListener(s: string, f: () => void): void;
   removeSignalListener(s: string, f: () => void): void;
   exit(code: number): never;
+  watchFs(path: string): AsyncIterable<{ kind: string }> & { close(): void };
 }
 const deno = () => (globalThis as unknown as { Deno: DenoNs }).Deno;
 
@@ -54,5 +55,17 @@ export const denoBinding: RuntimeBinding = {
   readTextFile,
   appendFile,
   fileUrl,
+  pathExists,
+  // Deno.watchFs (Deno's node:fs watch cannot be made non-persistent).
+  watchPath(path, onChange) {
+    const w = deno().watchFs(path);
+    let open = true;
+    void (async () => {
+      try {
+        for await (const e of w) if (open && e.kind !== 'access' && e.kind !== 'other') onChange();
+      } catch { /* closed */ }
+    })();
+    return () => { if (open) { open = false; w.close(); } };
+  },
   exit: (code) => deno().exit(code),
 };

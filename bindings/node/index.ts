@@ -4,7 +4,7 @@
 import * as threads from 'node:worker_threads';
 import * as v8 from 'node:v8';
 import type { RuntimeBinding, SpawnHandlers, ThreadInit } from '../../ts/runtime.ts';
-import { appendFile, fileUrl, hostname, memoryUsage, readTextFile } from '../shared.ts';
+import { appendFile, fileUrl, hostname, memoryUsage, pathExists, readTextFile, watchPath } from '../shared.ts';
 
 let wasmPrepared = false;
 
@@ -48,5 +48,7 @@ export const nodeBinding: RuntimeBinding = {
   readTextFile,
   appendFile,
   fileUrl,
+  pathExists,
+  watchPath,
   exit: (code) => process.exit(code),
 };

@@ -28,6 +28,7 @@ export const PYTHON_ERROR_OF: Record<UwsgiErrorCode, string> = {
   ERR_STOPPED: 'SystemError',
   ERR_FULL: 'SystemError',
   ERR_LAYOUT: 'SystemError',
+  ERR_EXISTS: 'ValueError',
   ERR_INTERNAL: 'SystemError',
 };
 

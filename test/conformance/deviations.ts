@@ -14,6 +14,8 @@ export interface Observed {
   expected: Vec;
   threw: boolean;
   actual: unknown;
+  /** The case's earlier operations, in order (a deviation may follow from an earlier one). */
+  earlier?: Observed[];
 }
 
 export interface Deviation {
@@ -24,6 +26,8 @@ export interface Deviation {
   applies(o: Observed): boolean;
 }
 
+const SIGNAL_FNS = new Set(['register_signal', 'signal', 'signal_registered', 'signal_wait', 'add_timer', 'add_rb_timer', 'add_cron', 'add_file_monitor']);
+
 const isErr = (v: Vec): v is { error: string; message: string } => typeof v === 'object' && v !== null && !Array.isArray(v) && typeof v.error === 'string';
 
 export const DEVIATIONS: readonly Deviation[] = [
@@ -32,6 +36,26 @@ export const DEVIATIONS: readonly Deviation[] = [
     principle: 'a',
     reason: 'Real uWSGI crashed the worker (e.g. a negative sharedarea id is not checked and segfaults); we throw a typed UwsgiError instead.',
     applies: (o) => typeof o.expected === 'object' && o.expected !== null && !Array.isArray(o.expected) && typeof o.expected.crash === 'string' && o.threw && o.actual instanceof UwsgiError,
+  },
+  {
+    id: 'signal-number-out-of-range',
+    principle: 'a',
+    reason: 'uWSGI reads a signal number as an unsigned byte without a range check (256 becomes 0, -1 becomes 255); we refuse numbers outside 0..255 with ERR_VALUE_RANGE.',
+    applies: (o) => SIGNAL_FNS.has(o.fn) && !isErr(o.expected) && o.threw && o.actual instanceof UwsgiError && o.actual.code === 'ERR_VALUE_RANGE',
+  },
+  {
+    id: 'unknown-signal-target-throws',
+    principle: 'a',
+    reason: 'uWSGI registers any target string and only logs "UNSUPPORTED SIGNAL TARGET" or "invalid signal target" when the signal is routed, so nothing ever runs; we refuse an unknown target, or a worker/mule/farm the configuration does not have, at registration (ERR_NOT_FOUND; cluster/subscribed ERR_UNSUPPORTED).',
+    applies: (o) => o.fn === 'register_signal' && !isErr(o.expected) && o.threw && o.actual instanceof UwsgiError &&
+      (o.actual.code === 'ERR_NOT_FOUND' || o.actual.code === 'ERR_UNSUPPORTED'),
+  },
+  {
+    id: 'refused-signal-not-registered',
+    principle: 'a',
+    reason: 'A signal whose registration we refused (unknown target, see unknown-signal-target-throws) is not registered, where uWSGI reports the useless registration as registered.',
+    applies: (o) => o.fn === 'signal_registered' && o.expected === true && !o.threw && (o.actual === null || o.actual === undefined) &&
+      (o.earlier ?? []).some((e) => e.fn === 'register_signal' && e.args[0] === o.args[0] && e.threw && e.actual instanceof UwsgiError),
   },
   {
     id: 'silent-wrap-becomes-error',

@@ -167,6 +167,7 @@ async function runFile(path: string, tally: Tally, deviationsUsed: Map<string, s
     if (c.ops[0]?.fn !== 'context') run.enterRequest(); // ops before any context run in the first request
     const failures: string[] = [];
     const applied: string[] = [];
+    const earlier: Observed[] = [];
     let skippedFor: string | undefined;
     let crashed = false;
     for (let i = 0; i < c.ops.length; i++) {
@@ -184,8 +185,9 @@ async function runFile(path: string, tally: Tally, deviationsUsed: Map<string, s
         : threw || isErr ? { ok: false as const, why: threw ? `threw ${show(actual)}` : `expected ${JSON.stringify(expected)}, got ${show(actual)}` }
         : sameValue(expected, actual);
       if (typeof expected === 'object' && expected !== null && !Array.isArray(expected) && typeof expected.crash === 'string') crashed = true;
+      const obs: Observed = { fn: op.fn, args: op.args, jsArgs: HELPERS.has(op.fn) ? [] : op.args.map((x) => toJs(x, () => run.current)), expected, threw, actual, earlier: [...earlier] };
+      earlier.push(obs);
       if (verdict.ok) continue;
-      const obs: Observed = { fn: op.fn, args: op.args, jsArgs: HELPERS.has(op.fn) ? [] : op.args.map((x) => toJs(x, () => run.current)), expected, threw, actual };
       const dev = DEVIATIONS.find((d) => d.applies(obs));
       if (dev) { applied.push(`${dev.id} (op ${i + 1} ${op.fn})`); continue; }
       failures.push(`  op ${i + 1} ${op.fn}(${op.args.map((x) => JSON.stringify(x)).join(', ')}): ${verdict.why}`);
