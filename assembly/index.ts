@@ -46,6 +46,8 @@ import {
   cacheHandle, cacheHits, cacheInit, cacheItemAddr, cacheKeysBegin, cacheKeysEnd, cacheKeysNext, cacheLastLen,
   cacheMath, cacheMathF, cacheMiss, cacheNum, cacheReadEnd, cacheRepairs, cacheStoreBegin, cacheStoreEnd, cacheSweep,
 } from "./cache";
+import { cacheLastExpires } from "./cache";
+import { pktArrayScan, pktErrorAt, pktIsAscii, pktHeaderCheck, pktHeaderWrite, pktPackLengths, pktVarsScan } from "./packet";
 
 export const LAYOUT_BASE: u32 = BASE;
 export const LAYOUT_HEADER_SIZE: u32 = HEADER_SIZE;
@@ -182,3 +184,8 @@ export { timersBytes as timers_bytes, timerAdd as timer_add, timersDue as timers
 export { timersCount as timers_count, timerFired as timer_fired, cronAdd as cron_add, cronDue as cron_due };
 export { cronCount as cron_count, monitorAdd as monitor_add, monitorTake as monitor_take, monitorSig as monitor_sig };
 export { monitorPath as monitor_path, monitorDrop as monitor_drop };
+// ---- uwsgi packet codec (pure: any thread, any instance) ------------------------------
+export { pktHeaderCheck as pkt_header_check, pktHeaderWrite as pkt_header_write };
+export { pktVarsScan as pkt_vars_scan, pktArrayScan as pkt_array_scan, pktPackLengths as pkt_pack_lengths };
+export { pktErrorAt as pkt_error_at, pktIsAscii as pkt_is_ascii };
+export { cacheLastExpires as cache_last_expires };

@@ -37,3 +37,5 @@ export function watchPath(path: string, onChange: () => void): () => void {
   w.on('error', () => w.close());
   return () => w.close();
 }
+/** Read a whole file as bytes (uwsgi.parsefile). */
+export function readFileBytes(path: string): Uint8Array { return readFileSync(path); }

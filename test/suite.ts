@@ -20,6 +20,8 @@ import './behaviour/process.test.ts';
 import './behaviour/process.threads.test.ts';
 import './behaviour/signals.test.ts';
 import './behaviour/signals.threads.test.ts';
+import './behaviour/codec.test.ts';
+import './behaviour/listeners.test.ts';
 
 const argv = (globalThis as { Deno?: { args: string[] } }).Deno?.args ?? process.argv.slice(2);
 const failed = await runAll(argv[0] ?? '');

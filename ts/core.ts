@@ -182,6 +182,15 @@ export interface CoreExports {
   monitor_sig(i: number): number;
   monitor_path(i: number, out: number): number;
   monitor_drop(i: number): void;
+  // uwsgi packet codec (assembly/packet.ts): pure functions over byte ranges.
+  pkt_header_check(p: number, avail: number, limit: number): number;
+  pkt_header_write(dst: number, modifier1: number, size: number, modifier2: number): number;
+  pkt_vars_scan(p: number, len: number, out: number, max: number): number;
+  pkt_array_scan(p: number, len: number, out: number, max: number, skipEmpty: number): number;
+  pkt_pack_lengths(dst: number, lens: number, n: number, vars: number, limit: number): number;
+  pkt_error_at(): number;
+  pkt_is_ascii(p: number, len: number): number;
+  cache_last_expires(): number;
 }
 
 /** Bytes per wasm page. */

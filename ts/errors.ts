@@ -35,7 +35,9 @@ export type UwsgiErrorCode =
   /** The name or number is taken in a way the call may not replace (a signal the master registered...). */
   | 'ERR_EXISTS'
   /** Anything else that went wrong inside the engine. */
-  | 'ERR_INTERNAL';
+  | 'ERR_INTERNAL'
+  /** Bytes that break the uwsgi protocol: a truncated packet, an empty vars key, a size over the limit. */
+  | 'ERR_PROTOCOL';
 
 /** The error every uwsgi-wasm function throws. `code` says what kind of failure it is. */
 export class UwsgiError extends Error {
@@ -67,6 +69,10 @@ export const CoreStatus = {
   E_SIG_MASTER_OWNED: -11,
   E_SIG_ARG: -12,
   E_TIMER_ARG: -13,
+  E_PKT_SHORT: -19,
+  E_PKT_TOO_BIG: -20,
+  E_PKT_EMPTY_KEY: -21,
+  E_PKT_TOO_MANY: -22,
 } as const;
 
 const statusTable: Record<number, { code: UwsgiErrorCode; text: string }> = {
@@ -85,6 +91,10 @@ const statusTable: Record<number, { code: UwsgiErrorCode; text: string }> = {
   [CoreStatus.E_SIG_MASTER_OWNED]: { code: 'ERR_EXISTS', text: 'the master registered this signal already (uWSGI: unable to register signal)' },
   [CoreStatus.E_SIG_ARG]: { code: 'ERR_VALUE_RANGE', text: 'signal number or target out of range' },
   [CoreStatus.E_TIMER_ARG]: { code: 'ERR_VALUE_RANGE', text: 'timer, cron or file monitor argument out of range' },
+  [CoreStatus.E_PKT_SHORT]: { code: 'ERR_PROTOCOL', text: 'truncated: a length runs past the end of the bytes' },
+  [CoreStatus.E_PKT_TOO_BIG]: { code: 'ERR_PROTOCOL', text: 'a size is over its limit' },
+  [CoreStatus.E_PKT_EMPTY_KEY]: { code: 'ERR_PROTOCOL', text: 'a vars key is empty' },
+  [CoreStatus.E_PKT_TOO_MANY]: { code: 'ERR_PROTOCOL', text: 'too many vars pairs or array items' },
 };
 
 /** Turn a negative core status into a UwsgiError; `what` says which call and argument failed. */

@@ -34,6 +34,19 @@ export {
   RequestScope, type RequestInfo, type RequestResult, type WorkerInfo, type WorkerApp, type WorkerStats,
   noteSignal, markSignalHandler, addRequestHook, processOf, ProcessApi,
 } from './process.ts';
+export {
+  HEADER_SIZE, DEFAULT_BUFFER_SIZE, MAX_BUFFER_SIZE, type ByteString, type PacketHeader, type Packet, type DecodeOptions,
+  type DecodeArrayOptions, type EncodeOptions, type VarsInput, encodePacket, decodeHeader, decodePacket, encodeVars,
+  encodeVarsPacket, decodeVars, decodeVarsList, encodeArray, encodeArrayPacket, decodeArray, PacketReader, parsefile,
+  bytesToText,
+} from './codec.ts';
+export {
+  WorkerServer, setServerHooks, serverHooks, type App, type FetchHandler, type RequestContext, type RequestInfo as ServerRequestInfo,
+  type RequestAccounting, type RequestTicket, processAccounting, type ServerHooks, type WorkerServerOptions,
+} from './server.ts';
+export { serve, type ServeOptions } from './serve.ts';
+export { type PacketHooks, type PacketIO, servePacket } from './packets.ts';
+export { type ListenConfig, type ListenerSpec, type ListenTicket, listenConfig, parseAddress } from './listen.ts';
 
 /** Options of the standalone engine the default export uses outside a master. */
 export const STANDALONE_OPTIONS = { sharedarea: 1, locks: 8, queue: 100, cache2: 'name=default,items=1000,blocksize=4096' } as const;

@@ -70,6 +70,8 @@ export class RequestScope {
     this.cl = cl;
     this.startedAt = performance.now();
   }
+  /** Run `fn` as part of this request: `request_id()`, `cl()` and logvars inside it are this request's. */
+  run<T>(fn: () => T): T { return als.run(this, fn); }
   /** Count `bytes` sent to the client. */
   sent(bytes: number): void {
     const n = intArg('RequestScope.sent', 'bytes', bytes);

@@ -10,6 +10,7 @@ import type { Uwsgi } from './uwsgi.ts';
 import { runtime } from './runtime.ts';
 import { plainMule } from './mules.ts';
 import { F, processOf, setThreadControl } from './process.ts';
+import { startThreadServer, stopThreadServer } from './serve.ts';
 
 const CURRENT = Symbol.for('uwsgi-wasm.thread');
 
@@ -26,7 +27,9 @@ export type ThreadMessage =
   /** The thread's app (or mule file) is imported: it serves from now on. */
   | { type: 'uwsgi-wasm:loaded' }
   /** `uwsgi.reload()` / `uwsgi.stop()` called in a thread: the master acts. */
-  | { type: 'uwsgi-wasm:control'; op: 'reload' | 'stop' };
+  | { type: 'uwsgi-wasm:control'; op: 'reload' | 'stop' }
+  /** A worker accepts on every configured listener (sent only when there are listeners). */
+  | { type: 'uwsgi-wasm:serving' };
 
 /**
  * Run this thread: wait for the parent's init, attach, import the app. The
@@ -39,7 +42,12 @@ export async function runWorkerThread(): Promise<void> {
   (globalThis as Record<symbol, Uwsgi>)[CURRENT] = u;
   const finish = (code: number) => {
     rt.postToParent({ type: 'uwsgi-wasm:exit', code } satisfies ThreadMessage);
-    rt.endThread();
+    // Listeners would keep the thread alive: close them first.
+    void stopThreadServer().finally(() => rt.endThread());
+  };
+  const serveListeners = async (mod: unknown) => {
+    if (init.role.kind !== 'worker') return;
+    if (await startThreadServer(u, init.role.app, mod, init.role.listen)) rt.postToParent({ type: 'uwsgi-wasm:serving' } satisfies ThreadMessage);
   };
   rt.onParentMessage((m) => {
     if ((m as ThreadMessage)?.type === 'uwsgi-wasm:stop') finish(0);
@@ -60,9 +68,15 @@ export async function runWorkerThread(): Promise<void> {
   if (init.role.kind === 'mule' && !init.role.app) {
     rt.postToParent({ type: 'uwsgi-wasm:loaded' } satisfies ThreadMessage);
     await plainMule(u.ctx);
+  } else if (init.role.kind === 'worker' && !init.role.app) {
+    // No app: the listeners still answer management packets (cache, RPC, ping...).
+    await serveListeners(undefined);
+    rt.postToParent({ type: 'uwsgi-wasm:loaded' } satisfies ThreadMessage);
   } else if (init.role.app) {
     const t0 = performance.now();
     const mod = await import(rt.fileUrl(init.role.app).href) as { default?: unknown };
+    // Loaded means serving: a reload retires old workers only once new ones accept.
+    await serveListeners(mod);
     loaded(t0);
     // An app may export a main function: the thread's job, after which it is done.
     if (typeof mod.default === 'function') {

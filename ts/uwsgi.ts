@@ -16,6 +16,9 @@ import { type SignalHandler, signalNumber, signalsOf } from './signals.ts';
 import { addCron, addFileMonitor, addProbe, addRbTimer, addTimer } from './timers.ts';
 import { VERSION, VERSION_INFO } from './version.ts';
 import { type RequestInfo, type RequestResult, type RequestScope, type WorkerInfo, asyncSleep, processOf, waitFd, yieldToLoop } from './process.ts';
+import { disconnectCurrent, sendfileResponse } from './server.ts';
+import { listenQueueOf, mountsOf } from './serve.ts';
+import { parsefile } from './codec.ts';
 
 /** A held user lock, for `using`-style code: `const l = uwsgi.Lock(2); l.acquire(); try {...} finally { l.release(); }`. */
 export class Lock {
@@ -591,6 +594,34 @@ export class Uwsgi {
   wait_fd_read(stream: unknown, timeout?: number): Promise<boolean> { argCount('wait_fd_read', arguments.length, 1, 2); return waitFd('wait_fd_read', stream, 'read', timeout); }
   /** Resolve true once `stream` accepts writes (no pending drain), false after `timeout` seconds. Raw fds: ERR_UNSUPPORTED. */
   wait_fd_write(stream: unknown, timeout?: number): Promise<boolean> { argCount('wait_fd_write', arguments.length, 1, 2); return waitFd('wait_fd_write', stream, 'write', timeout); }
+  // ---- listeners and requests (ts/server.ts, ts/serve.ts) ----------------------------
+  /** Connections waiting in listener `id`'s accept queue (TCP on Linux; 0 for unix sockets). */
+  listen_queue(id: number = 0): number { argCount('listen_queue', arguments.length, 0, 1); return listenQueueOf(this, intArg('listen_queue', 'id', id)); }
+  /** Close the connection of the request being served (the handler goes on); false outside a request. */
+  disconnect(): boolean { argCount('disconnect', arguments.length, 0, 0); return disconnectCurrent(); }
+  /**
+   * A `Response` whose body is the file (a path or an open descriptor), with its
+   * Content-Length: `return uwsgi.sendfile('big.bin')` from a handler. `chunk`
+   * (read size, default 64 KiB), `pos` (start offset) and `filesize` (bytes to send) as in uWSGI.
+   */
+  sendfile(file: string | number, chunk?: number, pos?: number, filesize?: number): Promise<Response> {
+    argCount('sendfile', arguments.length, 1, 4);
+    return sendfileResponse(file, chunk, pos, filesize);
+  }
+  /**
+   * Read a file holding one uwsgi packet (a spool file, a saved request) and
+   * return its vars (keys as text, values as bytes); null when the file cannot
+   * be read or is not a request/spool packet. Malformed content: ERR_PROTOCOL.
+   */
+  parsefile(path: string): Record<string, Uint8Array> | null { argCount('parsefile', arguments.length, 1, 1); return parsefile(path); }
+  /** FastCGI is not served (use `--socket` or `--http-socket`): always throws ERR_UNSUPPORTED. */
+  fcgi(..._args: unknown[]): never {
+    throw new UwsgiError('ERR_UNSUPPORTED', 'fcgi: FastCGI is not supported by uwsgi-wasm; serve nginx with uwsgi_pass to --socket, or HTTP with --http-socket');
+  }
+  /** Mountpoints of the apps this worker serves ('' is the default app), in configuration order. */
+  get applist(): string[] { return mountsOf(this).map((m) => m.mountpoint); }
+  /** The apps this worker serves: mountpoint → app file. */
+  get applications(): Record<string, string> { return Object.fromEntries(mountsOf(this).map((m) => [m.mountpoint, m.file])); }
 }
 
 function magicTable(ctx: ThreadContext): Record<string, string> {
