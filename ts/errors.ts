@@ -32,6 +32,14 @@ export type UwsgiErrorCode =
   | 'ERR_FULL'
   /** The shared memory is not a layout this core understands. */
   | 'ERR_LAYOUT'
+  /** Nothing accepts connections at a network address (refused, no such unix socket, unreachable host). */
+  | 'ERR_CONNECT'
+  /** A network peer closed or reset the connection before a complete reply. */
+  | 'ERR_CLOSED'
+  /** A network peer's reply breaks the protocol (garbage, a size over the limit). */
+  | 'ERR_BAD_REPLY'
+  /** A network peer answered that it refused the operation (a signal not queued, a spool job not written). */
+  | 'ERR_REJECTED'
   /** Anything else that went wrong inside the engine. */
   | 'ERR_INTERNAL';
 
@@ -60,6 +68,11 @@ export const CoreStatus = {
   E_LAYOUT: -8,
   E_EMPTY: -9,
   E_CORRUPT: -10,
+  // network client (ts/net.ts, ts/client.ts)
+  E_NET_CONNECT: -34,
+  E_NET_CLOSED: -35,
+  E_NET_BAD_REPLY: -36,
+  E_NET_REJECTED: -37,
 } as const;
 
 const statusTable: Record<number, { code: UwsgiErrorCode; text: string }> = {
@@ -73,6 +86,11 @@ const statusTable: Record<number, { code: UwsgiErrorCode; text: string }> = {
   [CoreStatus.E_LAYOUT]: { code: 'ERR_LAYOUT', text: 'the shared memory has no valid uwsgi-wasm layout' },
   [CoreStatus.E_EMPTY]: { code: 'ERR_INTERNAL', text: 'nothing to take' },
   [CoreStatus.E_CORRUPT]: { code: 'ERR_INTERNAL', text: 'the structure fails its invariants' },
+  // network client (ts/net.ts, ts/client.ts)
+  [CoreStatus.E_NET_CONNECT]: { code: 'ERR_CONNECT', text: 'nothing accepts connections there' },
+  [CoreStatus.E_NET_CLOSED]: { code: 'ERR_CLOSED', text: 'the peer closed the connection before a complete reply' },
+  [CoreStatus.E_NET_BAD_REPLY]: { code: 'ERR_BAD_REPLY', text: 'the reply breaks the protocol' },
+  [CoreStatus.E_NET_REJECTED]: { code: 'ERR_REJECTED', text: 'the peer refused the operation' },
 };
 
 /** Turn a negative core status into a UwsgiError; `what` says which call and argument failed. */

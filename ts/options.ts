@@ -105,6 +105,8 @@ export const KNOWN_OPTIONS: Readonly<Record<string, OptionSpec>> = {
   snmp: { kind: 'value', built: false },
   'snmp-community': { kind: 'value', built: false },
   'rpc-max': { kind: 'value', built: true },
+  // Seconds a network client operation (remote cache, RPC, signal, connect...) may wait for progress.
+  'socket-timeout': { kind: 'value', built: true },
   mount: { kind: 'list', built: false },
   'enable-metrics': { kind: 'flag', built: false },
 };
