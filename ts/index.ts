@@ -27,6 +27,12 @@ export { run, Master, type MasterOptions } from './master.ts';
 export { runtime, type RuntimeName, type RuntimeBinding } from './runtime.ts';
 export { VERSION, VERSION_INFO } from './version.ts';
 export { runWorkerThread } from './thread.ts';
+export {
+  HEADER_SIZE, DEFAULT_BUFFER_SIZE, MAX_BUFFER_SIZE, type ByteString, type PacketHeader, type Packet, type DecodeOptions,
+  type DecodeArrayOptions, type EncodeOptions, type VarsInput, encodePacket, decodeHeader, decodePacket, encodeVars,
+  encodeVarsPacket, decodeVars, decodeVarsList, encodeArray, encodeArrayPacket, decodeArray, PacketReader, parsefile,
+  bytesToText,
+} from './codec.ts';
 
 /** Options of the standalone engine the default export uses outside a master. */
 export const STANDALONE_OPTIONS = { sharedarea: 1, locks: 8, queue: 100, cache2: 'name=default,items=1000,blocksize=4096' } as const;
