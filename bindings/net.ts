@@ -37,7 +37,8 @@ export function openSocket(target: SocketTarget, ev: SocketEvents): RawSocket {
   const s = 'path' in target ? net.connect({ path: target.path }) : net.connect({ host: target.host, port: target.port });
   s.setNoDelay?.(true);
   s.on('connect', () => ev.onConnect());
-  s.on('data', (d: Uint8Array) => ev.onData(d));
+  // A plain Uint8Array view: results must not be Buffers (whose slice() shares memory).
+  s.on('data', (d: Uint8Array) => ev.onData(new Uint8Array(d.buffer, d.byteOffset, d.byteLength)));
   s.on('end', () => ev.onEnd());
   s.on('error', (e: Error & { code?: string }) => ev.onError(e.code ?? 'EIO', e.message));
   return {

@@ -92,7 +92,7 @@ export class ClientApi {
   }
 
   /** recv(fd, max=4096): up to `max` bytes (at least one), null at end of stream. */
-  recv(fd: unknown, max?: unknown): Promise<Uint8Array | null> {
+  async recv(fd: unknown, max?: unknown): Promise<Uint8Array | null> {
     const c = this.#conn('recv', fd);
     const m = max === undefined ? RECV_MAX : intArg('recv', 'max_size', max);
     if (m < 1) throw new UwsgiError('ERR_VALUE_RANGE', `recv: max_size must be at least 1, got ${m}`);
@@ -100,7 +100,7 @@ export class ClientApi {
   }
 
   /** recv_block(fd, size, timeout?): exactly `size` bytes, or null when the stream ends first without any. */
-  recvBlock(fd: unknown, size: unknown, timeout?: unknown): Promise<Uint8Array | null> {
+  async recvBlock(fd: unknown, size: unknown, timeout?: unknown): Promise<Uint8Array | null> {
     const c = this.#conn('recv_block', fd);
     const n = intArg('recv_block', 'size', size);
     if (n < 1 || n > MAX_REPLY_BYTES) throw new UwsgiError('ERR_VALUE_RANGE', `recv_block: size must be 1..${MAX_REPLY_BYTES}, got ${n}`);
@@ -108,7 +108,7 @@ export class ClientApi {
   }
 
   /** recv_frame(fd, prefix='\x00', suffix='\xff'): the bytes between the two delimiters, null at end of stream. */
-  recvFrame(fd: unknown, prefix?: unknown, suffix?: unknown): Promise<Uint8Array | null> {
+  async recvFrame(fd: unknown, prefix?: unknown, suffix?: unknown): Promise<Uint8Array | null> {
     const c = this.#conn('recv_frame', fd);
     return c.readFrame('recv_frame', delimiter('prefix', prefix, 0x00), delimiter('suffix', suffix, 0xff), FRAME_MAX, this.#env().timeoutMs);
   }
@@ -160,17 +160,17 @@ export class ClientApi {
   // ---- remote RPC, signals, spool -----------------------------------------------------
 
   /** rpc('host:port', name, ...args) on a remote node. */
-  rpc(node: unknown, name: unknown, args: unknown[]): Promise<Uint8Array | null> {
+  async rpc(node: unknown, name: unknown, args: unknown[]): Promise<Uint8Array | null> {
     return remoteRpc('rpc', this.#env(), parseAddress('rpc', node, 'node'), name, args);
   }
 
   /** signal(num, 'host:port') on a remote node. */
-  signal(num: unknown, node: unknown): Promise<void> {
+  async signal(num: unknown, node: unknown): Promise<void> {
     return remoteSignal('signal', this.#env(), parseAddress('signal', node, 'remote'), num);
   }
 
   /** A spool request to the node at `address` (send_to_spooler/spool with spooler='host:port'). */
-  spool(fn: string, address: unknown, job: unknown): Promise<true> {
+  async spool(fn: string, address: unknown, job: unknown): Promise<true> {
     return remoteSpool(fn, this.#env(), parseAddress(fn, address, 'spooler'), job);
   }
 }
