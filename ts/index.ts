@@ -27,12 +27,9 @@ export { run, Master, type MasterOptions } from './master.ts';
 export { runtime, type RuntimeName, type RuntimeBinding } from './runtime.ts';
 export { VERSION, VERSION_INFO } from './version.ts';
 export { runWorkerThread } from './thread.ts';
-export {
-  type RemoteCacheName, type CacheResult, type ClientEnv, type MessagePayload, type SpoolVars,
-  remoteRpc, remoteSignal, remoteSpool,
-} from './client.ts';
+export { type RemoteCacheName, type CacheResult, type MessagePayload, type SpoolVars, RemoteCacheClient } from './client.ts';
 export { ClientApi, type MultiMessageNode, RECV_MAX, FRAME_MAX } from './connections.ts';
-export { type NetAddress, parseAddress, DEFAULT_SOCKET_TIMEOUT, MAX_REPLY_BYTES } from './net.ts';
+export { type NetAddress, parseAddress as parseClientAddress, DEFAULT_SOCKET_TIMEOUT, MAX_REPLY_BYTES } from './net.ts';
 export {
   HEADER_SIZE, DEFAULT_BUFFER_SIZE, MAX_BUFFER_SIZE, type ByteString, type PacketHeader, type Packet, type DecodeOptions,
   type DecodeArrayOptions, type EncodeOptions, type VarsInput, encodePacket, decodeHeader, decodePacket, encodeVars,

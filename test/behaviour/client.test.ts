@@ -3,7 +3,7 @@
  * runtime): the exact bytes real uWSGI's clients send (wire.json), and every
  * way a peer can fail: refused, closed mid-reply, silent, oversized, garbage.
  */
-import { createEngine, parseAddress, type Uwsgi } from 'uwsgi-wasm';
+import { createEngine, parseClientAddress as parseAddress, type Uwsgi } from 'uwsgi-wasm';
 import { createServer, type Server, type Socket } from 'node:net';
 import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
