@@ -415,7 +415,7 @@ export class Uwsgi {
   cache_get_into<C extends string | undefined = undefined>(key: Bytes, buf: Uint8Array, cache?: C): CacheResult<C, number> {
     argCount('cache_get_into', arguments.length, 2, 3);
     if (!isRemoteCache(cache)) return this.caches.getInto('cache_get_into', key, buf, cache) as CacheResult<C, number>;
-    if (!(buf instanceof Uint8Array)) throw new UwsgiError('ERR_ARG_TYPE', `cache_get_into: buf must be a Uint8Array`);
+    if (!(buf instanceof Uint8Array)) return Promise.reject(new UwsgiError('ERR_ARG_TYPE', `cache_get_into: buf must be a Uint8Array`)) as CacheResult<C, number>;
     return this.remoteCaches.get('cache_get_into', key, cache).then((v) => {
       if (!v) return -1;
       buf.set(v.length > buf.length ? v.subarray(0, buf.length) : v);
