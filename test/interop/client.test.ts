@@ -142,41 +142,64 @@ const ourServer = KNOWN_OPTIONS.socket?.built && existsSync(join(root, 'examples
   ? false
   : 'needs our --socket listener and its server side of 111/173/110 (issue 6, protocol branch) and examples/hello.js';
 
-describe('interop: a real uWSGI 2.0.21 Python app against our server', () => {
-  test('uwsgi.cache_get/set/update/exists/del(..., "default@127.0.0.1:PORT"), uwsgi.rpc and uwsgi.signal', async () => {
-    const [port, http] = [await freePort(), await freePort()];
+/**
+ * Run the Python app's remote calls (uwsgi_client.py, inside a real uWSGI) against the
+ * server at `port`, which must serve a default cache, RPC `hello` and signal 17.
+ */
+async function pythonClientAgainst(port: number): Promise<void> {
+  const http = await freePort();
+  const client = await startUwsgi(['--plugin', 'python3', '--http-socket', `127.0.0.1:${http}`, '--wsgi-file', fixture('uwsgi_client.py'),
+    '--cache2', 'name=default,items=10'], { TARGET: `127.0.0.1:${port}` }, [http]);
+  try {
+    const call = (p: string) => get(http, `/${p}`);
+    assert.equal(await call('cache_get_missing'), 'None');
+    assert.equal(await call('cache_set'), 'True');
+    assert.equal(await call('cache_get'), "b'from-python'");
+    assert.equal(await call('cache_exists'), 'True');
+    assert.equal(await call('cache_update'), 'True');
+    assert.equal(await call('cache_get'), "b'updated'");
+    assert.equal(await call('cache_set_ttl'), 'True');
+    assert.equal(await call('cache_get_ttl'), "b'ttl-value'");
+    assert.equal(await call('cache_del'), 'True');
+    assert.equal(await call('cache_exists_after_del'), 'None');
+    // Our own client sees the same cache as the Python app.
+    assert.equal(text(await uwsgi.cache_get('pt', `default@127.0.0.1:${port}`)), 'ttl-value');
+    assert.equal(await uwsgi.cache_set('from-node', 'node-value', 0, `default@127.0.0.1:${port}`), true);
+    assert.equal(await call('cache_get_node_value'), "b'node-value'");
+    assert.equal(await call('rpc'), "b'hello:a,b,c'");
+    assert.equal(await call('rpc_noargs'), "b'hello:'");
+    assert.equal(await call('rpc_unknown'), 'None');
+    assert.equal(await call('signal'), 'None', 'uwsgi.signal returns None once the node acknowledged');
+  } finally {
+    await client.stop();
+  }
+}
+
+describe('interop: a real uWSGI 2.0.21 Python app as the client', () => {
+  test('control: its calls against a real uWSGI server give the results asserted against ours', async () => {
+    const port = await freePort();
+    const http = await freePort();
+    const server = await startUwsgi(['--plugin', 'python3,cache,rpc,signal', '--socket', `127.0.0.1:${port}`, '--http-socket', `127.0.0.1:${http}`,
+      '--wsgi-file', fixture('uwsgi_server.py'), '--cache2', 'name=default,items=100,blocksize=4096'], { SPOOL_DIR: '/nonexistent' }, [port, http]);
+    try {
+      await pythonClientAgainst(port);
+    } finally {
+      await server.stop();
+    }
+  }, { skip: needs('uwsgi'), timeoutMs: 90_000 });
+
+  test('against OUR server: uwsgi.cache_get/set/update/exists/del(..., "default@127.0.0.1:PORT"), uwsgi.rpc and uwsgi.signal', async () => {
+    const port = await freePort();
     const ours = start(process.execPath, [join(root, 'dist/cli.js'), '--workers', '2', '--socket', `127.0.0.1:${port}`,
       '--cache2', 'name=default,items=100', join(root, 'examples/hello.js')]);
-    let client: Child | undefined;
     try {
       try {
         await waitForPort(port);
       } catch (e) {
         throw new Error(`our server did not start: ${(e as Error).message}\n${ours.output()}`);
       }
-      client = await startUwsgi(['--plugin', 'python3', '--http-socket', `127.0.0.1:${http}`, '--wsgi-file', fixture('uwsgi_client.py'),
-        '--cache2', 'name=default,items=10'], { TARGET: `127.0.0.1:${port}` }, [http]);
-      const call = (p: string) => get(http, `/${p}`);
-      assert.equal(await call('cache_get_missing'), 'None');
-      assert.equal(await call('cache_set'), 'True');
-      assert.equal(await call('cache_get'), "b'from-python'");
-      assert.equal(await call('cache_exists'), 'True');
-      assert.equal(await call('cache_update'), 'True');
-      assert.equal(await call('cache_get'), "b'updated'");
-      assert.equal(await call('cache_set_ttl'), 'True');
-      assert.equal(await call('cache_get_ttl'), "b'ttl-value'");
-      assert.equal(await call('cache_del'), 'True');
-      assert.equal(await call('cache_exists_after_del'), 'None');
-      // Our own client sees the same cache as the Python app.
-      assert.equal(text(await uwsgi.cache_get('pt', `default@127.0.0.1:${port}`)), 'ttl-value');
-      assert.equal(await uwsgi.cache_set('from-node', 'node-value', 0, `default@127.0.0.1:${port}`), true);
-      assert.equal(await call('cache_get_node_value'), "b'node-value'");
-      assert.equal(await call('rpc'), "b'hello:a,b,c'");
-      assert.equal(await call('rpc_noargs'), "b'hello:'");
-      assert.equal(await call('rpc_unknown'), 'None');
-      assert.equal(await call('signal'), 'None', 'uwsgi.signal returns None once the node acknowledged');
+      await pythonClientAgainst(port);
     } finally {
-      await client?.stop();
       await ours.stop();
     }
   }, { skip: needs('uwsgi') || ourServer, timeoutMs: 90_000 });
