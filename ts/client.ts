@@ -276,7 +276,7 @@ export async function remoteSignal(fn: string, env: ClientEnv, address: NetAddre
 }
 
 /** A spool request's vars: string or byte values (numbers as decimal text). */
-export type SpoolVars = Record<string, string | Uint8Array | number>;
+export type SpoolVars = Record<string, string | Uint8Array | number> | Map<string, string | Uint8Array | number>;
 
 /**
  * Enqueue a spooler job on the node at `address` (a modifier-17 packet whose
@@ -288,10 +288,12 @@ export type SpoolVars = Record<string, string | Uint8Array | number>;
  */
 export async function remoteSpool(fn: string, env: ClientEnv, address: NetAddress, vars: unknown): Promise<true> {
   if (vars === null || typeof vars !== 'object' || vars instanceof Uint8Array || Array.isArray(vars)) {
-    throw new UwsgiError('ERR_ARG_TYPE', `${fn}: the job must be an object of string or Uint8Array values, got ${typeName(vars)}`);
+    throw new UwsgiError('ERR_ARG_TYPE', `${fn}: the job must be an object (or Map) of string or Uint8Array values, got ${typeName(vars)}`);
   }
+  const entries = vars instanceof Map ? [...(vars as Map<unknown, unknown>)] : Object.entries(vars as Record<string, unknown>);
   const pairs: Array<[string, ByteString]> = [];
-  for (const [k, v] of Object.entries(vars as Record<string, unknown>)) {
+  for (const [k, v] of entries) {
+    if (typeof k !== 'string') throw new UwsgiError('ERR_ARG_TYPE', `${fn}: job keys must be strings, got ${typeName(k)}`);
     if (k === 'spooler' || v === undefined) continue;
     if (typeof v === 'number' && Number.isFinite(v)) pairs.push([k, String(v)]);
     else if (typeof v === 'string' || v instanceof Uint8Array) pairs.push([k, v]);

@@ -96,6 +96,7 @@ const WIRE: Array<{ name: string; call: (u: Uwsgi, a: string) => Promise<unknown
   { name: 'signal', call: (u, a) => u.client.signal(17, a), req: '6e000011', resp: 'ff000001', result: undefined },
   { name: 'signal unregistered', call: (u, a) => u.client.signal(99, a), req: '6e000063', resp: 'ff000001', result: undefined },
   // spec/protocol.md §6, verified against uWSGI: a spool request {net: yes, x: 1}.
+  { name: 'spool (a Map job)', call: (u, a) => u.client.spool('spool', a, new Map<string, string | number>([['net', 'yes'], ['x', 1]])), req: '111000000300' + '6e6574' + '0300' + '796573' + '0100' + '78' + '0100' + '31', resp: 'ff000001', result: true },
   { name: 'spool', call: (u, a) => u.client.spool('spool', a, { net: 'yes', x: 1 }), req: '111000000300' + '6e6574' + '0300' + '796573' + '0100' + '78' + '0100' + '31', resp: 'ff000001', result: true },
 ];
 
@@ -392,6 +393,7 @@ describe('client', () => {
     await rejectsUwsgi(u.client.signal(256, 'h:1'), 'ERR_VALUE_RANGE', /signal: signum must be 0..255, got 256/);
     await rejectsUwsgi(u.client.spool('spool', 'h:1', 'x'), 'ERR_ARG_TYPE', /the job must be an object/);
     await rejectsUwsgi(u.client.spool('spool', 'h:1', { a: {} }), 'ERR_ARG_TYPE', /job value 'a'/);
+    await rejectsUwsgi(u.client.spool('spool', 'h:1', new Map([[1, 'x']])), 'ERR_ARG_TYPE', /job keys must be strings, got number/);
     await rejectsUwsgi(u.send_message('h:1', 256, 0, ''), 'ERR_VALUE_RANGE', /send_message: modifier1 must be 0..255/);
     await rejectsUwsgi(u.send_message('h:1', 0, 0, 5 as unknown as string), 'ERR_ARG_TYPE', /message must be a string, Uint8Array or an object of vars/);
     await rejectsUwsgi(u.send_message('h:1', 0, 0, '', -5), 'ERR_VALUE_RANGE', /timeout must be > 0 seconds/);
