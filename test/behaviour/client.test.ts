@@ -277,6 +277,40 @@ describe('client', () => {
     try { assert.equal(await u.cache_get('k', `default@${t.addr}`), null); } finally { await t.close(); }
   });
 
+  test('seeded random replies: every outcome is a result or a typed network error, never a hang or a crash', async () => {
+    let seed = 0x2545f491;
+    const rand = (n: number) => { seed ^= seed << 13; seed ^= seed >>> 17; seed ^= seed << 5; return (seed >>> 0) % n; };
+    const u = engine();
+    const replies: Uint8Array[] = [];
+    const t = await tiny((s) => { s.end(replies.shift() ?? new Uint8Array(0)); return true; });
+    const allowed = new Set(['ERR_CLOSED', 'ERR_BAD_REPLY', 'ERR_REJECTED']);
+    const outcomes = new Map<string, number>();
+    try {
+      for (let i = 0; i < 300; i++) {
+        const body = new Uint8Array(rand(80)).map(() => rand(256));
+        // Half the replies start with a plausible header for the call, so parsing goes deeper.
+        const kind = rand(3);
+        const m1 = [111, 173, 255][kind];
+        if (rand(2) === 0) body.set(new Uint8Array([m1, rand(40), 0, kind === 0 ? 17 : rand(3) === 0 ? 5 : 0]).subarray(0, Math.min(4, body.length)));
+        replies.push(body);
+        const call = kind === 0 ? u.cache_get('k', `default@${t.addr}`) : kind === 1 ? u.rpc(t.addr, 'f') as Promise<unknown> : u.client.signal(1, t.addr);
+        let outcome: string;
+        try {
+          const r = await call;
+          assert.ok(r === null || r === undefined || r instanceof Uint8Array, `result of kind ${kind}: ${String(r)}`);
+          outcome = r === null ? 'null' : r === undefined ? 'ok' : 'bytes';
+        } catch (e) {
+          assert.ok(e instanceof Error && 'code' in e && allowed.has((e as { code: string }).code), `reply ${hex(body)}: ${String(e)}`);
+          outcome = (e as { code: string }).code;
+        }
+        outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
+      }
+    } finally {
+      await t.close();
+    }
+    assert.ok((outcomes.get('ERR_BAD_REPLY') ?? 0) > 0 && (outcomes.get('ERR_CLOSED') ?? 0) > 0, JSON.stringify([...outcomes]));
+  });
+
   test('connections: connect/send/recv/recv_block/recv_frame/is_connected/close on an echo peer', async () => {
     const u = engine();
     const t = await tiny((s, all) => {
