@@ -417,6 +417,8 @@ function lookupLive(c: usize, key: usize, keylen: u32, h: u32, now: i64): u32 {
 // Per-instance (per-thread) state of an open read.
 let readMode: i32 = 0; // 1 shared, 2 exclusive
 let readLen: u32 = 0;
+// Absolute expiry (unix s, 0 = never) of the item the last cacheGetBegin found (the remote get reply carries it).
+let readExpires: i64 = 0;
 
 /**
  * Find the key in this thread's scratch (keylen bytes) and keep the cache held
@@ -464,10 +466,14 @@ function lookupBegin(c: usize, keylen: u32, now: f64, touch: bool): f64 {
   atomic.add<i64>(c + C_HITS, 1);
   readMode = exclusive ? 2 : 1;
   readLen = iget(it, I_VALSIZE);
+  readExpires = ld64(it + I_EXPIRES);
   return <f64>blockAddr(c, iget(it, I_BLOCK));
 }
 
 export function cacheLastLen(): u32 { return readLen; }
+
+/** Expiry of the item the last cacheGetBegin found: unix seconds, 0 when it never expires. */
+export function cacheLastExpires(): f64 { return <f64>readExpires; }
 
 export function cacheReadEnd(c: usize): void {
   if (declaredDead()) { readMode = 0; return; } // the master already gave back this thread's holds

@@ -32,6 +32,7 @@ import {
   cacheHandle, cacheHits, cacheInit, cacheItemAddr, cacheKeysBegin, cacheKeysEnd, cacheKeysNext, cacheLastLen,
   cacheMath, cacheMathF, cacheMiss, cacheNum, cacheReadEnd, cacheRepairs, cacheStoreBegin, cacheStoreEnd, cacheSweep,
 } from "./cache";
+import { cacheLastExpires } from "./cache";
 import { pktArrayScan, pktErrorAt, pktHeaderCheck, pktHeaderWrite, pktPackLengths, pktVarsScan } from "./packet";
 
 export const LAYOUT_BASE: u32 = BASE;
@@ -131,3 +132,4 @@ export { cacheHits as cache_hits, cacheMiss as cache_miss, cacheFull as cache_fu
 export { pktHeaderCheck as pkt_header_check, pktHeaderWrite as pkt_header_write };
 export { pktVarsScan as pkt_vars_scan, pktArrayScan as pkt_array_scan, pktPackLengths as pkt_pack_lengths };
 export { pktErrorAt as pkt_error_at };
+export { cacheLastExpires as cache_last_expires };

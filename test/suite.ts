@@ -18,6 +18,7 @@ import './behaviour/cache.model.test.ts';
 import './behaviour/cache.threads.test.ts';
 import './behaviour/client.test.ts';
 import './behaviour/codec.test.ts';
+import './behaviour/listeners.test.ts';
 
 const argv = (globalThis as { Deno?: { args: string[] } }).Deno?.args ?? process.argv.slice(2);
 const failed = await runAll(argv[0] ?? '');

@@ -36,6 +36,13 @@ export {
   encodeVarsPacket, decodeVars, decodeVarsList, encodeArray, encodeArrayPacket, decodeArray, PacketReader, parsefile,
   bytesToText,
 } from './codec.ts';
+export {
+  WorkerServer, setServerHooks, serverHooks, type App, type FetchHandler, type RequestContext, type RequestInfo,
+  type RequestAccounting, type ServerHooks, type WorkerServerOptions,
+} from './server.ts';
+export { serve, type ServeOptions } from './serve.ts';
+export { type PacketHooks, type PacketIO, servePacket } from './packets.ts';
+export { type ListenConfig, type ListenerSpec, type ListenTicket, listenConfig, parseAddress } from './listen.ts';
 
 /** Options of the standalone engine the default export uses outside a master. */
 export const STANDALONE_OPTIONS = { sharedarea: 1, locks: 8, queue: 100, cache2: 'name=default,items=1000,blocksize=4096' } as const;

@@ -10,6 +10,8 @@ import { type Options, configFromPairs, pairsFromObject, parseArgv } from './opt
 import { runtime, type ThreadHandle } from './runtime.ts';
 import type { ThreadMessage } from './thread.ts';
 import type { Uwsgi } from './uwsgi.ts';
+import { type PreparedListener, listenConfig } from './listen.ts';
+import { listenBinding } from './listen-runtime.ts';
 
 /** How `run` is told what to start. */
 export interface MasterOptions {
@@ -38,6 +40,8 @@ interface WorkerSlot {
   stopping?: boolean;
   /** Exit code the thread reported before its end (its app's main function returned). */
   reportedExit?: number;
+  /** It reported that it accepts on every listener. */
+  serving?: boolean;
 }
 
 const QUICK_DEATH_MS = 1000;
@@ -63,6 +67,8 @@ export class Master {
   #readyWaiters: Array<() => void> = [];
   #exitWaiters: Array<() => void> = [];
   #sweeper?: ReturnType<typeof setInterval>;
+  #listeners: PreparedListener[] = [];
+  #servingWaiters: Array<() => void> = [];
 
   /** @internal Use `run()`. */
   constructor(engine: Engine, app: string | undefined, opts: MasterOptions) {
@@ -103,6 +109,19 @@ export class Master {
     return new Promise((r) => this.#readyWaiters.push(r));
   }
 
+  /** @internal The listeners `run()` prepared; each worker started gets a ticket for each. */
+  setListeners(listeners: PreparedListener[]): void { this.#listeners = listeners; }
+
+  /**
+   * Resolves once every running worker accepts on every listener (`--socket`,
+   * `--http-socket`); at once when there are none.
+   */
+  serving(): Promise<void> {
+    const ok = () => this.#listeners.length === 0 || this.#workers.every((w) => w.kind !== 'worker' || w.state === 'done' || w.serving);
+    if (ok()) return Promise.resolve();
+    return new Promise((r) => { const check = () => (ok() ? r() : this.#servingWaiters.push(check)); this.#servingWaiters.push(check); });
+  }
+
   /** Thread slots of the running workers, by worker id (for tests and tools). */
   workerTids(): Map<number, number> {
     return new Map(this.#workers.filter((w) => w.kind === 'worker' && w.state !== 'done').map((w) => [w.ident, w.tid]));
@@ -114,13 +133,18 @@ export class Master {
     slot.spawnedAt = Date.now();
     slot.state = 'starting';
     const tid = slot.tid;
-    const init = this.engine.threadInit(tid, { kind: slot.kind, ident: slot.ident, app: slot.file });
+    slot.serving = false;
+    const listen = slot.kind === 'worker' && this.#listeners.length ? this.#listeners.map((l) => l.ticket()) : undefined;
+    const init = this.engine.threadInit(tid, { kind: slot.kind, ident: slot.ident, app: slot.file, listen });
     slot.handle = runtime().spawnThread(new URL('./worker.js', import.meta.url), init, {
       onMessage: (m) => {
         const msg = m as ThreadMessage;
         if (msg?.type === 'uwsgi-wasm:ready') {
           slot.state = 'running';
           if (this.#workers.every((w) => w.state !== 'starting')) this.#readyWaiters.splice(0).forEach((r) => r());
+        } else if (msg?.type === 'uwsgi-wasm:serving') {
+          slot.serving = true;
+          this.#servingWaiters.splice(0).forEach((f) => f());
         } else if (msg?.type === 'uwsgi-wasm:exit') {
           // The app's main function finished: the thread ends by itself once idle;
           // one that still runs after a grace period is terminated.
@@ -135,6 +159,7 @@ export class Master {
 
   #exited(slot: WorkerSlot, tid: number, code: number, error?: unknown): void {
     if (slot.tid !== tid) return; // already handled
+    slot.serving = false;
     const recovered = this.engine.threadExited(tid);
     slot.tid = -1;
     slot.handle = undefined;
@@ -144,6 +169,7 @@ export class Master {
     if (this.#stopping || slot.stopping || !failed) {
       slot.state = 'done';
       this.#exitWaiters.splice(0).forEach((f) => f());
+      this.#servingWaiters.splice(0).forEach((f) => f());
       if (this.#readyWaiters.length && this.#workers.every((w) => w.state !== 'starting')) this.#readyWaiters.splice(0).forEach((r) => r());
       this.#maybeDone();
       return;
@@ -168,6 +194,8 @@ export class Master {
       if (this.#stopping) this.#log('uwsgi-wasm: all workers stopped');
       this.#removeSignals?.();
       if (this.#sweeper !== undefined) clearInterval(this.#sweeper);
+      for (const l of this.#listeners.splice(0)) l.close();
+      this.#servingWaiters.splice(0).forEach((f) => f());
       this.#resolveDone(0);
     }
   }
@@ -240,6 +268,17 @@ export async function run(opts: MasterOptions = {}): Promise<Master> {
   const { default: uwsgi } = await import('./index.ts');
   uwsgi.rebind(engine.uwsgi.ctx);
   const master = new Master(engine, appPath, opts);
+  // Listeners are bound before any worker starts, so a bad address fails here.
+  const lc = listenConfig(config, appPath);
+  const prepared: PreparedListener[] = [];
+  try {
+    for (const spec of lc.listeners) prepared.push(await listenBinding().prepare(spec, config.workers, lc.backlog));
+  } catch (e) {
+    for (const p of prepared) p.close();
+    await master.stop();
+    throw e;
+  }
+  master.setListeners(prepared);
   master.start();
   return master;
 }

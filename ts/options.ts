@@ -97,17 +97,26 @@ export const KNOWN_OPTIONS: Readonly<Record<string, OptionSpec>> = {
   'spooler-frequency': { kind: 'value', built: false },
   'spooler-ordered': { kind: 'flag', built: false },
   harakiri: { kind: 'value', built: false },
-  socket: { kind: 'list', built: false },
-  s: { kind: 'list', built: false, alias: 'socket' },
-  'http-socket': { kind: 'list', built: false },
+  socket: { kind: 'list', built: true },
+  s: { kind: 'list', built: true, alias: 'socket' },
+  'http-socket': { kind: 'list', built: true },
+  // Listeners (ts/listen.ts): accept backlog, body and idle limits, what remote packets may do.
+  listen: { kind: 'value', built: true },
+  l: { kind: 'value', built: true, alias: 'listen' },
+  'limit-post': { kind: 'value', built: true },
+  'socket-timeout': { kind: 'value', built: true },
+  'remote-cache': { kind: 'value', built: true },
+  'remote-rpc': { kind: 'value', built: true },
+  'remote-signal': { kind: 'value', built: true },
+  'remote-spool': { kind: 'value', built: true },
+  // Refused with ERR_UNSUPPORTED when given: FastCGI is not served.
+  'fastcgi-socket': { kind: 'list', built: false },
   stats: { kind: 'value', built: false },
   'stats-http': { kind: 'flag', built: false },
   snmp: { kind: 'value', built: false },
   'snmp-community': { kind: 'value', built: false },
   'rpc-max': { kind: 'value', built: true },
-  // Seconds a network client operation (remote cache, RPC, signal, connect...) may wait for progress.
-  'socket-timeout': { kind: 'value', built: true },
-  mount: { kind: 'list', built: false },
+  mount: { kind: 'list', built: true },
   'enable-metrics': { kind: 'flag', built: false },
 };
 

@@ -6,6 +6,7 @@
 import { nodeBinding } from '../bindings/node/index.ts';
 import { denoBinding } from '../bindings/deno/index.ts';
 import { bunBinding } from '../bindings/bun/index.ts';
+import type { ListenTicket } from './listen.ts';
 
 /** Which JavaScript runtime runs this code. */
 export type RuntimeName = 'node' | 'deno' | 'bun';
@@ -19,7 +20,7 @@ export interface ThreadInit {
   /** Everything the thread's engine view needs besides the memory (JSON-safe). */
   config: unknown;
   /** What the thread runs: `worker`, `mule`... and the user file, if any. */
-  role: { kind: string; ident: number; app?: string };
+  role: { kind: string; ident: number; app?: string; listen?: ListenTicket[] };
 }
 
 /** A thread started by {@link RuntimeBinding.spawnThread}. */

@@ -9,6 +9,7 @@ import { attachContext } from './engine.ts';
 import type { Uwsgi } from './uwsgi.ts';
 import { runtime } from './runtime.ts';
 import { plainMule } from './mules.ts';
+import { startThreadServer, stopThreadServer } from './serve.ts';
 
 const CURRENT = Symbol.for('uwsgi-wasm.thread');
 
@@ -21,6 +22,8 @@ export function currentThread(): Uwsgi | undefined {
 export type ThreadMessage =
   | { type: 'uwsgi-wasm:ready' }
   | { type: 'uwsgi-wasm:exit'; code: number }
+  /** A worker accepts on every configured listener (sent only when there are listeners). */
+  | { type: 'uwsgi-wasm:serving' }
   | { type: 'uwsgi-wasm:stop' };
 
 /**
@@ -34,7 +37,12 @@ export async function runWorkerThread(): Promise<void> {
   (globalThis as Record<symbol, Uwsgi>)[CURRENT] = u;
   const finish = (code: number) => {
     rt.postToParent({ type: 'uwsgi-wasm:exit', code } satisfies ThreadMessage);
-    rt.endThread();
+    // Listeners would keep the thread alive: close them first.
+    void stopThreadServer().finally(() => rt.endThread());
+  };
+  const serveListeners = async (mod: unknown) => {
+    if (init.role.kind !== 'worker') return;
+    if (await startThreadServer(u, init.role.app, mod, init.role.listen)) rt.postToParent({ type: 'uwsgi-wasm:serving' } satisfies ThreadMessage);
   };
   rt.onParentMessage((m) => {
     if ((m as ThreadMessage)?.type === 'uwsgi-wasm:stop') finish(0);
@@ -42,8 +50,12 @@ export async function runWorkerThread(): Promise<void> {
   rt.postToParent({ type: 'uwsgi-wasm:ready' } satisfies ThreadMessage);
   if (init.role.kind === 'mule' && !init.role.app) {
     await plainMule(u.ctx);
+  } else if (init.role.kind === 'worker' && !init.role.app) {
+    // No app: the listeners still answer management packets (cache, RPC, ping...).
+    await serveListeners(undefined);
   } else if (init.role.app) {
     const mod = await import(rt.fileUrl(init.role.app).href) as { default?: unknown };
+    await serveListeners(mod);
     // An app may export a main function: the thread's job, after which it is done.
     if (typeof mod.default === 'function') {
       await (mod.default as (u: Uwsgi) => unknown)(u);

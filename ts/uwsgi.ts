@@ -16,6 +16,8 @@ import { type CacheResult, RemoteCacheClient, isRemoteCache, remoteUnsupported }
 import { ClientApi, type MultiMessageNode } from './connections.ts';
 import { DEFAULT_SOCKET_TIMEOUT } from './net.ts';
 import { VERSION, VERSION_INFO } from './version.ts';
+import { currentCl, disconnectCurrent, sendfileResponse } from './server.ts';
+import { listenQueueOf, mountsOf } from './serve.ts';
 
 /** A held user lock, for `using`-style code: `const l = uwsgi.Lock(2); l.acquire(); try {...} finally { l.release(); }`. */
 export class Lock {
@@ -513,7 +515,33 @@ export class Uwsgi {
     argCount('async_send_message', arguments.length, 4, 4);
     return this.client.asyncSendMessage(fd, modifier1, modifier2, message);
   }
+
+  // ---- listeners and requests (ts/server.ts, ts/serve.ts) ----------------------------
+  /** Connections waiting in listener `id`'s accept queue (TCP on Linux; 0 for unix sockets). */
+  listen_queue(id: number = 0): number { argCount('listen_queue', arguments.length, 0, 1); return listenQueueOf(this, intArg('listen_queue', 'id', id)); }
+  /** Close the connection of the request being served (the handler goes on); false outside a request. */
+  disconnect(): boolean { argCount('disconnect', arguments.length, 0, 0); return disconnectCurrent(); }
+  /** CONTENT_LENGTH of the request being served (0 outside a request). */
+  cl(): number { argCount('cl', arguments.length, 0, 0); return currentCl(); }
+  /**
+   * A `Response` whose body is the file (a path or an open descriptor), with its
+   * Content-Length: `return uwsgi.sendfile('big.bin')` from a handler. `chunk`
+   * (read size, default 64 KiB), `pos` (start offset) and `filesize` (bytes to send) as in uWSGI.
+   */
+  sendfile(file: string | number, chunk?: number, pos?: number, filesize?: number): Promise<Response> {
+    argCount('sendfile', arguments.length, 1, 4);
+    return sendfileResponse(file, chunk, pos, filesize);
+  }
+  /** FastCGI is not served (use `--socket` or `--http-socket`): always throws ERR_UNSUPPORTED. */
+  fcgi(..._args: unknown[]): never {
+    throw new UwsgiError('ERR_UNSUPPORTED', 'fcgi: FastCGI is not supported by uwsgi-wasm; serve nginx with uwsgi_pass to --socket, or HTTP with --http-socket');
+  }
+  /** Mountpoints of the apps this worker serves ('' is the default app), in configuration order. */
+  get applist(): string[] { return mountsOf(this).map((m) => m.mountpoint); }
+  /** The apps this worker serves: mountpoint → app file. */
+  get applications(): Record<string, string> { return Object.fromEntries(mountsOf(this).map((m) => [m.mountpoint, m.file])); }
 }
+
 
 /** cache_inc/dec/mul/div refuse a remote cache (see cache_mul). */
 function noRemoteMath(fn: string, cache: unknown): void {

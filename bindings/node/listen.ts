@@ -1,0 +1,108 @@
+/**
+ * Node: the master binds each address once and every worker thread accepts on
+ * the same socket (one backlog, as uWSGI's prefork workers share theirs).
+ * Each worker gets its own duplicate of the descriptor, because a thread that
+ * ends closes the descriptors it listened on: with one shared number, a worker
+ * crash would close the socket under the others. Node has no dup(), so a tiny
+ * helper process receives the socket as an inherited descriptor and sends it
+ * back over its IPC channel once per worker (each arrival is a new descriptor).
+ * The master never listens on its own handle, so it never accepts.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { UwsgiError } from '../../ts/errors.ts';
+import type { ListenBinding, ListenerSpec, PreparedListener } from '../../ts/listen.ts';
+import { netListen, unlinkStaleSocket } from '../listen-shared.ts';
+
+interface RawHandle { fd: number; bind?(h: string, p: number): number; bind6?(h: string, p: number, f: number): number; close(): void }
+type Binding = (name: string) => Record<string, unknown>;
+
+const internal = (name: string) => ((process as unknown as { binding: Binding }).binding)(name);
+
+const HELPER = `
+const kind = process.argv[1];
+const w = process.binding(kind === 'tcp' ? 'tcp_wrap' : 'pipe_wrap');
+const Ctor = kind === 'tcp' ? w.TCP : w.Pipe;
+const h = new Ctor(w.constants.SERVER);
+if (h.open(3) !== 0) process.exit(1);
+process.on('message', () => process.send('fd', h, { keepOpen: true }));
+process.on('disconnect', () => process.exit(0));
+`;
+
+function bindHandle(spec: ListenerSpec): RawHandle {
+  let h: RawHandle;
+  let rc: number;
+  if (spec.path !== undefined) {
+    const w = internal('pipe_wrap') as { Pipe: new (t: number) => RawHandle & { bind(p: string): number }; constants: { SERVER: number } };
+    unlinkStaleSocket(spec.path);
+    const p = new w.Pipe(w.constants.SERVER);
+    rc = p.bind(spec.path);
+    h = p;
+  } else {
+    const w = internal('tcp_wrap') as { TCP: new (t: number) => RawHandle; constants: { SERVER: number } };
+    h = new w.TCP(w.constants.SERVER);
+    rc = spec.host!.includes(':') ? h.bind6!(spec.host!, spec.port!, 0) : h.bind!(spec.host!, spec.port!);
+  }
+  if (rc !== 0) {
+    h.close();
+    const name = (internal('uv') as { errname?: (n: number) => string }).errname?.(rc) ?? `error ${rc}`;
+    throw new UwsgiError('ERR_OPTION', `cannot bind '${spec.address}': ${name}`);
+  }
+  return h;
+}
+
+export const nodeListen: ListenBinding = {
+  runtime: 'node',
+  async prepare(spec: ListenerSpec, workers: number): Promise<PreparedListener> {
+    const original = bindHandle(spec);
+    const child: ChildProcess = spawn(process.execPath, ['-e', HELPER, spec.path !== undefined ? 'pipe' : 'tcp'], {
+      stdio: ['ignore', 'ignore', 'inherit', original.fd, 'ipc'],
+    });
+    const pool: number[] = [];
+    // Descriptors now owned by workers: the master keeps their handle objects so
+    // nothing ever closes them from this thread.
+    const handedOut: RawHandle[] = [];
+    let waiters: Array<() => void> = [];
+    let closed = false;
+    child.on('message', (_m, handle) => {
+      const h = handle as unknown as RawHandle;
+      handedOut.push(h);
+      pool.push(h.fd);
+      waiters.splice(0).forEach((f) => f());
+    });
+    const exited = new Promise<void>((r) => child.once('exit', () => r()));
+    const ask = () => { if (!closed && child.connected) child.send('dup'); };
+    const want = workers + 2;
+    for (let i = 0; i < want; i++) ask();
+    await Promise.race([
+      new Promise<void>((resolve) => {
+        const check = () => (pool.length >= want ? resolve() : waiters.push(check));
+        check();
+      }),
+      exited.then(() => { throw new UwsgiError('ERR_INTERNAL', `listener '${spec.address}': the descriptor helper exited`); }),
+    ]);
+    child.unref();
+    (child as unknown as { channel?: { unref(): void } }).channel?.unref();
+    return {
+      spec,
+      ticket() {
+        const fd = pool.shift();
+        if (fd === undefined) throw new UwsgiError('ERR_INTERNAL', `listener '${spec.address}': no descriptor ready for a new worker`);
+        ask();
+        return { fd };
+      },
+      close() {
+        if (closed) return;
+        closed = true;
+        waiters = [];
+        // Descriptors no worker took are the master's to close.
+        for (const h of handedOut) if (pool.includes(h.fd)) h.close();
+        pool.length = 0;
+        if (child.connected) child.disconnect();
+        child.kill();
+        original.close();
+        if (spec.path !== undefined) unlinkStaleSocket(spec.path);
+      },
+    };
+  },
+  listen: netListen,
+};
