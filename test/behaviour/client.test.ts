@@ -3,12 +3,13 @@
  * runtime): the exact bytes real uWSGI's clients send (wire.json), and every
  * way a peer can fail: refused, closed mid-reply, silent, oversized, garbage.
  */
-import { createEngine, parseClientAddress as parseAddress, type Uwsgi } from 'uwsgi-wasm';
+import { createEngine, parseClientAddress as parseAddress, serve, type Uwsgi } from 'uwsgi-wasm';
 import { createServer, type Server, type Socket } from 'node:net';
 import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { assert, describe, rejectsUwsgi, test, throwsUwsgi } from '../lib/harness.ts';
+import { freePort } from '../lib/interop.ts';
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const text = (u8: Uint8Array | null) => (u8 === null ? null : new TextDecoder().decode(u8));
@@ -436,5 +437,60 @@ describe('client', () => {
     throwsUwsgi(() => any.connect(), 'ERR_ARG_COUNT', /connect\(\) takes at least 1 argument/);
     throwsUwsgi(() => u.async_connect('h:0'), 'ERR_VALUE_RANGE');
     assert.equal(u.is_connected(12345), false);
+  });
+
+  test('our client against our own server (serve()): every remote cache op, RPC, signal, spool, ping; read-only caches', async () => {
+    const srv = createEngine({ cache2: 'name=default,items=100,blocksize=4096' }).uwsgi;
+    srv.register_rpc('hello', (...args: Uint8Array[]) => enc(`hello:${args.map(text).join(',')}`));
+    const signals: number[] = [];
+    const jobs: Array<Array<[string, string]>> = [];
+    const port = await freePort();
+    const server = await serve(srv, {
+      options: { socket: `127.0.0.1:${port}` },
+      hooks: {
+        raiseSignal: (n) => { signals.push(n); return n !== 99; },
+        spool: (vars) => { jobs.push(vars.map(([k, v]) => [text(k)!, text(v)!])); return true; },
+      },
+    });
+    const u = engine();
+    const a = `127.0.0.1:${port}`;
+    const def = `default@${a}`;
+    try {
+      assert.equal(await u.cache_get('k', def), null);
+      assert.equal(await u.cache_set('k', 'v1', 0, def), true);
+      assert.equal(await u.cache_set('k', 'v2', 0, def), null, 'set keeps a live key');
+      assert.equal(text(srv.cache_get('k')), 'v1', 'the value is in the serving engine');
+      assert.equal(await u.cache_update('k', 'v2', 100, `@${a}`), true);
+      assert.equal(text(await u.cache_get('k', def)), 'v2');
+      assert.equal(await u.cache_exists('k', def), true);
+      srv.cache_update('n', new Uint8Array([7, 0, 0, 0, 0, 0, 0, 0]));
+      assert.equal(await u.cache_num('n', def), 7n);
+      assert.equal(await u.cache_get('k', `nope@${a}`), null, 'an unknown cache is a miss');
+      assert.equal(await u.cache_del('k', def), true);
+      assert.equal(await u.cache_del('k', def), null);
+      assert.equal(await u.cache_exists('k', def), null);
+      assert.equal(await u.cache_clear(def), true);
+      assert.equal(srv.cache_get('n'), null);
+      assert.equal(text(await u.rpc(a, 'hello', 'a', 'b')), 'hello:a,b');
+      assert.equal(await u.rpc(a, 'nosuch'), null);
+      await u.client.signal(17, a);
+      await rejectsUwsgi(u.client.signal(99, a), 'ERR_REJECTED', /rejected signal 99/);
+      assert.deepEqual(signals, [17, 99]);
+      assert.equal(await u.client.spool('spool', a, { task: 'x', n: 3, spooler: a }), true);
+      assert.deepEqual(jobs, [[['task', 'x'], ['n', '3']]]);
+      assert.equal((await u.send_message(a, 100, 0, '')).length, 0, 'ping');
+    } finally {
+      await server.close();
+    }
+    const ro = await serve(srv, { options: { socket: `127.0.0.1:${port}`, 'remote-cache': 'ro', 'remote-rpc': 'off' } });
+    try {
+      srv.cache_set('r', 'only');
+      assert.equal(text(await u.cache_get('r', def)), 'only');
+      assert.equal(await u.cache_set('w', 'x', 0, def), null, 'a read-only cache refuses writes: null');
+      assert.equal(await u.rpc(a, 'hello'), null, 'RPC switched off: null');
+      await rejectsUwsgi(u.client.signal(1, a), 'ERR_REJECTED', /rejected signal 1$/);
+    } finally {
+      await ro.close();
+    }
   });
 });
