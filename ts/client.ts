@@ -368,3 +368,35 @@ export function bodyArg(fn: string, v: unknown): Uint8Array | undefined {
   if (v instanceof Uint8Array) return v;
   throw new UwsgiError('ERR_ARG_TYPE', `${fn}: body must be a string or Uint8Array, got ${typeName(v)}`);
 }
+
+// ---- forwarding the request being served (route) ----------------------------------------
+
+/**
+ * Forward a request (its CGI vars and body) to the uwsgi node at `address` as
+ * modifier1/modifier2 and turn the node's raw HTTP answer into a `Response`.
+ * A reply that is not HTTP/1.x is ERR_BAD_REPLY.
+ */
+export async function forwardRequest(fn: string, env: ClientEnv, address: NetAddress, modifier1: number, modifier2: number, vars: Record<string, string>, body: Uint8Array): Promise<Response> {
+  const packet = messagePacket(fn, modifier1, modifier2, vars);
+  const raw = await exchange(fn, env, address, body.length ? [packet, body] : [packet], (c) => c.readToEnd(fn, MAX_REPLY_BYTES, env.timeoutMs, 'the HTTP reply'));
+  let end = -1;
+  for (let i = 0; i + 3 < raw.length && i < 65536; i++) {
+    if (raw[i] === 13 && raw[i + 1] === 10 && raw[i + 2] === 13 && raw[i + 3] === 10) { end = i; break; }
+  }
+  const fail = (why: string) => netError(CoreStatus.E_NET_BAD_REPLY, fn, address.text, why);
+  if (raw.length === 0) throw netError(CoreStatus.E_NET_CLOSED, fn, address.text, 'the node closed the connection without answering');
+  if (end < 0) throw fail('the reply has no complete HTTP head');
+  const lines = new TextDecoder().decode(raw.subarray(0, end)).split('\r\n');
+  const m = /^HTTP\/1\.[01] (\d{3})(?: .*)?$/.exec(lines[0]);
+  if (!m) throw fail(`the reply does not start with an HTTP/1.x status line: '${lines[0].slice(0, 40)}'`);
+  const headers = new Headers();
+  for (const line of lines.slice(1)) {
+    const colon = line.indexOf(':');
+    if (colon <= 0) throw fail(`malformed header line '${line.slice(0, 40)}'`);
+    try { headers.append(line.slice(0, colon).trim(), line.slice(colon + 1).trim()); } catch { throw fail(`invalid header '${line.slice(0, 40)}'`); }
+  }
+  const status = Number(m[1]);
+  if (status < 200 || status > 599) throw fail(`status ${status} cannot be forwarded`);
+  const nullBody = status === 204 || status === 205 || status === 304;
+  return new Response(nullBody ? null : raw.slice(end + 4), { status, headers });
+}

@@ -8,9 +8,10 @@
  * @module
  */
 import {
-  type ClientEnv, type MessagePayload, bodyArg, messagePacket, readMessageReply,
+  type ClientEnv, type MessagePayload, bodyArg, forwardRequest, messagePacket, readMessageReply,
   remoteRpc, remoteSignal, remoteSpool, sendMessageTo,
 } from './client.ts';
+import { currentEnv } from './server.ts';
 import { UwsgiError, bytesArg, intArg, typeName } from './errors.ts';
 import { Connection, MAX_REPLY_BYTES, parseAddress, timeoutArg } from './net.ts';
 
@@ -155,6 +156,33 @@ export class ClientApi {
     const fn = 'async_send_message';
     const c = this.#conn(fn, fd);
     await c.write(fn, messagePacket(fn, modifier1, modifier2, message), this.#env().timeoutMs);
+  }
+
+  /**
+   * route(router, args, request?): run one of uWSGI's routing actions on the
+   * request being served. Only the `uwsgi` router is built: `args` is
+   * `address[,modifier1[,modifier2]]` (default 0,0); the request's vars go to
+   * that node, then its body (taken from `request`, which must be given when
+   * the request has one), and the node's HTTP answer comes back as a Response.
+   */
+  async route(router: unknown, args: unknown, request?: unknown): Promise<Response> {
+    const fn = 'route';
+    if (typeof router !== 'string') throw new UwsgiError('ERR_ARG_TYPE', `${fn}: router must be a string, got ${typeName(router)}`);
+    if (router !== 'uwsgi') throw new UwsgiError('ERR_UNSUPPORTED', `${fn}: only the 'uwsgi' router is available, got '${router}'`);
+    if (typeof args !== 'string') throw new UwsgiError('ERR_ARG_TYPE', `${fn}: args must be a string 'address[,modifier1[,modifier2]]', got ${typeName(args)}`);
+    const [addr, m1 = '0', m2 = '0', ...extra] = args.split(',');
+    if (extra.length || !/^\d{1,3}$/.test(m1) || !/^\d{1,3}$/.test(m2)) throw new UwsgiError('ERR_VALUE_RANGE', `${fn}: args must be 'address[,modifier1[,modifier2]]', got '${args}'`);
+    const address = parseAddress(fn, addr, 'address');
+    const env = currentEnv();
+    if (!env) throw new UwsgiError('ERR_NOT_CONFIGURED', `${fn}: no request is being served here (call it from a handler of --socket/--http-socket)`);
+    let body: Uint8Array = new Uint8Array(0);
+    if (request !== undefined) {
+      if (!(request instanceof Request)) throw new UwsgiError('ERR_ARG_TYPE', `${fn}: request must be the Request being served, got ${typeName(request)}`);
+      body = new Uint8Array(await request.arrayBuffer());
+    } else if (Number(env.CONTENT_LENGTH || 0) > 0) {
+      throw new UwsgiError('ERR_VALUE_RANGE', `${fn}: the request has a ${env.CONTENT_LENGTH}-byte body: pass the Request so it can be forwarded`);
+    }
+    return forwardRequest(fn, this.#env(), address, Number(m1), Number(m2), { ...env, CONTENT_LENGTH: body.length ? String(body.length) : '' }, body);
   }
 
   // ---- remote RPC, signals, spool -----------------------------------------------------

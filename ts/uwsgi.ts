@@ -510,6 +510,26 @@ export class Uwsgi {
     argCount('send_multi_message', arguments.length, 3, 4);
     return this.client.sendMultiMessage(nodes, modifier1, modifier2, timeout);
   }
+  /**
+   * Forward the request being served with one of uWSGI's routing actions; only
+   * the `uwsgi` router: `return uwsgi.route('uwsgi', '127.0.0.1:3032,0,0', request)`
+   * sends the request's vars and body to that node and resolves with its answer
+   * as a Response.
+   */
+  route(router: string, args: string, request?: Request): Promise<Response> {
+    argCount('route', arguments.length, 2, 3);
+    return this.client.route(router, args, request);
+  }
+  /**
+   * uWSGI's descriptor of the request's connection. Not available: a request's
+   * socket belongs to the listener here (handlers read the `Request` and return
+   * a `Response`, the server streams both), so writing to it behind the
+   * server's back would corrupt the reply. Always ERR_UNSUPPORTED; connection
+   * ids for `send`/`recv` come from `connect`/`async_connect`.
+   */
+  connection_fd(): never {
+    throw new UwsgiError('ERR_UNSUPPORTED', 'connection_fd: the request\'s connection belongs to the listener (read the Request, return a Response); connection ids for send/recv come from connect/async_connect');
+  }
   /** Send a uwsgi packet on connection `fd` without waiting for a reply. */
   async_send_message(fd: number, modifier1: number, modifier2: number, message: Bytes | Record<string, Bytes>): Promise<void> {
     argCount('async_send_message', arguments.length, 4, 4);

@@ -493,4 +493,44 @@ describe('client', () => {
       await ro.close();
     }
   });
+
+  test('route: the request being served goes to another node (uwsgi router) and its answer comes back', async () => {
+    const upstream = createEngine({}).uwsgi;
+    const front = createEngine({}).uwsgi;
+    const [upPort, frontPort] = [await freePort(), await freePort()];
+    const up = await serve(upstream, {
+      options: { socket: `127.0.0.1:${upPort}` },
+      fetch: async (req, ctx) => new Response(`up:${req.method} ${new URL(req.url).pathname} ${ctx.env.QUERY_STRING} ${await req.text()}`, { status: 201, headers: { 'x-up': 'yes' } }),
+    });
+    const fr = await serve(front, {
+      options: { 'http-socket': `127.0.0.1:${frontPort}` },
+      fetch: (req) => front.route('uwsgi', `127.0.0.1:${upPort},0,0`, req),
+    });
+    try {
+      const r = await fetch(`http://127.0.0.1:${frontPort}/path?q=1`, { method: 'POST', body: 'data' });
+      assert.equal(r.status, 201);
+      assert.equal(r.headers.get('x-up'), 'yes');
+      assert.equal(await r.text(), 'up:POST /path q=1 data');
+      const g = await fetch(`http://127.0.0.1:${frontPort}/g`);
+      assert.equal(await g.text(), 'up:GET /g  ');
+      await rejectsUwsgi(front.route('uwsgi', `127.0.0.1:${upPort}`), 'ERR_NOT_CONFIGURED', /no request is being served here/);
+      await rejectsUwsgi(front.route('http', `127.0.0.1:${upPort}`), 'ERR_UNSUPPORTED', /only the 'uwsgi' router/);
+      await rejectsUwsgi(front.route('uwsgi', `127.0.0.1:${upPort},x`), 'ERR_VALUE_RANGE', /address\[,modifier1\[,modifier2\]\]/);
+    } finally {
+      await fr.close();
+      await up.close();
+    }
+    // A node answering garbage: ERR_BAD_REPLY in the handler.
+    const junk = await tiny((s) => { s.end(enc('\x01\x02 not http\r\n\r\n')); return true; });
+    const fr2 = await serve(front, {
+      options: { 'http-socket': `127.0.0.1:${frontPort}` },
+      fetch: async (req) => { try { return await front.route('uwsgi', junk.addr, req); } catch (e) { return new Response((e as { code: string }).code); } },
+    });
+    try {
+      assert.equal(await (await fetch(`http://127.0.0.1:${frontPort}/`)).text(), 'ERR_BAD_REPLY');
+    } finally {
+      await fr2.close();
+      await junk.close();
+    }
+  });
 });
