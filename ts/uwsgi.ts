@@ -85,7 +85,11 @@ export class Uwsgi {
   /** @internal This thread's cache functions. */
   get caches(): CacheApi { return (this.#caches ??= new CacheApi(this.ctx)); }
 
-  /** @internal This thread's network client (remote RPC, signal and spool; connections; messages). */
+  /**
+   * This thread's network client: `client.signal(num, 'host:port')` (a remote
+   * signal, modifier 110) and `client.spool(fn, 'host:port', job)` (a remote spool
+   * request, modifier 17), plus what `connect`, `send_message`, remote `rpc`... use.
+   */
   get client(): ClientApi { return (this.#client ??= new ClientApi(() => this.#clientEnv())); }
   /** @internal The remote forms of the cache functions. */
   get remoteCaches(): RemoteCacheClient { return (this.#remoteCaches ??= new RemoteCacheClient(() => this.#clientEnv())); }

@@ -437,6 +437,7 @@ describe('client', () => {
     throwsUwsgi(() => any.connect(), 'ERR_ARG_COUNT', /connect\(\) takes at least 1 argument/);
     throwsUwsgi(() => u.async_connect('h:0'), 'ERR_VALUE_RANGE');
     assert.equal(u.is_connected(12345), false);
+    throwsUwsgi(() => u.connection_fd(), 'ERR_UNSUPPORTED', /connection_fd: the request's connection belongs to the listener/);
   });
 
   test('our client against our own server (serve()): every remote cache op, RPC, signal, spool, ping; read-only caches', async () => {
