@@ -33,7 +33,7 @@ import {
   cacheMath, cacheMathF, cacheMiss, cacheNum, cacheReadEnd, cacheRepairs, cacheStoreBegin, cacheStoreEnd, cacheSweep,
 } from "./cache";
 import { cacheLastExpires } from "./cache";
-import { pktArrayScan, pktErrorAt, pktHeaderCheck, pktHeaderWrite, pktPackLengths, pktVarsScan } from "./packet";
+import { pktArrayScan, pktErrorAt, pktIsAscii, pktHeaderCheck, pktHeaderWrite, pktPackLengths, pktVarsScan } from "./packet";
 
 export const LAYOUT_BASE: u32 = BASE;
 export const LAYOUT_HEADER_SIZE: u32 = HEADER_SIZE;
@@ -131,5 +131,5 @@ export { cacheHits as cache_hits, cacheMiss as cache_miss, cacheFull as cache_fu
 // ---- uwsgi packet codec (pure: any thread, any instance) ------------------------------
 export { pktHeaderCheck as pkt_header_check, pktHeaderWrite as pkt_header_write };
 export { pktVarsScan as pkt_vars_scan, pktArrayScan as pkt_array_scan, pktPackLengths as pkt_pack_lengths };
-export { pktErrorAt as pkt_error_at };
+export { pktErrorAt as pkt_error_at, pktIsAscii as pkt_is_ascii };
 export { cacheLastExpires as cache_last_expires };

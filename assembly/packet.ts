@@ -153,3 +153,18 @@ export function pktPackLengths(dst: usize, lens: usize, n: u32, vars: u32, limit
   if (vars != 0 && (n & 1) != 0) return fail(n, E_PKT_SHORT); // a key without its value
   return <i32>at;
 }
+
+/**
+ * 1 when every byte of [p, p+len) is below 0x80 (ASCII), else 0: the decoders
+ * then turn a whole block into one string and slice it, byte offsets being
+ * character offsets.
+ */
+export function pktIsAscii(p: usize, len: u32): i32 {
+  const end = p + <usize>len;
+  let q = p;
+  let acc: u64 = 0;
+  // Eight bytes at a time: OR them together and test the high bits once.
+  while (q + 8 <= end) { acc |= load<u64>(q); q += 8; }
+  while (q < end) { acc |= <u64>load<u8>(q); q++; }
+  return (acc & 0x8080808080808080) == 0 ? 1 : 0;
+}

@@ -5,6 +5,7 @@
  */
 import { runAll } from './lib/harness.ts';
 import './interop/client.test.ts';
+import './interop/nginx.test.ts';
 
 const failed = await runAll(process.argv[2] ?? '');
 process.exit(failed ? 1 : 0);

@@ -117,6 +117,12 @@ export function bytesToText(b: Uint8Array, start = 0, end = b.length): string {
   return utf8dec.decode(b.subarray(start, end));
 }
 
+/** ASCII bytes as a string (the caller checked that every byte is below 0x80, so UTF-8 is exact). */
+function latin1(b: Uint8Array): string {
+  // TextDecoder refuses views of shared memory on some runtimes: decode a copy of those.
+  return utf8dec.decode(typeof SharedArrayBuffer !== 'undefined' && b.buffer instanceof SharedArrayBuffer ? b.slice() : b);
+}
+
 function limitOf(fn: string, v: number | undefined, dflt: number): number {
   if (v === undefined) return dflt;
   const n = intArg(fn, 'bufferSize', v);
@@ -209,6 +215,19 @@ function putItem(c: CodecCore, item: ByteString, at: number, end: number): numbe
   const room = end - at - 2;
   if (room < 0) return -1;
   if (typeof item === 'string') {
+    const n = item.length;
+    if (n <= 64 && n <= room) {
+      // Short strings are written by hand while they stay ASCII (most vars): no view to create.
+      const u8 = c.u8;
+      const o = at + 2;
+      let i = 0;
+      for (; i < n; i++) {
+        const ch = item.charCodeAt(i);
+        if (ch >= 0x80) break;
+        u8[o + i] = ch;
+      }
+      if (i === n) return n;
+    }
     const r = utf8enc.encodeInto(item, c.u8.subarray(at + 2, end));
     return r.read < item.length ? -1 : r.written;
   }
@@ -327,6 +346,17 @@ export function decodeVars(block: Uint8Array, options: DecodeOptions = {}): Reco
   const { c, n } = scan('decodeVars', block, true, options);
   const out: Record<string, string> = Object.create(null);
   const base = INDEX >>> 1;
+  if (c.x.pkt_is_ascii(IO, block.length) === 1) {
+    // One string for the whole block, then slices: byte offsets are character offsets.
+    const all = latin1(block);
+    for (let i = 0; i < n; i++) {
+      const e = base + i * 4;
+      const ko = c.u16[e]!;
+      const vo = c.u16[e + 2]!;
+      out[all.slice(ko, ko + c.u16[e + 1]!)] = all.slice(vo, vo + c.u16[e + 3]!);
+    }
+    return out;
+  }
   for (let i = 0; i < n; i++) {
     const e = base + i * 4;
     const ko = c.u16[e]!;

@@ -131,6 +131,7 @@ export interface CoreExports {
   pkt_array_scan(p: number, len: number, out: number, max: number, skipEmpty: number): number;
   pkt_pack_lengths(dst: number, lens: number, n: number, vars: number, limit: number): number;
   pkt_error_at(): number;
+  pkt_is_ascii(p: number, len: number): number;
   cache_last_expires(): number;
 }
 

@@ -18,6 +18,7 @@ import { DEFAULT_SOCKET_TIMEOUT } from './net.ts';
 import { VERSION, VERSION_INFO } from './version.ts';
 import { currentCl, disconnectCurrent, sendfileResponse } from './server.ts';
 import { listenQueueOf, mountsOf } from './serve.ts';
+import { parsefile } from './codec.ts';
 
 /** A held user lock, for `using`-style code: `const l = uwsgi.Lock(2); l.acquire(); try {...} finally { l.release(); }`. */
 export class Lock {
@@ -556,6 +557,12 @@ export class Uwsgi {
     argCount('sendfile', arguments.length, 1, 4);
     return sendfileResponse(file, chunk, pos, filesize);
   }
+  /**
+   * Read a file holding one uwsgi packet (a spool file, a saved request) and
+   * return its vars (keys as text, values as bytes); null when the file cannot
+   * be read or is not a request/spool packet. Malformed content: ERR_PROTOCOL.
+   */
+  parsefile(path: string): Record<string, Uint8Array> | null { argCount('parsefile', arguments.length, 1, 1); return parsefile(path); }
   /** FastCGI is not served (use `--socket` or `--http-socket`): always throws ERR_UNSUPPORTED. */
   fcgi(..._args: unknown[]): never {
     throw new UwsgiError('ERR_UNSUPPORTED', 'fcgi: FastCGI is not supported by uwsgi-wasm; serve nginx with uwsgi_pass to --socket, or HTTP with --http-socket');

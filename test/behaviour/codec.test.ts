@@ -1,6 +1,6 @@
 import {
   DEFAULT_BUFFER_SIZE, MAX_BUFFER_SIZE, PacketReader, UwsgiError, decodeArray, decodeHeader, decodePacket, decodeVars,
-  decodeVarsList, encodeArray, encodeArrayPacket, encodePacket, encodeVars, encodeVarsPacket, parsefile,
+  decodeVarsList, encodeArray, encodeArrayPacket, encodePacket, encodeVars, encodeVarsPacket, parsefile, createEngine,
 } from 'uwsgi-wasm';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -251,6 +251,7 @@ describe('codec', () => {
       assert.deepEqual(Object.keys(b), ['task'], 'the body after the vars is not a var');
       writeFileSync(join(dir, 'req'), vector('nginx GET with query string'));
       assert.equal(text(parsefile(join(dir, 'req'))!.QUERY_STRING!), 'a=1&b=two');
+      assert.equal(text(createEngine({}).uwsgi.parsefile(join(dir, 'req'))!.PATH_INFO!), '/path/x', 'also on the uwsgi object');
       writeFileSync(join(dir, 'rpc'), vector('remote rpc'));
       assert.equal(parsefile(join(dir, 'rpc')), null, 'modifier1 173 is not a vars file');
       assert.equal(parsefile(join(dir, 'missing')), null);
