@@ -50,3 +50,13 @@ export const E_PKT_TOO_BIG: i32 = -20;
 export const E_PKT_EMPTY_KEY: i32 = -21;
 /** More vars pairs or array items than the caller allows. */
 export const E_PKT_TOO_MANY: i32 = -22;
+
+// ---- network client (ts/net.ts, ts/client.ts): -34..-37 ---------------------------
+/** Nothing accepts connections at the address (refused, no such unix socket, unreachable host). */
+export const E_NET_CONNECT: i32 = -34;
+/** The peer closed or reset the connection before a complete reply. */
+export const E_NET_CLOSED: i32 = -35;
+/** The peer's reply breaks the protocol (garbage, a size over the limit). */
+export const E_NET_BAD_REPLY: i32 = -36;
+/** The peer answered that it refused the operation (a signal not queued, a spool job not written). */
+export const E_NET_REJECTED: i32 = -37;

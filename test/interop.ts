@@ -4,6 +4,7 @@
  * (`node scripts/test.mjs --runtime=interop [filter]`).
  */
 import { runAll } from './lib/harness.ts';
+import './interop/client.test.ts';
 import './interop/nginx.test.ts';
 
 const failed = await runAll(process.argv[2] ?? '');

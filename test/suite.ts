@@ -20,6 +20,7 @@ import './behaviour/process.test.ts';
 import './behaviour/process.threads.test.ts';
 import './behaviour/signals.test.ts';
 import './behaviour/signals.threads.test.ts';
+import './behaviour/client.test.ts';
 import './behaviour/codec.test.ts';
 import './behaviour/listeners.test.ts';
 

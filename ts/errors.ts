@@ -34,6 +34,14 @@ export type UwsgiErrorCode =
   | 'ERR_LAYOUT'
   /** The name or number is taken in a way the call may not replace (a signal the master registered...). */
   | 'ERR_EXISTS'
+  /** Nothing accepts connections at a network address (refused, no such unix socket, unreachable host). */
+  | 'ERR_CONNECT'
+  /** A network peer closed or reset the connection before a complete reply. */
+  | 'ERR_CLOSED'
+  /** A network peer's reply breaks the protocol (garbage, a size over the limit). */
+  | 'ERR_BAD_REPLY'
+  /** A network peer answered that it refused the operation (a signal not queued, a spool job not written). */
+  | 'ERR_REJECTED'
   /** Anything else that went wrong inside the engine. */
   | 'ERR_INTERNAL'
   /** Bytes that break the uwsgi protocol: a truncated packet, an empty vars key, a size over the limit. */
@@ -73,6 +81,11 @@ export const CoreStatus = {
   E_PKT_TOO_BIG: -20,
   E_PKT_EMPTY_KEY: -21,
   E_PKT_TOO_MANY: -22,
+  // network client (ts/net.ts, ts/client.ts)
+  E_NET_CONNECT: -34,
+  E_NET_CLOSED: -35,
+  E_NET_BAD_REPLY: -36,
+  E_NET_REJECTED: -37,
 } as const;
 
 const statusTable: Record<number, { code: UwsgiErrorCode; text: string }> = {
@@ -95,6 +108,11 @@ const statusTable: Record<number, { code: UwsgiErrorCode; text: string }> = {
   [CoreStatus.E_PKT_TOO_BIG]: { code: 'ERR_PROTOCOL', text: 'a size is over its limit' },
   [CoreStatus.E_PKT_EMPTY_KEY]: { code: 'ERR_PROTOCOL', text: 'a vars key is empty' },
   [CoreStatus.E_PKT_TOO_MANY]: { code: 'ERR_PROTOCOL', text: 'too many vars pairs or array items' },
+  // network client (ts/net.ts, ts/client.ts)
+  [CoreStatus.E_NET_CONNECT]: { code: 'ERR_CONNECT', text: 'nothing accepts connections there' },
+  [CoreStatus.E_NET_CLOSED]: { code: 'ERR_CLOSED', text: 'the peer closed the connection before a complete reply' },
+  [CoreStatus.E_NET_BAD_REPLY]: { code: 'ERR_BAD_REPLY', text: 'the reply breaks the protocol' },
+  [CoreStatus.E_NET_REJECTED]: { code: 'ERR_REJECTED', text: 'the peer refused the operation' },
 };
 
 /** Turn a negative core status into a UwsgiError; `what` says which call and argument failed. */

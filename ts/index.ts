@@ -30,6 +30,9 @@ export { run, Master, type MasterOptions } from './master.ts';
 export { runtime, type RuntimeName, type RuntimeBinding } from './runtime.ts';
 export { VERSION, VERSION_INFO } from './version.ts';
 export { runWorkerThread } from './thread.ts';
+export { type RemoteCacheName, type CacheResult, type MessagePayload, type SpoolVars, RemoteCacheClient } from './client.ts';
+export { ClientApi, type MultiMessageNode, RECV_MAX, FRAME_MAX } from './connections.ts';
+export { type NetAddress, parseAddress as parseClientAddress, DEFAULT_SOCKET_TIMEOUT, MAX_REPLY_BYTES } from './net.ts';
 export {
   RequestScope, type RequestInfo, type RequestResult, type WorkerInfo, type WorkerApp, type WorkerStats,
   noteSignal, markSignalHandler, addRequestHook, processOf, ProcessApi,

@@ -14,6 +14,9 @@ import { type Bytes, Cache, CacheApi } from './cache.ts';
 import { runtime } from './runtime.ts';
 import { type SignalHandler, signalNumber, signalsOf } from './signals.ts';
 import { addCron, addFileMonitor, addProbe, addRbTimer, addTimer } from './timers.ts';
+import { type CacheResult, RemoteCacheClient, isRemoteCache, remoteUnsupported } from './client.ts';
+import { ClientApi, type MultiMessageNode } from './connections.ts';
+import { DEFAULT_SOCKET_TIMEOUT } from './net.ts';
 import { VERSION, VERSION_INFO } from './version.ts';
 import { type RequestInfo, type RequestResult, type RequestScope, type WorkerInfo, asyncSleep, processOf, waitFd, yieldToLoop } from './process.ts';
 import { disconnectCurrent, sendfileResponse } from './server.ts';
@@ -51,6 +54,8 @@ export class Uwsgi {
   #area0?: SharedArea;
   #queue?: SharedQueue;
   #caches?: CacheApi;
+  #remoteCaches?: RemoteCacheClient;
+  #client?: ClientApi;
   /** Called when a lock is recovered from a dead holder (default: a line on stderr, as uWSGI logs). */
   onLockRecovered: (lock: number) => void = (n) => {
     console.error(`[deadlock-detector] a thread holding lock ${n} died. recovering...`);
@@ -76,10 +81,31 @@ export class Uwsgi {
     this.#area0 = undefined;
     this.#queue = undefined;
     this.#caches = undefined;
+    this.#remoteCaches = undefined;
+    this.#client?.closeAll();
+    this.#client = undefined;
   }
 
   /** @internal This thread's cache functions. */
   get caches(): CacheApi { return (this.#caches ??= new CacheApi(this.ctx)); }
+
+  /**
+   * This thread's network client: `client.signal(num, 'host:port')` (a remote
+   * signal, modifier 110) and `client.spool(fn, 'host:port', job)` (a remote spool
+   * request, modifier 17), plus what `connect`, `send_message`, remote `rpc`... use.
+   */
+  get client(): ClientApi { return (this.#client ??= new ClientApi(() => this.#clientEnv())); }
+  /** @internal The remote forms of the cache functions. */
+  get remoteCaches(): RemoteCacheClient { return (this.#remoteCaches ??= new RemoteCacheClient(() => this.#clientEnv())); }
+
+  /** `socket-timeout` (seconds, default 4) as the client's per-operation timeout; read at each call, so set_option applies. */
+  #clientEnv(): { timeoutMs: number } {
+    const v = this.opt['socket-timeout'];
+    if (v === undefined) return { timeoutMs: DEFAULT_SOCKET_TIMEOUT * 1000 };
+    const n = typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : NaN;
+    if (!(n >= 1)) throw new UwsgiError('ERR_OPTION', `socket-timeout must be a whole number of seconds >= 1, got '${String(v)}'`);
+    return { timeoutMs: n * 1000 };
+  }
 
   /** uWSGI 2.0's id-first sharedarea functions (`uwsgi.sharedareas.sharedarea_read(id, pos, len)`). */
   get sharedareas(): SharedAreas { return (this.#sharedareas ??= new SharedAreas(this.ctx)); }
@@ -321,14 +347,17 @@ export class Uwsgi {
   }
 
   /**
-   * `call` on `node`: null, undefined or '' is this engine. Remote nodes
-   * ('host:port') are not available yet (ERR_UNSUPPORTED).
+   * `call` on `node`: null, undefined or '' is this engine (the result at once
+   * or a promise, as `call`). A remote node (`'host:port'`, a unix socket path)
+   * gives a promise of the result (uWSGI's RPC packet, modifier 173): null when
+   * the node has no such function or it returned nothing; ERR_CONNECT,
+   * ERR_TIMEOUT, ERR_CLOSED or ERR_BAD_REPLY when the exchange fails.
    */
   rpc(node: string | Uint8Array | null | undefined, name: string | Uint8Array, ...args: Array<string | Uint8Array>): RpcResult | Promise<RpcResult> {
     argCount('rpc', arguments.length, 2, Infinity);
     if (node !== null && node !== undefined) {
       if (typeof node !== 'string' && !(node instanceof Uint8Array)) throw new UwsgiError('ERR_ARG_TYPE', `rpc: node must be a string, Uint8Array or null, got ${typeof node}`);
-      if (node.length > 0) throw new UwsgiError('ERR_UNSUPPORTED', 'rpc: remote RPC is not available yet (protocol issue)');
+      if (node.length > 0) return this.client.rpc(node, name, args);
     }
     return callRpc(this.ctx, 'rpc', name, args);
   }
@@ -402,15 +431,17 @@ export class Uwsgi {
   /**
    * Raise signal `signum`: it is routed by the target it was registered with
    * (an unregistered signal goes to a worker, which logs it, as uWSGI). It
-   * never waits; handlers run later in their threads. `remote` ('host:port')
-   * is not available yet (ERR_UNSUPPORTED).
+   * never waits; handlers run later in their threads. With `remote`
+   * ('host:port' or a unix socket path) the signal is sent to that node (a
+   * modifier-110 packet) and the promise resolves once the node accepted it;
+   * ERR_REJECTED when it refused, ERR_CONNECT/ERR_TIMEOUT/ERR_CLOSED on failure.
    */
-  signal(signum: number, remote?: string): void {
+  signal(signum: number, remote?: string): void | Promise<void> {
     argCount('signal', arguments.length, 1, 2);
     const num = signalNumber('signal', signum);
     if (remote !== undefined && remote !== null) {
       if (typeof remote !== 'string' && !((remote as unknown) instanceof Uint8Array)) throw new UwsgiError('ERR_ARG_TYPE', `signal: remote must be a 'host:port' string, got ${typeof remote}`);
-      if (remote.length > 0) throw new UwsgiError('ERR_UNSUPPORTED', `signal: remote signals ('${String(remote)}') are not available yet (the uwsgi protocol client is another issue)`);
+      if (remote.length > 0) return this.client.signal(num, remote);
     }
     signalsOf(this.ctx).raise(num);
   }
@@ -478,32 +509,75 @@ export class Uwsgi {
 
   // ---- caches (uWSGI's results: true or null; `cache` names a --cache2, default the first) ----
 
-  /** The value of `key`, or null (missing, unknown cache, bad key). */
-  cache_get(key: Bytes, cache?: string): Uint8Array | null { argCount('cache_get', arguments.length, 1, 2); return this.caches.get('cache_get', key, cache); }
-  /** Copy the value into `buf` (as much as fits) without allocating: its full length, or -1 when missing. */
-  cache_get_into(key: Bytes, buf: Uint8Array, cache?: string): number { argCount('cache_get_into', arguments.length, 2, 3); return this.caches.getInto('cache_get_into', key, buf, cache); }
-  /** true when the key exists (an expired item exists until swept, as in uWSGI), else null. */
-  cache_exists(key: Bytes, cache?: string): true | null { argCount('cache_exists', arguments.length, 1, 2); return this.caches.exists('cache_exists', key, cache) || null; }
-  /** Store a new key; a live key is NOT overwritten (null). `expires` in seconds, 0 = never. */
-  cache_set(key: Bytes, value: Bytes, expires: number = 0, cache?: string): true | null { argCount('cache_set', arguments.length, 2, 4); return this.caches.store('cache_set', key, value, expires, cache, false) || null; }
-  /** Store or overwrite; the expiry is replaced (0 = never). */
-  cache_update(key: Bytes, value: Bytes, expires: number = 0, cache?: string): true | null { argCount('cache_update', arguments.length, 2, 4); return this.caches.store('cache_update', key, value, expires, cache, true) || null; }
-  /** true when deleted, null when missing. */
-  cache_del(key: Bytes, cache?: string): true | null { argCount('cache_del', arguments.length, 1, 2); return this.caches.del('cache_del', key, cache) || null; }
-  /** Delete every item; null for an unknown cache. */
-  cache_clear(cache?: string): true | null { argCount('cache_clear', arguments.length, 0, 1); return this.caches.clear('cache_clear', cache) || null; }
-  /** Every key, in hash-bucket order. An unknown cache throws ERR_NOT_FOUND ("no local uWSGI cache available"). */
-  cache_keys(cache?: string): Uint8Array[] { argCount('cache_keys', arguments.length, 0, 1); return this.caches.keys('cache_keys', cache); }
-  /** The value as a signed 64-bit little-endian integer; 0n when missing or not exactly 8 bytes. */
-  cache_num(key: Bytes, cache?: string): bigint { argCount('cache_num', arguments.length, 1, 2); return this.caches.num('cache_num', key, cache); }
-  /** Add `delta` (default 1) to the int64 counter (a missing key starts at math_initial, default 0). */
-  cache_inc(key: Bytes, delta: number | bigint = 1, expires: number = 0, cache?: string): true | null { argCount('cache_inc', arguments.length, 1, 4); return this.caches.math('cache_inc', key, delta, expires, cache) || null; }
-  /** Subtract `delta` (default 1). */
-  cache_dec(key: Bytes, delta: number | bigint = 1, expires: number = 0, cache?: string): true | null { argCount('cache_dec', arguments.length, 1, 4); return this.caches.math('cache_dec', key, delta, expires, cache) || null; }
-  /** Multiply by `factor` (default 2). */
-  cache_mul(key: Bytes, factor: number | bigint = 2, expires: number = 0, cache?: string): true | null { argCount('cache_mul', arguments.length, 1, 4); return this.caches.math('cache_mul', key, factor, expires, cache) || null; }
-  /** Divide by `divisor` (default 2), truncating; division by zero stores 0, as in uWSGI. */
-  cache_div(key: Bytes, divisor: number | bigint = 2, expires: number = 0, cache?: string): true | null { argCount('cache_div', arguments.length, 1, 4); return this.caches.math('cache_div', key, divisor, expires, cache) || null; }
+  /**
+   * The value of `key`, or null (missing, unknown cache, bad key). A remote
+   * cache (`'name@host:port'`, `'@host:port'` for the server's default cache,
+   * `'name@/path.sock'`) gives a promise of it (uWSGI's cache protocol, 111/17).
+   */
+  cache_get<C extends string | undefined = undefined>(key: Bytes, cache?: C): CacheResult<C, Uint8Array | null> {
+    argCount('cache_get', arguments.length, 1, 2);
+    return (isRemoteCache(cache) ? this.remoteCaches.get('cache_get', key, cache) : this.caches.get('cache_get', key, cache)) as CacheResult<C, Uint8Array | null>;
+  }
+  /** Copy the value into `buf` (as much as fits) without allocating: its full length, or -1 when missing. A remote cache gives a promise. */
+  cache_get_into<C extends string | undefined = undefined>(key: Bytes, buf: Uint8Array, cache?: C): CacheResult<C, number> {
+    argCount('cache_get_into', arguments.length, 2, 3);
+    if (!isRemoteCache(cache)) return this.caches.getInto('cache_get_into', key, buf, cache) as CacheResult<C, number>;
+    if (!(buf instanceof Uint8Array)) return Promise.reject(new UwsgiError('ERR_ARG_TYPE', `cache_get_into: buf must be a Uint8Array`)) as CacheResult<C, number>;
+    return this.remoteCaches.get('cache_get_into', key, cache).then((v) => {
+      if (!v) return -1;
+      buf.set(v.length > buf.length ? v.subarray(0, buf.length) : v);
+      return v.length;
+    }) as CacheResult<C, number>;
+  }
+  /** true when the key exists (an expired item exists until swept, as in uWSGI), else null. A remote cache gives a promise. */
+  cache_exists<C extends string | undefined = undefined>(key: Bytes, cache?: C): CacheResult<C, true | null> {
+    argCount('cache_exists', arguments.length, 1, 2);
+    return (isRemoteCache(cache) ? this.remoteCaches.exists('cache_exists', key, cache) : this.caches.exists('cache_exists', key, cache) || null) as CacheResult<C, true | null>;
+  }
+  /** Store a new key; a live key is NOT overwritten (null). `expires` in seconds, 0 = never. A remote cache gives a promise. */
+  cache_set<C extends string | undefined = undefined>(key: Bytes, value: Bytes, expires: number = 0, cache?: C): CacheResult<C, true | null> {
+    argCount('cache_set', arguments.length, 2, 4);
+    return (isRemoteCache(cache) ? this.remoteCaches.store('cache_set', key, value, expires, cache, false) : this.caches.store('cache_set', key, value, expires, cache, false) || null) as CacheResult<C, true | null>;
+  }
+  /** Store or overwrite; the expiry is replaced (0 = never). A remote cache gives a promise. */
+  cache_update<C extends string | undefined = undefined>(key: Bytes, value: Bytes, expires: number = 0, cache?: C): CacheResult<C, true | null> {
+    argCount('cache_update', arguments.length, 2, 4);
+    return (isRemoteCache(cache) ? this.remoteCaches.store('cache_update', key, value, expires, cache, true) : this.caches.store('cache_update', key, value, expires, cache, true) || null) as CacheResult<C, true | null>;
+  }
+  /** true when deleted, null when missing. A remote cache gives a promise. */
+  cache_del<C extends string | undefined = undefined>(key: Bytes, cache?: C): CacheResult<C, true | null> {
+    argCount('cache_del', arguments.length, 1, 2);
+    return (isRemoteCache(cache) ? this.remoteCaches.del('cache_del', key, cache) : this.caches.del('cache_del', key, cache) || null) as CacheResult<C, true | null>;
+  }
+  /** Delete every item; null for an unknown cache. A remote cache gives a promise. */
+  cache_clear<C extends string | undefined = undefined>(cache?: C): CacheResult<C, true | null> {
+    argCount('cache_clear', arguments.length, 0, 1);
+    return (isRemoteCache(cache) ? this.remoteCaches.clear('cache_clear', cache) : this.caches.clear('cache_clear', cache) || null) as CacheResult<C, true | null>;
+  }
+  /** Every key, in hash-bucket order. An unknown cache throws ERR_NOT_FOUND ("no local uWSGI cache available"); a remote one ERR_UNSUPPORTED (the protocol cannot list keys). */
+  cache_keys(cache?: string): Uint8Array[] {
+    argCount('cache_keys', arguments.length, 0, 1);
+    if (isRemoteCache(cache)) throw remoteUnsupported('cache_keys', cache, 'uWSGI\'s cache protocol has no command to list keys');
+    return this.caches.keys('cache_keys', cache);
+  }
+  /** The value as a signed 64-bit little-endian integer; 0n when missing or not exactly 8 bytes. A remote cache gives a promise. */
+  cache_num<C extends string | undefined = undefined>(key: Bytes, cache?: C): CacheResult<C, bigint> {
+    argCount('cache_num', arguments.length, 1, 2);
+    return (isRemoteCache(cache) ? this.remoteCaches.num('cache_num', key, cache) : this.caches.num('cache_num', key, cache)) as CacheResult<C, bigint>;
+  }
+  /** Add `delta` (default 1) to the int64 counter (a missing key starts at math_initial, default 0). Local caches only (see {@link Uwsgi.cache_mul}). */
+  cache_inc(key: Bytes, delta: number | bigint = 1, expires: number = 0, cache?: string): true | null { argCount('cache_inc', arguments.length, 1, 4); noRemoteMath('cache_inc', cache); return this.caches.math('cache_inc', key, delta, expires, cache) || null; }
+  /** Subtract `delta` (default 1). Local caches only. */
+  cache_dec(key: Bytes, delta: number | bigint = 1, expires: number = 0, cache?: string): true | null { argCount('cache_dec', arguments.length, 1, 4); noRemoteMath('cache_dec', cache); return this.caches.math('cache_dec', key, delta, expires, cache) || null; }
+  /**
+   * Multiply by `factor` (default 2). Local caches only: uWSGI's cache protocol
+   * has no arithmetic, and uWSGI 2.0.21 sends a remote cache_inc/dec/mul/div as
+   * an `update` storing the delta itself, which silently replaces the counter;
+   * here a remote cache is ERR_UNSUPPORTED.
+   */
+  cache_mul(key: Bytes, factor: number | bigint = 2, expires: number = 0, cache?: string): true | null { argCount('cache_mul', arguments.length, 1, 4); noRemoteMath('cache_mul', cache); return this.caches.math('cache_mul', key, factor, expires, cache) || null; }
+  /** Divide by `divisor` (default 2), truncating; division by zero stores 0, as in uWSGI. Local caches only. */
+  cache_div(key: Bytes, divisor: number | bigint = 2, expires: number = 0, cache?: string): true | null { argCount('cache_div', arguments.length, 1, 4); noRemoteMath('cache_div', cache); return this.caches.math('cache_div', key, divisor, expires, cache) || null; }
   /** Cache `name` (default: the default cache) as an object with get/set/add/has/delete/getString. */
   cache(name?: string): Cache { return new Cache(this.caches, name); }
 
@@ -594,6 +668,66 @@ export class Uwsgi {
   wait_fd_read(stream: unknown, timeout?: number): Promise<boolean> { argCount('wait_fd_read', arguments.length, 1, 2); return waitFd('wait_fd_read', stream, 'read', timeout); }
   /** Resolve true once `stream` accepts writes (no pending drain), false after `timeout` seconds. Raw fds: ERR_UNSUPPORTED. */
   wait_fd_write(stream: unknown, timeout?: number): Promise<boolean> { argCount('wait_fd_write', arguments.length, 1, 2); return waitFd('wait_fd_write', stream, 'write', timeout); }
+  // ---- network client: connections and messages (ids are this thread's, not OS descriptors) ----
+
+  /** Connect to `address` (`host:port`, a unix path, `@abstract`); resolves with a connection id. `timeout` in seconds (default: socket-timeout). */
+  connect(address: string, timeout?: number): Promise<number> { argCount('connect', arguments.length, 1, 2); return this.client.connect(address, timeout); }
+  /** Start connecting and return the connection id at once; `is_connected` tells when it is up, and a failure surfaces on the next use. */
+  async_connect(address: string): number { argCount('async_connect', arguments.length, 1, 1); return this.client.asyncConnect(address); }
+  /** Whether connection `fd` is established and has not failed. */
+  is_connected(fd: number): boolean { argCount('is_connected', arguments.length, 1, 1); return this.client.isConnected(fd); }
+  /** Close connection `fd` (an unknown id is ignored). */
+  close(fd: number): void { argCount('close', arguments.length, 1, 1); this.client.close(fd); }
+  /** Send bytes (strings as UTF-8) on connection `fd`; resolves true once handed to the system. */
+  send(fd: number, data: Bytes): Promise<true> { argCount('send', arguments.length, 2, 2); return this.client.send(fd, data); }
+  /** Up to `max_size` bytes (default and at most 4096) from connection `fd`, waiting for at least one; null at end of stream. */
+  recv(fd: number, max_size?: number): Promise<Uint8Array | null> { argCount('recv', arguments.length, 1, 2); return this.client.recv(fd, max_size); }
+  /** Exactly `size` bytes from connection `fd`; null when the stream ends before the first; ERR_CLOSED when it ends part-way. `timeout` in seconds (-1: none; default socket-timeout). */
+  recv_block(fd: number, size: number, timeout?: number): Promise<Uint8Array | null> { argCount('recv_block', arguments.length, 2, 3); return this.client.recvBlock(fd, size, timeout); }
+  /** The next frame on connection `fd`: the bytes between a `prefix` byte (default 0x00) and a `suffix` byte (default 0xff); null at end of stream. */
+  recv_frame(fd: number, prefix?: string | number, suffix?: string | number): Promise<Uint8Array | null> { argCount('recv_frame', arguments.length, 1, 3); return this.client.recvFrame(fd, prefix, suffix); }
+  /**
+   * Send a uwsgi packet (`modifier1`, `modifier2`, `message`: bytes, or an
+   * object sent as vars), then `body` if given, to `destination` (an address,
+   * or a connection id that stays open), and resolve with the reply: its body,
+   * or a whole raw-HTTP reply (one starting with `H`); empty when the peer
+   * closed without answering.
+   */
+  send_message(destination: string | number, modifier1: number, modifier2: number, message: Bytes | Record<string, Bytes>, timeout?: number, body?: Bytes): Promise<Uint8Array> {
+    argCount('send_message', arguments.length, 4, 6);
+    return this.client.sendMessage(destination, modifier1, modifier2, message, timeout, body);
+  }
+  /** `send_message` to every `[host, port, message]` node at once; the replies in order (the first failure rejects). */
+  send_multi_message(nodes: readonly MultiMessageNode[], modifier1: number, modifier2: number, timeout?: number): Promise<Uint8Array[]> {
+    argCount('send_multi_message', arguments.length, 3, 4);
+    return this.client.sendMultiMessage(nodes, modifier1, modifier2, timeout);
+  }
+  /**
+   * Forward the request being served with one of uWSGI's routing actions; only
+   * the `uwsgi` router: `return uwsgi.route('uwsgi', '127.0.0.1:3032,0,0', request)`
+   * sends the request's vars and body to that node and resolves with its answer
+   * as a Response.
+   */
+  route(router: string, args: string, request?: Request): Promise<Response> {
+    argCount('route', arguments.length, 2, 3);
+    return this.client.route(router, args, request);
+  }
+  /**
+   * uWSGI's descriptor of the request's connection. Not available: a request's
+   * socket belongs to the listener here (handlers read the `Request` and return
+   * a `Response`, the server streams both), so writing to it behind the
+   * server's back would corrupt the reply. Always ERR_UNSUPPORTED; connection
+   * ids for `send`/`recv` come from `connect`/`async_connect`.
+   */
+  connection_fd(): never {
+    throw new UwsgiError('ERR_UNSUPPORTED', 'connection_fd: the request\'s connection belongs to the listener (read the Request, return a Response); connection ids for send/recv come from connect/async_connect');
+  }
+  /** Send a uwsgi packet on connection `fd` without waiting for a reply. */
+  async_send_message(fd: number, modifier1: number, modifier2: number, message: Bytes | Record<string, Bytes>): Promise<void> {
+    argCount('async_send_message', arguments.length, 4, 4);
+    return this.client.asyncSendMessage(fd, modifier1, modifier2, message);
+  }
+
   // ---- listeners and requests (ts/server.ts, ts/serve.ts) ----------------------------
   /** Connections waiting in listener `id`'s accept queue (TCP on Linux; 0 for unix sockets). */
   listen_queue(id: number = 0): number { argCount('listen_queue', arguments.length, 0, 1); return listenQueueOf(this, intArg('listen_queue', 'id', id)); }
@@ -622,6 +756,12 @@ export class Uwsgi {
   get applist(): string[] { return mountsOf(this).map((m) => m.mountpoint); }
   /** The apps this worker serves: mountpoint → app file. */
   get applications(): Record<string, string> { return Object.fromEntries(mountsOf(this).map((m) => [m.mountpoint, m.file])); }
+}
+
+
+/** cache_inc/dec/mul/div refuse a remote cache (see cache_mul). */
+function noRemoteMath(fn: string, cache: unknown): void {
+  if (isRemoteCache(cache)) throw remoteUnsupported(fn, cache, "uWSGI's cache protocol has no arithmetic (uWSGI 2.0.21 would overwrite the counter with the delta)");
 }
 
 function magicTable(ctx: ThreadContext): Record<string, string> {

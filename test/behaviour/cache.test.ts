@@ -111,7 +111,7 @@ describe('cache API', () => {
     assert.equal(u.cache_num('a', 'nope'), 0n);
     assert.equal(u.cache_clear('nope'), null);
     throwsUwsgi(() => u.cache_keys('nope'), 'ERR_NOT_FOUND', /no local uWSGI cache available/);
-    throwsUwsgi(() => u.cache_get('a', 'c@127.0.0.1:3031'), 'ERR_UNSUPPORTED', /remote caches are not available yet \(protocol issue\)/);
+    throwsUwsgi(() => u.cache_keys('c@127.0.0.1:3031'), 'ERR_UNSUPPORTED', /cache_keys: 'c@127.0.0.1:3031' is a remote cache; uWSGI's cache protocol has no command to list keys/);
     throwsUwsgi(() => any.cache_get(1), 'ERR_ARG_TYPE', /cache_get: key must be a string or Uint8Array, got number/);
     throwsUwsgi(() => any.cache_set('a', 1), 'ERR_ARG_TYPE', /cache_set: value must be a string or Uint8Array, got number/);
     throwsUwsgi(() => any.cache_set('a', '1', 'x'), 'ERR_ARG_TYPE', /cache_set: expires must be an integer/);

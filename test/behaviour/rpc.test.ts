@@ -73,7 +73,7 @@ describe('rpc (local)', () => {
     throwsUwsgi(() => u.register_rpc('three', () => null), 'ERR_FULL', /register_rpc: the RPC table is full \(2 functions; raise 'rpc-max'\)/);
   });
 
-  test('bad arguments name the function and the argument; remote nodes are not available yet', async () => {
+  test('bad arguments name the function and the argument', async () => {
     const u = createEngine({}).uwsgi;
     const any = u as unknown as Record<string, (...a: unknown[]) => unknown>;
     throwsUwsgi(() => any.register_rpc('x'), 'ERR_ARG_COUNT', /register_rpc\(\) takes at least 2 arguments \(1 given\)/);
@@ -83,7 +83,7 @@ describe('rpc (local)', () => {
     throwsUwsgi(() => any.call('f', 1), 'ERR_ARG_TYPE', /call: argument 1 must be a string or Uint8Array, got number/);
     throwsUwsgi(() => any.rpc(null), 'ERR_ARG_COUNT', /rpc\(\) takes at least 2 arguments \(1 given\)/);
     throwsUwsgi(() => any.rpc(7, 'f'), 'ERR_ARG_TYPE', /rpc: node must be a string, Uint8Array or null, got number/);
-    throwsUwsgi(() => u.rpc('127.0.0.1:3031', 'f'), 'ERR_UNSUPPORTED', /remote RPC is not available yet \(protocol issue\)/);
+    await rejectsUwsgi(Promise.resolve().then(() => u.rpc('127.0.0.1:0', 'f')), 'ERR_VALUE_RANGE', /rpc: node '127.0.0.1:0' needs a port 1..65535/);
     throwsUwsgi(() => any.rpc_list(1), 'ERR_ARG_COUNT');
     await rejectsUwsgi(Promise.resolve().then(() => u.call('f', new Uint8Array(70000))), 'ERR_BOUNDS', /call: the arguments take 70004 bytes/);
   });

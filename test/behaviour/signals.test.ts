@@ -2,7 +2,7 @@ import { createEngine, raiseSignal, type Uwsgi } from 'uwsgi-wasm';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { assert, describe, test, throwsUwsgi } from '../lib/harness.ts';
+import { assert, describe, rejectsUwsgi, test, throwsUwsgi } from '../lib/harness.ts';
 
 /** Let handlers queued in this JS thread run (they run in microtasks after the sender). */
 const settle = () => new Promise((r) => setTimeout(r, 0));
@@ -129,7 +129,7 @@ describe('signals', () => {
     assert.equal(again.signal_registered(62), null);
   });
 
-  test('bad input: typed errors naming the argument', () => {
+  test('bad input: typed errors naming the argument', async () => {
     const { engine, views } = engineWithViews();
     const u: Uwsgi = views.w1;
     const f = () => {};
@@ -149,7 +149,10 @@ describe('signals', () => {
     throwsUwsgi(() => u.register_signal(1, 'worker', 'f' as unknown as () => void), 'ERR_ARG_TYPE', /handler must be a function, got string/);
     throwsUwsgi(() => (u.register_signal as (...a: unknown[]) => void)(1, 'worker'), 'ERR_ARG_COUNT', /takes exactly 3 arguments \(2 given\)/);
     throwsUwsgi(() => (u.signal as (...a: unknown[]) => void)(), 'ERR_ARG_COUNT');
-    throwsUwsgi(() => u.signal(1, '127.0.0.1:3031'), 'ERR_UNSUPPORTED', /remote signals/);
+    // A remote node is the network client's: a promise, rejected when nothing listens there.
+    const remote = u.signal(1, '127.0.0.1:1');
+    assert.ok(remote instanceof Promise, 'a remote signal is a promise');
+    await rejectsUwsgi(remote, 'ERR_CONNECT');
     assert.equal(u.signal_registered(1), null, 'nothing was registered by the refused calls');
     // Timers and cron.
     throwsUwsgi(() => u.add_timer(1, 0), 'ERR_VALUE_RANGE', /seconds must be at least/);
