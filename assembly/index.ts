@@ -31,6 +31,7 @@ import {
   I_KEY, cacheBytes, cacheCheck, cacheClear, cacheCount, cacheDel, cacheDirty, cacheExists, cacheFull, cacheGetBegin,
   cacheHandle, cacheHits, cacheInit, cacheItemAddr, cacheKeysBegin, cacheKeysEnd, cacheKeysNext, cacheLastLen,
   cacheMath, cacheMathF, cacheMiss, cacheNum, cacheReadEnd, cacheRepairs, cacheStoreBegin, cacheStoreEnd, cacheSweep,
+  cacheGet, cacheHas, cacheSet, cacheValueOffset, cacheGetHinted, cacheFoundSlot, cacheFoundStamp,
 } from "./cache";
 
 export const LAYOUT_BASE: u32 = BASE;
@@ -126,3 +127,5 @@ export { cacheKeysBegin as cache_keys_begin, cacheKeysNext as cache_keys_next, c
 export { cacheItemAddr as cache_item_addr, cacheSweep as cache_sweep, cacheCheck as cache_check };
 export { cacheCount as cache_count, cacheRepairs as cache_repairs, cacheDirty as cache_dirty };
 export { cacheHits as cache_hits, cacheMiss as cache_miss, cacheFull as cache_full };
+export { cacheGet as cache_get, cacheHas as cache_has, cacheSet as cache_set, cacheValueOffset as cache_value_offset };
+export { cacheGetHinted as cache_get_hinted, cacheFoundSlot as cache_found_slot, cacheFoundStamp as cache_found_stamp };

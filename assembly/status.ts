@@ -28,3 +28,5 @@ export const E_LAYOUT: i32 = -8;
 export const E_EMPTY: i32 = -9;
 /** A cache's structure fails its invariants (cache_check). */
 export const E_CORRUPT: i32 = -10;
+/** A cache value does not fit in the thread's scratch slot: read it with the two-step path (internal). */
+export const E_SCRATCH: i32 = -28;

@@ -26,3 +26,25 @@ export function memoryUsage(): { rss: number; vsz: number } {
 export function readTextFile(path: string): string { return readFileSync(path, 'utf8'); }
 
 export function fileUrl(path: string): URL { return pathToFileURL(resolve(path)); }
+
+/** Pool chunk for small byte arrays, and the largest array carved from it. */
+const POOL_SIZE = 64 * 1024;
+const POOL_MAX = 4096;
+let pool = new ArrayBuffer(POOL_SIZE);
+let poolUsed = 0;
+
+/**
+ * A byte array of `length` bytes: up to 4 KiB, a view into a 64 KiB pooled
+ * ArrayBuffer (8-byte aligned, never handed out twice), larger ones their own.
+ * For runtimes whose ArrayBuffer allocation has a high fixed cost.
+ */
+export function pooledBytes(length: number): Uint8Array {
+  if (length > POOL_MAX) return new Uint8Array(length);
+  if (poolUsed + length > POOL_SIZE) { pool = new ArrayBuffer(POOL_SIZE); poolUsed = 0; }
+  const out = new Uint8Array(pool, poolUsed, length);
+  poolUsed = (poolUsed + length + 7) & ~7;
+  return out;
+}
+
+/** A byte array with its own ArrayBuffer. */
+export function ownBytes(length: number): Uint8Array { return new Uint8Array(length); }

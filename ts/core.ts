@@ -98,8 +98,8 @@ export interface CoreExports {
   mule_channels(): number;
   mule_payload(): number;
   mule_slots(): number;
-  cache_bytes(items: number, keysize: number, blocksize: number, blocks: number, hashsize: number, bitmap: number): number;
-  cache_init(offset: number, items: number, keysize: number, blocksize: number, blocks: number, hashsize: number, flags: number, sweepOnFull: number, mathInitial: bigint): void;
+  cache_bytes(items: number, keysize: number, blocksize: number, blocks: number, hashsize: number, bitmap: number, threads: number): number;
+  cache_init(offset: number, items: number, keysize: number, blocksize: number, blocks: number, hashsize: number, flags: number, sweepOnFull: number, mathInitial: bigint, threads: number): void;
   cache_handle(index: number): number;
   cache_get_begin(c: number, keylen: number, now: number): number;
   cache_last_len(): number;
@@ -124,6 +124,13 @@ export interface CoreExports {
   cache_hits(c: number): bigint;
   cache_miss(c: number): bigint;
   cache_full(c: number): bigint;
+  cache_get(c: number, keylen: number, now: number): number;
+  cache_has(c: number, keylen: number, now: number): number;
+  cache_set(c: number, keylen: number, vallen: number, expires: number, now: number, update: number): number;
+  cache_value_offset(keylen: number): number;
+  cache_get_hinted(c: number, slot: number, stamp: number, now: number): number;
+  cache_found_slot(): number;
+  cache_found_stamp(): number;
 }
 
 /** Bytes per wasm page. */

@@ -66,6 +66,13 @@ export interface RuntimeBinding {
   /** Resolve a user-given path (relative to the working directory) to a file URL. */
   fileUrl(path: string): URL;
   exit(code: number): never;
+  /**
+   * A fresh byte array of `length` bytes for a value copied out of the shared
+   * memory (cache reads). Where allocating a small ArrayBuffer is slow (Deno:
+   * about 300 ns), small arrays are views into a pooled buffer, as Node's
+   * `Buffer.from` does; elsewhere `new Uint8Array(length)`.
+   */
+  newBytes(length: number): Uint8Array;
 }
 
 let detected: RuntimeBinding | undefined;

@@ -4,7 +4,7 @@
 import * as threads from 'node:worker_threads';
 import * as v8 from 'node:v8';
 import type { RuntimeBinding, SpawnHandlers, ThreadInit } from '../../ts/runtime.ts';
-import { fileUrl, hostname, memoryUsage, readTextFile } from '../shared.ts';
+import { fileUrl, hostname, memoryUsage, ownBytes, readTextFile } from '../shared.ts';
 
 let wasmPrepared = false;
 
@@ -47,5 +47,6 @@ export const nodeBinding: RuntimeBinding = {
   memoryUsage,
   readTextFile,
   fileUrl,
+  newBytes: ownBytes,
   exit: (code) => process.exit(code),
 };
