@@ -935,6 +935,28 @@ export function cacheKeysEnd(c: usize): void { if (!declaredDead()) runlock(c); 
 /** Address of slot `s`'s item (its keysize at +0, key bytes at +I_KEY). */
 export function cacheItemAddr(c: usize, s: u32): usize { return item(c, s); }
 
+// ---- store snapshots (the caller holds the cache: cacheKeysBegin) ---------------------
+
+/** Address of slot `s`'s value. */
+export function cacheItemValueAddr(c: usize, s: u32): usize { return blockAddr(c, iget(item(c, s), I_BLOCK)); }
+/** Length of slot `s`'s value. */
+export function cacheItemValueLen(c: usize, s: u32): u32 { return iget(item(c, s), I_VALSIZE); }
+/** Slot `s`'s expiry as stored (absolute seconds; 0 = never). */
+export function cacheItemExpires(c: usize, s: u32): f64 { return <f64>ld64(item(c, s) + I_EXPIRES); }
+
+/**
+ * Put back an item read from a store file: key in scratch, `expiresAbs` as
+ * stored (not relative to now). Returns the address for the value's bytes with
+ * the cache held exclusively (then cacheStoreEnd), 0 when refused, or a status.
+ */
+export function cacheRestoreBegin(c: usize, keylen: u32, vallen: u32, expiresAbs: f64): f64 {
+  const rc = wlock(c);
+  if (rc < 0) return <f64>rc;
+  const a = storePrepare(c, scratchPtr(), keylen, vallen, <i64>expiresAbs, false, true, 0);
+  if (a == 0) { wunlock(c); return 0; }
+  return <f64>a;
+}
+
 // ---- expiry sweep --------------------------------------------------------------------
 
 /** Delete expired items (the master's sweeper); caches with lazy_expire, purge_lru or no_expire are skipped. */

@@ -32,6 +32,7 @@ import {
   cacheHandle, cacheHits, cacheInit, cacheItemAddr, cacheKeysBegin, cacheKeysEnd, cacheKeysNext, cacheLastLen,
   cacheMath, cacheMathF, cacheMiss, cacheNum, cacheReadEnd, cacheRepairs, cacheStoreBegin, cacheStoreEnd, cacheSweep,
   cacheGet, cacheHas, cacheSet, cacheValueOffset, cacheGetHinted, cacheFoundSlot, cacheFoundStamp,
+  cacheItemValueAddr, cacheItemValueLen, cacheItemExpires, cacheRestoreBegin,
 } from "./cache";
 
 export const LAYOUT_BASE: u32 = BASE;
@@ -129,3 +130,5 @@ export { cacheCount as cache_count, cacheRepairs as cache_repairs, cacheDirty as
 export { cacheHits as cache_hits, cacheMiss as cache_miss, cacheFull as cache_full };
 export { cacheGet as cache_get, cacheHas as cache_has, cacheSet as cache_set, cacheValueOffset as cache_value_offset };
 export { cacheGetHinted as cache_get_hinted, cacheFoundSlot as cache_found_slot, cacheFoundStamp as cache_found_stamp };
+export { cacheItemValueAddr as cache_item_value_addr, cacheItemValueLen as cache_item_value_len };
+export { cacheItemExpires as cache_item_expires, cacheRestoreBegin as cache_restore_begin };

@@ -2,9 +2,9 @@
  * Helpers every runtime binding can use as they are: Node's `node:` modules,
  * which Deno and Bun implement too. Thread and signal handling stay per runtime.
  */
-import { readFileSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { hostname as osHostname } from 'node:os';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 export function hostname(): string { return osHostname(); }
@@ -48,3 +48,35 @@ export function pooledBytes(length: number): Uint8Array {
 
 /** A byte array with its own ArrayBuffer. */
 export function ownBytes(length: number): Uint8Array { return new Uint8Array(length); }
+
+/** A whole file's bytes, or null when it does not exist. */
+export function readFileBytes(path: string): Uint8Array | null {
+  try {
+    const b = readFileSync(path);
+    return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+  } catch (e) {
+    if ((e as { code?: string }).code === 'ENOENT') return null;
+    throw e;
+  }
+}
+
+/** Write `path.tmp`, fsync, rename over `path`, fsync the directory: the old or the new file survives a crash. */
+export function writeFileAtomic(path: string, chunks: readonly Uint8Array[]): void {
+  const tmp = `${path}.tmp`;
+  const fd = openSync(tmp, 'w', 0o600);
+  try {
+    for (const c of chunks) {
+      for (let off = 0; off < c.length;) off += writeSync(fd, c, off, c.length - off);
+    }
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, path);
+  try {
+    const dir = openSync(dirname(resolve(path)), 'r');
+    try { fsyncSync(dir); } finally { closeSync(dir); }
+  } catch { /* a directory that cannot be opened for fsync (some platforms): the rename is still atomic */ }
+}
+
+export function removeFile(path: string): void { rmSync(path, { force: true }); }

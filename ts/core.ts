@@ -131,6 +131,10 @@ export interface CoreExports {
   cache_get_hinted(c: number, slot: number, stamp: number, now: number): number;
   cache_found_slot(): number;
   cache_found_stamp(): number;
+  cache_item_value_addr(c: number, slot: number): number;
+  cache_item_value_len(c: number, slot: number): number;
+  cache_item_expires(c: number, slot: number): number;
+  cache_restore_begin(c: number, keylen: number, vallen: number, expiresAbs: number): number;
 }
 
 /** Bytes per wasm page. */

@@ -73,6 +73,16 @@ export interface RuntimeBinding {
    * `Buffer.from` does; elsewhere `new Uint8Array(length)`.
    */
   newBytes(length: number): Uint8Array;
+  /** A whole file's bytes, or null when it does not exist (other failures throw). */
+  readFileBytes(path: string): Uint8Array | null;
+  /**
+   * Replace a file's contents so that a crash at any moment leaves either the
+   * old file or the new one: write `path.tmp`, fsync it, rename it over `path`,
+   * fsync the directory.
+   */
+  writeFileAtomic(path: string, chunks: readonly Uint8Array[]): void;
+  /** Delete a file; no error when it does not exist. */
+  removeFile(path: string): void;
 }
 
 let detected: RuntimeBinding | undefined;

@@ -1,6 +1,6 @@
 /** Bun binding: web Workers (with their `close` event) for threads, process for signals. */
 import type { RuntimeBinding } from '../../ts/runtime.ts';
-import { fileUrl, hostname, memoryUsage, ownBytes, readTextFile } from '../shared.ts';
+import { fileUrl, hostname, memoryUsage, ownBytes, readFileBytes, readTextFile, removeFile, writeFileAtomic } from '../shared.ts';
 import { onParentMessage, postToParent, receiveInitFromParent, spawnWebWorker } from '../webworker.ts';
 
 interface BunProcess {
@@ -34,6 +34,9 @@ export const bunBinding: RuntimeBinding = {
   hostname,
   memoryUsage,
   readTextFile,
+  readFileBytes,
+  writeFileAtomic,
+  removeFile,
   fileUrl,
   newBytes: ownBytes,
   exit: (code) => proc().exit(code),

@@ -4,7 +4,7 @@
 import * as threads from 'node:worker_threads';
 import * as v8 from 'node:v8';
 import type { RuntimeBinding, SpawnHandlers, ThreadInit } from '../../ts/runtime.ts';
-import { fileUrl, hostname, memoryUsage, ownBytes, readTextFile } from '../shared.ts';
+import { fileUrl, hostname, memoryUsage, ownBytes, readFileBytes, readTextFile, removeFile, writeFileAtomic } from '../shared.ts';
 
 let wasmPrepared = false;
 
@@ -46,6 +46,9 @@ export const nodeBinding: RuntimeBinding = {
   hostname,
   memoryUsage,
   readTextFile,
+  readFileBytes,
+  writeFileAtomic,
+  removeFile,
   fileUrl,
   newBytes: ownBytes,
   exit: (code) => process.exit(code),
