@@ -68,7 +68,8 @@ export class CacheApi {
   readonly #size: number;
   readonly #keyOff: number;
   readonly #locals: Local[];
-  readonly #newBytes: (n: number) => Uint8Array;
+  readonly #u32: Int32Array;
+  readonly #copy: (mem: Uint8Array, mem32: Int32Array, from: number, length: number) => Uint8Array;
 
   /** @internal Use the `uwsgi` object's cache_* methods. */
   constructor(ctx: ThreadContext) {
@@ -85,7 +86,8 @@ export class CacheApi {
     this.#size = ctx.shared.plan.scratchSize;
     this.#scratch = ctx.u8.subarray(ctx.scratch, ctx.scratch + this.#size);
     this.#keyOff = ctx.x.CACHE_ITEM_KEY.value as number;
-    this.#newBytes = runtime().newBytes;
+    this.#u32 = new Int32Array(ctx.u8.buffer, ctx.u8.byteOffset, ctx.u8.byteLength >> 2);
+    this.#copy = runtime().copyOut;
   }
 
   /** The configured caches, in creation order (the first is the default cache). */
@@ -224,11 +226,7 @@ export class CacheApi {
       const h = this.#hint(l, key);
       if (h !== undefined) {
         const n = x.cache_get_hinted(l.c, h.slot, h.stamp, l.lazy ? this.now() : 0);
-        if (n > 0) {
-          const out = this.#newBytes(n);
-          this.#copyOut(this.#base, n, out);
-          return out;
-        }
+        if (n > 0) return this.#copy(this.#u8, this.#u32, this.#base, n);
         if (n < 0 && n !== E_SCRATCH) throw statusError(n, fn);
         l.hints.delete(key);
         l.older!.delete(key);
@@ -240,9 +238,7 @@ export class CacheApi {
     const n = x.cache_get(l.c, kl, l.lazy ? this.now() : 0);
     if (n > 0) {
       if (l.hints !== null && typeof key === 'string') this.#learn(l, key);
-      const out = this.#newBytes(n);
-      this.#copyOut(this.#base + valueOffset(kl), n, out);
-      return out;
+      return this.#copy(this.#u8, this.#u32, this.#base + valueOffset(kl), n);
     }
     if (n === 0) return null;
     if (n !== E_SCRATCH) throw statusError(n, fn);

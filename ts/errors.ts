@@ -60,6 +60,8 @@ export const CoreStatus = {
   E_LAYOUT: -8,
   E_EMPTY: -9,
   E_CORRUPT: -10,
+  // Cache (-28..-30). E_SCRATCH never reaches users: the facade then reads through the two-step path.
+  E_SCRATCH: -28,
 } as const;
 
 const statusTable: Record<number, { code: UwsgiErrorCode; text: string }> = {
@@ -73,6 +75,7 @@ const statusTable: Record<number, { code: UwsgiErrorCode; text: string }> = {
   [CoreStatus.E_LAYOUT]: { code: 'ERR_LAYOUT', text: 'the shared memory has no valid uwsgi-wasm layout' },
   [CoreStatus.E_EMPTY]: { code: 'ERR_INTERNAL', text: 'nothing to take' },
   [CoreStatus.E_CORRUPT]: { code: 'ERR_INTERNAL', text: 'the structure fails its invariants' },
+  [CoreStatus.E_SCRATCH]: { code: 'ERR_INTERNAL', text: 'the value does not fit in the thread scratch' },
 };
 
 /** Turn a negative core status into a UwsgiError; `what` says which call and argument failed. */

@@ -67,12 +67,13 @@ export interface RuntimeBinding {
   fileUrl(path: string): URL;
   exit(code: number): never;
   /**
-   * A fresh byte array of `length` bytes for a value copied out of the shared
-   * memory (cache reads). Where allocating a small ArrayBuffer is slow (Deno:
-   * about 300 ns), small arrays are views into a pooled buffer, as Node's
-   * `Buffer.from` does; elsewhere `new Uint8Array(length)`.
+   * A fresh byte array holding the `length` bytes at `from` (4-aligned) of the
+   * shared memory (`mem` and `mem32` view all of it): how cache reads copy a
+   * value out. Where allocating small ArrayBuffers is slow (Node over 64
+   * bytes, Deno always) values up to 4 KiB are views into a pooled buffer, as
+   * Node's `Buffer.from` does.
    */
-  newBytes(length: number): Uint8Array;
+  copyOut(mem: Uint8Array, mem32: Int32Array, from: number, length: number): Uint8Array;
   /** A whole file's bytes, or null when it does not exist (other failures throw). */
   readFileBytes(path: string): Uint8Array | null;
   /**

@@ -1,6 +1,6 @@
 /** Bun binding: web Workers (with their `close` event) for threads, process for signals. */
 import type { RuntimeBinding } from '../../ts/runtime.ts';
-import { fileUrl, hostname, memoryUsage, ownBytes, readFileBytes, readTextFile, removeFile, writeFileAtomic } from '../shared.ts';
+import { fileUrl, hostname, memoryUsage, copyOutSmallOwn, readFileBytes, readTextFile, removeFile, writeFileAtomic } from '../shared.ts';
 import { onParentMessage, postToParent, receiveInitFromParent, spawnWebWorker } from '../webworker.ts';
 
 interface BunProcess {
@@ -38,6 +38,6 @@ export const bunBinding: RuntimeBinding = {
   writeFileAtomic,
   removeFile,
   fileUrl,
-  newBytes: ownBytes,
+  copyOut: copyOutSmallOwn,
   exit: (code) => proc().exit(code),
 };

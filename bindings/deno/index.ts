@@ -1,6 +1,6 @@
 /** Deno binding: web Workers for threads, Deno.addSignalListener for signals. */
 import type { RuntimeBinding } from '../../ts/runtime.ts';
-import { fileUrl, hostname, memoryUsage, pooledBytes, readFileBytes, readTextFile, removeFile, writeFileAtomic } from '../shared.ts';
+import { fileUrl, hostname, memoryUsage, copyOutPooled, readFileBytes, readTextFile, removeFile, writeFileAtomic } from '../shared.ts';
 import { endThread, onParentMessage, postToParent, receiveInitFromParent, spawnWebWorker } from '../webworker.ts';
 
 interface DenoNs {
@@ -38,7 +38,6 @@ export const denoBinding: RuntimeBinding = {
   writeFileAtomic,
   removeFile,
   fileUrl,
-  // Allocating an ArrayBuffer costs about 300 ns here, whatever its size: small arrays come from a pool.
-  newBytes: pooledBytes,
+  copyOut: copyOutPooled,
   exit: (code) => deno().exit(code),
 };

@@ -4,7 +4,7 @@
 import * as threads from 'node:worker_threads';
 import * as v8 from 'node:v8';
 import type { RuntimeBinding, SpawnHandlers, ThreadInit } from '../../ts/runtime.ts';
-import { fileUrl, hostname, memoryUsage, ownBytes, readFileBytes, readTextFile, removeFile, writeFileAtomic } from '../shared.ts';
+import { fileUrl, hostname, memoryUsage, copyOutPooled, readFileBytes, readTextFile, removeFile, writeFileAtomic } from '../shared.ts';
 
 let wasmPrepared = false;
 
@@ -50,6 +50,6 @@ export const nodeBinding: RuntimeBinding = {
   writeFileAtomic,
   removeFile,
   fileUrl,
-  newBytes: ownBytes,
+  copyOut: copyOutPooled,
   exit: (code) => process.exit(code),
 };
