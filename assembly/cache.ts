@@ -1,10 +1,10 @@
 // Caches: uWSGI's cache2, one region per cache, shared by every thread.
 //
 //  region:
-//  ┌────────┬────────────┬─────────────┬────────┬──────────────────┬──────────────────────┐
-//  │ header │ hash table │ free stack  │ bitmap │ item slots       │ data blocks          │
-//  │ 192 B  │ u32 × hsize│ u32 × items │ blocks │ items × slotSize │ blocks × blocksize   │
-//  └────────┴────────────┴─────────────┴────────┴──────────────────┴──────────────────────┘
+//  ┌────────┬────────────┬─────────────┬────────┬──────────────────┬──────────────────────┬───────────────────┐
+//  │ header │ hash table │ free stack  │ bitmap │ item slots       │ data blocks          │ counters          │
+//  │ 256 B  │ u32 × hsize│ u32 × items │ blocks │ items × slotSize │ blocks × blocksize   │ threads × 64 B    │
+//  └────────┴────────────┴─────────────┴────────┴──────────────────┴──────────────────────┴───────────────────┘
 //  header (offsets in bytes; u32 unless marked):
 //  ┌────────────┬───────┬───────┬───────┬─────────┬───────────┬────────┬──────────┬───────┬──────────┐
 //  │ rwlock (8) │ dirty │ flags │ items │ keysize │ blocksize │ blocks │ hashsize │ count │ free_top │
@@ -14,29 +14,41 @@
 //  │ +44      │ +48      │ +52        │ +56           │ +60       │ +64           │ +72      │ +80             │ +88     │
 //  ├──────────┴──────────┴────────────┴───────────────┴───────────┴───────────────┴──────────┴─────────────────┴─────────┤
 //  │ pending change: slot +92, block +96, len +100, flags +104, expires i64 +112                                         │
-//  │ section offsets from the region start: hash +120, free +124, bitmap +128, items +132, blocks +136                  │
-//  │ +192: hits i64, +200: miss i64 (bumped under the shared hold: on their own line, away from the lock word)          │
+//  │ section offsets from the region start: hash +120, free +124, bitmap +128, items +132, blocks +136, counters +140    │
+//  │ threads +144, stamp i64 +152 (the last insert's stamp)                                                              │
+//  │ +192: seq (the seqlock word optimistic readers check: odd while a writer changes anything; on its own line)        │
 //  └─────────────────────────────────────────────────────────────────────────────────────────────────────────────────────┘
 //  item slot (slot 0 is reserved: index 0 means "none", as in uWSGI):
 //  ┌─────────┬──────┬─────────┬─────────────┬─────────────┬──────┬──────┬──────┬──────┬──────────┬──────────┬───────────┐
-//  │ keysize │ hash │ valsize │ first_block │ expires i64 │ hits │ mark │ prev │ next │ lru_prev │ lru_next │ key bytes │
-//  │ +0      │ +4   │ +8      │ +12         │ +16         │ +24  │ +28  │ +32  │ +36  │ +40      │ +44      │ +48       │
-//  └─────────┴──────┴─────────┴─────────────┴─────────────┴──────┴──────┴──────┴──────┴──────────┴──────────┴───────────┘
+//  │ keysize │ hash │ valsize │ first_block │ expires i64 │ (0)  │ mark │ prev │ next │ lru_prev │ lru_next │ stamp i64 │ key
+//  │ +0      │ +4   │ +8      │ +12         │ +16         │ +24  │ +28  │ +32  │ +36  │ +40      │ +44      │ +48       │ +56
+//  └─────────┴──────┴─────────┴─────────────┴─────────────┴──────┴──────┴──────┴──────┴──────────┴──────────┴───────────┴─────
+//  `stamp` is unique per insert (a per-cache counter): a slot whose stamp is
+//  unchanged still holds the same key (threads use it as a lookup hint).
+//  Per-thread counters (one line per thread slot, written only by that thread):
+//  hits i64 +0, miss i64 +8. Reads write nothing shared, so they scale.
 //  A slot is live when keysize != 0. Hash chains, the LRU list, the free stack
 //  and the bitmap can all be rebuilt from the live slots: that is the repair.
 //
-// Concurrency: one rwlock per cache. Lookups share it; anything that changes
-// the structure holds it exclusively. Hit counters are atomic adds under the
-// shared hold. With purge_lru a get moves the item, so it holds exclusively.
+// Concurrency: one rwlock per cache for writers (and for readers that fall
+// back), plus a seqlock word for optimistic readers. A writer takes the rwlock
+// exclusively, makes `seq` odd, changes things, makes it even again. A reader
+// of a cache without purge_lru first reads without any lock: it loads an even
+// `seq`, looks the key up and copies the value to its scratch with every index
+// bounds-checked (a racing writer can show it garbage, never an address out of
+// the region or an endless chain), then loads `seq` again: unchanged means what
+// it copied is a consistent snapshot. Otherwise (a writer is active, or was)
+// it retries, then falls back to the shared rwlock hold. With purge_lru a get
+// moves the item, so it holds exclusively.
 //
 // Crash consistency: a writer sets `dirty` and records the slot it works on
 // before its first change and clears `dirty` after its last. Whoever next
 // takes the lock and finds `dirty` set (its holder died mid-change) drops the
 // recorded slot and rebuilds the structure from the item slots.
 
-import { OK, OWNER_DIED, E_BAD_ID, E_CORRUPT, E_STOPPED } from "./status";
-import { alignUp, aload32, astore32, ld64, ldu32, st64, stu32 } from "./mem";
-import { R_CACHE, ownerAlive, regionOffset, scratchPtr, selfOwner } from "./layout";
+import { OK, OWNER_DIED, E_BAD_ID, E_CORRUPT, E_SCRATCH, E_STOPPED } from "./status";
+import { alignUp, aload32, astore32, cas32, copyBytes, ld64, ldu32, sameBytes, st64, stu32 } from "./mem";
+import { R_CACHE, ownerAlive, regionOffset, scratchPtr, scratchSize, selfOwner, selfTid } from "./layout";
 import { rwHeldBySelf, rwReadLock, rwReadUnlock, rwWriteLock, rwWriteUnlock } from "./lock";
 
 // ---- header fields ------------------------------------------------------------
@@ -69,10 +81,18 @@ const C_FREE_OFF: u32 = 124;
 const C_BITMAP_OFF: u32 = 128;
 const C_ITEMS_OFF: u32 = 132;
 const C_BLOCKS_OFF: u32 = 136;
-// Counters readers bump under the shared hold: away from the lock word's line.
-const C_HITS: u32 = 128 + 64;
-const C_MISS: u32 = C_HITS + 8;
+const C_COUNTERS_OFF: u32 = 140;
+const C_THREADS: u32 = 144;
+const C_STAMP: u32 = 152;
+// The seqlock word, which optimistic readers load twice per lookup: its own line.
+const C_SEQ: u32 = 192;
 const C_HEADER: u32 = 256;
+
+// ---- per-thread counters --------------------------------------------------------
+const T_HITS: u32 = 0;
+const T_MISS: u32 = 8;
+const T_FENCE: u32 = 16;
+const COUNTER_LINE: u32 = 64;
 
 // ---- item fields --------------------------------------------------------------
 const I_KEYSIZE: u32 = 0;
@@ -80,13 +100,13 @@ const I_HASH: u32 = 4;
 const I_VALSIZE: u32 = 8;
 const I_BLOCK: u32 = 12;
 const I_EXPIRES: u32 = 16;
-const I_HITS: u32 = 24;
 const I_MARK: u32 = 28;
 const I_PREV: u32 = 32;
 const I_NEXT: u32 = 36;
 const I_LRU_PREV: u32 = 40;
 const I_LRU_NEXT: u32 = 44;
-export const I_KEY: u32 = 48;
+const I_STAMP: u32 = 48;
+export const I_KEY: u32 = 56;
 
 // ---- flags (ts/cache.ts uses the same bits) -----------------------------------
 export const F_BITMAP: u32 = 1;
@@ -132,16 +152,18 @@ function freeBytes(items: u32): u32 { return alignUp(items * 4, 8); }
 function bitmapBytes(blocks: u32, bitmap: bool): u32 { return bitmap ? alignUp((blocks + 7) >> 3, 64) : 0; }
 
 /** Bytes the region needs (f64: the planner refuses what does not fit in memory). */
-export function cacheBytes(items: u32, keysize: u32, blocksize: u32, blocks: u32, hashsize: u32, bitmap: i32): f64 {
+export function cacheBytes(items: u32, keysize: u32, blocksize: u32, blocks: u32, hashsize: u32, bitmap: i32, threads: u32): f64 {
   let n: f64 = <f64>C_HEADER + <f64>hashBytes(hashsize) + <f64>freeBytes(items) + <f64>bitmapBytes(blocks, bitmap != 0);
   n = Math.ceil(n / 64) * 64;
   n += <f64>items * <f64>slotSize(keysize);
   n = Math.ceil(n / 64) * 64;
-  return n + <f64>blocks * <f64>blocksize;
+  n += <f64>blocks * <f64>blocksize;
+  n = Math.ceil(n / 64) * 64;
+  return n + <f64>threads * <f64>COUNTER_LINE;
 }
 
 export function cacheInit(c: usize, items: u32, keysize: u32, blocksize: u32, blocks: u32, hashsize: u32,
-  flags: u32, sweepOnFull: u32, mathInitial: i64): void {
+  flags: u32, sweepOnFull: u32, mathInitial: i64, threads: u32): void {
   hset(c, C_FLAGS, flags);
   hset(c, C_ITEMS, items);
   hset(c, C_KEYSIZE, keysize);
@@ -150,6 +172,7 @@ export function cacheInit(c: usize, items: u32, keysize: u32, blocksize: u32, bl
   hset(c, C_HASHSIZE, hashsize);
   hset(c, C_SWEEP_ON_FULL, sweepOnFull);
   hset(c, C_SLOT_SIZE, slotSize(keysize));
+  hset(c, C_THREADS, threads);
   st64(c + C_MATH_INITIAL, mathInitial);
   let at: u32 = C_HEADER;
   hset(c, C_HASH_OFF, at); at += hashBytes(hashsize);
@@ -158,7 +181,9 @@ export function cacheInit(c: usize, items: u32, keysize: u32, blocksize: u32, bl
   at = alignUp(at, 64);
   hset(c, C_ITEMS_OFF, at); at += items * slotSize(keysize);
   at = alignUp(at, 64);
-  hset(c, C_BLOCKS_OFF, at);
+  hset(c, C_BLOCKS_OFF, at); at += blocks * blocksize;
+  at = alignUp(at, 64);
+  hset(c, C_COUNTERS_OFF, at);
   rebuild(c); // fresh memory is zero: this yields the empty structure
 }
 
@@ -213,13 +238,38 @@ function wlock(c: usize): i32 {
   if (declaredDead()) return E_STOPPED;
   const rc = rwWriteLock(c + C_LOCK);
   if (rc < 0) return rc;
+  seqBegin(c);
   // Observes the dirty mark a dead writer left (published by its atomic store).
   if (aload32(c + C_DIRTY) != 0) repair(c);
   else if (rc == OWNER_DIED && check(c) != OK) repair(c);
   return OK;
 }
 
-function wunlock(c: usize): void { rwWriteUnlock(c + C_LOCK); }
+function wunlock(c: usize): void {
+  seqEnd(c);
+  rwWriteUnlock(c + C_LOCK);
+}
+
+/**
+ * The exclusive holder makes `seq` odd before its first change. A writer that
+ * died left it odd already: it stays odd (readers keep away) until this
+ * holder's seqEnd, after the repair.
+ */
+@inline function seqBegin(c: usize): void {
+  const q = aload32(c + C_SEQ);
+  if ((q & 1) == 0) {
+    // Publishes "a writer is active": optimistic readers that see it retry.
+    astore32(c + C_SEQ, q + 1);
+    // Keeps the changes that follow from becoming visible before the odd value (weakly ordered CPUs).
+    fence(c);
+  }
+}
+
+@inline function seqEnd(c: usize): void {
+  // Publishes every change made under the hold (a release store): a reader that loads the
+  // new even value and then reads sees all of them; one that started before sees the value change.
+  astore32(c + C_SEQ, aload32(c + C_SEQ) + 1);
+}
 
 /** Shared hold; a dirty structure is first repaired under an exclusive hold. */
 function rlock(c: usize): i32 {
@@ -227,7 +277,13 @@ function rlock(c: usize): i32 {
   while (true) {
     const rc = rwReadLock(c + C_LOCK);
     if (rc < 0) return rc;
-    if (rc != OWNER_DIED && aload32(c + C_DIRTY) == 0) return OK;
+    if (rc != OWNER_DIED && aload32(c + C_DIRTY) == 0) {
+      // No writer can be active under a shared hold: an odd seq is a dead writer's leftover
+      // (it died outside a change). Even it out so optimistic readers stop falling back.
+      const q = aload32(c + C_SEQ);
+      if ((q & 1) != 0) cas32(c + C_SEQ, q, q + 1);
+      return OK;
+    }
     rwReadUnlock(c + C_LOCK);
     const w = wlock(c);
     if (w < 0) return w;
@@ -251,11 +307,13 @@ function runlock(c: usize): void { rwReadUnlock(c + C_LOCK); }
 // ---- lists ----------------------------------------------------------------------
 
 function find(c: usize, key: usize, keylen: u32, h: u32): u32 {
+  const items = hget(c, C_ITEMS);
   let s = ldu32(bucketAddr(c, h));
-  let guard = hget(c, C_ITEMS);
+  let guard = items;
   while (s != 0 && guard-- > 0) {
+    if (s >= items) return 0; // only an optimistic reader racing a writer can see this
     const it = item(c, s);
-    if (iget(it, I_HASH) == h && iget(it, I_KEYSIZE) == keylen && memory.compare(it + I_KEY, key, keylen) == 0) return s;
+    if (iget(it, I_HASH) == h && iget(it, I_KEYSIZE) == keylen && sameBytes(it + I_KEY, key, keylen)) return s;
     s = iget(it, I_NEXT);
   }
   return 0;
@@ -414,6 +472,176 @@ function lookupLive(c: usize, key: usize, keylen: u32, h: u32, now: i64): u32 {
 
 // ---- reads --------------------------------------------------------------------------
 
+/**
+ * A full memory barrier. `atomic.fence` does not validate with this compiler's
+ * Binaryen, so this is a sequentially consistent read-modify-write of a word on
+ * this thread's own counter line: no other thread touches it, so it costs no
+ * cache-line traffic.
+ */
+@inline function fence(c: usize): void {
+  const t = selfTid < 0 || <u32>selfTid >= hget(c, C_THREADS) ? 0 : <u32>selfTid;
+  atomic.add<i32>(c + hget(c, C_COUNTERS_OFF) + <usize>t * COUNTER_LINE + T_FENCE, 0);
+}
+
+/** Bump one of this thread's counters: a plain add on a line no other thread writes. */
+@inline function count(c: usize, field: u32): void {
+  if (selfTid < 0 || <u32>selfTid >= hget(c, C_THREADS)) return;
+  const p = c + hget(c, C_COUNTERS_OFF) + <usize>selfTid * COUNTER_LINE + field;
+  store<i64>(p, load<i64>(p) + 1);
+}
+
+/** Where cacheGet/cacheSet put the value in scratch: after the key, 8-aligned. */
+@inline function valueOffset(keylen: u32): u32 { return alignUp(keylen, 8); }
+export function cacheValueOffset(keylen: u32): u32 { return valueOffset(keylen); }
+
+/** Optimistic attempts before a reader falls back to the shared hold. */
+const OPTIMISTIC_TRIES: i32 = 4;
+/** Returned by optimisticGet when it could not get a consistent snapshot. */
+const RETRY: i32 = -1;
+
+/**
+ * One lock-free lookup: copy the value of the key in scratch to scratch +
+ * valueOffset. Returns its length, 0 on a miss, RETRY when `seq` moved (or a
+ * writer is active, or the item needs a change: a lazily expired one), or
+ * E_SCRATCH (the value does not fit in scratch) for a consistent hit. Every
+ * field read from the structure is validated before it is used as an index,
+ * since a racing writer can show a half-made state: nothing here can leave the
+ * cache's region or loop more than `items` times.
+ */
+function optimisticGet(c: usize, key: usize, keylen: u32, h: u32, now: i64): i32 {
+  foundSlot = 0;
+  // Observes the last writer's seqEnd (its changes are visible after this load).
+  const seq = aload32(c + C_SEQ);
+  if ((seq & 1) != 0) return RETRY;
+  const items = hget(c, C_ITEMS);
+  let s = ldu32(bucketAddr(c, h));
+  let guard = items;
+  let len: i32 = 0;
+  while (s != 0) {
+    if (s >= items || guard-- == 0) return RETRY;
+    const it = item(c, s);
+    if (iget(it, I_HASH) == h && iget(it, I_KEYSIZE) == keylen && sameBytes(it + I_KEY, key, keylen)) {
+      if (has(c, F_LAZY) && expired(it, now)) return RETRY; // deleting it needs the exclusive hold
+      const vs = iget(it, I_VALSIZE);
+      const b = iget(it, I_BLOCK);
+      const blocks = hget(c, C_BLOCKS);
+      if (vs == 0 || <f64>vs > maxValue(c) || b >= blocks || <u64>b + <u64>blocksFor(c, vs) > <u64>blocks) return RETRY;
+      const off = valueOffset(keylen);
+      if (<u64>off + <u64>vs > <u64>scratchSize()) len = E_SCRATCH;
+      else { copyBytes(key + off, blockAddr(c, b), vs); len = <i32>vs; }
+      foundSlot = s;
+      foundStamp = ld64(it + I_STAMP);
+      break;
+    }
+    s = iget(it, I_NEXT);
+  }
+  // Orders the reads above before the check below (weakly ordered CPUs).
+  fence(c);
+  // Observes whether any writer started since the first load: if not, what was read is one snapshot.
+  if (aload32(c + C_SEQ) != seq) return RETRY;
+  return len;
+}
+
+// The slot and stamp of the last optimistic hit (per thread): JS keeps them as a hint for the key.
+let foundSlot: u32 = 0;
+let foundStamp: i64 = 0;
+/** Stamps are compared as f64 across the boundary: exact below 2^53. */
+const STAMP_EXACT: i64 = 1 << 53;
+
+/** Slot of the last lock-free hit of cacheGet (0 when the last call had none). */
+export function cacheFoundSlot(): u32 { return foundSlot; }
+/** Stamp of that slot's item, or -1 when it cannot serve as a hint. */
+export function cacheFoundStamp(): f64 { return foundSlot == 0 || foundStamp >= STAMP_EXACT ? -1 : <f64>foundStamp; }
+
+/**
+ * cache_get by hint: the item in `slot` if its stamp is still `stamp` (then it
+ * holds the key the hint was made for: stamps are never reused). Copies the
+ * value to the start of scratch and returns its length; 0 when the hint is
+ * stale or the lookup needs the full path (a writer active, lazy expiry);
+ * E_SCRATCH when it does not fit. Lock-free, for caches without purge_lru.
+ */
+export function cacheGetHinted(c: usize, slot: u32, stamp: f64, now: f64): i32 {
+  if (declaredDead()) return E_STOPPED;
+  if (has(c, F_LRU) || slot == 0 || slot >= hget(c, C_ITEMS) || stamp < 0) return 0;
+  const want = <i64>stamp;
+  const it = item(c, slot);
+  const out = scratchPtr();
+  for (let i = 0; i < OPTIMISTIC_TRIES; i++) {
+    // Observes the last writer's seqEnd.
+    const seq = aload32(c + C_SEQ);
+    if ((seq & 1) != 0) continue;
+    let len: i32 = 0;
+    if (iget(it, I_KEYSIZE) != 0 && ld64(it + I_STAMP) == want) {
+      const vs = iget(it, I_VALSIZE);
+      const b = iget(it, I_BLOCK);
+      const blocks = hget(c, C_BLOCKS);
+      if (has(c, F_LAZY) && expired(it, <i64>now)) len = -1;
+      else if (vs == 0 || <f64>vs > maxValue(c) || b >= blocks || <u64>b + <u64>blocksFor(c, vs) > <u64>blocks) continue;
+      else if (<u64>vs > <u64>scratchSize()) len = E_SCRATCH;
+      else { copyBytes(out, blockAddr(c, b), vs); len = <i32>vs; }
+    }
+    // Orders the reads above before the check below (weakly ordered CPUs).
+    fence(c);
+    // Observes whether a writer started meanwhile.
+    if (aload32(c + C_SEQ) != seq) continue;
+    if (len > 0) count(c, T_HITS);
+    return len < 0 && len != E_SCRATCH ? 0 : len;
+  }
+  return 0;
+}
+
+/**
+ * cache_get in one call: the key in this thread's scratch (keylen bytes); the
+ * value is copied to scratch + cacheValueOffset(keylen). Returns its length,
+ * 0 on a miss, E_SCRATCH when it is larger than the scratch (then use
+ * cacheGetBegin), or a negative status. Without purge_lru it takes no lock.
+ */
+export function cacheGet(c: usize, keylen: u32, now: f64): i32 {
+  foundSlot = 0;
+  if (!validKey(c, keylen)) return 0;
+  if (declaredDead()) return E_STOPPED;
+  const key = scratchPtr();
+  if (!has(c, F_LRU)) {
+    const h = hashKey(c, key, keylen);
+    const t = <i64>now;
+    for (let i = 0; i < OPTIMISTIC_TRIES; i++) {
+      const r = optimisticGet(c, key, keylen, h, t);
+      if (r == RETRY) continue;
+      count(c, r == 0 ? T_MISS : T_HITS);
+      return r;
+    }
+  }
+  // A writer is active, the item must change (LRU touch, lazy expiry): the locked path.
+  const a = lookupBegin(c, keylen, now, true);
+  if (a <= 0) return <i32>a;
+  const off = valueOffset(keylen);
+  if (<u64>off + <u64>readLen > <u64>scratchSize()) { cacheReadEnd(c); return E_SCRATCH; }
+  copyBytes(key + off, <usize>a, readLen);
+  const n = readLen;
+  cacheReadEnd(c);
+  return <i32>n;
+}
+
+/** 1 when the key exists, 0 otherwise; lock-free like cacheGet (no copy). */
+export function cacheHas(c: usize, keylen: u32, now: f64): i32 {
+  if (!validKey(c, keylen)) return 0;
+  if (declaredDead()) return E_STOPPED;
+  if (!has(c, F_LRU) && !has(c, F_LAZY)) {
+    const key = scratchPtr();
+    const h = hashKey(c, key, keylen);
+    for (let i = 0; i < OPTIMISTIC_TRIES; i++) {
+      const seq = aload32(c + C_SEQ);
+      if ((seq & 1) != 0) continue;
+      const s = find(c, key, keylen, h);
+      // Orders the lookup's reads before the check (weakly ordered CPUs).
+      fence(c);
+      if (aload32(c + C_SEQ) == seq) { count(c, s != 0 ? T_HITS : T_MISS); return s != 0 ? 1 : 0; }
+    }
+  }
+  return cacheExists(c, keylen, now);
+}
+
+
 // Per-instance (per-thread) state of an open read.
 let readMode: i32 = 0; // 1 shared, 2 exclusive
 let readLen: u32 = 0;
@@ -452,18 +680,17 @@ function lookupBegin(c: usize, keylen: u32, now: f64, touch: bool): f64 {
       s = lookupLive(c, key, keylen, h, t);
       wunlock(c);
     }
-    atomic.add<i64>(c + C_MISS, 1);
+    count(c, T_MISS);
     return 0;
   }
   if (s == 0) {
     if (exclusive) wunlock(c); else runlock(c);
-    atomic.add<i64>(c + C_MISS, 1);
+    count(c, T_MISS);
     return 0;
   }
   const it = item(c, s);
   if (exclusive && touch) { beginChange(c, 0); lruRemove(c, s); lruAppend(c, s); endChange(c); }
-  atomic.add<i32>(it + I_HITS, 1);
-  atomic.add<i64>(c + C_HITS, 1);
+  count(c, T_HITS);
   readMode = exclusive ? 2 : 1;
   readLen = iget(it, I_VALSIZE);
   readExpires = ld64(it + I_EXPIRES);
@@ -542,12 +769,13 @@ function storePrepare(c: usize, key: usize, keylen: u32, vallen: u32, expiresAbs
   if (opFlags & OP_NEW) {
     hset(c, C_FREE_TOP, hget(c, C_FREE_TOP) - 1);
     const it = item(c, s);
-    memory.copy(it + I_KEY, key, keylen);
+    copyBytes(it + I_KEY, key, keylen);
     iset(it, I_HASH, h);
     iset(it, I_VALSIZE, vallen);
     iset(it, I_BLOCK, block);
     st64(it + I_EXPIRES, expiresAbs);
-    iset(it, I_HITS, 0);
+    st64(it + I_STAMP, ld64(c + C_STAMP) + 1);
+    st64(c + C_STAMP, ld64(c + C_STAMP) + 1);
     iset(it, I_KEYSIZE, keylen);
     chainAppend(c, s);
     if (has(c, F_LRU)) lruAppend(c, s);
@@ -583,6 +811,24 @@ export function cacheStoreBegin(c: usize, keylen: u32, vallen: u32, expires: f64
   const a = storePrepare(c, scratchPtr(), keylen, vallen, absExpires(c, <i64>expires, t), false, update != 0, t);
   if (a == 0) { wunlock(c); return 0; }
   return <f64>a;
+}
+
+/**
+ * cache_set / cache_update in one call: key in scratch, the value's `vallen`
+ * bytes at scratch + cacheValueOffset(keylen) (the caller checked they fit).
+ * Returns 1 stored, 0 refused, or a negative status.
+ */
+export function cacheSet(c: usize, keylen: u32, vallen: u32, expires: f64, now: f64, update: i32): i32 {
+  const rc = wlock(c);
+  if (rc < 0) return rc;
+  const key = scratchPtr();
+  const t = <i64>now;
+  const a = storePrepare(c, key, keylen, vallen, absExpires(c, <i64>expires, t), false, update != 0, t);
+  if (a == 0) { wunlock(c); return 0; }
+  copyBytes(a, key + valueOffset(keylen), vallen);
+  storeCommit(c);
+  wunlock(c);
+  return 1;
 }
 
 export function cacheStoreEnd(c: usize): void {
@@ -695,6 +941,28 @@ export function cacheKeysEnd(c: usize): void { if (!declaredDead()) runlock(c); 
 /** Address of slot `s`'s item (its keysize at +0, key bytes at +I_KEY). */
 export function cacheItemAddr(c: usize, s: u32): usize { return item(c, s); }
 
+// ---- store snapshots (the caller holds the cache: cacheKeysBegin) ---------------------
+
+/** Address of slot `s`'s value. */
+export function cacheItemValueAddr(c: usize, s: u32): usize { return blockAddr(c, iget(item(c, s), I_BLOCK)); }
+/** Length of slot `s`'s value. */
+export function cacheItemValueLen(c: usize, s: u32): u32 { return iget(item(c, s), I_VALSIZE); }
+/** Slot `s`'s expiry as stored (absolute seconds; 0 = never). */
+export function cacheItemExpires(c: usize, s: u32): f64 { return <f64>ld64(item(c, s) + I_EXPIRES); }
+
+/**
+ * Put back an item read from a store file: key in scratch, `expiresAbs` as
+ * stored (not relative to now). Returns the address for the value's bytes with
+ * the cache held exclusively (then cacheStoreEnd), 0 when refused, or a status.
+ */
+export function cacheRestoreBegin(c: usize, keylen: u32, vallen: u32, expiresAbs: f64): f64 {
+  const rc = wlock(c);
+  if (rc < 0) return <f64>rc;
+  const a = storePrepare(c, scratchPtr(), keylen, vallen, <i64>expiresAbs, false, true, 0);
+  if (a == 0) { wunlock(c); return 0; }
+  return <f64>a;
+}
+
 // ---- expiry sweep --------------------------------------------------------------------
 
 /** Delete expired items (the master's sweeper); caches with lazy_expire, purge_lru or no_expire are skipped. */
@@ -712,8 +980,17 @@ export function cacheSweep(c: usize, now: f64): i32 {
 export function cacheCount(c: usize): u32 { return aload32(c + C_COUNT); }
 export function cacheRepairs(c: usize): u32 { return aload32(c + C_REPAIRS); }
 export function cacheDirty(c: usize): i32 { return aload32(c + C_DIRTY); }
-export function cacheHits(c: usize): i64 { return atomic.load<i64>(c + C_HITS); }
-export function cacheMiss(c: usize): i64 { return atomic.load<i64>(c + C_MISS); }
+export function cacheHits(c: usize): i64 { return counterSum(c, T_HITS); }
+export function cacheMiss(c: usize): i64 { return counterSum(c, T_MISS); }
+
+/** One counter summed over every thread's line (each line is written by its own thread only). */
+function counterSum(c: usize, field: u32): i64 {
+  const n = hget(c, C_THREADS);
+  const base = c + hget(c, C_COUNTERS_OFF);
+  let sum: i64 = 0;
+  for (let t: u32 = 0; t < n; t++) sum += atomic.load<i64>(base + t * COUNTER_LINE + field);
+  return sum;
+}
 export function cacheFull(c: usize): i64 { return ld64(c + C_FULL); }
 
 // ---- repair and check --------------------------------------------------------------------

@@ -45,6 +45,8 @@ import {
   I_KEY, cacheBytes, cacheCheck, cacheClear, cacheCount, cacheDel, cacheDirty, cacheExists, cacheFull, cacheGetBegin,
   cacheHandle, cacheHits, cacheInit, cacheItemAddr, cacheKeysBegin, cacheKeysEnd, cacheKeysNext, cacheLastLen,
   cacheMath, cacheMathF, cacheMiss, cacheNum, cacheReadEnd, cacheRepairs, cacheStoreBegin, cacheStoreEnd, cacheSweep,
+  cacheGet, cacheHas, cacheSet, cacheValueOffset, cacheGetHinted, cacheFoundSlot, cacheFoundStamp,
+  cacheItemValueAddr, cacheItemValueLen, cacheItemExpires, cacheRestoreBegin,
 } from "./cache";
 import { cacheLastExpires } from "./cache";
 import { pktArrayScan, pktErrorAt, pktIsAscii, pktHeaderCheck, pktHeaderWrite, pktPackLengths, pktVarsScan } from "./packet";
@@ -189,3 +191,7 @@ export { pktHeaderCheck as pkt_header_check, pktHeaderWrite as pkt_header_write 
 export { pktVarsScan as pkt_vars_scan, pktArrayScan as pkt_array_scan, pktPackLengths as pkt_pack_lengths };
 export { pktErrorAt as pkt_error_at, pktIsAscii as pkt_is_ascii };
 export { cacheLastExpires as cache_last_expires };
+export { cacheGet as cache_get, cacheHas as cache_has, cacheSet as cache_set, cacheValueOffset as cache_value_offset };
+export { cacheGetHinted as cache_get_hinted, cacheFoundSlot as cache_found_slot, cacheFoundStamp as cache_found_stamp };
+export { cacheItemValueAddr as cache_item_value_addr, cacheItemValueLen as cache_item_value_len };
+export { cacheItemExpires as cache_item_expires, cacheRestoreBegin as cache_restore_begin };

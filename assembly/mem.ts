@@ -22,3 +22,23 @@
 
 /** One cache line: shared words that different threads hammer live on their own line. */
 export const LINE: u32 = 64;
+
+/**
+ * Copy `n` bytes between non-overlapping ranges. Short copies are a word loop:
+ * the engines run `memory.copy` on a shared memory through a call into the
+ * runtime, which costs more than copying a few dozen bytes.
+ */
+@inline export function copyBytes(dst: usize, src: usize, n: u32): void {
+  if (n > 256) { memory.copy(dst, src, n); return; }
+  let i: u32 = 0;
+  for (; i + 8 <= n; i += 8) store<u64>(dst + i, load<u64>(src + i));
+  for (; i < n; i++) store<u8>(dst + i, load<u8>(src + i));
+}
+
+/** Whether `n` bytes at `a` and `b` are equal (word by word, no runtime call). */
+@inline export function sameBytes(a: usize, b: usize, n: u32): bool {
+  let i: u32 = 0;
+  for (; i + 8 <= n; i += 8) if (load<u64>(a + i) != load<u64>(b + i)) return false;
+  for (; i < n; i++) if (load<u8>(a + i) != load<u8>(b + i)) return false;
+  return true;
+}

@@ -60,3 +60,5 @@ export const E_NET_CLOSED: i32 = -35;
 export const E_NET_BAD_REPLY: i32 = -36;
 /** The peer answered that it refused the operation (a signal not queued, a spool job not written). */
 export const E_NET_REJECTED: i32 = -37;
+/** A cache value does not fit in the thread's scratch slot: read it with the two-step path (internal). */
+export const E_SCRATCH: i32 = -28;

@@ -63,6 +63,48 @@ function mapCache() {
   return { c, ...d };
 }
 
+/** Gets per op of the thread-scaling row: the op is this many gets, done by one thread or split over two. */
+const ROUND_GETS = 2000;
+
+/**
+ * A master with one worker sharing the cache with the main thread (the cache
+ * filled as in the other rows). `threads` 2: each op, the main thread and the
+ * worker each do half the gets (the worker is released through area 0 and
+ * the main thread waits for it); 1: the main thread does them all.
+ */
+async function cacheThreads(threads, compute = false) {
+  const { run } = await library();
+  const app = new URL('./fixtures/cache-reader.mjs', import.meta.url).pathname;
+  const master = await run({ options: { workers: 1, sharedarea: 1, cache2: 'name=default,items=20000,blocksize=64,keysize=32' }, app, handleSignals: false });
+  await master.ready();
+  const u = master.uwsgi;
+  const d = cacheData();
+  for (const k of d.keys) u.cache_update(k, d.value);
+  const view = u.sharedarea(0).view();
+  const words = new Int32Array(view.buffer, view.byteOffset, 8);
+  const share = threads === 2 ? ROUND_GETS / 2 : ROUND_GETS;
+  Atomics.store(words, 2, ROUND_GETS - share);
+  Atomics.store(words, 4, compute ? 1 : 0);
+  const { jsHash } = await import(app);
+  let round = 0;
+  let hits = 0;
+  return () => {
+    if (threads === 2) {
+      // Publishes the next round to the worker.
+      Atomics.store(words, 0, ++round);
+      Atomics.notify(words, 0);
+    }
+    if (compute) for (let i = 0; i < share; i++) hits += jsHash(d.next()) & 1;
+    else for (let i = 0; i < share; i++) if (u.cache_get(d.next()) !== null) hits++;
+    // Waits until the worker finished this round: spins (it should be on the other core), then
+    // sleeps until its notify, so a busy machine does not lose the worker's core to this spin.
+    if (threads === 2) {
+      for (let spins = 0; Atomics.load(words, 1) !== round; spins++) if (spins > 10_000) Atomics.wait(words, 1, round - 1, 1);
+    }
+    return hits + Atomics.load(words, 3);
+  };
+}
+
 /** get / set / 90:10 mix rows: uwsgi-wasm against lru-cache (with and without ttl) and Map. */
 function cacheCases() {
   return [
@@ -107,6 +149,24 @@ function cacheCases() {
           let n = 0;
           return () => (++n % 10 === 0 ? c.set(next(), value) : c.get(next()));
         },
+      },
+    },
+    {
+      // Read scaling: the same 2000 gets per op, by one thread or split over two sharing the cache.
+      // The ratio on the 2-thread row is the aggregate speed-up (goal: at least 1.6x; uWSGI's processes halve).
+      suite: 'cache', case: `${ROUND_GETS} gets: 1 thread vs 2 threads sharing the cache`, threads: 2,
+      subjects: {
+        'uwsgi-wasm (2 threads)': () => cacheThreads(2),
+        'uwsgi-wasm, 1 thread': () => cacheThreads(1),
+      },
+    },
+    {
+      // The floor for the row above on this machine: the same rounds of plain-JS work touching no
+      // shared memory. Its 1-thread / 2-thread time is the best scaling the cores allow right now.
+      suite: 'cache', case: `${ROUND_GETS} CPU-bound JS steps: 1 thread vs 2 threads (machine floor)`, threads: 2,
+      subjects: {
+        'js (2 threads)': () => cacheThreads(2, true),
+        'js, 1 thread': () => cacheThreads(1, true),
       },
     },
   ];

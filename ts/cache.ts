@@ -10,6 +10,7 @@
 import { UwsgiError, int64Arg, intArg, statusError, typeName } from './errors.ts';
 import type { ThreadContext } from './context.ts';
 import type { CacheConfig } from './options.ts';
+import { runtime } from './runtime.ts';
 
 const utf8 = new TextEncoder();
 const utf8d = new TextDecoder();
@@ -22,13 +23,53 @@ const MATH_DEFAULT: Record<MathFn, number> = { cache_inc: 1, cache_dec: 1, cache
 /** A key or value argument: strings are UTF-8 encoded. */
 export type Bytes = string | Uint8Array;
 
+/** Core status: the value does not fit in the thread's scratch (assembly/status.ts E_SCRATCH). */
+const E_SCRATCH = -28;
+/** Strings up to this many UTF-16 units are tried as ASCII first (a plain loop beats TextEncoder there). */
+const ASCII_MAX = 64;
+/** Values up to this many bytes are copied byte by byte (cheaper than a subarray and set). */
+const SMALL_COPY = 64;
+
+/** Where the core puts a value in scratch after a key of `keylen` bytes (assembly/cache.ts valueOffset). */
+const valueOffset = (keylen: number) => (keylen + 7) & ~7;
+
+/** Hints kept per cache and thread at most (then the older half is dropped). */
+const HINTS_MAX = 16384;
+
+/** Where a key's item was last found: its slot and the item's stamp (unique per insert). */
+interface Hint { slot: number; stamp: number }
+
+/** What one thread knows of one cache. */
+interface Local {
+  /** The core's handle (the region address). */
+  c: number;
+  /** lazy_expire: reads need the clock. */
+  lazy: boolean;
+  /** Writes need the clock even without an expiry (lazy_expire, sweep_on_full). */
+  writeClock: boolean;
+  /**
+   * String key -> hint, so a repeated key skips encoding and hashing: the core
+   * checks the slot still holds the same insert (stamps are never reused), so a
+   * stale hint only costs the full lookup. Two generations bound the memory.
+   * Null for purge_lru caches (their reads take the exclusive path anyway).
+   */
+  hints: Map<string, Hint> | null;
+  older: Map<string, Hint> | null;
+}
+
 /** The cache functions of one thread of one engine. */
 export class CacheApi {
   readonly #ctx: ThreadContext;
   readonly #handles: number[];
   readonly #byName = new Map<string, number>();
   readonly #scratch: Uint8Array;
+  readonly #u8: Uint8Array;
+  readonly #base: number;
+  readonly #size: number;
   readonly #keyOff: number;
+  readonly #locals: Local[];
+  readonly #u32: Int32Array;
+  readonly #copy: (mem: Uint8Array, mem32: Int32Array, from: number, length: number) => Uint8Array;
 
   /** @internal Use the `uwsgi` object's cache_* methods. */
   constructor(ctx: ThreadContext) {
@@ -36,8 +77,17 @@ export class CacheApi {
     const caches = ctx.shared.config.caches;
     this.#handles = caches.map((_, i) => ctx.x.cache_handle(i) >>> 0);
     caches.forEach((c, i) => { if (!this.#byName.has(c.name)) this.#byName.set(c.name, i); });
-    this.#scratch = ctx.u8.subarray(ctx.scratch, ctx.scratch + ctx.shared.plan.scratchSize);
+    this.#locals = caches.map((c, i) => ({
+      c: this.#handles[i], lazy: c.lazyExpire, writeClock: c.lazyExpire || c.sweepOnFull > 0,
+      hints: c.purgeLru ? null : new Map(), older: c.purgeLru ? null : new Map(),
+    }));
+    this.#u8 = ctx.u8;
+    this.#base = ctx.scratch;
+    this.#size = ctx.shared.plan.scratchSize;
+    this.#scratch = ctx.u8.subarray(ctx.scratch, ctx.scratch + this.#size);
     this.#keyOff = ctx.x.CACHE_ITEM_KEY.value as number;
+    this.#u32 = new Int32Array(ctx.u8.buffer, ctx.u8.byteOffset, ctx.u8.byteLength >> 2);
+    this.#copy = runtime().copyOut;
   }
 
   /** The configured caches, in creation order (the first is the default cache). */
@@ -60,24 +110,98 @@ export class CacheApi {
     return this.#byName.get(cache) ?? -1;
   }
 
-  #handle(fn: string, cache: unknown): number {
+  /** The core handle of the cache an argument names, or 0 when there is none. */
+  handle(fn: string, cache: unknown): number {
     if (cache === undefined && this.#handles.length) return this.#handles[0];
     const i = this.index(fn, cache);
     return i < 0 ? 0 : this.#handles[i];
   }
 
+  /** This thread's view of the cache an argument names, or undefined. */
+  #local(fn: string, cache: unknown): Local | undefined {
+    if (cache === undefined) return this.#locals[0];
+    const i = this.index(fn, cache);
+    return i < 0 ? undefined : this.#locals[i];
+  }
+
+  #hint(l: Local, key: string): Hint | undefined {
+    const h = l.hints!.get(key);
+    if (h !== undefined) return h;
+    const o = l.older!.get(key);
+    if (o !== undefined) this.#remember(l, key, o);
+    return o;
+  }
+
+  #remember(l: Local, key: string, h: Hint): void {
+    if (l.hints!.size >= HINTS_MAX) { l.older = l.hints; l.hints = new Map(); }
+    l.hints!.set(key, h);
+  }
+
+  /** After a full lookup that hit: keep where the key was found. */
+  #learn(l: Local, key: string): void {
+    const x = this.#ctx.x;
+    const stamp = x.cache_found_stamp();
+    if (stamp >= 0) this.#remember(l, key, { slot: x.cache_found_slot(), stamp });
+  }
+
   /** Put the key in scratch; returns its length, or -1 when it cannot be a key of any cache. */
   #key(fn: string, key: unknown): number {
     if (typeof key === 'string') {
+      const n = key.length;
+      if (n <= ASCII_MAX) {
+        const u8 = this.#u8;
+        const base = this.#base;
+        let i = 0;
+        for (; i < n; i++) {
+          const ch = key.charCodeAt(i);
+          if (ch > 0x7f) break;
+          u8[base + i] = ch;
+        }
+        if (i === n) return n;
+      }
       const r = utf8.encodeInto(key, this.#scratch);
-      return r.read < key.length ? -1 : r.written;
+      return r.read < n ? -1 : r.written;
     }
     if (key instanceof Uint8Array) {
-      if (key.length > this.#scratch.length) return -1;
-      this.#scratch.set(key);
-      return key.length;
+      const n = key.length;
+      if (n > this.#size) return -1;
+      if (n <= SMALL_COPY) {
+        const u8 = this.#u8;
+        const base = this.#base;
+        for (let i = 0; i < n; i++) u8[base + i] = key[i];
+      } else this.#scratch.set(key);
+      return n;
     }
     throw new UwsgiError('ERR_ARG_TYPE', `${fn}: key must be a string or Uint8Array, got ${typeName(key)}`);
+  }
+
+  /** Put a value in scratch after a `keylen`-byte key; its length, or -1 when it does not fit. */
+  #valueIn(fn: string, v: unknown, keylen: number): number {
+    const at = this.#base + valueOffset(keylen);
+    const room = this.#size - valueOffset(keylen);
+    const u8 = this.#u8;
+    if (v instanceof Uint8Array) {
+      const n = v.length;
+      if (n > room) return -1;
+      if (n <= SMALL_COPY) for (let i = 0; i < n; i++) u8[at + i] = v[i];
+      else u8.set(v, at);
+      return n;
+    }
+    if (typeof v === 'string') {
+      const n = v.length;
+      if (n <= ASCII_MAX && n <= room) {
+        let i = 0;
+        for (; i < n; i++) {
+          const ch = v.charCodeAt(i);
+          if (ch > 0x7f) break;
+          u8[at + i] = ch;
+        }
+        if (i === n) return n;
+      }
+      const r = utf8.encodeInto(v, u8.subarray(at, at + room));
+      return r.read < n ? -1 : r.written;
+    }
+    throw new UwsgiError('ERR_ARG_TYPE', `${fn}: value must be a string or Uint8Array, got ${typeName(v)}`);
   }
 
   #value(fn: string, v: unknown): Uint8Array {
@@ -88,61 +212,118 @@ export class CacheApi {
 
   #check(fn: string, rc: number): void { if (rc < 0) throw statusError(rc, fn); }
 
+  /** Copy `len` bytes at `from` in the shared memory into `out` (from its start). */
+  #copyOut(from: number, len: number, out: Uint8Array): void {
+    if (len <= SMALL_COPY) {
+      const u8 = this.#u8;
+      for (let i = 0; i < len; i++) out[i] = u8[from + i];
+    } else out.set(this.#u8.subarray(from, from + len));
+  }
+
   get(fn: string, key: unknown, cache: unknown): Uint8Array | null {
-    const c = this.#handle(fn, cache);
-    const kl = this.#key(fn, key);
-    if (c === 0 || kl < 0) return null;
+    const l = this.#local(fn, cache);
     const x = this.#ctx.x;
-    const a = x.cache_get_begin(c, kl, this.now());
+    if (l !== undefined && l.hints !== null && typeof key === 'string') {
+      const h = this.#hint(l, key);
+      if (h !== undefined) {
+        const n = x.cache_get_hinted(l.c, h.slot, h.stamp, l.lazy ? this.now() : 0);
+        if (n > 0) return this.#copy(this.#u8, this.#u32, this.#base, n);
+        if (n < 0 && n !== E_SCRATCH) throw statusError(n, fn);
+        l.hints.delete(key);
+        l.older!.delete(key);
+      }
+    }
+    const kl = this.#key(fn, key);
+    if (l === undefined || kl < 0) return null;
+    // One call: the core looks the key up without a lock and copies the value to scratch.
+    const n = x.cache_get(l.c, kl, l.lazy ? this.now() : 0);
+    if (n > 0) {
+      if (l.hints !== null && typeof key === 'string') this.#learn(l, key);
+      return this.#copy(this.#u8, this.#u32, this.#base + valueOffset(kl), n);
+    }
+    if (n === 0) return null;
+    if (n !== E_SCRATCH) throw statusError(n, fn);
+    // Larger than the scratch: the core holds the cache while the value is copied.
+    const a = x.cache_get_begin(l.c, kl, this.now());
     if (a <= 0) { this.#check(fn, a); return null; }
-    // The core holds the cache until read_end: the copy cannot tear.
-    const out = this.#ctx.u8.slice(a, a + x.cache_last_len());
-    x.cache_read_end(c);
+    const out = this.#u8.slice(a, a + x.cache_last_len());
+    x.cache_read_end(l.c);
     return out;
   }
 
   /** Copy the value into `buf` (as much as fits); its full length, or -1 on a miss. */
   getInto(fn: string, key: unknown, buf: unknown, cache: unknown): number {
     if (!(buf instanceof Uint8Array)) throw new UwsgiError('ERR_ARG_TYPE', `${fn}: buf must be a Uint8Array, got ${typeName(buf)}`);
-    const c = this.#handle(fn, cache);
-    const kl = this.#key(fn, key);
-    if (c === 0 || kl < 0) return -1;
+    const l = this.#local(fn, cache);
     const x = this.#ctx.x;
-    const a = x.cache_get_begin(c, kl, this.now());
+    if (l !== undefined && l.hints !== null && typeof key === 'string') {
+      const h = this.#hint(l, key);
+      if (h !== undefined) {
+        const n = x.cache_get_hinted(l.c, h.slot, h.stamp, l.lazy ? this.now() : 0);
+        if (n > 0) {
+          this.#copyOut(this.#base, Math.min(n, buf.length), buf);
+          return n;
+        }
+        if (n < 0 && n !== E_SCRATCH) throw statusError(n, fn);
+        l.hints.delete(key);
+        l.older!.delete(key);
+      }
+    }
+    const kl = this.#key(fn, key);
+    if (l === undefined || kl < 0) return -1;
+    const n = x.cache_get(l.c, kl, l.lazy ? this.now() : 0);
+    if (n > 0) {
+      if (l.hints !== null && typeof key === 'string') this.#learn(l, key);
+      this.#copyOut(this.#base + valueOffset(kl), Math.min(n, buf.length), buf);
+      return n;
+    }
+    if (n === 0) return -1;
+    if (n !== E_SCRATCH) throw statusError(n, fn);
+    const a = x.cache_get_begin(l.c, kl, this.now());
     if (a <= 0) { this.#check(fn, a); return -1; }
     const len = x.cache_last_len();
-    buf.set(this.#ctx.u8.subarray(a, a + Math.min(len, buf.length)));
-    x.cache_read_end(c);
+    buf.set(this.#u8.subarray(a, a + Math.min(len, buf.length)));
+    x.cache_read_end(l.c);
     return len;
   }
 
   exists(fn: string, key: unknown, cache: unknown): boolean {
-    const c = this.#handle(fn, cache);
+    const l = this.#local(fn, cache);
     const kl = this.#key(fn, key);
-    if (c === 0 || kl < 0) return false;
-    const rc = this.#ctx.x.cache_exists(c, kl, this.now());
+    if (l === undefined || kl < 0) return false;
+    const rc = this.#ctx.x.cache_has(l.c, kl, l.lazy ? this.now() : 0);
     this.#check(fn, rc);
     return rc === 1;
   }
 
   /** cache_set (update false) / cache_update (update true): true when stored. */
   store(fn: string, key: unknown, value: unknown, expires: unknown, cache: unknown, update: boolean): boolean {
-    const v = this.#value(fn, value);
-    const e = expires === undefined ? 0 : intArg(fn, 'expires', expires);
-    const c = this.#handle(fn, cache);
+    if (!(value instanceof Uint8Array) && typeof value !== 'string') this.#value(fn, value); // throws the typed error
+    const e = expires === undefined || expires === 0 ? 0 : intArg(fn, 'expires', expires);
+    const l = this.#local(fn, cache);
     const kl = this.#key(fn, key);
-    if (c === 0 || kl < 0) return false;
+    if (l === undefined || kl < 0) return false;
+    const c = l.c;
     const x = this.#ctx.x;
-    const a = x.cache_store_begin(c, kl, v.length, e, this.now(), update ? 1 : 0);
+    const now = e !== 0 || l.writeClock ? this.now() : 0;
+    const vl = this.#valueIn(fn, value, kl);
+    if (vl >= 0) {
+      // One call: the value is in scratch after the key.
+      const rc = x.cache_set(c, kl, vl, e, now, update ? 1 : 0);
+      this.#check(fn, rc);
+      return rc === 1;
+    }
+    // Larger than the scratch: the core holds the cache exclusively while the value is copied in.
+    const v = this.#value(fn, value);
+    const a = x.cache_store_begin(c, kl, v.length, e, now, update ? 1 : 0);
     if (a <= 0) { this.#check(fn, a); return false; }
-    // The core holds the cache exclusively until store_end publishes the item.
-    this.#ctx.u8.set(v, a);
+    this.#u8.set(v, a);
     x.cache_store_end(c);
     return true;
   }
 
   del(fn: string, key: unknown, cache: unknown): boolean {
-    const c = this.#handle(fn, cache);
+    const c = this.handle(fn, cache);
     const kl = this.#key(fn, key);
     if (c === 0 || kl < 0) return false;
     const rc = this.#ctx.x.cache_del(c, kl, this.now());
@@ -151,14 +332,14 @@ export class CacheApi {
   }
 
   clear(fn: string, cache: unknown): boolean {
-    const c = this.#handle(fn, cache);
+    const c = this.handle(fn, cache);
     if (c === 0) return false;
     this.#check(fn, this.#ctx.x.cache_clear(c));
     return true;
   }
 
   keys(fn: string, cache: unknown): Uint8Array[] {
-    const c = this.#handle(fn, cache);
+    const c = this.handle(fn, cache);
     if (c === 0) throw new UwsgiError('ERR_NOT_FOUND', 'no local uWSGI cache available');
     const x = this.#ctx.x;
     const { u8, dv } = this.#ctx;
@@ -177,7 +358,7 @@ export class CacheApi {
   }
 
   num(fn: string, key: unknown, cache: unknown): bigint {
-    const c = this.#handle(fn, cache);
+    const c = this.handle(fn, cache);
     const kl = this.#key(fn, key);
     if (c === 0 || kl < 0) return 0n;
     const rc = this.#ctx.x.cache_num(c, kl, this.now(), this.#ctx.scratch);
@@ -189,7 +370,7 @@ export class CacheApi {
     const d = delta === undefined ? MATH_DEFAULT[fn] : delta;
     if (typeof d !== 'bigint' && !(typeof d === 'number' && Number.isSafeInteger(d))) int64Arg(fn, 'delta', d); // throws the typed error
     const e = expires === undefined ? 0 : intArg(fn, 'expires', expires);
-    const c = this.#handle(fn, cache);
+    const c = this.handle(fn, cache);
     const kl = this.#key(fn, key);
     if (c === 0 || kl < 0) return false;
     const x = this.#ctx.x;

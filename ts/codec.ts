@@ -512,12 +512,13 @@ export class PacketReader {
  */
 export function parsefile(path: string): Record<string, Uint8Array> | null {
   if (typeof path !== 'string') throw new UwsgiError('ERR_ARG_TYPE', `parsefile: path must be a string, got ${typeName(path)}`);
-  let data: Uint8Array;
+  let data: Uint8Array | null;
   try {
     data = readFileBytes(path);
   } catch {
     return null;
   }
+  if (data === null) return null;
   if (data.length < HEADER_SIZE) throw new UwsgiError('ERR_PROTOCOL', `parsefile: ${path} is ${data.length} bytes, shorter than a packet header`);
   const h = decodeHeader(data);
   if (h.modifier1 !== 0 && h.modifier1 !== 17) return null;

@@ -100,8 +100,8 @@ export interface CoreExports {
   mule_channels(): number;
   mule_payload(): number;
   mule_slots(): number;
-  cache_bytes(items: number, keysize: number, blocksize: number, blocks: number, hashsize: number, bitmap: number): number;
-  cache_init(offset: number, items: number, keysize: number, blocksize: number, blocks: number, hashsize: number, flags: number, sweepOnFull: number, mathInitial: bigint): void;
+  cache_bytes(items: number, keysize: number, blocksize: number, blocks: number, hashsize: number, bitmap: number, threads: number): number;
+  cache_init(offset: number, items: number, keysize: number, blocksize: number, blocks: number, hashsize: number, flags: number, sweepOnFull: number, mathInitial: bigint, threads: number): void;
   cache_handle(index: number): number;
   cache_get_begin(c: number, keylen: number, now: number): number;
   cache_last_len(): number;
@@ -191,6 +191,17 @@ export interface CoreExports {
   pkt_error_at(): number;
   pkt_is_ascii(p: number, len: number): number;
   cache_last_expires(): number;
+  cache_get(c: number, keylen: number, now: number): number;
+  cache_has(c: number, keylen: number, now: number): number;
+  cache_set(c: number, keylen: number, vallen: number, expires: number, now: number, update: number): number;
+  cache_value_offset(keylen: number): number;
+  cache_get_hinted(c: number, slot: number, stamp: number, now: number): number;
+  cache_found_slot(): number;
+  cache_found_stamp(): number;
+  cache_item_value_addr(c: number, slot: number): number;
+  cache_item_value_len(c: number, slot: number): number;
+  cache_item_expires(c: number, slot: number): number;
+  cache_restore_begin(c: number, keylen: number, vallen: number, expiresAbs: number): number;
 }
 
 /** Bytes per wasm page. */

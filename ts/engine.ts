@@ -8,6 +8,7 @@ import { type Config, type Options, configFromOptions, setIniReader } from './op
 import { buildMemory, planLayout } from './layout.ts';
 import { type EngineShared, ThreadContext, ThreadKind, type ThreadKindName } from './context.ts';
 import { Uwsgi } from './uwsgi.ts';
+import { loadCacheStore, writeCacheStore } from './cachestore.ts';
 import { runtime, type ThreadInit } from './runtime.ts';
 import { Scheduler } from './scheduler.ts';
 
@@ -49,6 +50,20 @@ export class Engine {
     if (tid < 0) throw statusError(tid, 'reserve the master thread slot');
     this.uwsgi = new Uwsgi(new ThreadContext(memory, this.module, core, this.shared, tid, 'master', 0));
     this.scheduler = new Scheduler(this.uwsgi.ctx, () => this.#clock());
+    // Persistent caches (store=): their items come back before any thread runs.
+    config.caches.forEach((_, i) => loadCacheStore(this.uwsgi.ctx, i));
+  }
+
+  /**
+   * Write the store file of every cache configured with `store=` (atomically:
+   * a crash leaves the previous file). The master does this every `store_sync`
+   * seconds and when it stops; an engine without a master only when asked.
+   * Returns how many items were written.
+   */
+  storeCaches(): number {
+    let n = 0;
+    this.shared.config.caches.forEach((c, i) => { if (c.store !== null) n += writeCacheStore(this.uwsgi.ctx, i); });
+    return n;
   }
 
   /**

@@ -86,6 +86,8 @@ export const CoreStatus = {
   E_NET_CLOSED: -35,
   E_NET_BAD_REPLY: -36,
   E_NET_REJECTED: -37,
+  // Cache (-28..-30). E_SCRATCH never reaches users: the facade then reads through the two-step path.
+  E_SCRATCH: -28,
 } as const;
 
 const statusTable: Record<number, { code: UwsgiErrorCode; text: string }> = {
@@ -113,6 +115,7 @@ const statusTable: Record<number, { code: UwsgiErrorCode; text: string }> = {
   [CoreStatus.E_NET_CLOSED]: { code: 'ERR_CLOSED', text: 'the peer closed the connection before a complete reply' },
   [CoreStatus.E_NET_BAD_REPLY]: { code: 'ERR_BAD_REPLY', text: 'the reply breaks the protocol' },
   [CoreStatus.E_NET_REJECTED]: { code: 'ERR_REJECTED', text: 'the peer refused the operation' },
+  [CoreStatus.E_SCRATCH]: { code: 'ERR_INTERNAL', text: 'the value does not fit in the thread scratch' },
 };
 
 /** Turn a negative core status into a UwsgiError; `what` says which call and argument failed. */

@@ -81,7 +81,7 @@ export function planLayout(cfg: Config): LayoutPlan {
   place(Region.SIGNALS, 0, core.sig_bytes(maxThreads));
   place(Region.TIMERS, 0, core.timers_bytes());
   cfg.caches.forEach((c, i) => {
-    const size = core.cache_bytes(c.items, c.keysize, c.blocksize, c.blocks, c.hashsize, c.bitmap ? 1 : 0);
+    const size = core.cache_bytes(c.items, c.keysize, c.blocksize, c.blocks, c.hashsize, c.bitmap ? 1 : 0, maxThreads);
     if (at + size > 2 ** 32) throw new UwsgiError('ERR_OPTION', `cache '${c.name}' needs ${size} bytes of shared memory; everything must fit in 4 GiB`);
     place(Region.CACHE, i, size);
   });
@@ -121,7 +121,7 @@ export function buildMemory(cfg: Config, plan: LayoutPlan): { memory: WebAssembl
   for (const r of plan.regions) {
     if (r.kind !== Region.CACHE) continue;
     const c = cfg.caches[r.index];
-    core.cache_init(r.offset, c.items, c.keysize, c.blocksize, c.blocks, c.hashsize, cacheFlags(c), c.sweepOnFull, BigInt(c.mathInitial));
+    core.cache_init(r.offset, c.items, c.keysize, c.blocksize, c.blocks, c.hashsize, cacheFlags(c), c.sweepOnFull, BigInt(c.mathInitial), plan.maxThreads);
   }
   core.layout_publish();
   check(core.bind(), 'bind');

@@ -6,6 +6,7 @@
  */
 import { UwsgiError } from './errors.ts';
 import { Engine } from './engine.ts';
+import { writeCacheStore } from './cachestore.ts';
 import { type Options, configFromPairs, pairsFromObject, parseArgv } from './options.ts';
 import { runtime, type ThreadHandle } from './runtime.ts';
 import type { ThreadMessage } from './thread.ts';
@@ -83,6 +84,7 @@ export class Master {
   #reloading?: Promise<void>;
   #listeners: PreparedListener[] = [];
   #servingWaiters: Array<() => void> = [];
+  #storeTimers: Array<ReturnType<typeof setInterval>> = [];
 
   /** @internal Use `run()`. */
   constructor(engine: Engine, app: string | undefined, opts: MasterOptions) {
@@ -118,6 +120,13 @@ export class Master {
     (this.#checker as { unref?: () => void }).unref?.();
     // Signal routing, timers, cron and file monitors.
     this.engine.startScheduler();
+    // Persistent caches: written every store_sync seconds (and when the master stops).
+    cfg.caches.forEach((c, i) => {
+      if (c.store === null || c.storeSync === 0) return;
+      const t = setInterval(() => this.#writeStore(i), c.storeSync * 1000);
+      (t as { unref?: () => void }).unref?.();
+      this.#storeTimers.push(t);
+    });
     const slots: WorkerSlot[] = [];
     for (let i = 1; i <= cfg.workers; i++) slots.push({ kind: 'worker', ident: i, file: this.#app, tid: -1, spawnedAt: 0, quickDeaths: 0, state: 'starting' });
     cfg.mules.forEach((file, i) => slots.push({ kind: 'mule', ident: i + 1, file: file ?? undefined, tid: -1, spawnedAt: 0, quickDeaths: 0, state: 'starting' }));
@@ -336,7 +345,18 @@ export class Master {
       this.engine.stopScheduler();
       for (const l of this.#listeners.splice(0)) l.close();
       this.#servingWaiters.splice(0).forEach((f) => f());
+      for (const t of this.#storeTimers) clearInterval(t);
+      this.engine.shared.config.caches.forEach((c, i) => { if (c.store !== null) this.#writeStore(i); });
       this.#resolveDone(0);
+    }
+  }
+
+  /** Write cache `index`'s store; a failure is logged (the master goes on, as uWSGI's msync would). */
+  #writeStore(index: number): void {
+    try {
+      writeCacheStore(this.engine.uwsgi.ctx, index);
+    } catch (e) {
+      this.#log(`uwsgi-wasm: ${(e as Error).message}`);
     }
   }
 
@@ -415,8 +435,11 @@ export class Master {
   async stop(): Promise<void> {
     if (this.#stopping) return void (await this.done);
     this.#stopping = true;
+    const wasFinished = this.#finished;
     await this.#stopThreads(this.#workers);
     await this.done;
+    // Workers that were done long ago already had the stores written; the main thread may have changed them since.
+    if (wasFinished) this.engine.shared.config.caches.forEach((c, i) => { if (c.store !== null) this.#writeStore(i); });
   }
 }
 

@@ -85,9 +85,9 @@ export const KNOWN_OPTIONS: Readonly<Record<string, OptionSpec>> = {
   'cache-blocksize': { kind: 'value', built: true },
   'cache-expire-freq': { kind: 'value', built: true },
   'cache-no-expire': { kind: 'flag', built: true },
-  // Refused with ERR_UNSUPPORTED when given (file-backed caches are not built).
-  'cache-store': { kind: 'value', built: false },
-  'cache-store-sync': { kind: 'value', built: false },
+  // The legacy cache's store file, and the default store_sync of every cache (seconds).
+  'cache-store': { kind: 'value', built: true },
+  'cache-store-sync': { kind: 'value', built: true },
   queue: { kind: 'value', built: true },
   'queue-blocksize': { kind: 'value', built: true },
   'queue-store': { kind: 'value', built: false },
@@ -155,6 +155,16 @@ export interface CacheConfig {
   noExpire: boolean;
   /** Start value of inc/dec/mul/div on a missing key (default 0). */
   mathInitial: number;
+  /**
+   * `store=PATH`: a file the cache is loaded from when the engine starts and
+   * written to (atomically) by the master every `storeSync` seconds and when it
+   * stops; null: no file.
+   */
+  store: string | null;
+  /** `store_sync=N`: seconds between two writes of the store by the master; 0: only when it stops (default `--cache-store-sync`, 0). */
+  storeSync: number;
+  /** `store_delete`: a store file that cannot be loaded (other layout, corrupt) is deleted and the cache starts empty, instead of an error. */
+  storeDelete: boolean;
 }
 
 /** Options after validation: what the engine is laid out from. */
@@ -314,7 +324,7 @@ const CACHE_KEYS: Record<string, string> = {
   bitmap: 'bitmap', purge_lru: 'purge_lru', lru: 'purge_lru', lazy_expire: 'lazy_expire', lazy: 'lazy_expire',
   sweep_on_full: 'sweep_on_full', clear_on_full: 'clear_on_full', ignore_full: 'ignore_full', no_expire: 'no_expire',
   math_initial: 'math_initial', lastmod: 'lastmod',
-  store: 'store', store_sync: 'store', storesync: 'store', store_delete: 'store', storedelete: 'store',
+  store: 'store', store_sync: 'store_sync', storesync: 'store_sync', store_delete: 'store_delete', storedelete: 'store_delete',
   node: 'network', nodes: 'network', udp: 'network', udp_server: 'network', udp_servers: 'network',
   udpserver: 'network', udpservers: 'network', sync: 'network',
 };
@@ -324,7 +334,7 @@ function cacheInt(key: string, v: string, min: number, max: number): number {
 }
 
 /** Parse one `--cache2` value (uWSGI's key=value list; boolean keys are on by presence). */
-export function parseCache2(spec: string): CacheConfig {
+export function parseCache2(spec: string, defaultStoreSync = 0): CacheConfig {
   const kv = new Map<string, string>();
   for (const part of spec.split(',')) {
     if (part.trim() === '') continue;
@@ -332,7 +342,6 @@ export function parseCache2(spec: string): CacheConfig {
     const raw = (eq < 0 ? part : part.slice(0, eq)).trim();
     const key = CACHE_KEYS[raw];
     if (!key) fail(`option 'cache2': unknown key '${raw}' in '${spec}'`);
-    if (key === 'store') throw new UwsgiError('ERR_UNSUPPORTED', `option 'cache2': '${raw}=' (file-backed caches) is not supported yet; caches live in the shared wasm memory`);
     if (key === 'network') throw new UwsgiError('ERR_UNSUPPORTED', `option 'cache2': '${raw}=' (UDP/sync cache peers) is not available yet (protocol issue)`);
     kv.set(key, eq < 0 ? '' : part.slice(eq + 1).trim());
   }
@@ -370,7 +379,16 @@ export function parseCache2(spec: string): CacheConfig {
     ignoreFull: kv.has('ignore_full'),
     noExpire: kv.has('no_expire'),
     mathInitial,
+    store: cacheStore(kv.get('store')),
+    storeSync: kv.has('store_sync') ? cacheInt('store_sync', kv.get('store_sync')!, 0, 86400) : defaultStoreSync,
+    storeDelete: kv.has('store_delete'),
   };
+}
+
+function cacheStore(v: string | undefined): string | null {
+  if (v === undefined) return null;
+  if (v === '') fail(`option 'cache2': 'store=' needs a file path`);
+  return v;
 }
 
 /**
@@ -403,22 +421,27 @@ export function configFromPairs(pairs: Array<[string, string | true]>, app?: str
   for (let i = 0; i < farms.length; i++) {
     if (farms.findIndex((f) => f.name === farms[i].name) !== i) fail(`option 'farm': farm '${farms[i].name}' is defined twice`);
   }
-  if (last('cache-store') !== undefined || last('cache-store-sync') !== undefined) {
-    throw new UwsgiError('ERR_UNSUPPORTED', `option 'cache-store': file-backed caches are not supported yet; caches live in the shared wasm memory`);
-  }
   const caches: CacheConfig[] = [];
   const legacy = last('cache');
+  const storeSync = intOption('cache-store-sync', last('cache-store-sync'), 0, 0, 86400);
+  const legacyStore = last('cache-store');
+  if (legacyStore === true || legacyStore === '') fail(`option 'cache-store' needs a file path`);
   if (legacy !== undefined) {
     const items = intOption('cache', legacy, 0, 1, 0x7fffffff);
     const blocksize = intOption('cache-blocksize', last('cache-blocksize'), 65536, 1, 0x7fffffff);
-    caches.push(parseCache2(`name=default,items=${items},blocksize=${blocksize}`));
-  }
+    const c = parseCache2(`name=default,items=${items},blocksize=${blocksize}`, storeSync);
+    c.store = legacyStore ?? null;
+    caches.push(c);
+  } else if (legacyStore !== undefined) fail(`option 'cache-store' is for the legacy cache: give '--cache N' too, or store= in a --cache2`);
   for (const v of all('cache2')) {
     if (v === true) fail(`option 'cache2' needs a value`);
-    caches.push(parseCache2(v));
+    caches.push(parseCache2(v, storeSync));
   }
   // Validated here; ts/process.ts and the master read it from `given`.
   intOption('harakiri', last('harakiri'), 0, 0, 2_147_483);
+  const stores = caches.map((c) => c.store).filter((p): p is string => p !== null);
+  const twice = stores.find((p, i) => stores.indexOf(p) !== i);
+  if (twice !== undefined) fail(`option 'cache2': two caches cannot share the store file '${twice}'`);
   return {
     mules,
     farms,

@@ -77,6 +77,24 @@ export interface RuntimeBinding {
    */
   watchPath(path: string, onChange: () => void): () => void;
   exit(code: number): never;
+  /**
+   * A fresh byte array holding the `length` bytes at `from` (4-aligned) of the
+   * shared memory (`mem` and `mem32` view all of it): how cache reads copy a
+   * value out. Where allocating small ArrayBuffers is slow (Node over 64
+   * bytes, Deno always) values up to 4 KiB are views into a pooled buffer, as
+   * Node's `Buffer.from` does.
+   */
+  copyOut(mem: Uint8Array, mem32: Int32Array, from: number, length: number): Uint8Array;
+  /** A whole file's bytes, or null when it does not exist (other failures throw). */
+  readFileBytes(path: string): Uint8Array | null;
+  /**
+   * Replace a file's contents so that a crash at any moment leaves either the
+   * old file or the new one: write `path.tmp`, fsync it, rename it over `path`,
+   * fsync the directory.
+   */
+  writeFileAtomic(path: string, chunks: readonly Uint8Array[]): void;
+  /** Delete a file; no error when it does not exist. */
+  removeFile(path: string): void;
 }
 
 let detected: RuntimeBinding | undefined;

@@ -1,6 +1,6 @@
 /** Bun binding: web Workers (with their `close` event) for threads, process for signals. */
 import type { RuntimeBinding } from '../../ts/runtime.ts';
-import { appendFile, fileUrl, hostname, memoryUsage, pathExists, readTextFile, watchPath } from '../shared.ts';
+import { appendFile, copyOutSmallOwn, fileUrl, hostname, memoryUsage, pathExists, readFileBytes, readTextFile, removeFile, watchPath, writeFileAtomic } from '../shared.ts';
 import { onParentMessage, postToParent, receiveInitFromParent, spawnWebWorker } from '../webworker.ts';
 
 interface BunProcess {
@@ -38,5 +38,9 @@ export const bunBinding: RuntimeBinding = {
   fileUrl,
   pathExists,
   watchPath,
+  readFileBytes,
+  writeFileAtomic,
+  removeFile,
+  copyOut: copyOutSmallOwn,
   exit: (code) => proc().exit(code),
 };

@@ -1,7 +1,7 @@
 /** Deno binding: web Workers for threads, Deno.addSignalListener for signals. */
 import { readdirSync, readFileSync } from 'node:fs';
 import type { RuntimeBinding } from '../../ts/runtime.ts';
-import { appendFile, fileUrl, hostname, memoryUsage, pathExists, readTextFile } from '../shared.ts';
+import { appendFile, copyOutPooled, fileUrl, hostname, memoryUsage, pathExists, readFileBytes, readTextFile, removeFile, writeFileAtomic } from '../shared.ts';
 import { endThread, onParentMessage, postToParent, receiveInitFromParent, spawnWebWorker } from '../webworker.ts';
 
 interface DenoNs {
@@ -67,5 +67,9 @@ export const denoBinding: RuntimeBinding = {
     })();
     return () => { if (open) { open = false; w.close(); } };
   },
+  readFileBytes,
+  writeFileAtomic,
+  removeFile,
+  copyOut: copyOutPooled,
   exit: (code) => deno().exit(code),
 };

@@ -4,7 +4,7 @@
 import * as threads from 'node:worker_threads';
 import * as v8 from 'node:v8';
 import type { RuntimeBinding, SpawnHandlers, ThreadInit } from '../../ts/runtime.ts';
-import { appendFile, fileUrl, hostname, memoryUsage, pathExists, readTextFile, watchPath } from '../shared.ts';
+import { appendFile, copyOutPooled, fileUrl, hostname, memoryUsage, pathExists, readFileBytes, readTextFile, removeFile, watchPath, writeFileAtomic } from '../shared.ts';
 
 let wasmPrepared = false;
 
@@ -50,5 +50,9 @@ export const nodeBinding: RuntimeBinding = {
   fileUrl,
   pathExists,
   watchPath,
+  readFileBytes,
+  writeFileAtomic,
+  removeFile,
+  copyOut: copyOutPooled,
   exit: (code) => process.exit(code),
 };

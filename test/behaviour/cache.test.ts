@@ -155,9 +155,11 @@ describe('cache options', () => {
     throwsUwsgi(() => createEngine({ cache2: 'name=a,items=4,colour=red' }), 'ERR_OPTION', /unknown key 'colour'/);
     throwsUwsgi(() => createEngine({ cache2: 'name=a,items=4,hash=md5' }), 'ERR_OPTION', /unknown hash/);
     throwsUwsgi(() => createEngine({ cache2: 'name=a,items=4,keysize=70000' }), 'ERR_OPTION', /keysize/);
-    throwsUwsgi(() => createEngine({ cache2: 'name=a,items=4,store=/tmp/x' }), 'ERR_UNSUPPORTED', /file-backed/);
+    throwsUwsgi(() => createEngine({ cache2: 'name=a,items=4,store=' }), 'ERR_OPTION', /'store=' needs a file path/);
+    throwsUwsgi(() => createEngine({ cache2: 'name=a,items=4,store=/tmp/x,store_sync=-1' }), 'ERR_OPTION', /store_sync/);
+    throwsUwsgi(() => createEngine({ cache2: ['name=a,items=4,store=/tmp/same', 'name=b,items=4,store=/tmp/same'] }), 'ERR_OPTION', /share the store file/);
     throwsUwsgi(() => createEngine({ cache2: 'name=a,items=4,nodes=127.0.0.1:4000' }), 'ERR_UNSUPPORTED', /protocol issue/);
-    throwsUwsgi(() => createEngine({ 'cache-store': '/tmp/x' }), 'ERR_UNSUPPORTED');
+    throwsUwsgi(() => createEngine({ 'cache-store': '/tmp/x' }), 'ERR_OPTION', /legacy cache/);
     assert.ok(createEngine({ cache2: 'name=a,items=4' }).uwsgi instanceof Object);
     assert.ok(new UwsgiError('ERR_FULL', 'x') instanceof Error);
   });

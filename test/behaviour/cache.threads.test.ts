@@ -32,6 +32,30 @@ describe('cache across threads', () => {
     }
   }, { timeoutMs: 300_000 });
 
+  test(`lock-free reads never see half a write: 2 readers against a writer that moves, deletes and re-inserts ${N} times`, async () => {
+    const master = await run({
+      options: { workers: 3, sharedarea: 1, cache2: 'name=tear,items=64,blocksize=8,blocks=256,bitmap=1,hashsize=3' },
+      app: 'build/tests/fixtures/cache-tearing.js', handleSignals: false,
+    });
+    try {
+      await master.ready();
+      const view = master.uwsgi.sharedarea(0).view();
+      const words = new Int32Array(view.buffer, view.byteOffset, 16);
+      Atomics.store(words, 1, N);
+      // Publishes N and releases the workers.
+      Atomics.store(words, 0, 1);
+      Atomics.notify(words, 0);
+      assert.equal(await master.done, 0);
+      for (const id of [2, 3]) {
+        assert.equal(Atomics.load(words, 4 + id), 0, `worker ${id} read torn values`);
+        assert.ok(Atomics.load(words, 8 + id) > 0, `worker ${id} never hit`);
+      }
+      master.uwsgi.caches.check(0);
+    } finally {
+      await master.stop();
+    }
+  }, { timeoutMs: 300_000 });
+
   test(`a worker killed ${KILLS} times, half of them inside a set: the next locker repairs the cache and every invariant holds`, async () => {
     const master = await run({
       options: { workers: 1, sharedarea: 1, cache2: ['name=bm,items=257,blocksize=64,blocks=4096,bitmap=1,purge_lru=1,hashsize=31', 'name=plain,items=129,blocksize=256,hashsize=17'] },
