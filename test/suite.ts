@@ -24,6 +24,7 @@ import './behaviour/client.test.ts';
 import './behaviour/codec.test.ts';
 import './behaviour/listeners.test.ts';
 import './behaviour/cache.store.test.ts';
+import './behaviour/extract.test.ts';
 
 const argv = (globalThis as { Deno?: { args: string[] } }).Deno?.args ?? process.argv.slice(2);
 const failed = await runAll(argv[0] ?? '');

@@ -748,6 +748,40 @@ export class Uwsgi {
    * be read or is not a request/spool packet. Malformed content: ERR_PROTOCOL.
    */
   parsefile(path: string): Record<string, Uint8Array> | null { argCount('parsefile', arguments.length, 1, 1); return parsefile(path); }
+  /**
+   * The bytes of a file, as uWSGI's `extract(name)` (which reads through its
+   * `uwsgi_open_and_read`): a path, or `file://path`; null when the file does
+   * not exist. uWSGI's other schemes read from its binary image or run things
+   * (`sym://`, `data://`, `section://`, `http://`, `exec://`, `fd://`...):
+   * there is no binary image here and fetching or running is not this
+   * function's job, so they are ERR_UNSUPPORTED naming the scheme.
+   */
+  extract(name: string): Uint8Array | null {
+    argCount('extract', arguments.length, 1, 1);
+    if (typeof name !== 'string') throw new UwsgiError('ERR_ARG_TYPE', `extract: name must be a string, got ${typeof name}`);
+    if (name.length === 0) throw new UwsgiError('ERR_VALUE_RANGE', 'extract: name is empty');
+    let path = name;
+    const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(name);
+    if (scheme) {
+      if (scheme[1]!.toLowerCase() !== 'file') throw new UwsgiError('ERR_UNSUPPORTED', `extract: the '${scheme[1]}://' scheme is not supported by uwsgi-wasm (only paths and file://)`);
+      path = name.slice(scheme[0].length);
+    }
+    try {
+      return runtime().readFileBytes(path);
+    } catch (e) {
+      throw new UwsgiError('ERR_NOT_FOUND', `extract: cannot read '${path}': ${(e as Error).message}`);
+    }
+  }
+  /**
+   * uWSGI returns the data linked into its binary under `symbol_name`
+   * (`uwsgi_resource_<name>_start`). A JavaScript process has no such symbols,
+   * so every lookup misses: null, as uWSGI for an unknown symbol.
+   */
+  embedded_data(symbol_name: string): null {
+    argCount('embedded_data', arguments.length, 1, 1);
+    if (typeof symbol_name !== 'string') throw new UwsgiError('ERR_ARG_TYPE', `embedded_data: symbol_name must be a string, got ${typeof symbol_name}`);
+    return null;
+  }
   /** FastCGI is not served (use `--socket` or `--http-socket`): always throws ERR_UNSUPPORTED. */
   fcgi(..._args: unknown[]): never {
     throw new UwsgiError('ERR_UNSUPPORTED', 'fcgi: FastCGI is not supported by uwsgi-wasm; serve nginx with uwsgi_pass to --socket, or HTTP with --http-socket');
