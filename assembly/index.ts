@@ -8,6 +8,7 @@ import {
   regionOffset, regionSize, scratchPtr, ownerWordOf, threadAttach, threadFinish, threadIdent, threadKind,
   threadRequestStop, threadReserve, threadState, threadsBytes, selfTid,
 } from "./layout";
+import { ownerAlive, selfOwner } from "./layout";
 import { rwReleaseDeadReader } from "./lock";
 import { locksBind, locksBytes, locksCount, locksInit, userIsLocked, userLock, userLocksHeldBy, userTryLock, userUnlock } from "./userlocks";
 import {
@@ -126,3 +127,9 @@ export { cacheKeysBegin as cache_keys_begin, cacheKeysNext as cache_keys_next, c
 export { cacheItemAddr as cache_item_addr, cacheSweep as cache_sweep, cacheCheck as cache_check };
 export { cacheCount as cache_count, cacheRepairs as cache_repairs, cacheDirty as cache_dirty };
 export { cacheHits as cache_hits, cacheMiss as cache_miss, cacheFull as cache_full };
+
+// ---- spooler: who owns a claimed task file -------------------------------------------
+/** This thread's owner word (slot + 1 | generation << 12): a spooler thread's claims carry it. */
+export function self_owner(): i32 { return selfOwner; }
+/** 1 while the thread named by owner word `word` runs, 0 once it is gone (its claims are then recovered). */
+export function owner_alive(word: i32): i32 { return ownerAlive(word) ? 1 : 0; }

@@ -55,6 +55,8 @@ export const R_QUEUE: u32 = 6;
 export const R_RPC: u32 = 7;
 export const R_MULES: u32 = 9;
 export const R_CACHE: u32 = 5;
+/** The spooler's counters and bells (ts/spooler.ts lays it out; only JS reads and writes it). */
+export const R_SPOOLER: u32 = 14;
 
 export const THREAD_SIZE: u32 = LINE;
 const T_STATE: u32 = 0;

@@ -124,6 +124,8 @@ export interface CoreExports {
   cache_hits(c: number): bigint;
   cache_miss(c: number): bigint;
   cache_full(c: number): bigint;
+  self_owner(): number;
+  owner_alive(word: number): number;
 }
 
 /** Bytes per wasm page. */

@@ -9,6 +9,7 @@ import { buildMemory, planLayout } from './layout.ts';
 import { type EngineShared, ThreadContext, ThreadKind, type ThreadKindName } from './context.ts';
 import { Uwsgi } from './uwsgi.ts';
 import { runtime, type ThreadInit } from './runtime.ts';
+import { prepareSpoolDirs } from './spooler.ts';
 
 setIniReader((path) => runtime().readTextFile(path));
 
@@ -24,6 +25,7 @@ export class Engine {
   #clock: () => number = Date.now;
 
   constructor(config: Config, opts: { hasMaster?: boolean } = {}) {
+    prepareSpoolDirs(config);
     const plan = planLayout(config);
     const { memory, core } = buildMemory(config, plan);
     const rt = runtime();

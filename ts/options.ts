@@ -5,6 +5,7 @@
  * @module
  */
 import { UwsgiError } from './errors.ts';
+import { SPOOLER_OPTIONS, type SpoolerConfig, spoolerConfig } from './spoolconfig.ts';
 
 /** A value as given: a string, `true` for a flag, or a list for a repeated option. */
 export type OptionValue = string | number | boolean | Array<string | number>;
@@ -92,10 +93,8 @@ export const KNOWN_OPTIONS: Readonly<Record<string, OptionSpec>> = {
   'queue-blocksize': { kind: 'value', built: true },
   'queue-store': { kind: 'value', built: false },
   'queue-store-sync': { kind: 'value', built: false },
-  spooler: { kind: 'list', built: false },
-  'spooler-processes': { kind: 'value', built: false },
-  'spooler-frequency': { kind: 'value', built: false },
-  'spooler-ordered': { kind: 'flag', built: false },
+  // The spooler's options (ts/spoolconfig.ts).
+  ...SPOOLER_OPTIONS,
   harakiri: { kind: 'value', built: false },
   socket: { kind: 'list', built: false },
   s: { kind: 'list', built: false, alias: 'socket' },
@@ -171,6 +170,8 @@ export interface Config {
   given: Array<[string, string | true]>;
   /** The app file (command-line positional argument), if any. */
   app?: string;
+  /** Spool directories and spooler threads (`--spooler`, `--spooler-external`, `--spooler-processes`...). */
+  spooler: SpoolerConfig;
 }
 
 const PAGE_SIZE = 4096;
@@ -419,6 +420,7 @@ export function configFromPairs(pairs: Array<[string, string | true]>, app?: str
     cacheNoExpire: last('cache-no-expire') === true,
     given: expanded,
     app,
+    spooler: spoolerConfig(expanded),
   };
 }
 

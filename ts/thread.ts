@@ -9,6 +9,7 @@ import { attachContext } from './engine.ts';
 import type { Uwsgi } from './uwsgi.ts';
 import { runtime } from './runtime.ts';
 import { plainMule } from './mules.ts';
+import { runSpoolerThread } from './spoolloop.ts';
 
 const CURRENT = Symbol.for('uwsgi-wasm.thread');
 
@@ -36,11 +37,17 @@ export async function runWorkerThread(): Promise<void> {
     rt.postToParent({ type: 'uwsgi-wasm:exit', code } satisfies ThreadMessage);
     rt.endThread();
   };
+  // A thread may take over its stop (a spooler finishes its task first).
+  let onStop: (() => void) | undefined;
   rt.onParentMessage((m) => {
-    if ((m as ThreadMessage)?.type === 'uwsgi-wasm:stop') finish(0);
+    if ((m as ThreadMessage)?.type === 'uwsgi-wasm:stop') { if (onStop) onStop(); else finish(0); }
   });
   rt.postToParent({ type: 'uwsgi-wasm:ready' } satisfies ThreadMessage);
-  if (init.role.kind === 'mule' && !init.role.app) {
+  if (init.role.kind === 'spooler') {
+    // Ends after a stop or after spooler-max-tasks; the master respawns it unless stopping.
+    await runSpoolerThread(u, init.role.app, (f) => import(rt.fileUrl(f).href), (stop) => { onStop = stop; });
+    finish(0);
+  } else if (init.role.kind === 'mule' && !init.role.app) {
     await plainMule(u.ctx);
   } else if (init.role.app) {
     const mod = await import(rt.fileUrl(init.role.app).href) as { default?: unknown };

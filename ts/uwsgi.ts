@@ -12,6 +12,7 @@ import { type RpcResult, callRpc, registerRpc, rpcList } from './rpc.ts';
 import { type MuleGetMsgOptions, mulesOf } from './mules.ts';
 import { type Bytes, Cache, CacheApi } from './cache.ts';
 import { runtime } from './runtime.ts';
+import { SPOOL_IGNORE, SPOOL_OK, SPOOL_RETRY, type SpoolOptions, type SpoolTask, type SpoolerFunction, setSpoolerFunction, spoolerFunctionOf, spoolerOf } from './spooler.ts';
 import { VERSION, VERSION_INFO } from './version.ts';
 
 /** A held user lock, for `using`-style code: `const l = uwsgi.Lock(2); l.acquire(); try {...} finally { l.release(); }`. */
@@ -32,9 +33,6 @@ export class Lock {
   get locked(): boolean { return this.#u.is_locked(this.num); }
 }
 
-const SPOOL_OK = -2;
-const SPOOL_RETRY = -1;
-const SPOOL_IGNORE = 0;
 
 /** The uwsgi module API for one thread of one engine. */
 export class Uwsgi {
@@ -84,7 +82,7 @@ export class Uwsgi {
   get SPOOL_OK(): number { return SPOOL_OK; }
   /** `SPOOL_RETRY` (-1): run the task again later. */
   get SPOOL_RETRY(): number { return SPOOL_RETRY; }
-  /** `SPOOL_IGNORE` (0): leave the task file alone. */
+  /** `SPOOL_IGNORE` (0): not this function's task; the file is kept. */
   get SPOOL_IGNORE(): number { return SPOOL_IGNORE; }
   /** Number of workers (`--workers`). */
   get numproc(): number { return this.ctx.shared.config.workers; }
@@ -405,6 +403,70 @@ export class Uwsgi {
   cache_div(key: Bytes, divisor: number | bigint = 2, expires: number = 0, cache?: string): true | null { argCount('cache_div', arguments.length, 1, 4); return this.caches.math('cache_div', key, divisor, expires, cache) || null; }
   /** Cache `name` (default: the default cache) as an object with get/set/add/has/delete/getString. */
   cache(name?: string): Cache { return new Cache(this.caches, name); }
+
+  // ---- spooler (ts/spooler.ts) -----------------------------------------------------------
+
+  /**
+   * Write a task for the spooler; returns its file's absolute path. `task`: an
+   * object or Map of names to bytes (strings as UTF-8). The reserved keys
+   * `spooler` (target directory), `priority` (integer, a subdirectory), `at` (unix
+   * time before which it does not run) and `body` (raw bytes after the vars) may
+   * be in `task` or in `options` (options win). ERR_NOT_CONFIGURED without a
+   * spooler; a remote `host:port` spooler is ERR_UNSUPPORTED until the client lands.
+   */
+  send_to_spooler(task: SpoolTask, options?: SpoolOptions): string {
+    return spoolerOf(this.ctx).spool('send_to_spooler', task, options, arguments.length);
+  }
+  /** Same as {@link send_to_spooler}. */
+  spool(task: SpoolTask, options?: SpoolOptions): string {
+    return spoolerOf(this.ctx).spool('spool', task, options, arguments.length);
+  }
+  /** Seconds between two scans of the spooler directories, shared by every spooler (0: back to `spooler-frequency`). Returns true. */
+  set_spooler_frequency(seconds: number): true {
+    argCount('set_spooler_frequency', arguments.length, 1, 1);
+    return spoolerOf(this.ctx).setFrequency(seconds);
+  }
+  /** Absolute paths of the tasks waiting in the first spool directory. */
+  spooler_jobs(): string[] {
+    argCount('spooler_jobs', arguments.length, 0, 0);
+    return spoolerOf(this.ctx).jobs();
+  }
+  /** The process id once the first spooler thread runs (spoolers are threads of this process), else 0. */
+  spooler_pid(): number {
+    argCount('spooler_pid', arguments.length, 0, 0);
+    return spoolerOf(this.ctx).pid();
+  }
+  /** One entry per spooler: the process id while its thread runs, else 0. */
+  spooler_pids(): number[] {
+    argCount('spooler_pids', arguments.length, 0, 0);
+    return spoolerOf(this.ctx).pids();
+  }
+  /**
+   * The task dict stored at `path` (what the spooler function would get), or
+   * null when no complete task is there. Paths outside the spool directories are
+   * refused with ERR_BOUNDS.
+   */
+  spooler_get_task(path: string | Uint8Array): Record<string, Uint8Array> | null {
+    argCount('spooler_get_task', arguments.length, 1, 1);
+    return spoolerOf(this.ctx).getTask(path);
+  }
+  /** true in a spooler thread, else null. */
+  i_am_the_spooler(): true | null {
+    argCount('i_am_the_spooler', arguments.length, 0, 0);
+    return this.ctx.kind === 'spooler' ? true : null;
+  }
+  /** The spool directories (real paths), or undefined when none is configured (uWSGI has no `spoolers` then). */
+  get spoolers(): string[] | undefined {
+    const d = spoolerOf(this.ctx).dirs;
+    return d.length ? d : undefined;
+  }
+  /**
+   * This thread's spooler function (`uwsgi.spooler = fn`, as in uWSGI's Python
+   * module). Spooler threads import the app (or the `spooler-import` files), so
+   * setting it at the app's top level registers it where tasks run.
+   */
+  get spooler(): SpoolerFunction | undefined { return spoolerFunctionOf(this.ctx); }
+  set spooler(fn: SpoolerFunction | undefined) { setSpoolerFunction(this.ctx, fn); }
 }
 
 function magicTable(ctx: ThreadContext): Record<string, string> {
