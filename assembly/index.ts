@@ -33,6 +33,7 @@ import {
   cacheHandle, cacheHits, cacheInit, cacheItemAddr, cacheKeysBegin, cacheKeysEnd, cacheKeysNext, cacheLastLen,
   cacheMath, cacheMathF, cacheMiss, cacheNum, cacheReadEnd, cacheRepairs, cacheStoreBegin, cacheStoreEnd, cacheSweep,
 } from "./cache";
+import { pktArrayScan, pktErrorAt, pktHeaderCheck, pktHeaderWrite, pktPackLengths, pktVarsScan } from "./packet";
 
 export const LAYOUT_BASE: u32 = BASE;
 export const LAYOUT_HEADER_SIZE: u32 = HEADER_SIZE;
@@ -127,6 +128,10 @@ export { cacheKeysBegin as cache_keys_begin, cacheKeysNext as cache_keys_next, c
 export { cacheItemAddr as cache_item_addr, cacheSweep as cache_sweep, cacheCheck as cache_check };
 export { cacheCount as cache_count, cacheRepairs as cache_repairs, cacheDirty as cache_dirty };
 export { cacheHits as cache_hits, cacheMiss as cache_miss, cacheFull as cache_full };
+// ---- uwsgi packet codec (pure: any thread, any instance) ------------------------------
+export { pktHeaderCheck as pkt_header_check, pktHeaderWrite as pkt_header_write };
+export { pktVarsScan as pkt_vars_scan, pktArrayScan as pkt_array_scan, pktPackLengths as pkt_pack_lengths };
+export { pktErrorAt as pkt_error_at };
 
 // ---- spooler: who owns a claimed task file -------------------------------------------
 /** This thread's owner word (slot + 1 | generation << 12): a spooler thread's claims carry it. */

@@ -28,3 +28,13 @@ export const E_LAYOUT: i32 = -8;
 export const E_EMPTY: i32 = -9;
 /** A cache's structure fails its invariants (cache_check). */
 export const E_CORRUPT: i32 = -10;
+
+// ---- uwsgi packets (assembly/packet.ts, ts/codec.ts): -19..-24 --------------------
+/** Input ends before the structure does: a header, length or string runs past the bytes given. */
+export const E_PKT_SHORT: i32 = -19;
+/** A size exceeds its limit: a body over buffer-size, an item over 65535 bytes. */
+export const E_PKT_TOO_BIG: i32 = -20;
+/** A vars key of length 0 (uWSGI rejects the whole block). */
+export const E_PKT_EMPTY_KEY: i32 = -21;
+/** More vars pairs or array items than the caller allows. */
+export const E_PKT_TOO_MANY: i32 = -22;

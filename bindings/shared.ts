@@ -26,3 +26,6 @@ export function memoryUsage(): { rss: number; vsz: number } {
 export function readTextFile(path: string): string { return readFileSync(path, 'utf8'); }
 
 export function fileUrl(path: string): URL { return pathToFileURL(resolve(path)); }
+
+/** Read a whole file as bytes (uwsgi.parsefile). */
+export function readFileBytes(path: string): Uint8Array { return readFileSync(path); }

@@ -124,6 +124,13 @@ export interface CoreExports {
   cache_hits(c: number): bigint;
   cache_miss(c: number): bigint;
   cache_full(c: number): bigint;
+  // uwsgi packet codec (assembly/packet.ts): pure functions over byte ranges.
+  pkt_header_check(p: number, avail: number, limit: number): number;
+  pkt_header_write(dst: number, modifier1: number, size: number, modifier2: number): number;
+  pkt_vars_scan(p: number, len: number, out: number, max: number): number;
+  pkt_array_scan(p: number, len: number, out: number, max: number, skipEmpty: number): number;
+  pkt_pack_lengths(dst: number, lens: number, n: number, vars: number, limit: number): number;
+  pkt_error_at(): number;
   self_owner(): number;
   owner_alive(word: number): number;
 }

@@ -33,7 +33,9 @@ export type UwsgiErrorCode =
   /** The shared memory is not a layout this core understands. */
   | 'ERR_LAYOUT'
   /** Anything else that went wrong inside the engine. */
-  | 'ERR_INTERNAL';
+  | 'ERR_INTERNAL'
+  /** Bytes that break the uwsgi protocol: a truncated packet, an empty vars key, a size over the limit. */
+  | 'ERR_PROTOCOL';
 
 /** The error every uwsgi-wasm function throws. `code` says what kind of failure it is. */
 export class UwsgiError extends Error {
@@ -60,6 +62,10 @@ export const CoreStatus = {
   E_LAYOUT: -8,
   E_EMPTY: -9,
   E_CORRUPT: -10,
+  E_PKT_SHORT: -19,
+  E_PKT_TOO_BIG: -20,
+  E_PKT_EMPTY_KEY: -21,
+  E_PKT_TOO_MANY: -22,
 } as const;
 
 const statusTable: Record<number, { code: UwsgiErrorCode; text: string }> = {
@@ -73,6 +79,10 @@ const statusTable: Record<number, { code: UwsgiErrorCode; text: string }> = {
   [CoreStatus.E_LAYOUT]: { code: 'ERR_LAYOUT', text: 'the shared memory has no valid uwsgi-wasm layout' },
   [CoreStatus.E_EMPTY]: { code: 'ERR_INTERNAL', text: 'nothing to take' },
   [CoreStatus.E_CORRUPT]: { code: 'ERR_INTERNAL', text: 'the structure fails its invariants' },
+  [CoreStatus.E_PKT_SHORT]: { code: 'ERR_PROTOCOL', text: 'truncated: a length runs past the end of the bytes' },
+  [CoreStatus.E_PKT_TOO_BIG]: { code: 'ERR_PROTOCOL', text: 'a size is over its limit' },
+  [CoreStatus.E_PKT_EMPTY_KEY]: { code: 'ERR_PROTOCOL', text: 'a vars key is empty' },
+  [CoreStatus.E_PKT_TOO_MANY]: { code: 'ERR_PROTOCOL', text: 'too many vars pairs or array items' },
 };
 
 /** Turn a negative core status into a UwsgiError; `what` says which call and argument failed. */

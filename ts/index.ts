@@ -28,6 +28,12 @@ export { runtime, type RuntimeName, type RuntimeBinding } from './runtime.ts';
 export { VERSION, VERSION_INFO } from './version.ts';
 export { runWorkerThread } from './thread.ts';
 export {
+  HEADER_SIZE, DEFAULT_BUFFER_SIZE, MAX_BUFFER_SIZE, type ByteString, type PacketHeader, type Packet, type DecodeOptions,
+  type DecodeArrayOptions, type EncodeOptions, type VarsInput, encodePacket, decodeHeader, decodePacket, encodeVars,
+  encodeVarsPacket, decodeVars, decodeVarsList, encodeArray, encodeArrayPacket, decodeArray, PacketReader, parsefile,
+  bytesToText,
+} from './codec.ts';
+export {
   SPOOL_OK, SPOOL_RETRY, SPOOL_IGNORE, SpoolerApi, enqueueSpoolPacket, spoolerOf,
   type SpoolOptions, type SpoolTask, type SpoolerFunction, type SpoolTaskInfo,
 } from './spooler.ts';
