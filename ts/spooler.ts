@@ -34,6 +34,7 @@ import {
   type MarkOwner, type SpoolPairs, TASK_PREFIX, claimName, decodeSpoolFile, encodeSpoolFile, isTaskName,
   parseMarked, taskDict, taskFileName, tempName,
 } from './spoolfile.ts';
+import { decodeVarsList } from './codec.ts';
 import * as sfs from '../bindings/spoolfs.ts';
 
 // ---- the shared region (kind 14) -------------------------------------------------------
@@ -508,6 +509,8 @@ export class SpoolerApi {
     Atomics.store(i32, this.#s(ident, S_ALIVE), 0);
     Atomics.store(i32, this.#s(ident, S_RUNNING), 0);
     if (respawn) Atomics.add(i32, this.#s(ident, S_RESPAWNS), 1);
+    // The other spoolers of its directory take back the task it held at once.
+    this.wake(this.slotDir(ident));
   }
 
   /** The master: spooler threads whose current task has run longer than `spooler-harakiri` seconds at `nowSec`. */
@@ -603,10 +606,12 @@ export function spoolerOf(ctx: ThreadContext): SpoolerApi {
 
 /**
  * Write a spool request received as a uwsgi packet (modifier1 17): `vars` is
- * the packet's vars block, `body` what follows it (empty when none). Returns
+ * the packet's vars block (raw, or already decoded), `body` what follows it
+ * (empty when none). A raw block that does not decode is ERR_PROTOCOL. Returns
  * the task file's path; throws a UwsgiError when it cannot be written (the
  * server then answers uWSGI's failure reply). For the protocol server.
  */
-export function enqueueSpoolPacket(ctx: ThreadContext, vars: SpoolPairs, body: Uint8Array = new Uint8Array(0)): string {
-  return spoolerOf(ctx).write('spool', vars, body);
+export function enqueueSpoolPacket(ctx: ThreadContext, vars: Uint8Array | SpoolPairs, body: Uint8Array = new Uint8Array(0)): string {
+  const pairs: SpoolPairs = vars instanceof Uint8Array ? decodeVarsList(vars).map(([k, v]) => [k.slice(), v.slice()]) : vars;
+  return spoolerOf(ctx).write('spool', pairs, body);
 }

@@ -115,7 +115,7 @@ export class SpoolerLoop {
 
   #recover(dir: string): void {
     for (const name of this.#api.recover(dir)) {
-      if (!this.#quiet()) this.#log(`[spooler ${this.#dir} pid: ${this.#ctx.shared.masterPid}] task ${name} was claimed by a spooler that is gone: it will run again`);
+      this.#log(`[spooler ${this.#dir} pid: ${this.#ctx.shared.masterPid}] task ${name} was claimed by a spooler that is gone: it will run again`);
     }
   }
 
