@@ -17,6 +17,7 @@ import './behaviour/cache.test.ts';
 import './behaviour/cache.model.test.ts';
 import './behaviour/cache.threads.test.ts';
 import './behaviour/spooler.test.ts';
+import './behaviour/spooler.threads.test.ts';
 import './behaviour/codec.test.ts';
 
 const argv = (globalThis as { Deno?: { args: string[] } }).Deno?.args ?? process.argv.slice(2);

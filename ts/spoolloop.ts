@@ -40,6 +40,8 @@ export class SpoolerLoop {
   readonly #log: (line: string) => void;
   readonly #afterTask?: (name: string, ret: number) => void;
   #stopping = false;
+  /** spooler-max-tasks reached: leave the scan, then the loop. */
+  #recycle = false;
 
   /** `u` must be a spooler thread's view (thread kind 3). */
   constructor(u: Uwsgi, opts: SpoolerLoopOptions = {}) {
@@ -76,7 +78,7 @@ export class SpoolerLoop {
       const seen = Atomics.load(this.#slot.i32, this.#slot.bell);
       await this.pass();
       if (this.#stopping) return 'stopped';
-      if (max > 0 && this.#slot.tasks() >= max) {
+      if (this.#recycle) {
         this.#log(`[spooler ${this.#dir} pid: ${this.#ctx.shared.masterPid}] maximum number of tasks reached (${max}) recycling ...`);
         return 'recycle';
       }
@@ -115,7 +117,7 @@ export class SpoolerLoop {
 
   #recover(dir: string): void {
     for (const name of this.#api.recover(dir)) {
-      this.#log(`[spooler ${this.#dir} pid: ${this.#ctx.shared.masterPid}] task ${name} was claimed by a spooler that is gone: it will run again`);
+      if (!this.#quiet()) this.#log(`[spooler ${this.#dir} pid: ${this.#ctx.shared.masterPid}] task ${name} was claimed by a spooler that is gone: it will run again`);
     }
   }
 
@@ -123,7 +125,7 @@ export class SpoolerLoop {
     const names = sfs.listDir(dir);
     if (this.#api.config.ordered) names.sort(naturalCompare);
     for (const name of names) {
-      if (this.#stopping) return;
+      if (this.#stopping || this.#recycle) return;
       if (isTaskName(name)) {
         const outcome = await this.#task(dir, name);
         if (outcome) seen.set(name, outcome);
@@ -168,6 +170,9 @@ export class SpoolerLoop {
     if (!this.#quiet()) this.#log(`[spooler ${this.#dir} pid: ${this.#ctx.shared.masterPid}] managing request ${name} ...`);
     const ret = await this.#call(taskDict(file, name), { name, dir, spooler: this.#dir });
     this.#afterTask?.(name, ret);
+    // As uWSGI: every task that a function claimed (any return but SPOOL_IGNORE) counts toward spooler-max-tasks.
+    const max = this.#api.config.maxTasks;
+    if (max > 0 && ret !== SPOOL_IGNORE && this.#slot.tasks() + 1 >= max) this.#recycle = true;
     if (ret === SPOOL_OK) {
       // The commit: once this name is gone the task can never be claimed again.
       sfs.unlinkIfExists(claimed);

@@ -26,7 +26,7 @@ interface Rig { e: Engine; u: Uwsgi; dir: string; logs: string[]; loop(ident?: n
 function rig(opts: Options = {}): Rig {
   const tmp = scratchDir();
   const dir = join(tmp.path, 'spool');
-  const e = createEngine({ spooler: dir, 'spooler-quiet': true, ...opts });
+  const e = createEngine({ spooler: dir, 'spooler-quiet': true, ...opts } as Options);
   const logs: string[] = [];
   return {
     e, u: e.uwsgi, dir: e.uwsgi.spoolers![0], logs,
@@ -291,7 +291,7 @@ describe('spooler: running tasks', () => {
   });
 
   test('a task whose function finished but whose removal did not happen runs again (at least once); a removed task never does', async () => {
-    const r = rig();
+    const r = rig({ 'spooler-quiet': false });
     try {
       const p = r.u.spool({ a: 'b' });
       const name = p.split('/').pop()!;
