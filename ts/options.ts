@@ -46,6 +46,24 @@ export interface Options {
   'buffer-size'?: number;
   /** Thread slots reserved beyond the master, workers, mules and spoolers, for threads an embedder attaches (default 8). */
   'extra-threads'?: number;
+  /** `--spooler DIR` (`-Q`): a spool directory served by spooler threads (created 0750 if missing). Repeatable; the first is the default target. */
+  spooler?: string | string[];
+  /** `--spooler-external DIR`: a spool directory tasks are written to but that no thread here serves. Repeatable. */
+  'spooler-external'?: string | string[];
+  /** `--spooler-processes N`: spooler threads per directory (default 1, at most 64). */
+  'spooler-processes'?: number;
+  /** `--spooler-frequency S` (alias `spooler-freq`): seconds between scans when nothing wakes the spooler (default 30). */
+  'spooler-frequency'?: number;
+  /** `--spooler-ordered`: scan in natural order (priority 1, 2, 10, then unprioritised tasks). */
+  'spooler-ordered'?: boolean;
+  /** `--spooler-quiet`: no log line per task. */
+  'spooler-quiet'?: boolean;
+  /** `--spooler-max-tasks N`: recycle a spooler thread after N tasks (default 0: never). */
+  'spooler-max-tasks'?: number;
+  /** `--spooler-harakiri S`: kill a spooler thread whose task runs longer than S seconds (default 0: never). */
+  'spooler-harakiri'?: number;
+  /** `--spooler-import FILE`: files the spooler threads import instead of the app. Repeatable. */
+  'spooler-import'?: string | string[];
   /** Every other option of uWSGI that this project knows; see {@link KNOWN_OPTIONS}. */
   [name: string]: OptionValue | undefined;
 }

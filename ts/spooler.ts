@@ -500,6 +500,7 @@ export class SpoolerApi {
       },
       tasks: () => Atomics.load(i32, at(S_TASKS)),
       started: () => { Atomics.store(i32, at(S_TASKS), 0); Atomics.store(i32, at(S_ALIVE), 1); },
+      finished: () => { Atomics.store(i32, at(S_ALIVE), 0); },
     };
   }
 
@@ -593,7 +594,10 @@ export interface SpoolerSlot {
   begin(nowSec: number): void;
   end(counted: boolean): void;
   tasks(): number;
+  /** The loop starts serving (spooler_pid shows it). */
   started(): void;
+  /** The loop stopped serving. */
+  finished(): void;
 }
 
 const perThread = new WeakMap<ThreadContext, SpoolerApi>();

@@ -5,6 +5,7 @@
  * @module
  */
 import type { Uwsgi } from './uwsgi.ts';
+import { UwsgiError } from './errors.ts';
 import type { ThreadContext } from './context.ts';
 import { waitForChange } from './atomics.ts';
 import {
@@ -46,7 +47,7 @@ export class SpoolerLoop {
   /** `u` must be a spooler thread's view (thread kind 3). */
   constructor(u: Uwsgi, opts: SpoolerLoopOptions = {}) {
     this.#ctx = u.ctx;
-    if (this.#ctx.kind !== 'spooler') throw new Error(`a spooler loop runs in a spooler thread, not in a ${this.#ctx.kind}`);
+    if (this.#ctx.kind !== 'spooler') throw new UwsgiError('ERR_UNSUPPORTED', `SpoolerLoop: a spooler loop runs in a spooler thread's view (engine.attach('spooler', n)), not in a ${this.#ctx.kind}`);
     this.#api = spoolerOf(this.#ctx);
     this.#slot = this.#api.slot(this.#ctx.ident);
     this.#dir = this.#api.dirs[this.#api.slotDir(this.#ctx.ident)];
@@ -68,9 +69,20 @@ export class SpoolerLoop {
   #quiet(): boolean { return this.#api.config.quiet; }
   #nowSec(): number { return Math.floor(this.#ctx.clock() / 1000); }
 
+  /** @internal The thread is up (uWSGI knows a spooler's pid from its fork, before it loads anything). */
+  announce(): void { this.#slot.started(); }
+
   /** Serve until stopped ('stopped') or until `spooler-max-tasks` is reached ('recycle'). */
   async run(): Promise<'stopped' | 'recycle'> {
     this.#slot.started();
+    try {
+      return await this.#serve();
+    } finally {
+      this.#slot.finished();
+    }
+  }
+
+  async #serve(): Promise<'stopped' | 'recycle'> {
     const max = this.#api.config.maxTasks;
     for (;;) {
       if (this.#stopping) return 'stopped';
@@ -219,6 +231,7 @@ export async function runSpoolerThread(u: Uwsgi, app: string | undefined, import
   const cfg = u.ctx.shared.config.spooler;
   const files = cfg.imports.length > 0 ? cfg.imports : app ? [app] : [];
   const loop = new SpoolerLoop(u);
+  loop.announce();
   onStop(() => loop.stop());
   for (const f of files) {
     const mod = await importFile(f) as { spooler?: unknown };

@@ -434,6 +434,8 @@ describe('spooler: module functions', () => {
       throwsUwsgi(() => (u.set_spooler_frequency as (...a: unknown[]) => true)(), 'ERR_ARG_COUNT');
       loop.stop();
       assert.equal(await running, 'stopped');
+      assert.equal(u.spooler_pid(), 0);
+      assert.throws(() => new SpoolerLoop(u), (err: { code?: string }) => err.code === 'ERR_UNSUPPORTED');
     } finally { tmp.cleanup(); }
   });
 
