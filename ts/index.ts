@@ -34,7 +34,7 @@ export {
   bytesToText,
 } from './codec.ts';
 export {
-  SPOOL_OK, SPOOL_RETRY, SPOOL_IGNORE, SpoolerApi, enqueueSpoolPacket, spoolerOf,
+  SPOOL_OK, SPOOL_RETRY, SPOOL_IGNORE, SpoolerApi, enqueueSpoolPacket, spoolPacketHook, spoolerOf,
   type SpoolOptions, type SpoolTask, type SpoolerFunction, type SpoolTaskInfo,
 } from './spooler.ts';
 export { SpoolerLoop, type SpoolerLoopOptions, type TaskOutcome } from './spoolloop.ts';

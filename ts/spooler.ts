@@ -619,3 +619,20 @@ export function enqueueSpoolPacket(ctx: ThreadContext, vars: Uint8Array | SpoolP
   const pairs: SpoolPairs = vars instanceof Uint8Array ? decodeVarsList(vars).map(([k, v]) => [k.slice(), v.slice()]) : vars;
   return spoolerOf(ctx).write('spool', pairs, body);
 }
+
+/**
+ * The same as a server hook (the protocol server's `PacketHooks.spool`):
+ * true once written, false when uWSGI would answer `ff 00 00 00` (no spooler,
+ * unknown target, bad vars, a write that failed).
+ */
+export function spoolPacketHook(ctx: ThreadContext): (vars: SpoolPairs) => boolean {
+  return (vars) => {
+    try {
+      enqueueSpoolPacket(ctx, vars);
+      return true;
+    } catch (e) {
+      if (e instanceof UwsgiError) return false;
+      throw e;
+    }
+  };
+}

@@ -1,6 +1,6 @@
 import {
   SPOOL_IGNORE, SPOOL_OK, SPOOL_RETRY, SpoolerLoop, createEngine, decodeSpoolFile, encodeSpoolFile, enqueueSpoolPacket,
-  encodeVars, naturalCompare, parseMarked, spoolerOf, taskDict, type Engine, type Options, type Uwsgi,
+  encodeVars, naturalCompare, parseMarked, spoolPacketHook, spoolerOf, taskDict, type Engine, type Options, type Uwsgi,
 } from 'uwsgi-wasm';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -169,6 +169,11 @@ describe('spooler: spool() arguments', () => {
       assert.match(p, /\/2\/uwsgi_spoolfile_on_/);
       assert.equal(hex(readFileSync(p)), `11${(block.length & 255).toString(16).padStart(2, '0')}0000${hex(block)}${hex(enc.encode('BODY'))}`);
       throwsUwsgi(() => enqueueSpoolPacket(r.u.ctx, new Uint8Array([5, 0, 1])), 'ERR_PROTOCOL');
+      const hook = spoolPacketHook(r.u.ctx);
+      assert.equal(hook([[enc.encode('a'), enc.encode('b')]]), true);
+      assert.equal(hook([[enc.encode('spooler'), enc.encode('/elsewhere')]]), false);
+      assert.equal(hook([[enc.encode('priority'), enc.encode('../x')]]), false);
+      assert.equal(spoolPacketHook(createEngine({}).uwsgi.ctx)([[enc.encode('a'), enc.encode('b')]]), false);
     } finally { r.done(); }
   });
 });
