@@ -88,7 +88,12 @@ export class SpoolerLoop {
       if (this.#stopping) return 'stopped';
       // Read the bell before scanning: a task written during the scan makes the wait return at once.
       const seen = Atomics.load(this.#slot.i32, this.#slot.bell);
-      await this.pass();
+      try {
+        await this.pass();
+      } catch (e) {
+        // A directory that cannot be read or renamed in now (permissions, a full disk...): try again at the next scan.
+        this.#log(`[spooler ${this.#dir}] scan failed: ${e instanceof Error ? e.message : String(e)}`);
+      }
       if (this.#stopping) return 'stopped';
       if (this.#recycle) {
         this.#log(`[spooler ${this.#dir} pid: ${this.#ctx.shared.masterPid}] maximum number of tasks reached (${max}) recycling ...`);
