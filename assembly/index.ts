@@ -9,6 +9,7 @@ import {
   regionOffset, regionSize, scratchPtr, ownerWordOf, threadAttach, threadFinish, threadIdent, threadKind,
   threadRequestStop, threadReserve, threadState, threadsBytes, selfTid, threadQuarantine, R_WORKERS,
 } from "./layout";
+import { ownerAlive, selfOwner } from "./layout";
 import { rwReleaseDeadReader } from "./lock";
 import {
   ROW as WK_ROW, wkAdd, wkBegin, wkBind, wkBytes, wkCount, wkEnd, wkGet, wkGetWarning, wkHeaderGet, wkHeaderSet, wkInit,
@@ -195,3 +196,10 @@ export { cacheGet as cache_get, cacheHas as cache_has, cacheSet as cache_set, ca
 export { cacheGetHinted as cache_get_hinted, cacheFoundSlot as cache_found_slot, cacheFoundStamp as cache_found_stamp };
 export { cacheItemValueAddr as cache_item_value_addr, cacheItemValueLen as cache_item_value_len };
 export { cacheItemExpires as cache_item_expires, cacheRestoreBegin as cache_restore_begin };
+export { pktErrorAt as pkt_error_at };
+
+// ---- spooler: who owns a claimed task file -------------------------------------------
+/** This thread's owner word (slot + 1 | generation << 12): a spooler thread's claims carry it. */
+export function self_owner(): i32 { return selfOwner; }
+/** 1 while the thread named by owner word `word` runs, 0 once it is gone (its claims are then recovered). */
+export function owner_alive(word: i32): i32 { return ownerAlive(word) ? 1 : 0; }

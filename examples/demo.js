@@ -1,6 +1,6 @@
 // The demo `npm start` runs:
 //   uwsgi-wasm --workers 2 --sharedarea 1 --locks 4 --cache2 name=default,items=100 \
-//     --mule examples/demo-mule.js examples/demo.js
+//     --mule examples/demo-mule.js --spooler build/demo-spool --spooler-quiet examples/demo.js
 // Each worker thread imports this file; both see the same shared memory.
 import uwsgi from 'uwsgi-wasm';
 
@@ -10,7 +10,20 @@ import uwsgi from 'uwsgi-wasm';
 //  12: i32 number of locked updates
 //  16: i32 workers finished (a barrier, waited on with Atomics)
 //  20: i32 messages the mule acknowledged
+//  24: i32 spooler tasks done (with --spooler)
 const ROUNDS = 100_000;
+
+// Spooler threads import this file too: there, register the function that runs spooled tasks.
+if (uwsgi.i_am_the_spooler()) {
+  uwsgi.spooler = (task) => {
+    console.log(`[spooler] task from worker ${new TextDecoder().decode(task.from)}: ${new TextDecoder().decode(task.body)}`);
+    const view = uwsgi.sharedarea(0).view();
+    const words = new Int32Array(view.buffer, view.byteOffset, 8);
+    Atomics.add(words, 6, 1);
+    Atomics.notify(words, 6);
+    return uwsgi.SPOOL_OK;
+  };
+}
 
 export default async function main() {
   const me = uwsgi.worker_id();
@@ -51,5 +64,15 @@ export default async function main() {
     const acked = Atomics.load(words, 5);
     if (acked >= uwsgi.numproc) break;
     await Atomics.waitAsync(words, 5, acked, 1000).value;
+  }
+
+  // With --spooler: hand a task to the spooler (a file in uWSGI's format) and wait until it ran.
+  if (uwsgi.spoolers) {
+    uwsgi.spool({ from: String(me) }, { body: `the counter read ${uwsgi.sharedarea_readlong(0)}` });
+    for (;;) {
+      const done = Atomics.load(words, 6);
+      if (done >= uwsgi.numproc) break;
+      await Atomics.waitAsync(words, 6, done, 1000).value;
+    }
   }
 }

@@ -6,6 +6,7 @@
 import { runAll } from './lib/harness.ts';
 import './interop/client.test.ts';
 import './interop/nginx.test.ts';
+import './interop/spooler.test.ts';
 
 const failed = await runAll(process.argv[2] ?? '');
 process.exit(failed ? 1 : 0);

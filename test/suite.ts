@@ -21,6 +21,8 @@ import './behaviour/process.threads.test.ts';
 import './behaviour/signals.test.ts';
 import './behaviour/signals.threads.test.ts';
 import './behaviour/client.test.ts';
+import './behaviour/spooler.test.ts';
+import './behaviour/spooler.threads.test.ts';
 import './behaviour/codec.test.ts';
 import './behaviour/listeners.test.ts';
 import './behaviour/cache.store.test.ts';

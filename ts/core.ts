@@ -202,6 +202,8 @@ export interface CoreExports {
   cache_item_value_len(c: number, slot: number): number;
   cache_item_expires(c: number, slot: number): number;
   cache_restore_begin(c: number, keylen: number, vallen: number, expiresAbs: number): number;
+  self_owner(): number;
+  owner_alive(word: number): number;
 }
 
 /** Bytes per wasm page. */

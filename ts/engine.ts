@@ -11,6 +11,7 @@ import { Uwsgi } from './uwsgi.ts';
 import { loadCacheStore, writeCacheStore } from './cachestore.ts';
 import { runtime, type ThreadInit } from './runtime.ts';
 import { Scheduler } from './scheduler.ts';
+import { prepareSpoolDirs } from './spooler.ts';
 
 setIniReader((path) => runtime().readTextFile(path));
 
@@ -32,6 +33,7 @@ export class Engine {
   readonly scheduler: Scheduler;
 
   constructor(config: Config, opts: { hasMaster?: boolean } = {}) {
+    prepareSpoolDirs(config);
     const plan = planLayout(config);
     const { memory, core } = buildMemory(config, plan);
     const rt = runtime();

@@ -50,6 +50,13 @@ export {
 export { serve, type ServeOptions } from './serve.ts';
 export { type PacketHooks, type PacketIO, servePacket } from './packets.ts';
 export { type ListenConfig, type ListenerSpec, type ListenTicket, listenConfig, parseAddress } from './listen.ts';
+export {
+  SPOOL_OK, SPOOL_RETRY, SPOOL_IGNORE, SpoolerApi, enqueueSpoolPacket, spoolPacketHook, spoolerOf,
+  type SpoolOptions, type SpoolTask, type SpoolerFunction, type SpoolTaskInfo,
+} from './spooler.ts';
+export { SpoolerLoop, type SpoolerLoopOptions, type TaskOutcome } from './spoolloop.ts';
+export { encodeSpoolFile, decodeSpoolFile, taskDict, taskFileName, parseMarked, naturalCompare, type SpoolFile, type SpoolPairs } from './spoolfile.ts';
+export { type SpoolerConfig, type SpoolDirConfig } from './spoolconfig.ts';
 
 /** Options of the standalone engine the default export uses outside a master. */
 export const STANDALONE_OPTIONS = { sharedarea: 1, locks: 8, queue: 100, cache2: 'name=default,items=1000,blocksize=4096' } as const;

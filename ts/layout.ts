@@ -8,10 +8,12 @@
 import { UwsgiError, statusError } from './errors.ts';
 import type { CacheConfig, Config } from './options.ts';
 import { MULE_MSG_MAX, MULE_MAILBOX_SLOTS, muleChannelCount } from './mules.ts';
+import { spoolerRegionBytes, spoolerRegionInit } from './spooler.ts';
+import { spoolerThreads } from './spoolconfig.ts';
 import { LAYOUT_BASE, PAGE, type CoreExports, coreModule, instantiateCore, plannerCore } from './core.ts';
 
 /** Region kinds (assembly/layout.ts R_*). */
-export const Region = { THREADS: 1, SCRATCH: 2, LOCKS: 3, SHAREDAREA: 4, CACHE: 5, QUEUE: 6, RPC: 7, MULES: 9, SIGNALS: 10, TIMERS: 11, WORKERS: 12 } as const;
+export const Region = { THREADS: 1, SCRATCH: 2, LOCKS: 3, SHAREDAREA: 4, CACHE: 5, QUEUE: 6, RPC: 7, MULES: 9, SIGNALS: 10, TIMERS: 11, WORKERS: 12, SPOOLER: 14 } as const;
 
 export interface RegionPlan { kind: number; index: number; offset: number; size: number }
 
@@ -30,9 +32,9 @@ const MIN_SCRATCH = 65536;
 
 const align = (n: number, a: number) => Math.ceil(n / a) * a;
 
-/** Thread slots: master + workers + mules + extra (later: spoolers). */
+/** Thread slots: master + workers + mules + spoolers + extra. */
 export function threadSlots(cfg: Config): number {
-  return 1 + cfg.workers + cfg.mules.length + cfg.extraThreads;
+  return 1 + cfg.workers + cfg.mules.length + spoolerThreads(cfg.spooler).length + cfg.extraThreads;
 }
 
 /**
@@ -80,6 +82,7 @@ export function planLayout(cfg: Config): LayoutPlan {
   // Signals (table, routing inbox, one mailbox per thread) and the master's scheduler (timers, cron, file monitors).
   place(Region.SIGNALS, 0, core.sig_bytes(maxThreads));
   place(Region.TIMERS, 0, core.timers_bytes());
+  if (cfg.spooler.dirs.length > 0) place(Region.SPOOLER, 0, spoolerRegionBytes(cfg));
   cfg.caches.forEach((c, i) => {
     const size = core.cache_bytes(c.items, c.keysize, c.blocksize, c.blocks, c.hashsize, c.bitmap ? 1 : 0, maxThreads);
     if (at + size > 2 ** 32) throw new UwsgiError('ERR_OPTION', `cache '${c.name}' needs ${size} bytes of shared memory; everything must fit in 4 GiB`);
@@ -109,6 +112,7 @@ export function buildMemory(cfg: Config, plan: LayoutPlan): { memory: WebAssembl
     if (r.kind === Region.WORKERS) core.wk_init(r.offset, cfg.workers, cfg.mules.length, spoolerRows(cfg));
     if (r.kind === Region.MULES) core.mules_init(r.offset, muleChannelCount(cfg), MULE_MAILBOX_SLOTS, MULE_MSG_MAX);
     if (r.kind === Region.SIGNALS) core.sig_init(r.offset, plan.maxThreads);
+    if (r.kind === Region.SPOOLER) spoolerRegionInit(memory, r.offset, cfg);
     if (r.kind === Region.SHAREDAREA) {
       core.sa_init(r.offset, cfg.sharedareas.length);
       let areaOff = r.offset + core.sa_dir_bytes(cfg.sharedareas.length);

@@ -15,6 +15,8 @@ import { ThreadKind } from './context.ts';
 import { F, RowState, setMasterControl, writeLog } from './process.ts';
 import { type PreparedListener, listenConfig } from './listen.ts';
 import { listenBinding } from './listen-runtime.ts';
+import { spoolerThreads } from './spoolconfig.ts';
+import { spoolerOf } from './spooler.ts';
 
 /** How `run` is told what to start. */
 export interface MasterOptions {
@@ -29,7 +31,7 @@ export interface MasterOptions {
 }
 
 interface WorkerSlot {
-  kind: 'worker' | 'mule';
+  kind: 'worker' | 'mule' | 'spooler';
   ident: number;
   /** The file the thread imports: the app for workers, the mule's own file (if any) for mules. */
   file?: string;
@@ -49,6 +51,8 @@ interface WorkerSlot {
   harakiri?: boolean;
   /** It reported that it accepts on every listener. */
   serving?: boolean;
+  /** Killed on purpose (killWorker, harakiri): respawned without back-off. */
+  killed?: boolean;
 }
 
 const QUICK_DEATH_MS = 1000;
@@ -85,6 +89,7 @@ export class Master {
   #listeners: PreparedListener[] = [];
   #servingWaiters: Array<() => void> = [];
   #storeTimers: Array<ReturnType<typeof setInterval>> = [];
+  #spoolerWatch?: ReturnType<typeof setInterval>;
 
   /** @internal Use `run()`. */
   constructor(engine: Engine, app: string | undefined, opts: MasterOptions) {
@@ -130,6 +135,18 @@ export class Master {
     const slots: WorkerSlot[] = [];
     for (let i = 1; i <= cfg.workers; i++) slots.push({ kind: 'worker', ident: i, file: this.#app, tid: -1, spawnedAt: 0, quickDeaths: 0, state: 'starting' });
     cfg.mules.forEach((file, i) => slots.push({ kind: 'mule', ident: i + 1, file: file ?? undefined, tid: -1, spawnedAt: 0, quickDeaths: 0, state: 'starting' }));
+    // Spooler threads import the app too (or the spooler-import files), to find the spooler function.
+    for (const t of spoolerThreads(cfg.spooler)) slots.push({ kind: 'spooler', ident: t.ident, file: this.#app, tid: -1, spawnedAt: 0, quickDeaths: 0, state: 'starting' });
+    if (cfg.spooler.harakiri > 0) {
+      // uWSGI's spooler harakiri: a task that runs too long costs its thread (the task runs again later).
+      this.#spoolerWatch = setInterval(() => {
+        for (const ident of spoolerOf(this.engine.uwsgi.ctx).overdue(Math.floor(Date.now() / 1000))) {
+          this.#log(`uwsgi-wasm: spooler ${ident} ran a task for more than ${cfg.spooler.harakiri} s (spooler-harakiri): killing it`);
+          void this.#kill('spooler', ident, 'harakiri').catch(() => {});
+        }
+      }, 1000);
+      (this.#spoolerWatch as { unref?: () => void }).unref?.();
+    }
     this.#workers.push(...slots);
     for (const slot of slots) this.#spawn(slot);
   }
@@ -312,6 +329,14 @@ export class Master {
     if (slot.reportedExit !== undefined) { code = slot.reportedExit; error = undefined; slot.reportedExit = undefined; }
     if (recovered > 0) this.#log(`uwsgi-wasm: ${slot.kind} ${slot.ident} died holding ${recovered} lock(s); they were freed`);
     const failed = code !== 0 || error !== undefined;
+    const killed = slot.killed === true;
+    slot.killed = false;
+    if (slot.kind === 'spooler') {
+      // A spooler ends cleanly only when stopped or recycled (spooler-max-tasks): respawn unless stopping.
+      const respawn = !this.#stopping && !slot.stopping;
+      spoolerOf(this.engine.uwsgi.ctx).threadGone(slot.ident, respawn);
+      if (respawn && !failed) { slot.quickDeaths = 0; this.#spawn(slot); return; }
+    }
     if (this.#stopping || slot.stopping || !failed) {
       slot.state = 'done';
       this.#exitWaiters.splice(0).forEach((f) => f());
@@ -321,7 +346,7 @@ export class Master {
       return;
     }
     const lived = Date.now() - slot.spawnedAt;
-    slot.quickDeaths = lived < QUICK_DEATH_MS ? slot.quickDeaths + 1 : 0;
+    slot.quickDeaths = lived < QUICK_DEATH_MS && !killed ? slot.quickDeaths + 1 : 0;
     const delay = slot.quickDeaths === 0 ? 0 : Math.min(MAX_BACKOFF_MS, 100 * 2 ** (slot.quickDeaths - 1));
     const why = error instanceof Error ? `: ${error.message}` : '';
     this.#log(`uwsgi-wasm: ${slot.kind} ${slot.ident} died (code ${code}${why}); respawning${delay ? ` in ${delay} ms` : ''}`);
@@ -347,6 +372,9 @@ export class Master {
       this.#servingWaiters.splice(0).forEach((f) => f());
       for (const t of this.#storeTimers) clearInterval(t);
       this.engine.shared.config.caches.forEach((c, i) => { if (c.store !== null) this.#writeStore(i); });
+      if (this.#spoolerWatch !== undefined) clearInterval(this.#spoolerWatch);
+      // Every spooler thread is gone: tasks one of them held go back to their directory.
+      if (this.engine.shared.config.spooler.dirs.length > 0) spoolerOf(this.engine.uwsgi.ctx).recoverAll();
       this.#resolveDone(0);
     }
   }
@@ -369,9 +397,13 @@ export class Master {
   /** Kill mule `ident` as if it crashed; the master respawns it. */
   killMule(ident: number): Promise<void> { return this.#kill('mule', ident, 'killMule'); }
 
+  /** Kill spooler thread `ident` (1-based) as if it crashed, even mid-task; the master respawns it and its task runs again. */
+  killSpooler(ident: number): Promise<void> { return this.#kill('spooler', ident, 'killSpooler'); }
+
   async #kill(kind: WorkerSlot['kind'], ident: number, fn: string): Promise<void> {
     const slot = this.#workers.find((w) => w.kind === kind && w.ident === ident && w.handle && !w.stopping);
     if (!slot?.handle) throw new UwsgiError('ERR_NOT_FOUND', `${fn}: no running ${kind} ${ident}`);
+    slot.killed = true;
     await this.#terminate(slot);
   }
 

@@ -5,6 +5,7 @@
  * @module
  */
 import { UwsgiError } from './errors.ts';
+import { SPOOLER_OPTIONS, type SpoolerConfig, spoolerConfig } from './spoolconfig.ts';
 
 /** A value as given: a string, `true` for a flag, or a list for a repeated option. */
 export type OptionValue = string | number | boolean | Array<string | number>;
@@ -45,6 +46,24 @@ export interface Options {
   'buffer-size'?: number;
   /** Thread slots reserved beyond the master, workers, mules and spoolers, for threads an embedder attaches (default 8). */
   'extra-threads'?: number;
+  /** `--spooler DIR` (`-Q`): a spool directory served by spooler threads (created 0750 if missing). Repeatable; the first is the default target. */
+  spooler?: string | string[];
+  /** `--spooler-external DIR`: a spool directory tasks are written to but that no thread here serves. Repeatable. */
+  'spooler-external'?: string | string[];
+  /** `--spooler-processes N`: spooler threads per directory (default 1, at most 64). */
+  'spooler-processes'?: number;
+  /** `--spooler-frequency S` (alias `spooler-freq`): seconds between scans when nothing wakes the spooler (default 30). */
+  'spooler-frequency'?: number;
+  /** `--spooler-ordered`: scan in natural order (priority 1, 2, 10, then unprioritised tasks). */
+  'spooler-ordered'?: boolean;
+  /** `--spooler-quiet`: no log line per task. */
+  'spooler-quiet'?: boolean;
+  /** `--spooler-max-tasks N`: recycle a spooler thread after N tasks (default 0: never). */
+  'spooler-max-tasks'?: number;
+  /** `--spooler-harakiri S`: kill a spooler thread whose task runs longer than S seconds (default 0: never). */
+  'spooler-harakiri'?: number;
+  /** `--spooler-import FILE`: files the spooler threads import instead of the app. Repeatable. */
+  'spooler-import'?: string | string[];
   /** Every other option of uWSGI that this project knows; see {@link KNOWN_OPTIONS}. */
   [name: string]: OptionValue | undefined;
 }
@@ -92,10 +111,6 @@ export const KNOWN_OPTIONS: Readonly<Record<string, OptionSpec>> = {
   'queue-blocksize': { kind: 'value', built: true },
   'queue-store': { kind: 'value', built: false },
   'queue-store-sync': { kind: 'value', built: false },
-  spooler: { kind: 'list', built: false },
-  'spooler-processes': { kind: 'value', built: false },
-  'spooler-frequency': { kind: 'value', built: false },
-  'spooler-ordered': { kind: 'flag', built: false },
   harakiri: { kind: 'value', built: true },
   // Process control and logging (ts/process.ts).
   logto: { kind: 'value', built: true },
@@ -114,6 +129,8 @@ export const KNOWN_OPTIONS: Readonly<Record<string, OptionSpec>> = {
   'remote-spool': { kind: 'value', built: true },
   // Refused with ERR_UNSUPPORTED when given: FastCGI is not served.
   'fastcgi-socket': { kind: 'list', built: false },
+  // The spooler's options (ts/spoolconfig.ts).
+  ...SPOOLER_OPTIONS,
   stats: { kind: 'value', built: false },
   'stats-http': { kind: 'flag', built: false },
   snmp: { kind: 'value', built: false },
@@ -195,6 +212,8 @@ export interface Config {
   given: Array<[string, string | true]>;
   /** The app file (command-line positional argument), if any. */
   app?: string;
+  /** Spool directories and spooler threads (`--spooler`, `--spooler-external`, `--spooler-processes`...). */
+  spooler: SpoolerConfig;
 }
 
 const PAGE_SIZE = 4096;
@@ -458,6 +477,7 @@ export function configFromPairs(pairs: Array<[string, string | true]>, app?: str
     cacheNoExpire: last('cache-no-expire') === true,
     given: expanded,
     app,
+    spooler: spoolerConfig(expanded),
   };
 }
 

@@ -27,6 +27,7 @@ import { AsyncLocalStorage, fileStream, listenBinding, tcpListenQueue } from './
 import { MOD, type PacketHooks, type PacketIO, servePacket } from './packets.ts';
 import type { Uwsgi } from './uwsgi.ts';
 import { raiseSignal } from './signals.ts';
+import { spoolPacketHook } from './spooler.ts';
 
 /** What a handler gets besides the `Request`. */
 export interface RequestContext {
@@ -403,11 +404,13 @@ export class WorkerServer {
   #hook<K extends keyof ServerHooks>(k: K): ServerHooks[K] { return this.#hooks[k] ?? globalHooks[k] ?? this.#defaults()[k]; }
 
   #defaultHooks?: ServerHooks;
-  /** What a server uses when no hook was given: this engine's own accounting and signal raising. */
+  /** What a server uses when no hook was given: this engine's own accounting, signals and spooler. */
   #defaults(): ServerHooks {
     return this.#defaultHooks ??= {
       accounting: processAccounting(this.uwsgi),
       raiseSignal: (num: number) => raiseSignal(this.uwsgi, num),
+      // Without a configured spooler this refuses (ff 00 00 00), as uWSGI.
+      spool: spoolPacketHook(this.uwsgi.ctx),
     };
   }
 

@@ -11,6 +11,7 @@ import { runtime } from './runtime.ts';
 import { plainMule } from './mules.ts';
 import { F, processOf, setThreadControl } from './process.ts';
 import { startThreadServer, stopThreadServer } from './serve.ts';
+import { runSpoolerThread } from './spoolloop.ts';
 
 const CURRENT = Symbol.for('uwsgi-wasm.thread');
 
@@ -49,8 +50,10 @@ export async function runWorkerThread(): Promise<void> {
     if (init.role.kind !== 'worker') return;
     if (await startThreadServer(u, init.role.app, mod, init.role.listen)) rt.postToParent({ type: 'uwsgi-wasm:serving' } satisfies ThreadMessage);
   };
+  // A thread may take over its stop (a spooler finishes its task first).
+  let onStop: (() => void) | undefined;
   rt.onParentMessage((m) => {
-    if ((m as ThreadMessage)?.type === 'uwsgi-wasm:stop') finish(0);
+    if ((m as ThreadMessage)?.type === 'uwsgi-wasm:stop') { if (onStop) onStop(); else finish(0); }
   });
   setThreadControl({
     reload: () => rt.postToParent({ type: 'uwsgi-wasm:control', op: 'reload' } satisfies ThreadMessage),
@@ -65,7 +68,12 @@ export async function runWorkerThread(): Promise<void> {
     }
     rt.postToParent({ type: 'uwsgi-wasm:loaded' } satisfies ThreadMessage);
   };
-  if (init.role.kind === 'mule' && !init.role.app) {
+  if (init.role.kind === 'spooler') {
+    rt.postToParent({ type: 'uwsgi-wasm:loaded' } satisfies ThreadMessage);
+    // Ends after a stop or after spooler-max-tasks; the master respawns it unless stopping.
+    await runSpoolerThread(u, init.role.app, (f) => import(rt.fileUrl(f).href), (stop) => { onStop = stop; });
+    finish(0);
+  } else if (init.role.kind === 'mule' && !init.role.app) {
     rt.postToParent({ type: 'uwsgi-wasm:loaded' } satisfies ThreadMessage);
     await plainMule(u.ctx);
   } else if (init.role.kind === 'worker' && !init.role.app) {
