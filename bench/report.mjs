@@ -77,7 +77,12 @@ export function tables(rows, runtimes, headers) {
     // Ratios: each library row against each peer of its case, per runtime.
     const ratioLines = [];
     for (const lib of lines.filter((l) => isLibrary(l.subject))) {
-      const peers = lines.filter((l) => l.case === lib.case && !isLibrary(l.subject));
+      // Each peer once: its variant with the library row's thread count if it has one, else its first.
+      const peerNames = [...new Set(lines.filter((l) => l.case === lib.case && !isLibrary(l.subject)).map((l) => l.subject))];
+      const peers = peerNames.map((name) => {
+        const variants = lines.filter((l) => l.case === lib.case && l.subject === name);
+        return variants.find((l) => l.threads === lib.threads) ?? variants[0];
+      });
       // A library row with more threads is also compared to itself at one thread.
       const single = lines.find((l) => l.case === lib.case && l.subject === lib.subject && l.threads === 1 && lib.threads > 1);
       for (const peer of single ? [single, ...peers] : peers) {
@@ -87,7 +92,7 @@ export function tables(rows, runtimes, headers) {
           return ok(a) && ok(b) ? fmtRatio(a.ops_per_s / b.ops_per_s) : '–';
         });
         if (cells.every((c) => c === '–')) continue;
-        const vs = peer === single ? `${peer.subject}, 1 thread` : `${peer.subject}${peer.threads !== lib.threads ? ` (${peer.threads} threads)` : ''}`;
+        const vs = peer === single ? `${peer.subject}, 1 thread` : `${peer.subject}${peer.threads !== lib.threads ? ` (${peer.threads} thread${peer.threads > 1 ? 's' : ''})` : ''}`;
         ratioLines.push(`| ${lib.case} | ${lib.subject}${lib.threads > 1 ? ` (${lib.threads} threads)` : ''} | ${vs} | ${cells.join(' | ')} |`);
       }
     }

@@ -38,7 +38,7 @@ function normalizeSubject(name, value, origin) {
 function normalizeEntry(e, origin) {
   if (!e || typeof e !== 'object') throw new Error(`${origin}: not an object`);
   for (const k of ['suite', 'case']) if (typeof e[k] !== 'string' || !e[k]) throw new Error(`${origin}: '${k}' must be a non-empty string`);
-  if (!e.extends && !(Number.isInteger(e.threads) && e.threads > 0)) throw new Error(`${origin}: threads must be a positive integer`);
+  if ((!e.extends || e.threads !== undefined) && !(Number.isInteger(e.threads) && e.threads > 0)) throw new Error(`${origin}: threads must be a positive integer`);
   if (e.unit !== undefined && e.unit !== 'op' && e.unit !== 'req') throw new Error(`${origin}: unit must be 'op' or 'req'`);
   if (!e.subjects || typeof e.subjects !== 'object' || !Object.keys(e.subjects).length) throw new Error(`${origin}: subjects must name at least one subject`);
   const subjects = {};
@@ -49,9 +49,12 @@ function normalizeEntry(e, origin) {
 }
 
 /**
- * Every case: bench/cases.mjs first, then bench/cases/*.mjs in name order. An
- * entry with `extends: true` adds its subjects to the case of the same suite
- * and case name defined elsewhere (peers kept apart from the rows they join).
+ * Every case: bench/cases.mjs first, then bench/cases/*.mjs in name order. A
+ * case is identified by suite, case name and thread count, so a 2-thread
+ * variant of a 1-thread case is its own entry. An entry with `extends: true`
+ * adds its subjects to the case of the same suite and name defined elsewhere
+ * (peers kept apart from the rows they join): the one with its `threads` if it
+ * gives one, else the first defined.
  */
 export async function loadCases() {
   const sources = [{ file: 'bench/cases.mjs', entries: CASES }];
@@ -63,15 +66,15 @@ export async function loadCases() {
   }
   const all = sources.flatMap(({ file, entries }) => entries.map((e, i) => normalizeEntry(e, where(file, i))));
   const table = [];
-  const key = (e) => `${e.suite}\0${e.case}`;
+  const same = (a, b) => a.suite === b.suite && a.case === b.case;
   for (const e of all.filter((x) => !x.extends)) {
-    const dup = table.find((t) => key(t) === key(e));
-    if (dup) throw new Error(`${e.origin}: case ${e.suite}/${e.case} is already defined by ${dup.origin} (use extends: true to add subjects)`);
+    const dup = table.find((t) => same(t, e) && t.threads === e.threads);
+    if (dup) throw new Error(`${e.origin}: case ${e.suite}/${e.case} with ${e.threads} thread(s) is already defined by ${dup.origin} (use extends: true to add subjects)`);
     table.push({ ...e, subjects: { ...e.subjects } });
   }
   for (const e of all.filter((x) => x.extends)) {
-    const target = table.find((t) => key(t) === key(e));
-    if (!target) throw new Error(`${e.origin}: extends ${e.suite}/${e.case}, which no file defines`);
+    const target = table.find((t) => same(t, e) && (e.threads === undefined || t.threads === e.threads));
+    if (!target) throw new Error(`${e.origin}: extends ${e.suite}/${e.case}${e.threads ? ` (${e.threads} threads)` : ''}, which no file defines`);
     for (const [name, s] of Object.entries(e.subjects)) {
       if (target.subjects[name]) throw new Error(`${e.origin}: subject '${name}' already exists in ${e.suite}/${e.case}`);
       target.subjects[name] = s;
@@ -80,12 +83,18 @@ export async function loadCases() {
   return table;
 }
 
-/** Every row of the table: what the orchestrator spawns, by `id` (suite/case/subject). */
+/**
+ * Every row of the table: what the orchestrator spawns, by `id`:
+ * suite/case/subject, with `@N` appended for a row of N > 1 threads.
+ */
 export function listRows(table) {
-  const rows = table.flatMap((c) => Object.entries(c.subjects).map(([subject, s]) => ({
-    id: `${c.suite}/${c.case}/${subject}`, suite: c.suite, case: c.case, subject,
-    threads: s.threads ?? c.threads, unit: c.unit, native: s.native,
-  })));
+  const rows = table.flatMap((c, entry) => Object.entries(c.subjects).map(([subject, s]) => {
+    const threads = s.threads ?? c.threads;
+    return {
+      id: `${c.suite}/${c.case}/${subject}${threads > 1 ? `@${threads}` : ''}`, suite: c.suite, case: c.case, subject,
+      threads, unit: c.unit, native: s.native, entry,
+    };
+  }));
   const seen = new Set();
   for (const r of rows) {
     if (seen.has(r.id)) throw new Error(`two rows have the id '${r.id}' (a '/' in a suite or case name makes them ambiguous)`);
@@ -273,7 +282,7 @@ async function main() {
     console.log(JSON.stringify({ ...out, id, ok: false, error: `unknown case '${id}'` }));
     exit(2);
   }
-  const entry = table.find((c) => c.suite === row.suite && c.case === row.case);
+  const entry = table[row.entry];
   try {
     const profile = args.includes('--quick') ? PROFILES.quick : PROFILES.full;
     console.log(JSON.stringify({ ...out, id, ok: true, ...(await measure(entry, row, profile)) }));

@@ -13,7 +13,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, realpathSync, renameSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { delimiter, join, relative } from 'node:path';
+import { delimiter, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chartSvg } from './chart.mjs';
 import { NATIVE, fmtRate, fmtTime, markdown, readmeBlock } from './report.mjs';
@@ -241,11 +241,11 @@ async function main() {
   }
 
   // Table order (the cases' order, runtimes in column order), whatever order they ran in.
-  const order = (r) => planned.findIndex((p) => p.suite === r.suite && p.case === r.case && p.subject === r.subject) * 16 + (r.runtime === NATIVE ? 0 : 1 + ready.findIndex((rt) => rt.key === r.runtime));
+  const order = (r) => planned.findIndex((p) => p.suite === r.suite && p.case === r.case && p.subject === r.subject && p.threads === r.threads) * 16 + (r.runtime === NATIVE ? 0 : 1 + ready.findIndex((rt) => rt.key === r.runtime));
   rows.sort((a, b) => order(a) - order(b));
   const result = { machine, quick: opts.quick, skipped, seconds: Math.round((performance.now() - started) / 1000), rows };
   const filtered = opts.runtimes.length > 0 || opts.suites.length > 0;
-  const outDir = opts.out ? join(process.cwd(), opts.out) : join(root, 'bench', 'results', ...(opts.quick ? ['quick'] : []));
+  const outDir = opts.out ? resolve(opts.out) : join(root, 'bench', 'results', ...(opts.quick ? ['quick'] : []));
   mkdirSync(outDir, { recursive: true });
   const json = `${JSON.stringify(result, null, 2)}\n`;
   writeAtomic(join(outDir, 'latest.json'), json);
@@ -273,7 +273,7 @@ async function main() {
   } else {
     // A full run fails only when some row failed everywhere it ran: one runtime's failure is a finding.
     const everywhere = planned.filter((p) => {
-      const mine = rows.filter((r) => r.suite === p.suite && r.case === p.case && r.subject === p.subject && !r.skipped);
+      const mine = rows.filter((r) => r.suite === p.suite && r.case === p.case && r.subject === p.subject && r.threads === p.threads && !r.skipped);
       return mine.length > 0 && mine.every((r) => r.error);
     });
     if (everywhere.length) {
