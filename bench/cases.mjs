@@ -1,19 +1,12 @@
-// One benchmark row, measured in the process that runs this file.
+// The foundation's benchmark rows (locks, sharedarea, cache, queue, RPC, mules,
+// the wasm boundary). More rows live in bench/cases/*.mjs, one file per area,
+// each `export default [ ...rows ]` of the same shape; bench/row.mjs loads them
+// all and measures one row per process (bench/README.md describes the shape).
 //
-//   <runtime> bench/cases.mjs --list
-//       prints the table of rows as JSON (the orchestrator reads it).
-//   <runtime> bench/cases.mjs <suite>/<case>/<subject> [--quick]
-//       warms up, takes samples with tinybench, prints one JSON line.
-//
-// Plain ESM that runs unchanged on Node, Deno and Bun. The orchestrator
-// (bench/run.mjs) starts a fresh process per row, so one subject's JIT
-// feedback (inlining, call-site shapes) never leaks into another's numbers.
-//
-// Adding a suite = adding entries to CASES. Each subject's `setup()` builds
-// its state outside the timed region and returns `op`, a function doing one
-// operation. An op whose work has no side effect must create one (see
+// Plain ESM that runs unchanged on Node, Deno and Bun. Each subject's `setup()`
+// builds its state outside the timed region and returns `op`, a function doing
+// one operation. An op whose work has no side effect must create one (see
 // 'js-call'), or the JIT may hoist it out of the timed loop.
-import { Bench } from 'tinybench';
 
 const LIB = new URL('../dist/index.js', import.meta.url).href;
 const library = () => import(LIB);
@@ -32,7 +25,7 @@ function rawSpinLock() {
 
 
 /** The cache suite's data: 16-byte keys, 32-byte values, a 10k working set, a fixed order. */
-function cacheData() {
+export function cacheData() {
   const keys = Array.from({ length: 10_000 }, (_, i) => `key:${String(i * 7919).padStart(12, '0')}`);
   const value = new Uint8Array(32).fill(0x61);
   let i = 0;
@@ -304,154 +297,3 @@ export const CASES = [
     },
   },
 ];
-
-/** Every row of the table: what the orchestrator spawns. */
-export function listRows() {
-  return CASES.flatMap((c) => Object.keys(c.subjects).map((subject) => ({
-    id: `${c.suite}/${c.case}/${subject}`, suite: c.suite, case: c.case, subject, threads: c.threads,
-  })));
-}
-
-function runtimeInfo() {
-  if (typeof Deno !== 'undefined') return { name: 'deno', version: Deno.version.deno };
-  if (typeof Bun !== 'undefined') return { name: 'bun', version: Bun.version };
-  return { name: 'node', version: process.versions.node };
-}
-
-function argv() {
-  if (typeof Deno !== 'undefined') return Deno.args;
-  return process.argv.slice(2);
-}
-
-function exit(code) {
-  if (typeof Deno !== 'undefined') Deno.exit(code);
-  process.exit(code);
-}
-
-/** Timing profile (ms): `--quick` keeps the whole run near a minute. */
-const PROFILES = {
-  full: { warmupTime: 500, time: 3000, minSamples: 64, batchMs: 0.5 },
-  quick: { warmupTime: 200, time: 1500, minSamples: 32, batchMs: 0.25 },
-};
-
-/** Time `n` calls of `op`, in ms. The same closure warms up, calibrates and measures. */
-function batchRunner(op) {
-  return (n) => {
-    const t0 = performance.now();
-    for (let i = 0; i < n; i++) last = op();
-    return performance.now() - t0;
-  };
-}
-
-/**
- * Operations per sample. One op is often a few nanoseconds, far below what a
- * single timestamp pair can resolve, so each sample times a batch of ops and
- * records the batch's mean. The batch runs hot for `warmupTime` first (a cold
- * first call would make the batch far too small), then doubles until its
- * fastest of three timings takes at least `batchMs`.
- */
-function calibrateBatch(runBatch, { warmupTime, batchMs }) {
-  const until = performance.now() + warmupTime;
-  while (performance.now() < until) runBatch(1000);
-  let n = 16;
-  for (;;) {
-    const dt = Math.min(runBatch(n), runBatch(n), runBatch(n));
-    if (dt >= batchMs || n >= 1 << 26) return n;
-    n *= dt > 0 ? Math.min(8, Math.max(2, Math.ceil(batchMs / dt))) : 8;
-  }
-}
-
-/** The last op's result, kept in module state so every call's result escapes. */
-let last;
-
-/**
- * Rows whose op is asynchronous (a round trip to another thread): batches of
- * awaited ops, timed with the same clock, median and MAD over the batches.
- */
-async function measureAsync(op, profile) {
-  const runBatch = async (n) => {
-    const t0 = performance.now();
-    for (let i = 0; i < n; i++) last = await op();
-    return performance.now() - t0;
-  };
-  const until = performance.now() + profile.warmupTime;
-  while (performance.now() < until) await runBatch(50);
-  let batch = 16;
-  while ((await runBatch(batch)) < profile.batchMs * 4 && batch < 1 << 20) batch *= 2;
-  const perOp = [];
-  const end = performance.now() + profile.time;
-  while (perOp.length < profile.minSamples || performance.now() < end) perOp.push((await runBatch(batch)) / batch);
-  perOp.sort((a, b) => a - b);
-  const median = perOp[perOp.length >> 1];
-  const dev = perOp.map((x) => Math.abs(x - median)).sort((a, b) => a - b);
-  return {
-    ns_per_op: median * 1e6,
-    ops_per_s: median > 0 ? 1000 / median : null,
-    samples: perOp.length,
-    spread: median > 0 ? dev[dev.length >> 1] / median : null,
-    batch,
-    last: last instanceof Uint8Array ? last.length : typeof last === 'bigint' ? String(last) : last ?? null,
-  };
-}
-
-async function measure(row, profile) {
-  const entry = CASES.find((c) => c.suite === row.suite && c.case === row.case);
-  const op = await entry.subjects[row.subject]();
-  if (entry.async) return measureAsync(op, profile);
-  const runBatch = batchRunner(op);
-  const batch = calibrateBatch(runBatch, profile);
-
-  const bench = new Bench({
-    time: profile.time,
-    warmupTime: profile.warmupTime / 2, // the op is already hot from calibrating
-    iterations: profile.minSamples,
-    warmupIterations: 8,
-    throws: true,
-  });
-  bench.add(row.id, () => {
-    const elapsed = runBatch(batch);
-    return { overriddenDuration: elapsed / batch, overriddenIterationCost: elapsed };
-  });
-  const [task] = bench.runSync();
-  const r = task.result;
-  if (r.state !== 'completed') throw r.error ?? new Error(`task ended in state ${r.state}`);
-
-  const lat = r.latency; // ms per op, one value per batch
-  const median = lat.p50;
-  return {
-    ns_per_op: median * 1e6,
-    ops_per_s: median > 0 ? 1000 / median : null,
-    samples: lat.samplesCount,
-    // relative median absolute deviation of the per-batch means
-    spread: median > 0 ? lat.mad / median : null,
-    batch,
-    last: typeof last === 'bigint' ? String(last) : last, // printed: the results are used
-  };
-}
-
-async function main() {
-  const args = argv();
-  const rt = runtimeInfo();
-  if (args.includes('--list')) {
-    console.log(JSON.stringify({ runtime: rt, rows: listRows() }));
-    return;
-  }
-  const id = args.find((a) => !a.startsWith('--'));
-  const row = listRows().find((r) => r.id === id);
-  const out = { id, runtime: rt.name, version: rt.version };
-  if (!row) {
-    console.log(JSON.stringify({ ...out, ok: false, error: `unknown case '${id}'` }));
-    exit(2);
-  }
-  try {
-    const profile = args.includes('--quick') ? PROFILES.quick : PROFILES.full;
-    console.log(JSON.stringify({ ...out, ok: true, ...(await measure(row, profile)) }));
-  } catch (e) {
-    console.log(JSON.stringify({ ...out, ok: false, error: String(e?.stack ?? e) }));
-    exit(1);
-  }
-}
-
-await main();
-// Threads a row started (a master's workers, a postMessage peer) would keep the process alive.
-exit(0);

@@ -51,7 +51,7 @@ export default [
         const { Worker } = await import('node:worker_threads');
         const sab = new SharedArrayBuffer(8);
         const words = new Int32Array(sab);
-        const w = new Worker(fixture('atomics-pong.mjs'), { workerData: sab });
+        const w = new Worker(fixture('signal-atomics-pong.mjs'), { workerData: sab });
         w.unref?.();
         keepAlive();
         return async () => {

@@ -1,0 +1,16 @@
+// The suite and case names of rows other files add peers to (`extends: true`),
+// in one place so a renamed row fails loudly at load instead of losing its peers.
+// Exports no rows itself.
+
+export const CACHE_GET = { suite: 'cache', case: 'get (16 B key, 32 B value, 10k keys)' };
+export const CACHE_SET = { suite: 'cache', case: 'set (overwrite)' };
+export const CACHE_MIX = { suite: 'cache', case: '90:10 get:set mix' };
+export const LOCKS = { suite: 'locks', case: 'lock+unlock' };
+export const INCLONG = { suite: 'sharedarea', case: 'inclong' };
+export const QUEUE = { suite: 'queue', case: 'push+pull (16-byte value)' };
+export const RPC = { suite: 'rpc', case: 'round trip to another thread' };
+export const MULE = { suite: 'mules', case: 'message to a mule, acknowledged' };
+/** Hello world through nginx under wrk; the protocol row adds its `uwsgi-wasm` subject here. */
+export const NGINX_HELLO = { suite: 'http', case: 'hello world through nginx (wrk)' };
+
+export default [];
