@@ -6,7 +6,7 @@ import {
   BASE, HEADER_SIZE, MAX_THREADS, R_CACHE, R_LOCKS, R_QUEUE, R_MULES, R_RPC, R_SCRATCH, R_SHAREDAREA, R_THREADS,
   bindLayout, headerInit, headerPublish, heldAt, heldCount, maxThreads, regionAdd,
   regionOffset, regionSize, scratchPtr, ownerWordOf, threadAttach, threadFinish, threadIdent, threadKind,
-  threadRequestStop, threadReserve, threadState, threadsBytes, selfTid,
+  threadRequestStop, threadReserve, threadState, threadsBytes, selfTid, R_SNMP,
 } from "./layout";
 import { rwReleaseDeadReader } from "./lock";
 import { locksBind, locksBytes, locksCount, locksInit, userIsLocked, userLock, userLocksHeldBy, userTryLock, userUnlock } from "./userlocks";
@@ -44,6 +44,7 @@ export const REGION_QUEUE: u32 = R_QUEUE;
 export const REGION_RPC: u32 = R_RPC;
 export const REGION_MULES: u32 = R_MULES;
 export const REGION_CACHE: u32 = R_CACHE;
+export const REGION_SNMP: u32 = R_SNMP;
 /** Offset of the key bytes in a cache item (cache_item_addr). */
 export const CACHE_ITEM_KEY: u32 = I_KEY;
 
@@ -68,6 +69,7 @@ export function bind(): i32 {
   queueBind();
   rpcBind();
   mulesBind();
+  snmpBind();
   return 0;
 }
 
@@ -126,3 +128,10 @@ export { cacheKeysBegin as cache_keys_begin, cacheKeysNext as cache_keys_next, c
 export { cacheItemAddr as cache_item_addr, cacheSweep as cache_sweep, cacheCheck as cache_check };
 export { cacheCount as cache_count, cacheRepairs as cache_repairs, cacheDirty as cache_dirty };
 export { cacheHits as cache_hits, cacheMiss as cache_miss, cacheFull as cache_full };
+
+// ---- SNMP user slots and community ------------------------------------------------------
+import { snmpBind, snmpBytes, snmpCommunity, snmpGet, snmpInit, snmpOp, snmpSetCommunity } from "./snmp";
+import { userLockHolder } from "./userlocks";
+export { snmpBytes as snmp_bytes, snmpInit as snmp_init, snmpOp as snmp_op, snmpGet as snmp_get };
+export { snmpSetCommunity as snmp_set_community, snmpCommunity as snmp_community };
+export { userLockHolder as lock_holder };

@@ -55,6 +55,7 @@ export const R_QUEUE: u32 = 6;
 export const R_RPC: u32 = 7;
 export const R_MULES: u32 = 9;
 export const R_CACHE: u32 = 5;
+export const R_SNMP: u32 = 13;
 
 export const THREAD_SIZE: u32 = LINE;
 const T_STATE: u32 = 0;

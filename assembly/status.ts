@@ -28,3 +28,7 @@ export const E_LAYOUT: i32 = -8;
 export const E_EMPTY: i32 = -9;
 /** A cache's structure fails its invariants (cache_check). */
 export const E_CORRUPT: i32 = -10;
+
+// ---- SNMP and stats (-25..-27) ----
+/** A value does not fit the target's type (a Gauge32 over 2^32-1, a counter decremented below zero...). */
+export const E_VALUE_RANGE: i32 = -25;

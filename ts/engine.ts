@@ -41,6 +41,7 @@ export class Engine {
     const tid = core.thread_reserve(ThreadKind.master, 0);
     if (tid < 0) throw statusError(tid, 'reserve the master thread slot');
     this.uwsgi = new Uwsgi(new ThreadContext(memory, this.module, core, this.shared, tid, 'master', 0));
+    if (config.snmpCommunity !== undefined) this.uwsgi.snmp_set_community(config.snmpCommunity);
   }
 
   /**

@@ -60,6 +60,7 @@ export const CoreStatus = {
   E_LAYOUT: -8,
   E_EMPTY: -9,
   E_CORRUPT: -10,
+  E_VALUE_RANGE: -25,
 } as const;
 
 const statusTable: Record<number, { code: UwsgiErrorCode; text: string }> = {
@@ -73,6 +74,7 @@ const statusTable: Record<number, { code: UwsgiErrorCode; text: string }> = {
   [CoreStatus.E_LAYOUT]: { code: 'ERR_LAYOUT', text: 'the shared memory has no valid uwsgi-wasm layout' },
   [CoreStatus.E_EMPTY]: { code: 'ERR_INTERNAL', text: 'nothing to take' },
   [CoreStatus.E_CORRUPT]: { code: 'ERR_INTERNAL', text: 'the structure fails its invariants' },
+  [CoreStatus.E_VALUE_RANGE]: { code: 'ERR_VALUE_RANGE', text: 'the value does not fit the type' },
 };
 
 /** Turn a negative core status into a UwsgiError; `what` says which call and argument failed. */

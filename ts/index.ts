@@ -19,6 +19,7 @@ export { SharedArea, SharedAreas } from './sharedarea.ts';
 export { SharedQueue } from './queue.ts';
 export { type MuleGetMsgOptions, MULE_MSG_MAX, MULE_MAILBOX_SLOTS } from './mules.ts';
 export { Cache, CacheApi, type Bytes } from './cache.ts';
+export { SnmpSlots, type SnmpSlot, type SnmpType, SNMP_SLOTS, SNMP_COMMUNITY_MAX } from './snmp.ts';
 export { type CacheConfig, parseCache2 } from './options.ts';
 export { Engine, createEngine, attachContext } from './engine.ts';
 export { UwsgiError, type UwsgiErrorCode } from './errors.ts';

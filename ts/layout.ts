@@ -11,7 +11,7 @@ import { MULE_MSG_MAX, MULE_MAILBOX_SLOTS, muleChannelCount } from './mules.ts';
 import { LAYOUT_BASE, PAGE, type CoreExports, coreModule, instantiateCore, plannerCore } from './core.ts';
 
 /** Region kinds (assembly/layout.ts R_*). */
-export const Region = { THREADS: 1, SCRATCH: 2, LOCKS: 3, SHAREDAREA: 4, CACHE: 5, QUEUE: 6, RPC: 7, MULES: 9 } as const;
+export const Region = { THREADS: 1, SCRATCH: 2, LOCKS: 3, SHAREDAREA: 4, CACHE: 5, QUEUE: 6, RPC: 7, MULES: 9, SNMP: 13 } as const;
 
 export interface RegionPlan { kind: number; index: number; offset: number; size: number }
 
@@ -63,6 +63,8 @@ export function planLayout(cfg: Config): LayoutPlan {
     place(Region.QUEUE, 0, core.queue_bytes(cfg.queue, cfg.queueBlocksize));
   }
   place(Region.RPC, 0, core.rpc_bytes(cfg.rpcMax, maxThreads));
+  // SNMP user slots and community: always there, as in uWSGI (the API works without an agent).
+  place(Region.SNMP, 0, core.snmp_bytes());
   if (cfg.mules.length > 0) place(Region.MULES, 0, core.mules_bytes(muleChannelCount(cfg), MULE_MAILBOX_SLOTS, MULE_MSG_MAX));
   cfg.caches.forEach((c, i) => {
     const size = core.cache_bytes(c.items, c.keysize, c.blocksize, c.blocks, c.hashsize, c.bitmap ? 1 : 0);
@@ -90,6 +92,7 @@ export function buildMemory(cfg: Config, plan: LayoutPlan): { memory: WebAssembl
     if (r.kind === Region.LOCKS) core.locks_init(r.offset, cfg.locks + 1);
     if (r.kind === Region.QUEUE) core.queue_init(r.offset, cfg.queue, cfg.queueBlocksize);
     if (r.kind === Region.RPC) core.rpc_init(r.offset, cfg.rpcMax, plan.maxThreads);
+    if (r.kind === Region.SNMP) core.snmp_init(r.offset);
     if (r.kind === Region.MULES) core.mules_init(r.offset, muleChannelCount(cfg), MULE_MAILBOX_SLOTS, MULE_MSG_MAX);
     if (r.kind === Region.SHAREDAREA) {
       core.sa_init(r.offset, cfg.sharedareas.length);
