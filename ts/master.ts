@@ -10,6 +10,8 @@ import { type Options, configFromPairs, pairsFromObject, parseArgv } from './opt
 import { runtime, type ThreadHandle } from './runtime.ts';
 import type { ThreadMessage } from './thread.ts';
 import type { Uwsgi } from './uwsgi.ts';
+import { MasterServices } from './services.ts';
+import type { ThreadRow } from './stats.ts';
 
 /** How `run` is told what to start. */
 export interface MasterOptions {
@@ -38,6 +40,8 @@ interface WorkerSlot {
   stopping?: boolean;
   /** Exit code the thread reported before its end (its app's main function returned). */
   reportedExit?: number;
+  /** Threads started for this id so far (stats: respawn_count). */
+  spawns?: number;
 }
 
 const QUICK_DEATH_MS = 1000;
@@ -63,6 +67,8 @@ export class Master {
   #readyWaiters: Array<() => void> = [];
   #exitWaiters: Array<() => void> = [];
   #sweeper?: ReturnType<typeof setInterval>;
+  /** The stats server and SNMP agent (`--stats`, `--snmp`), started by `run()`. */
+  readonly services: MasterServices;
 
   /** @internal Use `run()`. */
   constructor(engine: Engine, app: string | undefined, opts: MasterOptions) {
@@ -70,6 +76,7 @@ export class Master {
     this.#app = app;
     this.#log = opts.log ?? ((l) => console.error(l));
     this.done = new Promise((r) => { this.#resolveDone = r; });
+    this.services = new MasterServices(engine, () => this.threadRows());
     if (opts.handleSignals ?? true) {
       this.#removeSignals = runtime().onTerminationSignal((sig) => {
         this.#log(`uwsgi-wasm: ${sig} received, stopping workers`);
@@ -108,8 +115,14 @@ export class Master {
     return new Map(this.#workers.filter((w) => w.kind === 'worker' && w.state !== 'done').map((w) => [w.ident, w.tid]));
   }
 
+  /** The master's thread table: each worker and mule id, its thread slot, state and spawns (for stats). */
+  threadRows(): ThreadRow[] {
+    return this.#workers.map((w) => ({ kind: w.kind, ident: w.ident, tid: w.tid, state: w.state, spawnedAt: w.spawnedAt, spawns: w.spawns ?? 0, file: w.file }));
+  }
+
   #spawn(slot: WorkerSlot): void {
     slot.tid = this.engine.reserveThread(slot.kind, slot.ident);
+    slot.spawns = (slot.spawns ?? 0) + 1;
     slot.reportedExit = undefined;
     slot.spawnedAt = Date.now();
     slot.state = 'starting';
@@ -168,7 +181,7 @@ export class Master {
       if (this.#stopping) this.#log('uwsgi-wasm: all workers stopped');
       this.#removeSignals?.();
       if (this.#sweeper !== undefined) clearInterval(this.#sweeper);
-      this.#resolveDone(0);
+      void this.services.close().finally(() => this.#resolveDone(0));
     }
   }
 
@@ -240,6 +253,12 @@ export async function run(opts: MasterOptions = {}): Promise<Master> {
   const { default: uwsgi } = await import('./index.ts');
   uwsgi.rebind(engine.uwsgi.ctx);
   const master = new Master(engine, appPath, opts);
+  try {
+    await master.services.start();
+  } catch (e) {
+    await master.stop();
+    throw e;
+  }
   master.start();
   return master;
 }

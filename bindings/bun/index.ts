@@ -1,6 +1,7 @@
 /** Bun binding: web Workers (with their `close` event) for threads, process for signals. */
 import type { RuntimeBinding } from '../../ts/runtime.ts';
 import { fileUrl, hostname, memoryUsage, readTextFile } from '../shared.ts';
+import { listenStream, listenUdp } from './net.ts';
 import { onParentMessage, postToParent, receiveInitFromParent, spawnWebWorker } from '../webworker.ts';
 
 interface BunProcess {
@@ -35,5 +36,7 @@ export const bunBinding: RuntimeBinding = {
   memoryUsage,
   readTextFile,
   fileUrl,
+  listenUdp,
+  listenStream,
   exit: (code) => proc().exit(code),
 };

@@ -1,6 +1,7 @@
 /** Deno binding: web Workers for threads, Deno.addSignalListener for signals. */
 import type { RuntimeBinding } from '../../ts/runtime.ts';
 import { fileUrl, hostname, memoryUsage, readTextFile } from '../shared.ts';
+import { listenStream, listenUdp } from './net.ts';
 import { endThread, onParentMessage, postToParent, receiveInitFromParent, spawnWebWorker } from '../webworker.ts';
 
 interface DenoNs {
@@ -35,5 +36,7 @@ export const denoBinding: RuntimeBinding = {
   memoryUsage,
   readTextFile,
   fileUrl,
+  listenUdp,
+  listenStream,
   exit: (code) => deno().exit(code),
 };

@@ -5,6 +5,7 @@ import * as threads from 'node:worker_threads';
 import * as v8 from 'node:v8';
 import type { RuntimeBinding, SpawnHandlers, ThreadInit } from '../../ts/runtime.ts';
 import { fileUrl, hostname, memoryUsage, readTextFile } from '../shared.ts';
+import { listenStream, listenUdp } from './net.ts';
 
 let wasmPrepared = false;
 
@@ -47,5 +48,7 @@ export const nodeBinding: RuntimeBinding = {
   memoryUsage,
   readTextFile,
   fileUrl,
+  listenUdp,
+  listenStream,
   exit: (code) => process.exit(code),
 };
