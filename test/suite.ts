@@ -16,6 +16,8 @@ import './behaviour/mules.threads.test.ts';
 import './behaviour/cache.test.ts';
 import './behaviour/cache.model.test.ts';
 import './behaviour/cache.threads.test.ts';
+import './behaviour/snmp.test.ts';
+import './behaviour/stats.test.ts';
 
 const argv = (globalThis as { Deno?: { args: string[] } }).Deno?.args ?? process.argv.slice(2);
 const failed = await runAll(argv[0] ?? '');
