@@ -4,6 +4,8 @@
  * (`node scripts/test.mjs --runtime=interop [filter]`).
  */
 import { runAll } from './lib/harness.ts';
+import './interop/snmp.test.ts';
+import './interop/dashboard.test.ts';
 
 const failed = await runAll(process.argv[2] ?? '');
 process.exit(failed ? 1 : 0);
