@@ -142,11 +142,11 @@ export class SnmpResponder {
   constructor(source: SnmpSource) { this.#src = source; }
 
   /** The value of `.group.index` (uWSGI's objects), NULL when unassigned or unset; null when no such instance. */
-  #value(group: number, index: number): Value | null {
+  #value(group: number, index: number, workers?: bigint[]): Value | null {
     if (index < 1 || index > 100) return null;
     if (group === 1) {
       if (index === 1) return { tag: COUNTER64, value: this.#src.totalRequests() };
-      const w = this.#src.workerRequests();
+      const w = workers ?? this.#src.workerRequests();
       if (index > 30 && index - 30 <= w.length) return { tag: COUNTER64, value: w[index - 31] };
       return { tag: NULL_TAG, value: 0n };
     }
@@ -171,9 +171,10 @@ export class SnmpResponder {
   /** The objects that hold a value, in OID order. */
   #populated(): Array<{ oid: number[]; value: Value }> {
     const out: Array<{ oid: number[]; value: Value }> = [];
+    const workers = this.#src.workerRequests();
     for (const group of [1, 2]) {
       for (let i = 1; i <= 100; i++) {
-        const v = this.#value(group, i);
+        const v = this.#value(group, i, workers);
         if (v && v.tag !== NULL_TAG) out.push({ oid: [...UWSGI_OID, group, i], value: v });
       }
     }

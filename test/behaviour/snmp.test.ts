@@ -1,6 +1,6 @@
 import { createEngine, run, SnmpResponder, engineSnmpSource, type Uwsgi, type SnmpSource } from 'uwsgi-wasm';
 import * as dgram from 'node:dgram';
-import { assert, describe, test, throwsUwsgi } from '../lib/harness.ts';
+import { assert, describe, test, throwsUwsgi, untilAtLeast } from '../lib/harness.ts';
 
 const unhex = (h: string) => Uint8Array.from(h.replace(/\s+/g, '').match(/../g) ?? [], (b) => parseInt(b, 16));
 const hex = (u: Uint8Array | null) => (u ? Array.from(u, (b) => b.toString(16).padStart(2, '0')).join(' ') : 'null');
@@ -122,6 +122,26 @@ describe('snmp slots', () => {
     w2.snmp_set_community('shared');
     assert.equal(new TextDecoder().decode(w1.snmp.community()), 'shared');
   });
+});
+
+describe('snmp slots across threads', () => {
+  test('worker threads incrementing the same slots at once lose no update', async () => {
+    const master = await run({ options: { workers: 3, sharedarea: 1 }, app: 'build/tests/fixtures/snmp-incr.js', handleSignals: false });
+    try {
+      await master.ready();
+      const view = master.uwsgi.sharedarea(0).view();
+      const words = new Int32Array(view.buffer, view.byteOffset, 4);
+      const n = 20_000;
+      Atomics.store(words, 2, n);
+      Atomics.store(words, 0, 1);
+      Atomics.notify(words, 0);
+      await untilAtLeast(words, 1, 3);
+      assert.deepEqual(master.uwsgi.snmp.get(1), { type: 'counter64', value: BigInt(3 * n) });
+      assert.deepEqual(master.uwsgi.snmp.get(2), { type: 'counter32', value: BigInt(9 * n) });
+    } finally {
+      await master.stop();
+    }
+  }, { timeoutMs: 60_000 });
 });
 
 // ---- the agent's answers (no socket) -------------------------------------------------
