@@ -8,6 +8,7 @@ import {
   bindLayout, headerInit, headerPublish, heldAt, heldCount, maxThreads, regionAdd,
   regionOffset, regionSize, scratchPtr, ownerWordOf, threadAttach, threadFinish, threadIdent, threadKind,
   threadRequestStop, threadReserve, threadState, threadsBytes, selfTid, threadQuarantine, R_WORKERS,
+  threadRequestStop, threadReserve, threadState, threadsBytes, selfTid, R_SNMP,
 } from "./layout";
 import { ownerAlive, selfOwner } from "./layout";
 import { rwReleaseDeadReader } from "./lock";
@@ -65,6 +66,7 @@ export const REGION_MULES: u32 = R_MULES;
 export const REGION_CACHE: u32 = R_CACHE;
 export const REGION_SIGNALS: u32 = R_SIGNALS;
 export const REGION_TIMERS: u32 = R_TIMERS;
+export const REGION_SNMP: u32 = R_SNMP;
 /** Offset of the key bytes in a cache item (cache_item_addr). */
 export const CACHE_ITEM_KEY: u32 = I_KEY;
 
@@ -92,6 +94,7 @@ export function bind(): i32 {
   wkBind();
   sigBind();
   timersBind();
+  snmpBind();
   return 0;
 }
 
@@ -203,3 +206,9 @@ export { pktErrorAt as pkt_error_at };
 export function self_owner(): i32 { return selfOwner; }
 /** 1 while the thread named by owner word `word` runs, 0 once it is gone (its claims are then recovered). */
 export function owner_alive(word: i32): i32 { return ownerAlive(word) ? 1 : 0; }
+// ---- SNMP user slots and community ------------------------------------------------------
+import { snmpBind, snmpBytes, snmpCommunity, snmpGet, snmpInit, snmpOp, snmpSetCommunity } from "./snmp";
+import { userLockHolder } from "./userlocks";
+export { snmpBytes as snmp_bytes, snmpInit as snmp_init, snmpOp as snmp_op, snmpGet as snmp_get };
+export { snmpSetCommunity as snmp_set_community, snmpCommunity as snmp_community };
+export { userLockHolder as lock_holder };

@@ -61,6 +61,7 @@ export const R_SIGNALS: u32 = 10;
 export const R_TIMERS: u32 = 11;
 /** The spooler's counters and bells (ts/spooler.ts lays it out; only JS reads and writes it). */
 export const R_SPOOLER: u32 = 14;
+export const R_SNMP: u32 = 13;
 
 export const THREAD_SIZE: u32 = LINE;
 const T_STATE: u32 = 0;

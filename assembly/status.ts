@@ -62,3 +62,6 @@ export const E_NET_BAD_REPLY: i32 = -36;
 export const E_NET_REJECTED: i32 = -37;
 /** A cache value does not fit in the thread's scratch slot: read it with the two-step path (internal). */
 export const E_SCRATCH: i32 = -28;
+// ---- SNMP and stats (-25..-27) ----
+/** A value does not fit the target's type (a Gauge32 over 2^32-1, a counter decremented below zero...). */
+export const E_VALUE_RANGE: i32 = -25;

@@ -8,7 +8,7 @@
 import { E_BAD_ID } from "./status";
 import { LINE, ldu32, stu32 } from "./mem";
 import { R_LOCKS, regionOffset } from "./layout";
-import { OWNER_MASK } from "./layout";
+import { OWNER_MASK, OWNER_TID_MASK } from "./layout";
 import { mutexIsLocked, mutexLock, mutexTry, mutexUnlock } from "./lock";
 
 let base: usize = 0;
@@ -50,4 +50,12 @@ export function userLocksHeldBy(owner: i32): i32 {
   const n = <i32>locksCount();
   for (let i = 0; i < n; i++) if ((atomic.load<i32>(word(i)) & OWNER_MASK) == owner) held++;
   return held;
+}
+
+/** Thread slot of the running thread holding user lock `n`, -1 when free (or its holder died), or E_BAD_ID. */
+export function userLockHolder(n: i32): i32 {
+  const w = word(n);
+  if (w == 0) return E_BAD_ID;
+  const seen = atomic.load<i32>(w) & OWNER_MASK;
+  return seen != 0 && mutexIsLocked(w) ? (seen & OWNER_TID_MASK) - 1 : -1;
 }

@@ -1,6 +1,7 @@
 // The demo `npm start` runs:
 //   uwsgi-wasm --workers 2 --sharedarea 1 --locks 4 --cache2 name=default,items=100 \
-//     --mule examples/demo-mule.js --spooler build/demo-spool --spooler-quiet examples/demo.js
+//     --mule examples/demo-mule.js --spooler build/demo-spool --spooler-quiet \
+//     --stats 127.0.0.1:9191 --stats-http --snmp=127.0.0.1:1161 --snmp-community public examples/demo.js
 // Each worker thread imports this file; both see the same shared memory.
 import uwsgi from 'uwsgi-wasm';
 
@@ -74,5 +75,25 @@ export default async function main() {
       if (done >= uwsgi.numproc) break;
       await Atomics.waitAsync(words, 6, done, 1000).value;
     }
+  }
+
+  // With --stats (as `npm start` runs it), stay up and make traffic for the dashboard
+  // (http://127.0.0.1:9191/dashboard) and the SNMP agent, until Ctrl-C stops the master.
+  if (uwsgi.opt.stats) await serveTraffic(me);
+}
+
+async function serveTraffic(me) {
+  console.log(`[worker ${me}] making cache and SNMP traffic; dashboard on http://${uwsgi.opt.stats}/dashboard, ` +
+    `snmpwalk -v2c -c ${uwsgi.opt['snmp-community'] ?? 'public'} ${uwsgi.opt.snmp ?? '127.0.0.1:1161'} 1.3.6.1.4.1.35156.17`);
+  const keys = 50 * me;
+  for (let tick = 0; ; tick++) {
+    // A skewed key pattern: recent keys hit, new ones miss and are stored, so the hit rate moves.
+    for (let i = 0; i < 20 * me; i++) {
+      const key = `item-${Math.floor(Math.random() * keys * (1 + (tick % 10) / 10))}`;
+      if (uwsgi.cache_get(key) === null) uwsgi.cache_update(key, `value of ${key}`, 30);
+    }
+    uwsgi.snmp_incr_counter64(me, 20 * me);          // .2.1, .2.2: lookups per worker
+    uwsgi.snmp_set_gauge(10, Math.floor(Math.random() * 100)); // .2.10: a gauge that moves
+    await new Promise((r) => setTimeout(r, 500));
   }
 }

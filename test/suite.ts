@@ -27,6 +27,8 @@ import './behaviour/codec.test.ts';
 import './behaviour/listeners.test.ts';
 import './behaviour/cache.store.test.ts';
 import './behaviour/extract.test.ts';
+import './behaviour/snmp.test.ts';
+import './behaviour/stats.test.ts';
 
 const argv = (globalThis as { Deno?: { args: string[] } }).Deno?.args ?? process.argv.slice(2);
 const failed = await runAll(argv[0] ?? '');

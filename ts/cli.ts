@@ -14,6 +14,9 @@ if (argv.includes('--help') || argv.includes('-h')) {
 } else {
   try {
     const master = await run({ options: argv });
+    const stats = master.services.stats;
+    if (stats) console.error(`uwsgi-wasm: stats on ${stats.port === undefined ? stats.address.path : `${stats.address.host}:${stats.port}`}${master.engine.shared.config.statsHttp ? ` (dashboard: http://${stats.address.host}:${stats.port}/dashboard)` : ''}`);
+    if (master.services.snmp) console.error(`uwsgi-wasm: SNMP agent on udp ${master.engine.shared.config.snmp !== true && master.engine.shared.config.snmp?.host}:${master.services.snmp.port}`);
     const code = await master.done;
     runtime().exit(code);
   } catch (e) {

@@ -204,6 +204,15 @@ export interface CoreExports {
   cache_restore_begin(c: number, keylen: number, vallen: number, expiresAbs: number): number;
   self_owner(): number;
   owner_alive(word: number): number;
+  // SNMP user slots and community (assembly/snmp.ts), user lock holders (stats)
+  REGION_SNMP: WebAssembly.Global;
+  snmp_bytes(): number;
+  snmp_init(offset: number): void;
+  snmp_op(slot: number, type: number, op: number, lo: number, hi: number): number;
+  snmp_get(slot: number, out: number): number;
+  snmp_set_community(src: number, len: number): number;
+  snmp_community(out: number): number;
+  lock_holder(n: number): number;
 }
 
 /** Bytes per wasm page. */

@@ -54,6 +54,7 @@ export class Engine {
     this.scheduler = new Scheduler(this.uwsgi.ctx, () => this.#clock());
     // Persistent caches (store=): their items come back before any thread runs.
     config.caches.forEach((_, i) => loadCacheStore(this.uwsgi.ctx, i));
+    if (config.snmpCommunity !== undefined) this.uwsgi.snmp_set_community(config.snmpCommunity);
   }
 
   /**

@@ -88,6 +88,7 @@ export const CoreStatus = {
   E_NET_REJECTED: -37,
   // Cache (-28..-30). E_SCRATCH never reaches users: the facade then reads through the two-step path.
   E_SCRATCH: -28,
+  E_VALUE_RANGE: -25,
 } as const;
 
 const statusTable: Record<number, { code: UwsgiErrorCode; text: string }> = {
@@ -116,6 +117,7 @@ const statusTable: Record<number, { code: UwsgiErrorCode; text: string }> = {
   [CoreStatus.E_NET_BAD_REPLY]: { code: 'ERR_BAD_REPLY', text: 'the reply breaks the protocol' },
   [CoreStatus.E_NET_REJECTED]: { code: 'ERR_REJECTED', text: 'the peer refused the operation' },
   [CoreStatus.E_SCRATCH]: { code: 'ERR_INTERNAL', text: 'the value does not fit in the thread scratch' },
+  [CoreStatus.E_VALUE_RANGE]: { code: 'ERR_VALUE_RANGE', text: 'the value does not fit the type' },
 };
 
 /** Turn a negative core status into a UwsgiError; `what` says which call and argument failed. */

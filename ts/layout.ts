@@ -13,7 +13,7 @@ import { spoolerThreads } from './spoolconfig.ts';
 import { LAYOUT_BASE, PAGE, type CoreExports, coreModule, instantiateCore, plannerCore } from './core.ts';
 
 /** Region kinds (assembly/layout.ts R_*). */
-export const Region = { THREADS: 1, SCRATCH: 2, LOCKS: 3, SHAREDAREA: 4, CACHE: 5, QUEUE: 6, RPC: 7, MULES: 9, SIGNALS: 10, TIMERS: 11, WORKERS: 12, SPOOLER: 14 } as const;
+export const Region = { THREADS: 1, SCRATCH: 2, LOCKS: 3, SHAREDAREA: 4, CACHE: 5, QUEUE: 6, RPC: 7, MULES: 9, SIGNALS: 10, TIMERS: 11, WORKERS: 12, SNMP: 13, SPOOLER: 14 } as const;
 
 export interface RegionPlan { kind: number; index: number; offset: number; size: number }
 
@@ -77,6 +77,8 @@ export function planLayout(cfg: Config): LayoutPlan {
     place(Region.QUEUE, 0, core.queue_bytes(cfg.queue, cfg.queueBlocksize));
   }
   place(Region.RPC, 0, core.rpc_bytes(cfg.rpcMax, maxThreads));
+  // SNMP user slots and community: always there, as in uWSGI (the API works without an agent).
+  place(Region.SNMP, 0, core.snmp_bytes());
   if (cfg.mules.length > 0) place(Region.MULES, 0, core.mules_bytes(muleChannelCount(cfg), MULE_MAILBOX_SLOTS, MULE_MSG_MAX));
   place(Region.WORKERS, 0, core.wk_bytes(1 + cfg.workers + cfg.mules.length + spoolerRows(cfg)));
   // Signals (table, routing inbox, one mailbox per thread) and the master's scheduler (timers, cron, file monitors).
@@ -110,6 +112,7 @@ export function buildMemory(cfg: Config, plan: LayoutPlan): { memory: WebAssembl
     if (r.kind === Region.QUEUE) core.queue_init(r.offset, cfg.queue, cfg.queueBlocksize);
     if (r.kind === Region.RPC) core.rpc_init(r.offset, cfg.rpcMax, plan.maxThreads);
     if (r.kind === Region.WORKERS) core.wk_init(r.offset, cfg.workers, cfg.mules.length, spoolerRows(cfg));
+    if (r.kind === Region.SNMP) core.snmp_init(r.offset);
     if (r.kind === Region.MULES) core.mules_init(r.offset, muleChannelCount(cfg), MULE_MAILBOX_SLOTS, MULE_MSG_MAX);
     if (r.kind === Region.SIGNALS) core.sig_init(r.offset, plan.maxThreads);
     if (r.kind === Region.SPOOLER) spoolerRegionInit(memory, r.offset, cfg);

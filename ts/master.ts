@@ -17,6 +17,8 @@ import { type PreparedListener, listenConfig } from './listen.ts';
 import { listenBinding } from './listen-runtime.ts';
 import { spoolerThreads } from './spoolconfig.ts';
 import { spoolerOf } from './spooler.ts';
+import { MasterServices } from './services.ts';
+import type { ThreadRow } from './stats.ts';
 
 /** How `run` is told what to start. */
 export interface MasterOptions {
@@ -53,6 +55,8 @@ interface WorkerSlot {
   serving?: boolean;
   /** Killed on purpose (killWorker, harakiri): respawned without back-off. */
   killed?: boolean;
+  /** Threads started for this id so far (stats: respawn_count). */
+  spawns?: number;
 }
 
 const QUICK_DEATH_MS = 1000;
@@ -90,6 +94,8 @@ export class Master {
   #servingWaiters: Array<() => void> = [];
   #storeTimers: Array<ReturnType<typeof setInterval>> = [];
   #spoolerWatch?: ReturnType<typeof setInterval>;
+  /** The stats server and SNMP agent (`--stats`, `--snmp`), started by `run()`. */
+  readonly services: MasterServices;
 
   /** @internal Use `run()`. */
   constructor(engine: Engine, app: string | undefined, opts: MasterOptions) {
@@ -100,6 +106,7 @@ export class Master {
     // The main thread's uwsgi.reload()/uwsgi.stop() reach this master.
     setMasterControl(engine.shared, { reload: () => void this.reload(), stop: () => void this.stop() });
     if (opts.log === undefined) this.#log = (l) => writeLog(engine.uwsgi.ctx, l);
+    this.services = new MasterServices(engine, () => this.threadRows());
     if (opts.handleSignals ?? true) {
       this.#removeSignals = runtime().onTerminationSignal((sig) => {
         this.#log(`uwsgi-wasm: ${sig} received, stopping workers`);
@@ -175,8 +182,14 @@ export class Master {
     return new Map(this.#workers.filter((w) => w.kind === 'worker' && w.state !== 'done').map((w) => [w.ident, w.tid]));
   }
 
+  /** The master's thread table: each worker and mule id, its thread slot, state and spawns (for stats). */
+  threadRows(): ThreadRow[] {
+    return this.#workers.map((w) => ({ kind: w.kind, ident: w.ident, tid: w.tid, state: w.state, spawnedAt: w.spawnedAt, spawns: w.spawns ?? 0, file: w.file }));
+  }
+
   #spawn(slot: WorkerSlot): void {
     slot.tid = this.engine.reserveThread(slot.kind, slot.ident);
+    slot.spawns = (slot.spawns ?? 0) + 1;
     slot.reportedExit = undefined;
     slot.spawnedAt = Date.now();
     slot.state = 'starting';
@@ -376,6 +389,7 @@ export class Master {
       // Every spooler thread is gone: tasks one of them held go back to their directory.
       if (this.engine.shared.config.spooler.dirs.length > 0) spoolerOf(this.engine.uwsgi.ctx).recoverAll();
       this.#resolveDone(0);
+      void this.services.close().finally(() => this.#resolveDone(0));
     }
   }
 
@@ -508,6 +522,12 @@ export async function run(opts: MasterOptions = {}): Promise<Master> {
     throw e;
   }
   master.setListeners(prepared);
+  try {
+    await master.services.start();
+  } catch (e) {
+    await master.stop();
+    throw e;
+  }
   master.start();
   return master;
 }

@@ -6,6 +6,7 @@
  */
 import { UwsgiError } from './errors.ts';
 import { SPOOLER_OPTIONS, type SpoolerConfig, spoolerConfig } from './spoolconfig.ts';
+import { type SocketAddress, parseSocketAddress } from './netaddr.ts';
 
 /** A value as given: a string, `true` for a flag, or a list for a repeated option. */
 export type OptionValue = string | number | boolean | Array<string | number>;
@@ -131,10 +132,15 @@ export const KNOWN_OPTIONS: Readonly<Record<string, OptionSpec>> = {
   'fastcgi-socket': { kind: 'list', built: false },
   // The spooler's options (ts/spoolconfig.ts).
   ...SPOOLER_OPTIONS,
-  stats: { kind: 'value', built: false },
-  'stats-http': { kind: 'flag', built: false },
-  snmp: { kind: 'value', built: false },
-  'snmp-community': { kind: 'value', built: false },
+  // The stats server and the SNMP agent (ts/stats.ts, ts/snmp-agent.ts).
+  stats: { kind: 'value', built: true },
+  'stats-server': { kind: 'value', built: true, alias: 'stats' },
+  'stats-http': { kind: 'flag', built: true },
+  'stats-minified': { kind: 'flag', built: true },
+  'stats-min': { kind: 'flag', built: true, alias: 'stats-minified' },
+  'stats-no-cores': { kind: 'flag', built: true },
+  snmp: { kind: 'value', built: true },
+  'snmp-community': { kind: 'value', built: true },
   'rpc-max': { kind: 'value', built: true },
   mount: { kind: 'list', built: true },
   'enable-metrics': { kind: 'flag', built: false },
@@ -214,6 +220,18 @@ export interface Config {
   app?: string;
   /** Spool directories and spooler threads (`--spooler`, `--spooler-external`, `--spooler-processes`...). */
   spooler: SpoolerConfig;
+  /** `--snmp=ADDR`: the UDP address the master's SNMP agent binds; `true` for `--snmp` without an address (slots only). */
+  snmp?: SocketAddress | true;
+  /** `--snmp-community`: the community the agent answers (at most 72 bytes; none: it answers nobody until `snmp_set_community`). */
+  snmpCommunity?: string;
+  /** `--stats ADDR`: where the master serves the stats JSON (`host:port` TCP, else a UNIX socket path). */
+  stats?: SocketAddress;
+  /** `--stats-http`: answer stats clients over HTTP (and serve the dashboard at `/dashboard`). */
+  statsHttp: boolean;
+  /** `--stats-minified`: no tabs or newlines in the JSON. */
+  statsMinified: boolean;
+  /** `--stats-no-cores`: leave out each worker's `cores` array. */
+  statsNoCores: boolean;
 }
 
 const PAGE_SIZE = 4096;
@@ -478,6 +496,25 @@ export function configFromPairs(pairs: Array<[string, string | true]>, app?: str
     given: expanded,
     app,
     spooler: spoolerConfig(expanded),
+    ...statsSnmpConfig(last),
+  };
+}
+
+/** The `--snmp*` and `--stats*` options. */
+function statsSnmpConfig(last: (n: string) => string | true | undefined): Pick<Config, 'snmp' | 'snmpCommunity' | 'stats' | 'statsHttp' | 'statsMinified' | 'statsNoCores'> {
+  const snmp = last('snmp');
+  const community = last('snmp-community');
+  if (community === true) fail(`option 'snmp-community' needs a value`);
+  if (community !== undefined && new TextEncoder().encode(community).length > 72) fail(`option 'snmp-community': at most 72 bytes (uWSGI truncates; uwsgi-wasm refuses)`);
+  const stats = last('stats');
+  if (stats === true) fail(`option 'stats' needs an address (host:port or a UNIX socket path)`);
+  return {
+    snmp: snmp === undefined ? undefined : snmp === true || snmp === '' || snmp === 'true' ? true : parseSocketAddress('snmp', snmp, false),
+    snmpCommunity: community,
+    stats: stats === undefined ? undefined : parseSocketAddress('stats', stats, true),
+    statsHttp: last('stats-http') === true,
+    statsMinified: last('stats-minified') === true,
+    statsNoCores: last('stats-no-cores') === true,
   };
 }
 

@@ -7,6 +7,7 @@ import { nodeBinding } from '../bindings/node/index.ts';
 import { denoBinding } from '../bindings/deno/index.ts';
 import { bunBinding } from '../bindings/bun/index.ts';
 import type { ListenTicket } from './listen.ts';
+import type { SocketAddress } from './netaddr.ts';
 
 /** Which JavaScript runtime runs this code. */
 export type RuntimeName = 'node' | 'deno' | 'bun';
@@ -95,6 +96,38 @@ export interface RuntimeBinding {
   writeFileAtomic(path: string, chunks: readonly Uint8Array[]): void;
   /** Delete a file; no error when it does not exist. */
   removeFile(path: string): void;
+  /**
+   * Bind a UDP socket on `addr` (port 0: any free port). `onMessage` gets each
+   * datagram and a function that answers its sender.
+   */
+  listenUdp(addr: { host: string; port: number }, onMessage: (data: Uint8Array, reply: (data: Uint8Array) => void) => void): Promise<UdpEndpoint>;
+  /** Listen for stream connections on TCP `host:port` or a UNIX socket `path` (a stale socket file there is replaced). */
+  listenStream(addr: SocketAddress, onConnection: (conn: StreamConnection) => void): Promise<StreamListener>;
+}
+
+/** A bound UDP socket ({@link RuntimeBinding.listenUdp}). */
+export interface UdpEndpoint {
+  /** The port it got (the one asked for, or the system's pick for 0). */
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+/** One accepted stream connection. */
+export interface StreamConnection {
+  /** The next chunk received, or null once the peer closed its side (or the connection failed). */
+  read(): Promise<Uint8Array | null>;
+  /** Send bytes; resolves once handed to the system. Rejects when the connection is gone. */
+  write(data: Uint8Array): Promise<void>;
+  /** Close both directions (pending writes are flushed first where the runtime can). */
+  close(): void;
+}
+
+/** A listening stream socket ({@link RuntimeBinding.listenStream}). */
+export interface StreamListener {
+  /** The TCP port it got, or undefined for a UNIX socket. */
+  readonly port: number | undefined;
+  /** Stop accepting; a UNIX socket file is removed. */
+  close(): Promise<void>;
 }
 
 let detected: RuntimeBinding | undefined;

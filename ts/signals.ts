@@ -355,3 +355,23 @@ export function raiseSignal(on: { uwsgi: { ctx: ThreadContext } } | { ctx: Threa
   signalsOf(ctx).raise(signalNumber('raiseSignal', num));
   return true;
 }
+
+/**
+ * The registered signals, for the stats server's `signals` section: each with
+ * its target as `register_signal` spells it.
+ */
+export function signalTable(ctx: ThreadContext): Array<{ signum: number; target: string }> {
+  const cfg = ctx.shared.config;
+  const out: Array<{ signum: number; target: string }> = [];
+  for (let num = 0; num < 256; num++) {
+    const kind = ctx.x.sig_target_kind(num);
+    if (kind === Target.NONE) continue;
+    const arg = ctx.x.sig_target_arg(num);
+    const target =
+      kind === Target.WORKER_ANY ? 'worker' : kind === Target.WORKERS ? 'workers' : kind === Target.WORKER_N ? `worker${arg}`
+      : kind === Target.ACTIVE_WORKERS ? 'active-workers' : kind === Target.MULE_ANY ? 'mule' : kind === Target.MULES ? 'mules'
+      : kind === Target.MULE_N ? `mule${arg}` : kind === Target.FARM ? `farm_${cfg.farms[arg]?.name ?? arg}` : kind === Target.SPOOLER ? 'spooler' : `kind ${kind}`;
+    out.push({ signum: num, target });
+  }
+  return out;
+}

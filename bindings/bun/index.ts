@@ -1,6 +1,7 @@
 /** Bun binding: web Workers (with their `close` event) for threads, process for signals. */
 import type { RuntimeBinding } from '../../ts/runtime.ts';
 import { appendFile, copyOutSmallOwn, fileUrl, hostname, memoryUsage, pathExists, readFileBytes, readTextFile, removeFile, watchPath, writeFileAtomic } from '../shared.ts';
+import { listenStream, listenUdp } from './net.ts';
 import { onParentMessage, postToParent, receiveInitFromParent, spawnWebWorker } from '../webworker.ts';
 
 interface BunProcess {
@@ -42,5 +43,7 @@ export const bunBinding: RuntimeBinding = {
   writeFileAtomic,
   removeFile,
   copyOut: copyOutSmallOwn,
+  listenUdp,
+  listenStream,
   exit: (code) => proc().exit(code),
 };

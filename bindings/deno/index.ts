@@ -2,6 +2,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import type { RuntimeBinding } from '../../ts/runtime.ts';
 import { appendFile, copyOutPooled, fileUrl, hostname, memoryUsage, pathExists, readFileBytes, readTextFile, removeFile, writeFileAtomic } from '../shared.ts';
+import { listenStream, listenUdp } from './net.ts';
 import { endThread, onParentMessage, postToParent, receiveInitFromParent, spawnWebWorker } from '../webworker.ts';
 
 interface DenoNs {
@@ -71,5 +72,7 @@ export const denoBinding: RuntimeBinding = {
   writeFileAtomic,
   removeFile,
   copyOut: copyOutPooled,
+  listenUdp,
+  listenStream,
   exit: (code) => deno().exit(code),
 };

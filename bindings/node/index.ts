@@ -5,6 +5,7 @@ import * as threads from 'node:worker_threads';
 import * as v8 from 'node:v8';
 import type { RuntimeBinding, SpawnHandlers, ThreadInit } from '../../ts/runtime.ts';
 import { appendFile, copyOutPooled, fileUrl, hostname, memoryUsage, pathExists, readFileBytes, readTextFile, removeFile, watchPath, writeFileAtomic } from '../shared.ts';
+import { listenStream, listenUdp } from './net.ts';
 
 let wasmPrepared = false;
 
@@ -54,5 +55,7 @@ export const nodeBinding: RuntimeBinding = {
   writeFileAtomic,
   removeFile,
   copyOut: copyOutPooled,
+  listenUdp,
+  listenStream,
   exit: (code) => process.exit(code),
 };

@@ -61,7 +61,7 @@ export const DEVIATIONS: readonly Deviation[] = [
     id: 'silent-wrap-becomes-error',
     principle: 'a',
     reason: 'uWSGI stores an out-of-range integer modulo its width (e.g. write32 of 2**33+5 stores 5); we refuse it with ERR_VALUE_RANGE.',
-    applies: (o) => !isErr(o.expected) && o.threw && o.actual instanceof UwsgiError && o.actual.code === 'ERR_VALUE_RANGE',
+    applies: (o) => !isErr(o.expected) && o.threw && o.actual instanceof UwsgiError && o.actual.code === 'ERR_VALUE_RANGE' && o.fn !== 'snmp_set_community',
   },
   {
     id: 'str-accepted-as-bytes',
@@ -101,6 +101,18 @@ export const DEVIATIONS: readonly Deviation[] = [
     principle: 'c',
     reason: 'version/version_info carry the uWSGI API level implemented (2.0.21) with this implementation\'s tag instead of the distribution\'s.',
     applies: (o) => o.fn === 'attr' && (o.args[0] === 'version' || o.args[0] === 'version_info') && versionMatches(o.expected, o.actual),
+  },
+  {
+    id: 'snmp-community-truncation-becomes-error',
+    principle: 'a',
+    reason: 'uWSGI truncates an SNMP community longer than 72 bytes (and logs a warning); we refuse it with ERR_VALUE_RANGE.',
+    applies: (o) => o.fn === 'snmp_set_community' && o.expected === true && o.threw && o.actual instanceof UwsgiError && o.actual.code === 'ERR_VALUE_RANGE',
+  },
+  {
+    id: 'snmp-bad-slot-typed',
+    principle: 'a',
+    reason: 'uWSGI silently returns None for an SNMP slot number outside 1..100 (0, 101..255); we throw ERR_NOT_FOUND naming the slot range.',
+    applies: (o) => o.fn.startsWith('snmp_') && o.expected === null && o.threw && o.actual instanceof UwsgiError && o.actual.code === 'ERR_NOT_FOUND',
   },
 ];
 

@@ -1,0 +1,189 @@
+import { createEngine, run, collectStats, renderStats, startStatsServer, type Master } from 'uwsgi-wasm';
+import * as net from 'node:net';
+import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import schema from '../schemas/stats.schema.json';
+import { validate } from '../lib/schema.ts';
+import { assert, describe, test, throwsUwsgi } from '../lib/harness.ts';
+
+/** Read everything a stats socket sends until it closes (uwsgitop's plain-mode client). */
+function readAll(opts: { port: number; host: string } | { path: string }): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Uint8Array[] = [];
+    const c = net.connect(opts as net.NetConnectOpts);
+    c.on('data', (d: Uint8Array) => chunks.push(new Uint8Array(d)));
+    c.on('end', () => resolve(new TextDecoder().decode(concat(chunks))));
+    c.on('error', reject);
+  });
+}
+function concat(chunks: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  let at = 0;
+  for (const c of chunks) { out.set(c, at); at += c.length; }
+  return out;
+}
+
+const OPTIONS = {
+  workers: 2, cache2: ['name=default,items=10', 'name=sessions,items=5,hash=murmur2'], queue: 8, sharedarea: 1, locks: 2, mules: 1,
+  stats: '127.0.0.1:0',
+};
+
+async function master(extra: Record<string, unknown> = {}): Promise<Master> {
+  const m = await run({ options: { ...OPTIONS, ...extra }, app: 'build/tests/fixtures/forever.js', handleSignals: false });
+  await m.ready();
+  return m;
+}
+
+describe('stats document', () => {
+  test('a standalone engine: the document follows the schema, uWSGI key order first', () => {
+    const e = createEngine({ cache2: 'name=default,items=10', locks: 1 });
+    const doc = JSON.parse(renderStats(collectStats({ engine: e })));
+    assert.deepEqual(validate(schema, doc), []);
+    assert.deepEqual(Object.keys(doc).slice(0, 11), ['version', 'signal_queue', 'load', 'pid', 'uid', 'gid', 'cwd', 'locks', 'caches', 'sockets', 'workers']);
+    assert.deepEqual(doc.locks, [{ 'user 0': 0 }, { 'user 1': 0 }]);
+    assert.deepEqual(doc.workers, []);
+    assert.equal(doc.version, '2.0.21-uwsgi-wasm');
+  });
+
+  test("uWSGI's layout: tabs, no space after the colon, no trailing newline; minified has no whitespace; 64-bit values exact", () => {
+    const e = createEngine({});
+    e.uwsgi.snmp_set_counter64(1, 2n ** 64n - 1n);
+    const doc = collectStats({ engine: e });
+    const text = renderStats(doc);
+    assert.ok(text.startsWith('{\n\t"version":"2.0.21-uwsgi-wasm",\n\t"signal_queue":0,\n'), text.slice(0, 60));
+    assert.ok(text.endsWith('}') && !text.endsWith('\n}\n'));
+    assert.match(text, /"value":18446744073709551615\n/);
+    const min = renderStats(doc, true);
+    assert.ok(!/[\t\n]/.test(min));
+    assert.deepEqual(JSON.parse(min), JSON.parse(text));
+    // Strings are escaped (uWSGI writes them raw, which breaks JSON on a quote).
+    assert.equal(renderStats({ cwd: 'a"b\\c' }, true), '{"cwd":"a\\"b\\\\c"}');
+  });
+
+  test('a master: workers, mules, caches, queue, locks, snmp sections from live shared memory', async () => {
+    const m = await master();
+    try {
+      const u = m.uwsgi;
+      u.lock(1);
+      u.cache_set('k', 'v');
+      u.cache_get('k'); u.cache_get('k'); u.cache_get('missing');
+      u.cache_set('s', 'v', 0, 'sessions');
+      u.queue_push('a');
+      u.sharedarea_inclong(0);
+      u.snmp_set_gauge(5, 42);
+      const doc = JSON.parse(renderStats(collectStats(m.services.sources)));
+      assert.deepEqual(validate(schema, doc), []);
+      assert.deepEqual(doc.workers.map((w: { id: number; status: string; accepting: number; respawn_count: number; thread_state: string }) => [w.id, w.status, w.accepting, w.respawn_count, w.thread_state]),
+        [[1, 'idle', 1, 1, 'running'], [2, 'idle', 1, 1, 'running']]);
+      assert.ok(doc.workers.every((w: { last_spawn: number; pid: number; tid: number }) => Math.abs(w.last_spawn - Date.now() / 1000) < 60 && w.pid === u.masterpid() && w.tid > 0));
+      assert.deepEqual(doc.mules.map((x: { id: number; file: null }) => [x.id, x.file]), [[1, null]]);
+      assert.deepEqual(doc.caches.map((c: { name: string; items: number; hits: number; miss: number; hash: string; max_items: number }) => [c.name, c.items, c.hits, c.miss, c.hash, c.max_items]),
+        [['default', 1, 2, 1, 'djb33x', 10], ['sessions', 1, 0, 0, 'murmur2', 5]]);
+      assert.deepEqual(doc.queue, { slots: 8, blocksize: 8192, push_slot: 1, pull_slot: 0 });
+      assert.deepEqual(doc.locks, [{ 'user 0': 0 }, { 'user 1': u.masterpid() }, { 'user 2': 0 }]);
+      assert.deepEqual(doc.sharedareas, [{ id: 0, size: 4096, updates: 1, hits: 0 }]);
+      assert.deepEqual(doc.snmp.slots, [{ oid: '1.3.6.1.4.1.35156.17.2.5', slot: 5, type: 'gauge32', value: 42 }]);
+      u.unlock(1);
+
+      // A killed worker is respawned: its respawn_count goes to 2 (uWSGI counts the first spawn).
+      await m.killWorker(2);
+      for (let i = 0; i < 100; i++) {
+        const w2 = (collectStats(m.services.sources).workers as Array<{ id: number; respawn_count: number; thread_state: string }>).find((w) => w.id === 2)!;
+        if (w2.respawn_count === 2 && w2.thread_state === 'running') break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      const w2 = (collectStats(m.services.sources).workers as Array<{ id: number; respawn_count: number }>).find((w) => w.id === 2)!;
+      assert.equal(w2.respawn_count, 2);
+
+      // The worker status table plugs in here (uwsgi.workers(), issue 5): its numbers are served as given.
+      m.services.setWorkerCounters((id) => ({ requests: id * 10, tx: 100n, avg_rt: 7, status: id === 1 ? 'busy' : 'idle', rss: 1 << 20 }));
+      const doc2 = JSON.parse(renderStats(collectStats(m.services.sources)));
+      assert.deepEqual(validate(schema, doc2), []);
+      assert.deepEqual(doc2.workers.map((w: { requests: number; status: string; rss: number }) => [w.requests, w.status, w.rss]), [[10, 'busy', 1 << 20], [20, 'idle', 1 << 20]]);
+      assert.equal(doc2.load, 1, 'load counts busy workers');
+    } finally {
+      await m.stop();
+    }
+  }, { timeoutMs: 60_000 });
+
+  test('--stats-no-cores leaves out cores; a bad address is ERR_OPTION', () => {
+    const e = createEngine({ 'stats-no-cores': true });
+    const doc = collectStats({ engine: e, noCores: e.shared.config.statsNoCores, threads: () => [{ kind: 'worker', ident: 1, tid: 1, state: 'running', spawnedAt: 0, spawns: 1 }] });
+    assert.ok(!('cores' in (doc.workers as Array<Record<string, unknown>>)[0]));
+    throwsUwsgi(() => createEngine({ stats: '127.0.0.1:99999' }), 'ERR_OPTION', /option 'stats': bad port '99999'/);
+    throwsUwsgi(() => createEngine({ stats: true }), 'ERR_OPTION', /needs an address/);
+  });
+});
+
+describe('stats server', () => {
+  test('plain TCP: the JSON is written on connect, then the connection closes (uwsgitop reads it)', async () => {
+    const m = await master();
+    try {
+      const port = m.services.stats!.port!;
+      m.uwsgi.cache_get('nothing');
+      const doc = JSON.parse(await readAll({ port, host: '127.0.0.1' }));
+      assert.deepEqual(validate(schema, doc), []);
+      assert.equal(doc.caches[0].miss, 1);
+      m.uwsgi.cache_get('nothing');
+      assert.equal(JSON.parse(await readAll({ port, host: '127.0.0.1' })).caches[0].miss, 2, 'each connection reads live numbers');
+      // What uwsgitop reads from each worker.
+      for (const k of ['id', 'pid', 'requests', 'exceptions', 'status', 'rss', 'vsz', 'running_time', 'avg_rt', 'tx', 'respawn_count', 'harakiri_count', 'last_spawn', 'signals']) {
+        assert.ok(k in doc.workers[0], k);
+      }
+    } finally {
+      await m.stop();
+    }
+    const again = await new Promise<boolean>((r) => { const c = net.connect(1, '127.0.0.1'); c.on('error', () => r(false)); c.on('connect', () => { c.destroy(); r(true); }); });
+    assert.equal(again, false);
+  }, { timeoutMs: 60_000 });
+
+  test('--stats-http: JSON with uWSGI\'s headers on any path, the dashboard page at /dashboard', async () => {
+    const m = await master({ 'stats-http': true, 'stats-minified': true });
+    try {
+      const base = `http://127.0.0.1:${m.services.stats!.port}`;
+      const r = await fetch(`${base}/`);
+      assert.equal(r.status, 200);
+      assert.equal(r.headers.get('content-type'), 'application/json');
+      assert.equal(r.headers.get('access-control-allow-origin'), '*');
+      const text = await r.text();
+      assert.ok(!text.includes('\n'), 'minified');
+      assert.deepEqual(validate(schema, JSON.parse(text)), []);
+      const page = await fetch(`${base}/dashboard`);
+      assert.match(page.headers.get('content-type') ?? '', /^text\/html/);
+      const html = await page.text();
+      assert.match(html, /<title>uwsgi-wasm dashboard<\/title>/);
+      assert.ok(!/src=["']https?:|href=["']https?:/.test(html), 'no external asset');
+    } finally {
+      await m.stop();
+    }
+  }, { timeoutMs: 60_000 });
+
+  test('a UNIX socket path; a client that sends nothing over HTTP is dropped, others still served', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'uwsgi-wasm-stats-'));
+    const path = join(dir, 'stats.sock');
+    try {
+      const e = createEngine({ cache2: 'name=default,items=4' });
+      const server = await startStatsServer({ engine: e }, { address: { path } });
+      assert.equal(server.port, undefined);
+      const doc = JSON.parse(await readAll({ path }));
+      assert.deepEqual(validate(schema, doc), []);
+      await server.close();
+      assert.equal(existsSync(path), false, 'the socket file is removed on close');
+
+      const http = await startStatsServer({ engine: e }, { address: { host: '127.0.0.1', port: 0 }, http: true });
+      try {
+        const silent = net.connect(http.port!, '127.0.0.1');
+        const closed = new Promise<void>((r) => silent.on('close', () => r()));
+        silent.on('error', () => {});
+        const r = await fetch(`http://127.0.0.1:${http.port}/anything`);
+        assert.equal((await r.json()).version, '2.0.21-uwsgi-wasm');
+        await closed;
+      } finally {
+        await http.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, { timeoutMs: 30_000 });
+});
