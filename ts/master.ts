@@ -202,6 +202,8 @@ export class Master {
     const init = this.engine.threadInit(tid, { kind: slot.kind, ident: slot.ident, app: slot.file, listen });
     slot.handle = runtime().spawnThread(new URL('./worker.js', import.meta.url), init, {
       onMessage: (m) => {
+        // A thread the master gave up on (quarantined, then replaced) may still talk: only the slot's current thread counts.
+        if (slot.tid !== tid) return;
         const msg = m as ThreadMessage;
         if (msg?.type === 'uwsgi-wasm:ready') {
           slot.state = 'running';
