@@ -71,6 +71,8 @@ describe('process across threads', () => {
     try {
       await untilAtLeast(w, 4, 2);
       await untilAtLeast(w, 0, 20);
+      // The workers' "loaded" messages reach the master's event loop a moment after they count themselves in.
+      for (let i = 0; i < 500 && master.uwsgi.ready() !== true; i++) await new Promise((r) => setTimeout(r, 10));
       assert.equal(master.uwsgi.ready(), true);
       assert.equal(master.uwsgi.workers()[0].pid, master.uwsgi.masterpid());
       const before = master.uwsgi.total_requests();

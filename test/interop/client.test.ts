@@ -173,6 +173,9 @@ async function pythonClientAgainst(port: number, signals: boolean): Promise<void
     assert.equal(await call('rpc_unknown'), 'None');
     if (signals) assert.equal(await call('signal'), 'None', 'uwsgi.signal returns None once the node acknowledged');
     else assert.match(await call('signal'), /^EXC ValueError: node 127\.0\.0\.1:\d+ rejected signal 17$/, 'without a signal subsystem the node answers ff 00 00 00');
+  } catch (e) {
+    // A failed request to the Python client says little by itself: show what its uWSGI logged.
+    throw new Error(`${(e as Error).message}\n--- real uWSGI client (Python app) output ---\n${client.output()}`);
   } finally {
     await client.stop();
   }
@@ -189,6 +192,8 @@ describe('interop: a real uWSGI 2.0.21 Python app as the client', () => {
       '--wsgi-file', fixture('uwsgi_server.py'), '--cache2', 'name=default,items=100,blocksize=4096'], { SPOOL_DIR: '/nonexistent' }, [port, http]);
     try {
       await pythonClientAgainst(port, true);
+    } catch (e) {
+      throw new Error(`${(e as Error).message}\n--- real uWSGI server output ---\n${server.output()}`);
     } finally {
       await server.stop();
     }
