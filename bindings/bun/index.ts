@@ -5,6 +5,7 @@ import { onParentMessage, postToParent, receiveInitFromParent, spawnWebWorker } 
 
 interface BunProcess {
   versions: { bun: string };
+  arch: string;
   pid: number;
   on(s: string, f: () => void): void;
   off(s: string, f: () => void): void;
@@ -42,5 +43,7 @@ export const bunBinding: RuntimeBinding = {
   writeFileAtomic,
   removeFile,
   copyOut: copyOutSmallOwn,
+  smallOwnArrays: true,
+  get loadsInOrder() { return proc().arch === 'x64' || proc().arch === 'ia32'; },
   exit: (code) => proc().exit(code),
 };

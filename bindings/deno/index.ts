@@ -6,6 +6,7 @@ import { endThread, onParentMessage, postToParent, receiveInitFromParent, spawnW
 
 interface DenoNs {
   version: { deno: string };
+  build: { arch: string };
   pid: number;
   addSignalListener(s: string, f: () => void): void;
   removeSignalListener(s: string, f: () => void): void;
@@ -71,5 +72,7 @@ export const denoBinding: RuntimeBinding = {
   writeFileAtomic,
   removeFile,
   copyOut: copyOutPooled,
+  smallOwnArrays: false,
+  get loadsInOrder() { return deno().build.arch === 'x86_64'; },
   exit: (code) => deno().exit(code),
 };

@@ -54,5 +54,7 @@ export const nodeBinding: RuntimeBinding = {
   writeFileAtomic,
   removeFile,
   copyOut: copyOutPooled,
+  smallOwnArrays: false,
+  get loadsInOrder() { return process.arch === 'x64' || process.arch === 'ia32'; },
   exit: (code) => process.exit(code),
 };
