@@ -535,8 +535,8 @@ function optimisticGet(c: usize, key: usize, keylen: u32, h: u32, now: i64): i32
     }
     s = iget(it, I_NEXT);
   }
-  // Orders the reads above before the check below (weakly ordered CPUs).
-  fence(c);
+  // Orders the reads above before the check below (CPUs that reorder loads; see readFence).
+  if (readFence) fence(c);
   // Observes whether any writer started since the first load: if not, what was read is one snapshot.
   if (aload32(c + C_SEQ) != seq) return RETRY;
   return len;
@@ -554,18 +554,25 @@ export function cacheFoundSlot(): u32 { return foundSlot; }
 export function cacheFoundStamp(): f64 { return foundSlot == 0 || foundStamp >= STAMP_EXACT ? -1 : <f64>foundStamp; }
 
 /**
- * cache_get by hint: the item in `slot` if its stamp is still `stamp` (then it
- * holds the key the hint was made for: stamps are never reused). Copies the
- * value to the start of scratch and returns its length; 0 when the hint is
- * stale or the lookup needs the full path (a writer active, lazy expiry);
- * E_SCRATCH when it does not fit. Lock-free, for caches without purge_lru.
+ * cache_get by hint: the item in `slot` if its stamp is still the one given
+ * (then it holds the key the hint was made for: stamps are never reused).
+ * Copies the value to the start of scratch and returns its length; 0 when the
+ * hint is stale or the lookup needs the full path (a writer active, lazy
+ * expiry); E_SCRATCH when it does not fit. Lock-free, for caches without
+ * purge_lru. Every argument is an i32, which the engines pass without
+ * conversion: the stamp as its two 32-bit halves, `now` as unsigned seconds
+ * (read only by lazy_expire caches).
  */
-export function cacheGetHinted(c: usize, slot: u32, stamp: f64, now: f64): i32 {
+export function cacheGetHinted(c: usize, slot: u32, stampLo: u32, stampHi: u32, now: u32): i32 {
   if (declaredDead()) return E_STOPPED;
-  if (has(c, F_LRU) || slot == 0 || slot >= hget(c, C_ITEMS) || stamp < 0) return 0;
-  const want = <i64>stamp;
+  const flags = hget(c, C_FLAGS);
+  if ((flags & F_LRU) != 0 || slot == 0 || slot >= hget(c, C_ITEMS)) return 0;
+  const want = (<i64>stampHi << 32) | <i64>stampLo;
   const it = item(c, slot);
   const out = scratchPtr();
+  const blocks = hget(c, C_BLOCKS);
+  const bs = hget(c, C_BLOCKSIZE);
+  const room = scratchSize();
   for (let i = 0; i < OPTIMISTIC_TRIES; i++) {
     // Observes the last writer's seqEnd.
     const seq = aload32(c + C_SEQ);
@@ -574,14 +581,14 @@ export function cacheGetHinted(c: usize, slot: u32, stamp: f64, now: f64): i32 {
     if (iget(it, I_KEYSIZE) != 0 && ld64(it + I_STAMP) == want) {
       const vs = iget(it, I_VALSIZE);
       const b = iget(it, I_BLOCK);
-      const blocks = hget(c, C_BLOCKS);
-      if (has(c, F_LAZY) && expired(it, <i64>now)) len = -1;
-      else if (vs == 0 || <f64>vs > maxValue(c) || b >= blocks || <u64>b + <u64>blocksFor(c, vs) > <u64>blocks) continue;
-      else if (<u64>vs > <u64>scratchSize()) len = E_SCRATCH;
+      if ((flags & F_LAZY) != 0 && expired(it, <i64>now)) len = -1;
+      else if (vs == 0 || b >= blocks) continue;
+      else if ((flags & F_BITMAP) != 0 ? <u64>b + <u64>((vs + bs - 1) / bs) > <u64>blocks : vs > bs) continue;
+      else if (vs > room) len = E_SCRATCH;
       else { copyBytes(out, blockAddr(c, b), vs); len = <i32>vs; }
     }
-    // Orders the reads above before the check below (weakly ordered CPUs).
-    fence(c);
+    // Orders the reads above before the check below on CPUs that reorder loads.
+    if (readFence) fence(c);
     // Observes whether a writer started meanwhile.
     if (aload32(c + C_SEQ) != seq) continue;
     if (len > 0) count(c, T_HITS);
@@ -589,6 +596,14 @@ export function cacheGetHinted(c: usize, slot: u32, stamp: f64, now: f64): i32 {
   }
   return 0;
 }
+
+/**
+ * Whether optimistic readers of this instance (thread) fence before their
+ * second load of `seq`. On by default; JS turns it off on x86, whose loads are
+ * never reordered with older loads (TSO), so the fence orders nothing there.
+ */
+let readFence: bool = true;
+export function cacheSetReadFence(on: i32): void { readFence = on != 0; }
 
 /**
  * cache_get in one call: the key in this thread's scratch (keylen bytes); the
@@ -633,8 +648,8 @@ export function cacheHas(c: usize, keylen: u32, now: f64): i32 {
       const seq = aload32(c + C_SEQ);
       if ((seq & 1) != 0) continue;
       const s = find(c, key, keylen, h);
-      // Orders the lookup's reads before the check (weakly ordered CPUs).
-      fence(c);
+      // Orders the lookup's reads before the check (CPUs that reorder loads; see readFence).
+      if (readFence) fence(c);
       if (aload32(c + C_SEQ) == seq) { count(c, s != 0 ? T_HITS : T_MISS); return s != 0 ? 1 : 0; }
     }
   }

@@ -51,6 +51,7 @@ import {
   cacheItemValueAddr, cacheItemValueLen, cacheItemExpires, cacheRestoreBegin,
 } from "./cache";
 import { cacheLastExpires } from "./cache";
+import { cacheSetReadFence } from "./cache";
 import { pktArrayScan, pktErrorAt, pktIsAscii, pktHeaderCheck, pktHeaderWrite, pktPackLengths, pktVarsScan } from "./packet";
 
 export const LAYOUT_BASE: u32 = BASE;
@@ -199,6 +200,7 @@ export { cacheGet as cache_get, cacheHas as cache_has, cacheSet as cache_set, ca
 export { cacheGetHinted as cache_get_hinted, cacheFoundSlot as cache_found_slot, cacheFoundStamp as cache_found_stamp };
 export { cacheItemValueAddr as cache_item_value_addr, cacheItemValueLen as cache_item_value_len };
 export { cacheItemExpires as cache_item_expires, cacheRestoreBegin as cache_restore_begin };
+export { cacheSetReadFence as cache_set_read_fence };
 export { pktErrorAt as pkt_error_at };
 
 // ---- spooler: who owns a claimed task file -------------------------------------------

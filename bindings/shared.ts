@@ -62,7 +62,7 @@ export function copyOutPooled(mem: Uint8Array, mem32: Int32Array, from: number, 
     poolUsed = 0;
   }
   const d = poolUsed >> 2;
-  const s = from >> 2;
+  const s = from >>> 2;
   for (let i = 0; i < words; i++) pool32[d + i] = mem32[s + i];
   const out = new Uint8Array(pool, poolUsed, length);
   poolUsed = (poolUsed + length + 7) & ~7;

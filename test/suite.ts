@@ -16,6 +16,7 @@ import './behaviour/mules.threads.test.ts';
 import './behaviour/cache.test.ts';
 import './behaviour/cache.model.test.ts';
 import './behaviour/cache.threads.test.ts';
+import './behaviour/cache.hints.test.ts';
 import './behaviour/process.test.ts';
 import './behaviour/process.threads.test.ts';
 import './behaviour/signals.test.ts';

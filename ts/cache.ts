@@ -33,11 +33,21 @@ const SMALL_COPY = 64;
 /** Where the core puts a value in scratch after a key of `keylen` bytes (assembly/cache.ts valueOffset). */
 const valueOffset = (keylen: number) => (keylen + 7) & ~7;
 
+/** Pooled output buffer for small values (see #out). */
+const POOL_SIZE = 64 * 1024;
+let pool = new ArrayBuffer(POOL_SIZE);
+let pool32 = new Int32Array(pool);
+let poolUsed = 0;
+
 /** Hints kept per cache and thread at most (then the older half is dropped). */
 const HINTS_MAX = 16384;
 
-/** Where a key's item was last found: its slot and the item's stamp (unique per insert). */
-interface Hint { slot: number; stamp: number }
+
+/**
+ * Where a key's item was last found: its slot and the item's stamp (unique per
+ * insert) as its two 32-bit halves, so the core call takes only i32s.
+ */
+interface Hint { slot: number; lo: number; hi: number }
 
 /** What one thread knows of one cache. */
 interface Local {
@@ -70,7 +80,7 @@ export class CacheApi {
   readonly #locals: Local[];
   readonly #u32: Int32Array;
   readonly #copy: (mem: Uint8Array, mem32: Int32Array, from: number, length: number) => Uint8Array;
-
+  readonly #own: boolean;
   /** @internal Use the `uwsgi` object's cache_* methods. */
   constructor(ctx: ThreadContext) {
     this.#ctx = ctx;
@@ -87,7 +97,14 @@ export class CacheApi {
     this.#scratch = ctx.u8.subarray(ctx.scratch, ctx.scratch + this.#size);
     this.#keyOff = ctx.x.CACHE_ITEM_KEY.value as number;
     this.#u32 = new Int32Array(ctx.u8.buffer, ctx.u8.byteOffset, ctx.u8.byteLength >> 2);
-    this.#copy = runtime().copyOut;
+    const rt = runtime();
+    this.#copy = rt.copyOut;
+    this.#own = rt.smallOwnArrays;
+    // The core's optimistic readers keep their fence (an atomic add between the value copy and
+    // the second sequence-word load) on every CPU. x86 keeps loads in order, but the wasm memory
+    // model lets a compiler move the copy's plain loads after that seq-cst load (it only orders
+    // later accesses); without the fence a torn copy could pass the check. It costs 2-4 ns a get.
+    // `cache_set_read_fence(0)` stays in the core's ABI for measuring exactly that.
   }
 
   /** The configured caches, in creation order (the first is the default cache). */
@@ -141,7 +158,9 @@ export class CacheApi {
   #learn(l: Local, key: string): void {
     const x = this.#ctx.x;
     const stamp = x.cache_found_stamp();
-    if (stamp >= 0) this.#remember(l, key, { slot: x.cache_found_slot(), stamp });
+    if (stamp < 0) return;
+    const slot = x.cache_found_slot() | 0;
+    this.#remember(l, key, { slot, lo: stamp % 4294967296 | 0, hi: Math.floor(stamp / 4294967296) | 0 });
   }
 
   /** Put the key in scratch; returns its length, or -1 when it cannot be a key of any cache. */
@@ -220,14 +239,46 @@ export class CacheApi {
     } else out.set(this.#u8.subarray(from, from + len));
   }
 
+
+  /**
+   * A fresh array holding the `n` bytes at `from` (4-aligned) of the memory.
+   * Up to 64 bytes it is made here, where the JIT inlines it: an array of its
+   * own where those are cheap (bindings' smallOwnArrays), else a view into a
+   * pooled 64 KiB buffer (never handed out twice) filled by 4-byte words.
+   * Larger values go through the runtime's copyOut.
+   */
+  #out(from: number, n: number): Uint8Array {
+    if (n > SMALL_COPY) return this.#copy(this.#u8, this.#u32, from, n);
+    if (this.#own) {
+      const o = new Uint8Array(n);
+      const u8 = this.#u8;
+      for (let i = 0; i < n; i++) o[i] = u8[from + i];
+      return o;
+    }
+    // A pool whose buffer a user transferred (detached) is replaced too.
+    if (poolUsed + n > POOL_SIZE || pool.byteLength === 0) {
+      pool = new ArrayBuffer(POOL_SIZE);
+      pool32 = new Int32Array(pool);
+      poolUsed = 0;
+    }
+    const m = this.#u32;
+    const d = poolUsed >> 2;
+    const s = from >>> 2;
+    const words = (n + 3) >> 2;
+    for (let i = 0; i < words; i++) pool32[d + i] = m[s + i];
+    const o = new Uint8Array(pool, poolUsed, n);
+    poolUsed = (poolUsed + n + 7) & ~7;
+    return o;
+  }
+
   get(fn: string, key: unknown, cache: unknown): Uint8Array | null {
     const l = this.#local(fn, cache);
     const x = this.#ctx.x;
     if (l !== undefined && l.hints !== null && typeof key === 'string') {
       const h = this.#hint(l, key);
       if (h !== undefined) {
-        const n = x.cache_get_hinted(l.c, h.slot, h.stamp, l.lazy ? this.now() : 0);
-        if (n > 0) return this.#copy(this.#u8, this.#u32, this.#base, n);
+        const n = x.cache_get_hinted(l.c, h.slot, h.lo, h.hi, l.lazy ? this.now() : 0);
+        if (n > 0) return this.#out(this.#base, n);
         if (n < 0 && n !== E_SCRATCH) throw statusError(n, fn);
         l.hints.delete(key);
         l.older!.delete(key);
@@ -239,7 +290,7 @@ export class CacheApi {
     const n = x.cache_get(l.c, kl, l.lazy ? this.now() : 0);
     if (n > 0) {
       if (l.hints !== null && typeof key === 'string') this.#learn(l, key);
-      return this.#copy(this.#u8, this.#u32, this.#base + valueOffset(kl), n);
+      return this.#out(this.#base + valueOffset(kl), n);
     }
     if (n === 0) return null;
     if (n !== E_SCRATCH) throw statusError(n, fn);
@@ -259,7 +310,7 @@ export class CacheApi {
     if (l !== undefined && l.hints !== null && typeof key === 'string') {
       const h = this.#hint(l, key);
       if (h !== undefined) {
-        const n = x.cache_get_hinted(l.c, h.slot, h.stamp, l.lazy ? this.now() : 0);
+        const n = x.cache_get_hinted(l.c, h.slot, h.lo, h.hi, l.lazy ? this.now() : 0);
         if (n > 0) {
           this.#copyOut(this.#base, Math.min(n, buf.length), buf);
           return n;

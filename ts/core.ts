@@ -195,13 +195,14 @@ export interface CoreExports {
   cache_has(c: number, keylen: number, now: number): number;
   cache_set(c: number, keylen: number, vallen: number, expires: number, now: number, update: number): number;
   cache_value_offset(keylen: number): number;
-  cache_get_hinted(c: number, slot: number, stamp: number, now: number): number;
+  cache_get_hinted(c: number, slot: number, stampLo: number, stampHi: number, now: number): number;
   cache_found_slot(): number;
   cache_found_stamp(): number;
   cache_item_value_addr(c: number, slot: number): number;
   cache_item_value_len(c: number, slot: number): number;
   cache_item_expires(c: number, slot: number): number;
   cache_restore_begin(c: number, keylen: number, vallen: number, expiresAbs: number): number;
+  cache_set_read_fence(on: number): void;
   self_owner(): number;
   owner_alive(word: number): number;
   // SNMP user slots and community (assembly/snmp.ts), user lock holders (stats)

@@ -86,6 +86,18 @@ export interface RuntimeBinding {
    * Node's `Buffer.from` does.
    */
   copyOut(mem: Uint8Array, mem32: Int32Array, from: number, length: number): Uint8Array;
+  /**
+   * Whether a fresh `new Uint8Array(n)` of up to 64 bytes is cheaper than a
+   * view into a pooled buffer (JavaScriptCore: yes; V8: no, and Deno's own
+   * arrays cost about 300 ns): the cache's hot read path picks its copy by it.
+   */
+  readonly smallOwnArrays: boolean;
+  /**
+   * Whether this CPU never reorders a load with an older load (x86's TSO), so
+   * a seqlock reader needs no fence before its second load of the sequence
+   * word; false where unknown (the readers then fence).
+   */
+  readonly loadsInOrder: boolean;
   /** A whole file's bytes, or null when it does not exist (other failures throw). */
   readFileBytes(path: string): Uint8Array | null;
   /**

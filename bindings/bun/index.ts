@@ -6,6 +6,7 @@ import { onParentMessage, postToParent, receiveInitFromParent, spawnWebWorker } 
 
 interface BunProcess {
   versions: { bun: string };
+  arch: string;
   pid: number;
   on(s: string, f: () => void): void;
   off(s: string, f: () => void): void;
@@ -45,5 +46,7 @@ export const bunBinding: RuntimeBinding = {
   copyOut: copyOutSmallOwn,
   listenUdp,
   listenStream,
+  smallOwnArrays: true,
+  get loadsInOrder() { return proc().arch === 'x64' || proc().arch === 'ia32'; },
   exit: (code) => proc().exit(code),
 };

@@ -7,6 +7,7 @@ import { endThread, onParentMessage, postToParent, receiveInitFromParent, spawnW
 
 interface DenoNs {
   version: { deno: string };
+  build: { arch: string };
   pid: number;
   addSignalListener(s: string, f: () => void): void;
   removeSignalListener(s: string, f: () => void): void;
@@ -74,5 +75,7 @@ export const denoBinding: RuntimeBinding = {
   copyOut: copyOutPooled,
   listenUdp,
   listenStream,
+  smallOwnArrays: false,
+  get loadsInOrder() { return deno().build.arch === 'x86_64'; },
   exit: (code) => deno().exit(code),
 };

@@ -57,5 +57,7 @@ export const nodeBinding: RuntimeBinding = {
   copyOut: copyOutPooled,
   listenUdp,
   listenStream,
+  smallOwnArrays: false,
+  get loadsInOrder() { return process.arch === 'x64' || process.arch === 'ia32'; },
   exit: (code) => process.exit(code),
 };

@@ -1,0 +1,77 @@
+// The hinted read path (ts/cache.ts: a thread remembers the slot and insert
+// stamp where a key was found, the core checks them under its seqlock): a hint
+// that has gone stale must never return another key's value or an old value.
+import { createEngine, type Uwsgi } from 'uwsgi-wasm';
+import { assert, describe, test } from '../lib/harness.ts';
+
+const text = (u8: Uint8Array | null) => (u8 === null ? null : new TextDecoder().decode(u8));
+
+function engine(cache2: string) {
+  const e = createEngine({ cache2 });
+  let now = 1_000_000_000_000;
+  e.setClock(() => now);
+  return { e, u: e.uwsgi as Uwsgi, advance: (s: number) => { now += s * 1000; } };
+}
+
+describe('cache hints', () => {
+  test('a key deleted and re-inserted in another slot, its old slot reused by another key', () => {
+    const { u } = engine('name=h,items=4,blocksize=32');
+    u.cache_set('a', 'a-first');
+    assert.equal(text(u.cache_get('a')), 'a-first'); // learns a's slot
+    assert.equal(text(u.cache_get('a')), 'a-first'); // served by the hint
+    u.cache_del('a');
+    assert.equal(u.cache_get('a'), null);
+    u.cache_set('b', 'b-value'); // takes a's freed slot
+    u.cache_set('a', 'a-second'); // a lands elsewhere
+    for (let i = 0; i < 3; i++) {
+      assert.equal(text(u.cache_get('a')), 'a-second');
+      assert.equal(text(u.cache_get('b')), 'b-value');
+    }
+    // The same slot, freed and re-filled by the same key: a new insert, a new stamp.
+    u.cache_del('b');
+    u.cache_set('b', 'b-again');
+    assert.equal(text(u.cache_get('b')), 'b-again');
+  });
+
+  test('values rewritten in place (other lengths, bitmap runs that move) are read whole', () => {
+    const { u } = engine('name=h,items=8,blocksize=16,blocks=64,bitmap=1');
+    const buf = new Uint8Array(200);
+    for (let i = 0; i < 200; i++) {
+      const v = String(i).repeat(1 + (i % 37));
+      assert.equal(u.cache_update('k', v, 0, 'h'), true);
+      if (i % 5 === 0) u.cache_update('filler', 'x'.repeat(1 + (i % 50)), 0, 'h'); // shifts where runs land
+      assert.equal(text(u.cache_get('k', 'h')), v);
+      const n = u.cache_get_into('k', buf, 'h');
+      assert.equal(n, v.length);
+      assert.equal(new TextDecoder().decode(buf.subarray(0, n)), v);
+    }
+  });
+
+  test('every hinted hit is counted; a lazily expired key is not served from its hint', () => {
+    const { u, advance } = engine('name=h,items=8,blocksize=32,lazy_expire=1');
+    u.cache_set('t', 'short-lived', 10, 'h');
+    const before = u.caches.stats(0).hits;
+    for (let i = 0; i < 50; i++) assert.equal(text(u.cache_get('t', 'h')), 'short-lived');
+    assert.equal(u.caches.stats(0).hits - before, 50n);
+    advance(11);
+    assert.equal(u.cache_get('t', 'h'), null);
+    assert.equal(u.cache_exists('t', 'h'), null); // the get deleted it
+  });
+
+  test('values of every small length come out exact and as separate arrays', () => {
+    const { u } = engine('name=h,items=80,blocksize=128');
+    const seen: Uint8Array[] = [];
+    for (let n = 1; n <= 70; n++) {
+      const v = new Uint8Array(n).map((_, i) => (i * 7 + n) & 0xff);
+      u.cache_update(`v${n}`, v, 0, 'h');
+      for (let r = 0; r < 2; r++) {
+        const got = u.cache_get(`v${n}`, 'h');
+        assert.deepEqual(got, v);
+        got![0] ^= 0xff; // the caller owns it: writing must not show up anywhere else
+        seen.push(got!);
+      }
+    }
+    for (let n = 1; n <= 70; n++) assert.deepEqual(u.cache_get(`v${n}`, 'h'), new Uint8Array(n).map((_, i) => (i * 7 + n) & 0xff));
+    assert.equal(new Set(seen.map((a) => a.byteOffset + ':' + a.buffer.byteLength + ':' + seen.indexOf(a))).size, seen.length);
+  });
+});
