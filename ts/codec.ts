@@ -334,6 +334,11 @@ function encodeItems(fn: string, items: readonly unknown[], n: number, vars: boo
     }
   }
   if (size < 0) size = encodeSlow(fn, c, items, n, vars, limit, start);
+  return finishBlock(fn, c, size, header);
+}
+
+/** The encoded block of `size` bytes (after its header, when there is one) as the result. */
+function finishBlock(fn: string, c: CodecCore, size: number, header: readonly [number, number] | null): Uint8Array {
   if (header) {
     const rc = c.x.pkt_header_write(IO, header[0], size, header[1]);
     if (rc < 0) throw statusError(rc, fn);
@@ -398,6 +403,31 @@ function flattenVars(fn: string, vars: VarsInput, out: unknown[], limit: number)
 
 /** Flatten `vars` and encode them: the shared item list, unless an encode is already using it. */
 function encodeVarsWith(fn: string, vars: VarsInput, limit: number, header: readonly [number, number] | null): Uint8Array {
+  // The common shape, an array of [string, string] pairs, goes straight to the
+  // one-string path; anything else (and any failure) takes the general one.
+  if (Array.isArray(vars) && vars.length <= MAX_ITEMS >>> 1) {
+    const c = core();
+    const lens = c.u32;
+    const lensAt = LENS >>> 2;
+    let text = '';
+    let i = 0;
+    for (; i < vars.length; i++) {
+      const p: unknown = vars[i];
+      if (!Array.isArray(p) || p.length !== 2) break;
+      const k: unknown = p[0];
+      const v: unknown = p[1];
+      if (typeof k !== 'string' || typeof v !== 'string') break;
+      lens[lensAt + 2 * i] = k.length;
+      lens[lensAt + 2 * i + 1] = v.length;
+      text += k;
+      text += v;
+    }
+    if (i === vars.length && text.length <= TEXT_FAST_MAX && writeText(c, text) === text.length) {
+      const start = header ? IO + HEADER_SIZE : IO;
+      const size = c.x.pkt_spread_items(start, TEXT, LENS, 2 * i, 1, limit);
+      if (size >= 0) return finishBlock(fn, c, size, header);
+    }
+  }
   const nested = flatBusy;
   const items = nested ? [] : flatItems;
   flatBusy = true;
