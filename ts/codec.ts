@@ -677,7 +677,8 @@ export class PacketReader {
   /** The complete packet (its body may be a view into the last chunk pushed). Throws `ERR_PROTOCOL` before it is complete. */
   packet(): Packet {
     if (!this.complete) throw new UwsgiError('ERR_PROTOCOL', `PacketReader.packet: the packet is incomplete (${this.received} bytes received)`);
-    return { ...this.#header!, body: this.#body! };
+    const h = this.#header!;
+    return { modifier1: h.modifier1, size: h.size, modifier2: h.modifier2, body: this.#body! };
   }
 
   /** Forget the current packet (and any failure) to read the next one. */

@@ -299,17 +299,49 @@ function parseHttpHead(head: string, sock: NetSocket, spec: ListenerSpec): Recor
   return env;
 }
 
+/** A host[:port] whose concatenation into a URL cannot move the URL's other parts. */
+const PLAIN_HOST = /^[A-Za-z0-9.\-]+(?::\d*)?$|^\[[0-9A-Fa-f:.]+\](?::\d*)?$/;
+
 /** The `Request` for an environ: its URL from scheme, host and REQUEST_URI, its headers from HTTP_*. */
 function requestFromEnv(env: Record<string, string>, body: ReadableStream<Uint8Array> | null): Request | number {
   const scheme = env.REQUEST_SCHEME || (env.HTTPS === 'on' ? 'https' : 'http');
   const hostRaw = env.HTTP_HOST || (env.SERVER_NAME ? `${env.SERVER_NAME}${env.SERVER_PORT ? `:${env.SERVER_PORT}` : ''}` : 'localhost');
   const target = env.REQUEST_URI || `${env.SCRIPT_NAME ?? ''}${env.PATH_INFO ?? '/'}${env.QUERY_STRING ? `?${env.QUERY_STRING}` : ''}`;
+  const init = requestInit(env, body);
+  // The common case, a plain host and a path: the Request parses
+  // `scheme://host/path` once (resolving it against a base first would parse
+  // it twice). Anything else (a host with '/', '?', '@'... that would change
+  // the URL's parts once concatenated, a target not a path), or a URL the
+  // parser refuses, takes the careful path below.
+  const second = target.charCodeAt(1);
+  if (target.charCodeAt(0) === 47 && second !== 47 && second !== 92 && PLAIN_HOST.test(hostRaw)) {
+    try { return new Request(`${scheme}://${hostRaw}${target}`, init); } catch { /* below */ }
+  }
   let url: URL;
   try {
     url = new URL(target.startsWith('/') ? target : `/${target}`, `${scheme}://${hostRaw}`);
   } catch {
     try { url = new URL(target.startsWith('/') ? target : `/${target}`, `${scheme}://localhost`); } catch { return 400; }
   }
+  try {
+    return new Request(url, init);
+  } catch {
+    // A value fetch refuses (control bytes) fails the whole list: add them one by one, skipping those.
+    const headers = new Headers();
+    for (const [k, v] of init.headers as Array<[string, string]>) {
+      try { headers.append(k, v); } catch { /* skip it */ }
+    }
+    init.headers = headers;
+    try {
+      return new Request(url, init);
+    } catch {
+      return 400;
+    }
+  }
+}
+
+/** The Request's method, headers (from the environ's HTTP_* and CONTENT_*) and body. */
+function requestInit(env: Record<string, string>, body: ReadableStream<Uint8Array> | null): RequestInit & { duplex?: 'half' } {
   // Headers as pairs: the Request fills its own list from them (no Headers object to copy).
   const pairs: Array<[string, string]> = [];
   for (const k in env) {
@@ -326,21 +358,7 @@ function requestFromEnv(env: Record<string, string>, body: ReadableStream<Uint8A
   const method = env.REQUEST_METHOD || 'GET';
   const init: RequestInit & { duplex?: 'half' } = { method, headers: pairs };
   if (body && method !== 'GET' && method !== 'HEAD') { init.body = body; init.duplex = 'half'; }
-  try {
-    return new Request(url, init);
-  } catch {
-    // A value fetch refuses (control bytes) fails the whole list: add them one by one, skipping those.
-    const headers = new Headers();
-    for (const [k, v] of pairs) {
-      try { headers.append(k, v); } catch { /* skip it */ }
-    }
-    init.headers = headers;
-    try {
-      return new Request(url, init);
-    } catch {
-      return 400;
-    }
-  }
+  return init;
 }
 
 const headerNames = new Map<string, string>();
