@@ -52,7 +52,7 @@ import {
 } from "./cache";
 import { cacheLastExpires } from "./cache";
 import { cacheSetReadFence } from "./cache";
-import { pktArrayScan, pktErrorAt, pktIsAscii, pktHeaderCheck, pktHeaderWrite, pktPackLengths, pktVarsScan } from "./packet";
+import { pktArrayScan, pktErrorAt, pktIsAscii, pktHeaderCheck, pktHeaderWrite, pktPackLengths, pktVarsScan, pktVarsIndex, pktSpreadItems } from "./packet";
 
 export const LAYOUT_BASE: u32 = BASE;
 export const LAYOUT_HEADER_SIZE: u32 = HEADER_SIZE;
@@ -194,7 +194,7 @@ export { monitorPath as monitor_path, monitorDrop as monitor_drop };
 // ---- uwsgi packet codec (pure: any thread, any instance) ------------------------------
 export { pktHeaderCheck as pkt_header_check, pktHeaderWrite as pkt_header_write };
 export { pktVarsScan as pkt_vars_scan, pktArrayScan as pkt_array_scan, pktPackLengths as pkt_pack_lengths };
-export { pktErrorAt as pkt_error_at, pktIsAscii as pkt_is_ascii };
+export { pktErrorAt as pkt_error_at, pktIsAscii as pkt_is_ascii, pktVarsIndex as pkt_vars_index, pktSpreadItems as pkt_spread_items };
 export { cacheLastExpires as cache_last_expires };
 export { cacheGet as cache_get, cacheHas as cache_has, cacheSet as cache_set, cacheValueOffset as cache_value_offset };
 export { cacheGetHinted as cache_get_hinted, cacheFoundSlot as cache_found_slot, cacheFoundStamp as cache_found_stamp };

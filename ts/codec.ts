@@ -83,20 +83,88 @@ const PAGE = 65536;
 const IO = PAGE;
 const IO_BYTES = PAGE + HEADER_SIZE;
 const INDEX = IO + 2 * PAGE;
+//  IDS    (64 KiB)     decodeVars' key ids, u16 each
+//  KEYS   (64 KiB)     decodeVars' key intern table (assembly/packet.ts: INTERN_BYTES)
 const LENS = INDEX + 2 * PAGE;
-const CODEC_PAGES = (LENS + 2 * PAGE) / PAGE;
+const IDS = LENS + 2 * PAGE;
+//  TEXT   (64 KiB)     the encoders' items, packed by one string encode before they are spread
+const KEYS = IDS + PAGE;
+const TEXT = KEYS + PAGE;
+const CODEC_PAGES = (TEXT + PAGE) / PAGE;
+/** Longest text the encoders' one-string path takes (3 UTF-8 bytes per unit must fit TEXT). */
+const TEXT_FAST_MAX = Math.floor(PAGE / 3);
+/** pktVarsIndex's id flags and result flag (assembly/packet.ts). */
+const INTERN_NEW = 0x8000;
+const INTERN_NONE = 0xffff;
+const VARS_ASCII = 1 << 20;
 /** Most items an encoder takes: each needs at least its 2 length bytes in a 65535-byte block. */
 const MAX_ITEMS = Math.floor(MAX_BUFFER_SIZE / 2);
+/** The options object of calls that give none (not a new `{}` per call). */
+const NO_OPTIONS: DecodeArrayOptions = Object.freeze({});
 
-interface CodecCore { x: CoreExports; u8: Uint8Array; u16: Uint16Array; u32: Uint32Array }
+interface CodecCore {
+  x: CoreExports; u8: Uint8Array; u16: Uint16Array; u32: Uint32Array;
+  /** The TEXT area, where the encoders' fast path writes its one string. */
+  text: Uint8Array;
+  /** The string of each interned key id (pktVarsIndex's table lives in this core's memory). */
+  names: string[];
+}
 let codecCore: CodecCore | undefined;
 
 function core(): CodecCore {
   if (codecCore) return codecCore;
   const memory = new WebAssembly.Memory({ initial: CODEC_PAGES, maximum: CODEC_PAGES, shared: true });
   const x = instantiateCore(coreModule(), memory);
-  codecCore = { x, u8: new Uint8Array(memory.buffer), u16: new Uint16Array(memory.buffer), u32: new Uint32Array(memory.buffer) };
+  const b = memory.buffer;
+  codecCore = { x, u8: new Uint8Array(b), u16: new Uint16Array(b), u32: new Uint32Array(b), text: new Uint8Array(b, TEXT, PAGE), names: [] };
   return codecCore;
+}
+
+/**
+ * Copy `b` into the core's memory at `at` (8-aligned) or just after: returns
+ * where it went. Engines copy into and out of shared memory byte by byte
+ * unless source and destination are aligned alike (V8: 0.6 ns a byte against
+ * 0.05), so the copy lands at the same offset modulo 8 as `b`'s own.
+ */
+function copyIn(c: CodecCore, b: Uint8Array, at: number): number {
+  const p = at + (b.byteOffset & 7);
+  c.u8.set(b, p);
+  return p;
+}
+
+// Encoders' results up to POOL_MAX bytes are cut from a 64 KiB pool, as Node
+// cuts its small Buffers: a new ArrayBuffer per packet costs more than encoding it.
+const POOL_SIZE = 64 * 1024;
+const POOL_MAX = 4096;
+let pool = new Uint8Array(0);
+let poolAt = 0;
+
+/** A copy of [at, at + n) of the core's memory (`at` 8-aligned, see {@link copyIn}) in unshared memory. */
+function copyOut(c: CodecCore, at: number, n: number): Uint8Array {
+  let out: Uint8Array;
+  if (n > POOL_MAX) out = new Uint8Array(n);
+  else {
+    // A pool whose buffer was transferred away (detached) is replaced, as a full one.
+    if (poolAt + n > pool.length || pool.buffer.byteLength === 0) { pool = new Uint8Array(POOL_SIZE); poolAt = 0; }
+    out = pool.subarray(poolAt, poolAt + n);
+    poolAt = (poolAt + n + 7) & ~7; // keep the next result 8-aligned
+  }
+  out.set(c.u8.subarray(at, at + n));
+  return out;
+}
+
+/** Node and Bun: write a string's UTF-8 into the TEXT area with Buffer#utf8Write (no result object, no argument checks in JS). */
+type Utf8Writer = (text: string) => number;
+let textWriter: Utf8Writer | undefined;
+function writeText(c: CodecCore, text: string): number {
+  if (textWriter === undefined) {
+    const B = (globalThis as { Buffer?: { from(b: ArrayBufferLike, o: number, n: number): { utf8Write?(s: string, o: number, n: number): number } } }).Buffer;
+    const isDeno = (globalThis as { Deno?: unknown }).Deno !== undefined; // Deno's Buffer#utf8Write is JS; its encodeInto is native
+    const view = !isDeno && B ? B.from(c.u8.buffer, TEXT, PAGE) : undefined;
+    if (view && typeof view.utf8Write === 'function') textWriter = (t) => view.utf8Write!(t, 0, PAGE);
+    else textWriter = (t) => utf8enc.encodeInto(t, c.text).written;
+  }
+  return textWriter(text);
 }
 
 const utf8enc = new TextEncoder();
@@ -188,7 +256,7 @@ export function encodePacket(modifier1: number, modifier2: number, body: ByteStr
  * than 4 bytes are given, or when the announced size is over `bufferSize`
  * (default 65535: any size a header can carry).
  */
-export function decodeHeader(bytes: Uint8Array, options: { bufferSize?: number } = {}): PacketHeader {
+export function decodeHeader(bytes: Uint8Array, options: { bufferSize?: number } = NO_OPTIONS): PacketHeader {
   const b = bytesIn('decodeHeader', 'bytes', bytes);
   const limit = limitOf('decodeHeader', options.bufferSize, MAX_BUFFER_SIZE);
   if (b.length < HEADER_SIZE) throw new UwsgiError('ERR_PROTOCOL', `decodeHeader: a header is 4 bytes, got ${b.length}`);
@@ -202,10 +270,11 @@ export function decodeHeader(bytes: Uint8Array, options: { bufferSize?: number }
  * ignored). The body is a view into `bytes`, not a copy. Throws `ERR_PROTOCOL`
  * when the header or the body is incomplete or the size is over `bufferSize`.
  */
-export function decodePacket(bytes: Uint8Array, options: { bufferSize?: number } = {}): Packet {
+export function decodePacket(bytes: Uint8Array, options: { bufferSize?: number } = NO_OPTIONS): Packet {
   const h = decodeHeader(bytes, options);
   if (bytes.length < HEADER_SIZE + h.size) throw new UwsgiError('ERR_PROTOCOL', `decodePacket: the packet announces ${h.size} body bytes, only ${bytes.length - HEADER_SIZE} given`);
-  return { ...h, body: bytes.subarray(HEADER_SIZE, HEADER_SIZE + h.size) };
+  // One literal (not a spread of the header): the same shape for every packet.
+  return { modifier1: h.modifier1, size: h.size, modifier2: h.modifier2, body: bytes.subarray(HEADER_SIZE, HEADER_SIZE + h.size) };
 }
 
 // ---- encoders -------------------------------------------------------------------------
@@ -236,51 +305,137 @@ function putItem(c: CodecCore, item: ByteString, at: number, end: number): numbe
   return item.length;
 }
 
-function encodeItems(fn: string, items: Iterable<ByteString>, vars: boolean, limit: number, header: [number, number] | null): Uint8Array {
+/**
+ * Encode `n` items of `items` into a block (with a header when `header` is
+ * given). The common case, every item a string and all of them ASCII, costs
+ * one string encode and one call into the core; anything else (bytes, non-ASCII
+ * text, a block over the limit) takes the item-by-item path, which also
+ * produces the precise errors.
+ */
+function encodeItems(fn: string, items: readonly unknown[], n: number, vars: boolean, limit: number, header: readonly [number, number] | null): Uint8Array {
   const c = core();
   const start = header ? IO + HEADER_SIZE : IO;
-  const end = start + limit;
-  let at = start;
-  let n = 0;
-  for (const item of items) {
-    if (typeof item !== 'string' && !(item instanceof Uint8Array)) {
-      throw new UwsgiError('ERR_ARG_TYPE', `${fn}: ${vars ? (n & 1 ? 'a value' : 'a key') : 'an item'} must be a string or Uint8Array, got ${typeName(item)}`);
+  let size = -1;
+  if (n <= MAX_ITEMS) {
+    let text = '';
+    const lens = c.u32;
+    const lensAt = LENS >>> 2;
+    let i = 0;
+    for (; i < n; i++) {
+      const item = items[i];
+      if (typeof item !== 'string') break;
+      lens[lensAt + i] = item.length;
+      text += item;
     }
-    if (n >= MAX_ITEMS) throw new UwsgiError('ERR_VALUE_RANGE', `${fn}: the block is over ${limit} bytes`);
-    const len = putItem(c, item, at, end);
-    if (len < 0) {
-      const size = typeof item === 'string' ? utf8enc.encode(item).length : item.length;
-      if (size > MAX_BUFFER_SIZE) throw new UwsgiError('ERR_VALUE_RANGE', `${fn}: ${vars ? (n & 1 ? 'a value' : 'a key') : 'an item'} is ${size} bytes; the protocol carries at most ${MAX_BUFFER_SIZE}`);
-      throw new UwsgiError('ERR_VALUE_RANGE', `${fn}: the block is over ${limit} bytes`);
+    // All strings, all ASCII (as many bytes as UTF-16 units: any other character
+    // takes more), then spread. At most a third of TEXT, so any text fits whole.
+    if (i === n && text.length <= TEXT_FAST_MAX && writeText(c, text) === text.length) {
+      size = c.x.pkt_spread_items(start, TEXT, LENS, n, vars ? 1 : 0, limit);
     }
-    if (vars && (n & 1) === 0 && len === 0) throw new UwsgiError('ERR_VALUE_RANGE', `${fn}: a key must not be empty (uWSGI rejects the whole block)`);
-    c.u32[(LENS >>> 2) + n] = len;
-    at += 2 + len;
-    n++;
   }
-  const size = c.x.pkt_pack_lengths(start, LENS, n, vars ? 1 : 0, limit);
-  if (size < 0) throw statusError(size, fn);
+  if (size < 0) size = encodeSlow(fn, c, items, n, vars, limit, start);
+  return finishBlock(fn, c, size, header);
+}
+
+/** The encoded block of `size` bytes (after its header, when there is one) as the result. */
+function finishBlock(fn: string, c: CodecCore, size: number, header: readonly [number, number] | null): Uint8Array {
   if (header) {
     const rc = c.x.pkt_header_write(IO, header[0], size, header[1]);
     if (rc < 0) throw statusError(rc, fn);
-    return c.u8.slice(IO, IO + HEADER_SIZE + size);
+    return copyOut(c, IO, HEADER_SIZE + size);
   }
-  return c.u8.slice(IO, IO + size);
+  return copyOut(c, IO, size);
 }
 
-function* flattenVars(fn: string, vars: VarsInput): Iterable<ByteString> {
-  if (vars === null || typeof vars !== 'object') throw new UwsgiError('ERR_ARG_TYPE', `${fn}: vars must be an object or an iterable of [key, value] pairs, got ${typeName(vars)}`);
-  if (Symbol.iterator in vars && typeof (vars as Iterable<unknown>)[Symbol.iterator] === 'function') {
-    for (const pair of vars as Iterable<readonly [ByteString, ByteString]>) {
-      if (!Array.isArray(pair) || pair.length !== 2) throw new UwsgiError('ERR_ARG_TYPE', `${fn}: each entry must be a [key, value] pair, got ${typeName(pair)}`);
-      yield pair[0];
-      yield pair[1];
+/** The item-by-item encoder: any mix of strings and bytes; returns the block's size or throws. */
+function encodeSlow(fn: string, c: CodecCore, items: readonly unknown[], n: number, vars: boolean, limit: number, start: number): number {
+  const end = start + limit;
+  let at = start;
+  for (let i = 0; i < n; i++) {
+    const item = items[i];
+    if (typeof item !== 'string' && !(item instanceof Uint8Array)) {
+      throw new UwsgiError('ERR_ARG_TYPE', `${fn}: ${vars ? (i & 1 ? 'a value' : 'a key') : 'an item'} must be a string or Uint8Array, got ${typeName(item)}`);
     }
-    return;
+    if (i >= MAX_ITEMS) throw new UwsgiError('ERR_VALUE_RANGE', `${fn}: the block is over ${limit} bytes`);
+    const len = putItem(c, item, at, end);
+    if (len < 0) {
+      const size = typeof item === 'string' ? utf8enc.encode(item).length : item.length;
+      if (size > MAX_BUFFER_SIZE) throw new UwsgiError('ERR_VALUE_RANGE', `${fn}: ${vars ? (i & 1 ? 'a value' : 'a key') : 'an item'} is ${size} bytes; the protocol carries at most ${MAX_BUFFER_SIZE}`);
+      throw new UwsgiError('ERR_VALUE_RANGE', `${fn}: the block is over ${limit} bytes`);
+    }
+    if (vars && (i & 1) === 0 && len === 0) throw new UwsgiError('ERR_VALUE_RANGE', `${fn}: a key must not be empty (uWSGI rejects the whole block)`);
+    c.u32[(LENS >>> 2) + i] = len;
+    at += 2 + len;
   }
-  for (const k of Object.keys(vars)) {
-    yield k;
-    yield (vars as Record<string, ByteString>)[k]!;
+  const size = c.x.pkt_pack_lengths(start, LENS, n, vars ? 1 : 0, limit);
+  if (size < 0) throw statusError(size, fn);
+  return size;
+}
+
+// The flat item list of an encode, reused (a fresh one when an encode runs
+// inside another's iteration, e.g. from a generator that encodes).
+const flatItems: unknown[] = [];
+let flatBusy = false;
+
+/** Keys and values of `vars`, alternating, into `out`; returns how many. Checks the shape, not the item types. */
+function flattenVars(fn: string, vars: VarsInput, out: unknown[], limit: number): number {
+  if (vars === null || typeof vars !== 'object') throw new UwsgiError('ERR_ARG_TYPE', `${fn}: vars must be an object or an iterable of [key, value] pairs, got ${typeName(vars)}`);
+  let n = 0;
+  const pair = (p: unknown) => {
+    if (n >= MAX_ITEMS) throw new UwsgiError('ERR_VALUE_RANGE', `${fn}: the block is over ${limit} bytes`);
+    if (!Array.isArray(p) || p.length !== 2) throw new UwsgiError('ERR_ARG_TYPE', `${fn}: each entry must be a [key, value] pair, got ${typeName(p)}`);
+    out[n++] = p[0];
+    out[n++] = p[1];
+  };
+  if (Array.isArray(vars)) {
+    for (let i = 0; i < vars.length; i++) pair(vars[i]);
+  } else if (Symbol.iterator in vars && typeof (vars as Iterable<unknown>)[Symbol.iterator] === 'function') {
+    for (const p of vars as Iterable<unknown>) pair(p);
+  } else {
+    for (const k of Object.keys(vars)) {
+      if (n >= MAX_ITEMS) throw new UwsgiError('ERR_VALUE_RANGE', `${fn}: the block is over ${limit} bytes`);
+      out[n++] = k;
+      out[n++] = (vars as Record<string, ByteString>)[k];
+    }
+  }
+  return n;
+}
+
+/** Flatten `vars` and encode them: the shared item list, unless an encode is already using it. */
+function encodeVarsWith(fn: string, vars: VarsInput, limit: number, header: readonly [number, number] | null): Uint8Array {
+  // The common shape, an array of [string, string] pairs, goes straight to the
+  // one-string path; anything else (and any failure) takes the general one.
+  if (Array.isArray(vars) && vars.length <= MAX_ITEMS >>> 1) {
+    const c = core();
+    const lens = c.u32;
+    const lensAt = LENS >>> 2;
+    let text = '';
+    let i = 0;
+    for (; i < vars.length; i++) {
+      const p: unknown = vars[i];
+      if (!Array.isArray(p) || p.length !== 2) break;
+      const k: unknown = p[0];
+      const v: unknown = p[1];
+      if (typeof k !== 'string' || typeof v !== 'string') break;
+      lens[lensAt + 2 * i] = k.length;
+      lens[lensAt + 2 * i + 1] = v.length;
+      text += k;
+      text += v;
+    }
+    if (i === vars.length && text.length <= TEXT_FAST_MAX && writeText(c, text) === text.length) {
+      const start = header ? IO + HEADER_SIZE : IO;
+      const size = c.x.pkt_spread_items(start, TEXT, LENS, 2 * i, 1, limit);
+      if (size >= 0) return finishBlock(fn, c, size, header);
+    }
+  }
+  const nested = flatBusy;
+  const items = nested ? [] : flatItems;
+  flatBusy = true;
+  try {
+    const n = flattenVars(fn, vars, items, limit);
+    return encodeItems(fn, items, n, true, limit, header);
+  } finally {
+    if (!nested) { flatBusy = false; items.length = 0; }
   }
 }
 
@@ -289,15 +444,20 @@ function* flattenVars(fn: string, vars: VarsInput): Iterable<ByteString> {
  * length, value, per pair, in order. Keys must not be empty; each key and value
  * is at most 65535 bytes and the block at most `bufferSize` (default 65535):
  * otherwise `ERR_VALUE_RANGE`.
+ *
+ * As with Node's small `Buffer`s, a result of up to 4 KiB is a view into a
+ * shared 64 KiB pool (its `byteOffset` may be non-zero): transfer a copy
+ * (`result.slice()`), not `result.buffer`. This holds for every encoder here.
  */
 export function encodeVars(vars: VarsInput, options: EncodeOptions = {}): Uint8Array {
-  return encodeItems('encodeVars', flattenVars('encodeVars', vars), true, limitOf('encodeVars', options.bufferSize, MAX_BUFFER_SIZE), null);
+  return encodeVarsWith('encodeVars', vars, limitOf('encodeVars', options.bufferSize, MAX_BUFFER_SIZE), null);
 }
 
 /** {@link encodeVars} with a header in front, in one step (one copy). */
 export function encodeVarsPacket(modifier1: number, modifier2: number, vars: VarsInput, options: EncodeOptions = {}): Uint8Array {
-  const h: [number, number] = [modifier('encodeVarsPacket', 'modifier1', modifier1), modifier('encodeVarsPacket', 'modifier2', modifier2)];
-  return encodeItems('encodeVarsPacket', flattenVars('encodeVarsPacket', vars), true, limitOf('encodeVarsPacket', options.bufferSize, MAX_BUFFER_SIZE), h);
+  const m1 = modifier('encodeVarsPacket', 'modifier1', modifier1);
+  const m2 = modifier('encodeVarsPacket', 'modifier2', modifier2);
+  return encodeVarsWith('encodeVarsPacket', vars, limitOf('encodeVarsPacket', options.bufferSize, MAX_BUFFER_SIZE), [m1, m2]);
 }
 
 function arrayItems(fn: string, items: readonly ByteString[]): readonly ByteString[] {
@@ -311,13 +471,15 @@ function arrayItems(fn: string, items: readonly ByteString[]): readonly ByteStri
  * is at most 65535 bytes and the block at most `bufferSize` (default 65535).
  */
 export function encodeArray(items: readonly ByteString[], options: EncodeOptions = {}): Uint8Array {
-  return encodeItems('encodeArray', arrayItems('encodeArray', items), false, limitOf('encodeArray', options.bufferSize, MAX_BUFFER_SIZE), null);
+  const a = arrayItems('encodeArray', items);
+  return encodeItems('encodeArray', a, a.length, false, limitOf('encodeArray', options.bufferSize, MAX_BUFFER_SIZE), null);
 }
 
 /** {@link encodeArray} with a header in front (an RPC request is `encodeArrayPacket(173, 0, [name, ...args])`). */
 export function encodeArrayPacket(modifier1: number, modifier2: number, items: readonly ByteString[], options: EncodeOptions = {}): Uint8Array {
   const h: [number, number] = [modifier('encodeArrayPacket', 'modifier1', modifier1), modifier('encodeArrayPacket', 'modifier2', modifier2)];
-  return encodeItems('encodeArrayPacket', arrayItems('encodeArrayPacket', items), false, limitOf('encodeArrayPacket', options.bufferSize, MAX_BUFFER_SIZE), h);
+  const a = arrayItems('encodeArrayPacket', items);
+  return encodeItems('encodeArrayPacket', a, a.length, false, limitOf('encodeArrayPacket', options.bufferSize, MAX_BUFFER_SIZE), h);
 }
 
 // ---- decoders -------------------------------------------------------------------------
@@ -329,41 +491,69 @@ function scan(fn: string, block: Uint8Array, vars: boolean, options: DecodeArray
   const max = entriesOf(fn, options.maxEntries);
   if (b.length > limit) throw new UwsgiError('ERR_PROTOCOL', `${fn}: the block is ${b.length} bytes, over the limit of ${limit}`);
   const c = core();
-  c.u8.set(b, IO);
-  const n = vars ? c.x.pkt_vars_scan(IO, b.length, INDEX, max) : c.x.pkt_array_scan(IO, b.length, INDEX, max, options.skipEmpty ? 1 : 0);
+  const p = copyIn(c, b, IO);
+  const n = vars ? c.x.pkt_vars_scan(p, b.length, INDEX, max) : c.x.pkt_array_scan(p, b.length, INDEX, max, options.skipEmpty ? 1 : 0);
   if (n < 0) throw decodeError(fn, n, c, vars ? 'pair' : 'item', limit);
   return { c, n };
 }
 
 /**
- * Decode a vars block into an object (null prototype), keys and values as text
+ * Decode a vars block into an object that inherits nothing (its prototype is
+ * an empty frozen object without a prototype), keys and values as text
  * (UTF-8; invalid bytes become U+FFFD). When a key repeats, the last value
  * wins, as in a WSGI environ; {@link decodeVarsList} keeps every pair as bytes.
  * Throws `ERR_PROTOCOL` on a truncated block, an empty key, a block over
  * `bufferSize` (default 65535) or more than `maxEntries` pairs.
  */
-export function decodeVars(block: Uint8Array, options: DecodeOptions = {}): Record<string, string> {
-  const { c, n } = scan('decodeVars', block, true, options);
-  const out: Record<string, string> = Object.create(null);
+export function decodeVars(block: Uint8Array, options: DecodeOptions = NO_OPTIONS): Record<string, string> {
+  const b = bytesIn('decodeVars', 'block', block);
+  const limit = options.bufferSize === undefined ? MAX_BUFFER_SIZE : limitOf('decodeVars', options.bufferSize, MAX_BUFFER_SIZE);
+  const max = entriesOf('decodeVars', options.maxEntries);
+  if (b.length > limit) throw new UwsgiError('ERR_PROTOCOL', `decodeVars: the block is ${b.length} bytes, over the limit of ${limit}`);
+  const c = core();
+  const p = copyIn(c, b, IO);
+  // One call: the index, an id per key (its string is made once per thread), the ASCII check.
+  const rc = c.x.pkt_vars_index(p, b.length, INDEX, max, IDS, KEYS);
+  if (rc < 0) throw decodeError('decodeVars', rc, c, 'pair', limit);
+  const n = rc & 0xfffff;
+  const out = new VarsObject() as Record<string, string>;
+  const u16 = c.u16;
+  const names = c.names;
   const base = INDEX >>> 1;
-  if (c.x.pkt_is_ascii(IO, block.length) === 1) {
-    // One string for the whole block, then slices: byte offsets are character offsets.
-    const all = latin1(block);
-    for (let i = 0; i < n; i++) {
-      const e = base + i * 4;
-      const ko = c.u16[e]!;
-      const vo = c.u16[e + 2]!;
-      out[all.slice(ko, ko + c.u16[e + 1]!)] = all.slice(vo, vo + c.u16[e + 3]!);
-    }
-    return out;
-  }
+  const idBase = IDS >>> 1;
+  // One string for an ASCII block, then slices: byte offsets are character offsets.
+  const all = (rc & VARS_ASCII) !== 0 ? latin1(b) : null;
   for (let i = 0; i < n; i++) {
     const e = base + i * 4;
-    const ko = c.u16[e]!;
-    const vo = c.u16[e + 2]!;
-    out[bytesToText(block, ko, ko + c.u16[e + 1]!)] = bytesToText(block, vo, vo + c.u16[e + 3]!);
+    const ko = u16[e]!;
+    const vo = u16[e + 2]!;
+    const id = u16[idBase + i]!;
+    let key: string;
+    if (id === INTERN_NONE) key = bytesToText(b, ko, ko + u16[e + 1]!);
+    else if ((id & INTERN_NEW) !== 0) key = names[id & ~INTERN_NEW] = internalized(bytesToText(b, ko, ko + u16[e + 1]!));
+    else key = names[id]!;
+    out[key] = all !== null ? all.slice(vo, vo + u16[e + 3]!) : bytesToText(b, vo, vo + u16[e + 3]!);
   }
   return out;
+}
+
+
+/**
+ * The prototype of decodeVars' objects: empty, frozen, itself without a
+ * prototype, so an environ inherits nothing (`__proto__`, `constructor` are
+ * plain keys). Not `Object.create(null)` itself: V8 keeps null-prototype
+ * objects as hash tables, three times slower to fill than an object of a class.
+ */
+class VarsObject {}
+delete (VarsObject.prototype as { constructor?: unknown }).constructor;
+Object.setPrototypeOf(VarsObject.prototype, null);
+Object.freeze(VarsObject.prototype);
+
+/** `s` as the engine's unique copy of that text (a property key then needs no lookup). */
+function internalized(s: string): string {
+  const o: Record<string, number> = {};
+  o[s] = 0;
+  return Object.keys(o)[0] ?? s;
 }
 
 /**
@@ -487,7 +677,8 @@ export class PacketReader {
   /** The complete packet (its body may be a view into the last chunk pushed). Throws `ERR_PROTOCOL` before it is complete. */
   packet(): Packet {
     if (!this.complete) throw new UwsgiError('ERR_PROTOCOL', `PacketReader.packet: the packet is incomplete (${this.received} bytes received)`);
-    return { ...this.#header!, body: this.#body! };
+    const h = this.#header!;
+    return { modifier1: h.modifier1, size: h.size, modifier2: h.modifier2, body: this.#body! };
   }
 
   /** Forget the current packet (and any failure) to read the next one. */

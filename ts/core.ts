@@ -190,6 +190,8 @@ export interface CoreExports {
   pkt_pack_lengths(dst: number, lens: number, n: number, vars: number, limit: number): number;
   pkt_error_at(): number;
   pkt_is_ascii(p: number, len: number): number;
+  pkt_vars_index(p: number, len: number, out: number, max: number, ids: number, table: number): number;
+  pkt_spread_items(dst: number, src: number, lens: number, n: number, vars: number, limit: number): number;
   cache_last_expires(): number;
   cache_get(c: number, keylen: number, now: number): number;
   cache_has(c: number, keylen: number, now: number): number;

@@ -229,7 +229,14 @@ class SocketOutput {
       await new Promise<void>((r) => { this.#sock.once('drain', r); this.#sock.once('close', r); });
     }
   }
-  end(): void { if (!this.#sock.destroyed) this.#sock.end(); }
+  /** End the connection, with `last` as the final bytes (one write, then FIN: a whole small response goes out in one syscall). */
+  end(last?: Uint8Array): void {
+    if (this.#sock.destroyed) return;
+    if (last && last.length > 0) {
+      this.tx += last.length;
+      this.#sock.end(last);
+    } else this.#sock.end();
+  }
 }
 
 // ---- HTTP pieces ----------------------------------------------------------------------
@@ -292,38 +299,77 @@ function parseHttpHead(head: string, sock: NetSocket, spec: ListenerSpec): Recor
   return env;
 }
 
+/** A host[:port] whose concatenation into a URL cannot move the URL's other parts. */
+const PLAIN_HOST = /^[A-Za-z0-9.\-]+(?::\d*)?$|^\[[0-9A-Fa-f:.]+\](?::\d*)?$/;
+
 /** The `Request` for an environ: its URL from scheme, host and REQUEST_URI, its headers from HTTP_*. */
 function requestFromEnv(env: Record<string, string>, body: ReadableStream<Uint8Array> | null): Request | number {
   const scheme = env.REQUEST_SCHEME || (env.HTTPS === 'on' ? 'https' : 'http');
   const hostRaw = env.HTTP_HOST || (env.SERVER_NAME ? `${env.SERVER_NAME}${env.SERVER_PORT ? `:${env.SERVER_PORT}` : ''}` : 'localhost');
   const target = env.REQUEST_URI || `${env.SCRIPT_NAME ?? ''}${env.PATH_INFO ?? '/'}${env.QUERY_STRING ? `?${env.QUERY_STRING}` : ''}`;
+  const init = requestInit(env, body);
+  // The common case, a plain host and a path: the Request parses
+  // `scheme://host/path` once (resolving it against a base first would parse
+  // it twice). Anything else (a host with '/', '?', '@'... that would change
+  // the URL's parts once concatenated, a target not a path), or a URL the
+  // parser refuses, takes the careful path below.
+  const second = target.charCodeAt(1);
+  if (target.charCodeAt(0) === 47 && second !== 47 && second !== 92 && PLAIN_HOST.test(hostRaw)) {
+    try { return new Request(`${scheme}://${hostRaw}${target}`, init); } catch { /* below */ }
+  }
   let url: URL;
   try {
     url = new URL(target.startsWith('/') ? target : `/${target}`, `${scheme}://${hostRaw}`);
   } catch {
     try { url = new URL(target.startsWith('/') ? target : `/${target}`, `${scheme}://localhost`); } catch { return 400; }
   }
-  const headers = new Headers();
+  try {
+    return new Request(url, init);
+  } catch {
+    // A value fetch refuses (control bytes) fails the whole list: add them one by one, skipping those.
+    const headers = new Headers();
+    for (const [k, v] of init.headers as Array<[string, string]>) {
+      try { headers.append(k, v); } catch { /* skip it */ }
+    }
+    init.headers = headers;
+    try {
+      return new Request(url, init);
+    } catch {
+      return 400;
+    }
+  }
+}
+
+/** The Request's method, headers (from the environ's HTTP_* and CONTENT_*) and body. */
+function requestInit(env: Record<string, string>, body: ReadableStream<Uint8Array> | null): RequestInit & { duplex?: 'half' } {
+  // Headers as pairs: the Request fills its own list from them (no Headers object to copy).
+  const pairs: Array<[string, string]> = [];
   for (const k in env) {
     let name: string | undefined;
     if (k.startsWith('HTTP_')) {
       if (k === 'HTTP_CONTENT_TYPE' || k === 'HTTP_CONTENT_LENGTH') continue;
-      name = k.slice(5).toLowerCase().replace(/_/g, '-');
+      name = headerName(k, 5);
     } else if (k === 'CONTENT_TYPE' || k === 'CONTENT_LENGTH') {
       if (env[k] === '') continue;
-      name = k.toLowerCase().replace(/_/g, '-');
+      name = headerName(k, 0);
     }
-    if (name === undefined) continue;
-    try { headers.append(name, env[k]!); } catch { /* a value fetch refuses (control bytes): skip it */ }
+    if (name !== undefined) pairs.push([name, env[k]!]);
   }
   const method = env.REQUEST_METHOD || 'GET';
-  try {
-    const init: RequestInit & { duplex?: 'half' } = { method, headers };
-    if (body && method !== 'GET' && method !== 'HEAD') { init.body = body; init.duplex = 'half'; }
-    return new Request(url, init);
-  } catch {
-    return 400;
+  const init: RequestInit & { duplex?: 'half' } = { method, headers: pairs };
+  if (body && method !== 'GET' && method !== 'HEAD') { init.body = body; init.duplex = 'half'; }
+  return init;
+}
+
+const headerNames = new Map<string, string>();
+/** `HTTP_ACCEPT_ENCODING` → `accept-encoding` (cached: the same few names come in every request). */
+function headerName(key: string, from: number): string {
+  let n = headerNames.get(key);
+  if (n === undefined) {
+    n = key.slice(from).toLowerCase().replace(/_/g, '-');
+    if (headerNames.size < 1024) headerNames.set(key, n);
   }
+  return n;
 }
 
 // ---- the server -----------------------------------------------------------------------
@@ -605,43 +651,47 @@ export class WorkerServer {
 
   async #respond(sock: NetSocket, out: SocketOutput, res: Response, method: string): Promise<void> {
     const reader = method === 'HEAD' || !res.body ? null : res.body.getReader();
-    let first: Uint8Array | undefined;
-    let single = false;
-    if (reader && !res.headers.has('content-length')) {
-      // A body that is one chunk gets a Content-Length (most responses); longer ones stream until close.
-      const a = await reader.read();
-      if (a.done) single = true;
-      else {
-        first = a.value;
-        const b = await reader.read();
-        if (b.done) single = true;
-        else { await this.#head(out, res, undefined); await out.write(first); first = undefined; await out.write(b.value); }
-      }
-      if (single) await this.#head(out, res, first?.length ?? 0);
-    } else {
-      await this.#head(out, res, !res.body && !res.headers.has('content-length') ? 0 : undefined);
+    if (!reader) {
+      out.end(headBytes(res, !res.body && !res.headers.has('content-length') ? 0 : undefined, null));
+      return;
     }
-    if (first) await out.write(first);
-    if (reader && !single) {
-      for (;;) {
-        if (sock.destroyed) { await reader.cancel().catch(() => undefined); break; }
-        const r = await reader.read();
-        if (r.done) break;
-        await out.write(r.value);
-      }
+    // A body of at most one chunk (most responses) goes out with its head in one
+    // write, with a Content-Length when the app gave none; longer ones stream until close.
+    const a = await reader.read();
+    if (a.done) { out.end(headBytes(res, 0, null)); return; }
+    const b = await reader.read();
+    if (b.done) { out.end(headBytes(res, a.value.length, a.value)); return; }
+    await out.write(headBytes(res, undefined, null));
+    await out.write(a.value);
+    await out.write(b.value);
+    for (;;) {
+      if (sock.destroyed) { await reader.cancel().catch(() => undefined); break; }
+      const r = await reader.read();
+      if (r.done) break;
+      await out.write(r.value);
     }
     out.end();
   }
+}
 
-  async #head(out: SocketOutput, res: Response, contentLength: number | undefined): Promise<void> {
-    let head = `HTTP/1.1 ${res.status} ${res.statusText || REASONS[res.status] || 'Unknown'}\r\n`;
-    res.headers.forEach((v, k) => { if (k !== 'set-cookie' && k !== 'connection' && k !== 'transfer-encoding') head += `${k}: ${v}\r\n`; });
-    const cookies = (res.headers as Headers & { getSetCookie?: () => string[] }).getSetCookie?.() ?? [];
-    for (const c of cookies) head += `set-cookie: ${c}\r\n`;
-    if (contentLength !== undefined && !res.headers.has('content-length')) head += `content-length: ${contentLength}\r\n`;
-    head += 'connection: close\r\n\r\n';
-    await out.write(enc.encode(head));
-  }
+/** The response head (and `body`, when given, right after it in the same buffer). */
+function headBytes(res: Response, contentLength: number | undefined, body: Uint8Array | null): Uint8Array {
+  let head = `HTTP/1.1 ${res.status} ${res.statusText || REASONS[res.status] || 'Unknown'}\r\n`;
+  let hasCl = false;
+  res.headers.forEach((v, k) => {
+    if (k === 'content-length') hasCl = true;
+    if (k !== 'set-cookie' && k !== 'connection' && k !== 'transfer-encoding') head += `${k}: ${v}\r\n`;
+  });
+  const cookies = (res.headers as Headers & { getSetCookie?: () => string[] }).getSetCookie?.() ?? [];
+  for (const c of cookies) head += `set-cookie: ${c}\r\n`;
+  if (contentLength !== undefined && !hasCl) head += `content-length: ${contentLength}\r\n`;
+  head += 'connection: close\r\n\r\n';
+  if (!body || body.length === 0) return enc.encode(head);
+  // Header values are ByteStrings (code points below 256): at most 2 UTF-8 bytes each.
+  const buf = new Uint8Array(head.length * 2 + body.length);
+  const n = enc.encodeInto(head, buf).written;
+  buf.set(body, n);
+  return buf.subarray(0, n + body.length);
 }
 
 function defaultOnError(e: unknown, info: RequestInfo): void {
