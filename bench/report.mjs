@@ -93,7 +93,7 @@ export function tables(rows, runtimes, headers) {
         });
         if (cells.every((c) => c === '–')) continue;
         const vs = peer === single ? `${peer.subject}, 1 thread` : `${peer.subject}${peer.threads !== lib.threads ? ` (${peer.threads} thread${peer.threads > 1 ? 's' : ''})` : ''}`;
-        ratioLines.push(`| ${lib.case} | ${lib.subject}${lib.threads > 1 ? ` (${lib.threads} threads)` : ''} | ${vs} | ${cells.join(' | ')} |`);
+        ratioLines.push(`| ${lib.case} | ${lib.subject}${lib.threads > 1 && !lib.subject.includes(`${lib.threads} threads`) ? ` (${lib.threads} threads)` : ''} | ${vs} | ${cells.join(' | ')} |`);
       }
     }
     if (ratioLines.length) {
