@@ -41,19 +41,20 @@ async function uwsgiCache() {
   return { uwsgi, ...d };
 }
 
-async function lruCache(opts) {
-  const { LRUCache } = await import('lru-cache');
-  const c = new LRUCache({ max: 20_000, ...opts });
+/** A JS peer store `c` (anything with `set`) filled with the rows' 10k keys. */
+export function filled(c) {
   const d = cacheData();
   for (const k of d.keys) c.set(k, d.value);
   return { c, ...d };
 }
 
-function mapCache() {
-  const c = new Map();
-  const d = cacheData();
-  for (const k of d.keys) c.set(k, d.value);
-  return { c, ...d };
+async function lruCache(opts) {
+  const { LRUCache } = await import('lru-cache');
+  return filled(new LRUCache({ max: 20_000, ...opts }));
+}
+
+export function mapCache() {
+  return filled(new Map());
 }
 
 /** Gets per op of the thread-scaling row: the op is this many gets, done by one thread or split over two. */

@@ -92,12 +92,6 @@ export interface RuntimeBinding {
    * arrays cost about 300 ns): the cache's hot read path picks its copy by it.
    */
   readonly smallOwnArrays: boolean;
-  /**
-   * Whether this CPU never reorders a load with an older load (x86's TSO), so
-   * a seqlock reader needs no fence before its second load of the sequence
-   * word; false where unknown (the readers then fence).
-   */
-  readonly loadsInOrder: boolean;
   /** A whole file's bytes, or null when it does not exist (other failures throw). */
   readFileBytes(path: string): Uint8Array | null;
   /**

@@ -1,22 +1,12 @@
 // In-process JS peers added to the cache rows: @isaacs/ttlcache (a TTL-first
 // cache, the other well-kept choice next to lru-cache) and Map in the mix row.
 // Same data as the rows they join: 16-byte keys, 32-byte values, 10k keys.
-import { cacheData } from '../cases.mjs';
+import { filled, mapCache } from '../cases.mjs';
 import { CACHE_GET, CACHE_MIX, CACHE_SET } from './names.mjs';
 
 async function ttlCache() {
   const { TTLCache } = await import('@isaacs/ttlcache');
-  const c = new TTLCache({ max: 20_000, ttl: 600_000 });
-  const d = cacheData();
-  for (const k of d.keys) c.set(k, d.value);
-  return { c, ...d };
-}
-
-function mapCache() {
-  const c = new Map();
-  const d = cacheData();
-  for (const k of d.keys) c.set(k, d.value);
-  return { c, ...d };
+  return filled(new TTLCache({ max: 20_000, ttl: 600_000 }));
 }
 
 /** Every 10th op a set, the others gets: the 90:10 mix of the rows above. */

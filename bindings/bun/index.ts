@@ -47,6 +47,5 @@ export const bunBinding: RuntimeBinding = {
   listenUdp,
   listenStream,
   smallOwnArrays: true,
-  get loadsInOrder() { return proc().arch === 'x64' || proc().arch === 'ia32'; },
   exit: (code) => proc().exit(code),
 };

@@ -76,6 +76,5 @@ export const denoBinding: RuntimeBinding = {
   listenUdp,
   listenStream,
   smallOwnArrays: false,
-  get loadsInOrder() { return deno().build.arch === 'x86_64'; },
   exit: (code) => deno().exit(code),
 };

@@ -58,6 +58,5 @@ export const nodeBinding: RuntimeBinding = {
   listenUdp,
   listenStream,
   smallOwnArrays: false,
-  get loadsInOrder() { return process.arch === 'x64' || process.arch === 'ia32'; },
   exit: (code) => process.exit(code),
 };
