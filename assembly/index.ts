@@ -9,50 +9,50 @@ import {
   regionOffset, regionSize, scratchPtr, ownerWordOf, threadAttach, threadFinish, threadIdent, threadKind,
   threadRequestStop, threadReserve, threadState, threadsBytes, selfTid, threadQuarantine, R_WORKERS,
   threadRequestStop, threadReserve, threadState, threadsBytes, selfTid, R_SNMP,
-} from "./layout";
-import { ownerAlive, selfOwner } from "./layout";
-import { rwReleaseDeadReader } from "./lock";
+} from "./kernel/layout";
+import { ownerAlive, selfOwner } from "./kernel/layout";
+import { rwReleaseDeadReader } from "./locks/lock";
 import {
   ROW as WK_ROW, wkAdd, wkBegin, wkBind, wkBytes, wkCount, wkEnd, wkGet, wkGetWarning, wkHeaderGet, wkHeaderSet, wkInit,
   wkLogAdd, wkLogSize, wkRow, wkRows, wkSet, wkSetWarning,
-} from "./workers";
+} from "./process/workers";
 import {
   sigBind, sigBytes, sigDeliver, sigDeliverKind, sigDrain, sigHandled, sigHasHandler, sigInit, sigMailbox, sigMaster,
   sigMasterOwned, sigPick, sigRegister, sigRouteBell, sigRouteDrain, sigRoutePush, sigSetMaster, sigTargetArg,
   sigTargetKind, sigThreadGone, sigTidOf, sigWakeMaster,
-} from "./signals";
+} from "./signals/signals";
 import {
   cronAdd, cronCount, cronDue, monitorAdd, monitorDrop, monitorPath, monitorSig, monitorTake, timerAdd, timerFired,
   timersBind, timersBytes, timersCount, timersDue, timersNext,
-} from "./timers";
-import { locksBind, locksBytes, locksCount, locksInit, userIsLocked, userLock, userLocksHeldBy, userTryLock, userUnlock } from "./userlocks";
+} from "./signals/timers";
+import { locksBind, locksBytes, locksCount, locksInit, userIsLocked, userLock, userLocksHeldBy, userTryLock, userUnlock } from "./locks/userlocks";
 import {
   saAdd32, saAdd64, saAdd64f, saAreaBytes, saBegin, saBind, saCheck, saCount, saData, saDirBytes, saEnd,
   saHits, saInit, saInitArea, saLock, saRead64, saReadInt, saSize, saUnlock, saUpdates, saWrite64,
   saWriteInt,
-} from "./sharedarea";
+} from "./sharedarea/sharedarea";
 import {
   queueBind, queueBytes, queueCapacity, queueGet, queueInit, queueLast, queuePop, queuePull, queuePullSlot,
   queuePush, queueSet, queueSlot, queueSlots,
-} from "./queue";
+} from "./queue/queue";
 import {
   rpcBind, rpcBytes, rpcInit, rpcLookup, rpcMailbox, rpcMailboxData, rpcMax, rpcName, rpcOwnedBySelf, rpcOwnerTid,
   rpcRegister,
-} from "./rpc";
+} from "./rpc/rpc";
 import {
   muleBell, muleChannels, mulePayload, mulePeekLen, mulePull, mulePush, muleSlots, muleWaiting, mulesBind, mulesBytes,
   mulesInit,
-} from "./mules";
+} from "./mules/mules";
 import {
   I_KEY, cacheBytes, cacheCheck, cacheClear, cacheCount, cacheDel, cacheDirty, cacheExists, cacheFull, cacheGetBegin,
   cacheHandle, cacheHits, cacheInit, cacheItemAddr, cacheKeysBegin, cacheKeysEnd, cacheKeysNext, cacheLastLen,
   cacheMath, cacheMathF, cacheMiss, cacheNum, cacheReadEnd, cacheRepairs, cacheStoreBegin, cacheStoreEnd, cacheSweep,
   cacheGet, cacheHas, cacheSet, cacheValueOffset, cacheGetHinted, cacheFoundSlot, cacheFoundStamp,
   cacheItemValueAddr, cacheItemValueLen, cacheItemExpires, cacheRestoreBegin,
-} from "./cache";
-import { cacheLastExpires } from "./cache";
-import { cacheSetReadFence } from "./cache";
-import { pktArrayScan, pktErrorAt, pktIsAscii, pktHeaderCheck, pktHeaderWrite, pktPackLengths, pktVarsScan, pktVarsIndex, pktSpreadItems } from "./packet";
+} from "./cache/cache";
+import { cacheLastExpires } from "./cache/cache";
+import { cacheSetReadFence } from "./cache/cache";
+import { pktArrayScan, pktErrorAt, pktIsAscii, pktHeaderCheck, pktHeaderWrite, pktPackLengths, pktVarsScan, pktVarsIndex, pktSpreadItems } from "./protocol/packet";
 
 export const LAYOUT_BASE: u32 = BASE;
 export const LAYOUT_HEADER_SIZE: u32 = HEADER_SIZE;
@@ -209,8 +209,8 @@ export function self_owner(): i32 { return selfOwner; }
 /** 1 while the thread named by owner word `word` runs, 0 once it is gone (its claims are then recovered). */
 export function owner_alive(word: i32): i32 { return ownerAlive(word) ? 1 : 0; }
 // ---- SNMP user slots and community ------------------------------------------------------
-import { snmpBind, snmpBytes, snmpCommunity, snmpGet, snmpInit, snmpOp, snmpSetCommunity } from "./snmp";
-import { userLockHolder } from "./userlocks";
+import { snmpBind, snmpBytes, snmpCommunity, snmpGet, snmpInit, snmpOp, snmpSetCommunity } from "./observability/snmp";
+import { userLockHolder } from "./locks/userlocks";
 export { snmpBytes as snmp_bytes, snmpInit as snmp_init, snmpOp as snmp_op, snmpGet as snmp_get };
 export { snmpSetCommunity as snmp_set_community, snmpCommunity as snmp_community };
 export { userLockHolder as lock_holder };

@@ -5,8 +5,8 @@
  */
 import * as net from 'node:net';
 import { lstatSync, readFileSync, unlinkSync } from 'node:fs';
-import { UwsgiError } from '../ts/errors.ts';
-import type { ListenBinding, ListenTicket, ListenerSpec, NetServer, NetSocket, PreparedListener } from '../ts/listen.ts';
+import { UwsgiError } from '../ts/kernel/errors.ts';
+import type { ListenBinding, ListenTicket, ListenerSpec, NetServer, NetSocket, PreparedListener } from '../ts/server/listen.ts';
 
 /** In a worker: listen with the ticket the master gave (a shared descriptor, reusePort, or a bind of its own). */
 export function netListen(spec: ListenerSpec, ticket: ListenTicket, backlog: number, onConnection: (s: NetSocket) => void): Promise<NetServer> {

@@ -4,11 +4,11 @@
  * (`node scripts/test.mjs --runtime=interop [filter]`).
  */
 import { runAll } from './lib/harness.ts';
-import './interop/client.test.ts';
-import './interop/nginx.test.ts';
-import './interop/spooler.test.ts';
-import './interop/snmp.test.ts';
-import './interop/dashboard.test.ts';
+import './client/uwsgi.interop.test.ts';
+import './server/nginx.interop.test.ts';
+import './spooler/uwsgi.interop.test.ts';
+import './observability/snmp.interop.test.ts';
+import './observability/dashboard.interop.test.ts';
 
 const failed = await runAll(process.argv[2] ?? '');
 process.exit(failed ? 1 : 0);

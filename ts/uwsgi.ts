@@ -3,27 +3,27 @@
  * module, for the calling thread. Names follow the seed reference.
  * @module
  */
-import { UwsgiError, argCount, intArg, statusError, CoreStatus, typeName } from './errors.ts';
-import type { ThreadContext } from './context.ts';
-import { optDict } from './options.ts';
-import { SharedArea, SharedAreas } from './sharedarea.ts';
-import { SharedQueue, queueOf } from './queue.ts';
-import { type RpcResult, callRpc, registerRpc, rpcList } from './rpc.ts';
-import { type MuleGetMsgOptions, mulesOf } from './mules.ts';
-import { type Bytes, Cache, CacheApi } from './cache.ts';
-import { runtime } from './runtime.ts';
-import { type SignalHandler, signalNumber, signalsOf } from './signals.ts';
-import { addCron, addFileMonitor, addProbe, addRbTimer, addTimer } from './timers.ts';
-import { type CacheResult, RemoteCacheClient, isRemoteCache, remoteUnsupported } from './client.ts';
-import { ClientApi, type MultiMessageNode } from './connections.ts';
-import { DEFAULT_SOCKET_TIMEOUT } from './net.ts';
-import { SPOOL_IGNORE, SPOOL_OK, SPOOL_RETRY, type SpoolOptions, type SpoolTask, type SpoolerFunction, setSpoolerFunction, spoolerFunctionOf, spoolerOf } from './spooler.ts';
-import { type SnmpSlots, snmpOf } from './snmp.ts';
-import { VERSION, VERSION_INFO } from './version.ts';
-import { type RequestInfo, type RequestResult, type RequestScope, type WorkerInfo, asyncSleep, processOf, waitFd, yieldToLoop } from './process.ts';
-import { disconnectCurrent, sendfileResponse } from './server.ts';
-import { listenQueueOf, mountsOf } from './serve.ts';
-import { parsefile } from './codec.ts';
+import { UwsgiError, argCount, intArg, statusError, CoreStatus, typeName } from './kernel/errors.ts';
+import type { ThreadContext } from './kernel/context.ts';
+import { optDict } from './kernel/options.ts';
+import { SharedArea, SharedAreas } from './sharedarea/sharedarea.ts';
+import { SharedQueue, queueOf } from './queue/queue.ts';
+import { type RpcResult, callRpc, registerRpc, rpcList } from './rpc/rpc.ts';
+import { type MuleGetMsgOptions, mulesOf } from './mules/mules.ts';
+import { type Bytes, Cache, CacheApi } from './cache/cache.ts';
+import { runtime } from './platform/runtime.ts';
+import { type SignalHandler, signalNumber, signalsOf } from './signals/signals.ts';
+import { addCron, addFileMonitor, addProbe, addRbTimer, addTimer } from './signals/timers.ts';
+import { type CacheResult, RemoteCacheClient, isRemoteCache, remoteUnsupported } from './client/client.ts';
+import { ClientApi, type MultiMessageNode } from './client/connections.ts';
+import { DEFAULT_SOCKET_TIMEOUT } from './client/connection.ts';
+import { SPOOL_IGNORE, SPOOL_OK, SPOOL_RETRY, type SpoolOptions, type SpoolTask, type SpoolerFunction, setSpoolerFunction, spoolerFunctionOf, spoolerOf } from './spooler/spooler.ts';
+import { type SnmpSlots, snmpOf } from './observability/snmp.ts';
+import { VERSION, VERSION_INFO } from './kernel/version.ts';
+import { type RequestInfo, type RequestResult, type RequestScope, type WorkerInfo, asyncSleep, processOf, waitFd, yieldToLoop } from './process/process.ts';
+import { disconnectCurrent, sendfileResponse } from './server/server.ts';
+import { listenQueueOf, mountsOf } from './server/serve.ts';
+import { parsefile } from './protocol/codec.ts';
 
 /** A held user lock, for `using`-style code: `const l = uwsgi.Lock(2); l.acquire(); try {...} finally { l.release(); }`. */
 export class Lock {

@@ -3,7 +3,7 @@
 // off a worker_threads worker by postMessage, and by Atomics.notify with the
 // sender awaiting Atomics.waitAsync (the mechanism uwsgi-wasm's own mailboxes use).
 //
-//   import { postMessageRoundTrip, atomicsRoundTrip } from '../lib/floor.mjs';
+//   import { postMessageRoundTrip, atomicsRoundTrip } from './floor.mjs';
 //   subjects: { 'postMessage': postMessageRoundTrip, 'Atomics.notify': atomicsRoundTrip }
 
 const fixture = (name) => new URL(`../fixtures/${name}`, import.meta.url);

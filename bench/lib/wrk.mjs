@@ -2,7 +2,7 @@
 // real reverse proxy. Used by the `http` suite (bench/cases/http.mjs); a new
 // backend (e.g. this library's uwsgi listener) is one more subject:
 //
-//   import { nginxWrk } from '../lib/wrk.mjs';
+//   import { nginxWrk } from './wrk.mjs';
 //   'uwsgi-wasm': nginxWrk(async () => {
 //     const server = await startMyListener();            // anything listening on 127.0.0.1
 //     return { address: `127.0.0.1:${server.port}`, protocol: 'uwsgi', stop: () => server.close() };

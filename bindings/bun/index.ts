@@ -1,5 +1,5 @@
 /** Bun binding: web Workers (with their `close` event) for threads, process for signals. */
-import type { RuntimeBinding } from '../../ts/runtime.ts';
+import type { RuntimeBinding } from '../../ts/platform/runtime.ts';
 import { appendFile, copyOutSmallOwn, fileUrl, hostname, memoryUsage, pathExists, readFileBytes, readTextFile, removeFile, watchPath, writeFileAtomic } from '../shared.ts';
 import { listenStream, listenUdp } from './net.ts';
 import { onParentMessage, postToParent, receiveInitFromParent, spawnWebWorker } from '../webworker.ts';

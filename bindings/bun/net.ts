@@ -1,6 +1,6 @@
 /** Bun sockets: Bun.udpSocket for UDP, Bun.listen for TCP and UNIX stream sockets. */
-import type { StreamConnection, StreamListener, UdpEndpoint } from '../../ts/runtime.ts';
-import type { SocketAddress } from '../../ts/netaddr.ts';
+import type { StreamConnection, StreamListener, UdpEndpoint } from '../../ts/platform/runtime.ts';
+import type { SocketAddress } from '../../ts/protocol/address.ts';
 import { ChunkQueue, prepareUnixPath, removeUnixPath } from '../shared.ts';
 
 interface BunUdp { port: number; send(d: Uint8Array, port: number, host: string): boolean; close(): void }

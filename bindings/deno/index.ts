@@ -1,6 +1,6 @@
 /** Deno binding: web Workers for threads, Deno.addSignalListener for signals. */
 import { readdirSync, readFileSync } from 'node:fs';
-import type { RuntimeBinding } from '../../ts/runtime.ts';
+import type { RuntimeBinding } from '../../ts/platform/runtime.ts';
 import { appendFile, copyOutPooled, fileUrl, hostname, memoryUsage, pathExists, readFileBytes, readTextFile, removeFile, writeFileAtomic } from '../shared.ts';
 import { listenStream, listenUdp } from './net.ts';
 import { endThread, onParentMessage, postToParent, receiveInitFromParent, spawnWebWorker } from '../webworker.ts';

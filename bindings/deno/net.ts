@@ -2,8 +2,8 @@
  * Deno sockets: Deno.listen for TCP and UNIX stream sockets; node:dgram (Deno's
  * own implementation) for UDP, since Deno.listenDatagram still needs --unstable-net.
  */
-import type { StreamConnection, StreamListener } from '../../ts/runtime.ts';
-import type { SocketAddress } from '../../ts/netaddr.ts';
+import type { StreamConnection, StreamListener } from '../../ts/platform/runtime.ts';
+import type { SocketAddress } from '../../ts/protocol/address.ts';
 import { prepareUnixPath, removeUnixPath } from '../shared.ts';
 export { listenUdp } from '../node/net.ts';
 

@@ -3,7 +3,7 @@
 // and Deno/Bun do not implement every named export of these modules.
 import * as threads from 'node:worker_threads';
 import * as v8 from 'node:v8';
-import type { RuntimeBinding, SpawnHandlers, ThreadInit } from '../../ts/runtime.ts';
+import type { RuntimeBinding, SpawnHandlers, ThreadInit } from '../../ts/platform/runtime.ts';
 import { appendFile, copyOutPooled, fileUrl, hostname, memoryUsage, pathExists, readFileBytes, readTextFile, removeFile, watchPath, writeFileAtomic } from '../shared.ts';
 import { listenStream, listenUdp } from './net.ts';
 

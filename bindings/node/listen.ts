@@ -9,8 +9,8 @@
  * The master never listens on its own handle, so it never accepts.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { UwsgiError } from '../../ts/errors.ts';
-import type { ListenBinding, ListenerSpec, PreparedListener } from '../../ts/listen.ts';
+import { UwsgiError } from '../../ts/kernel/errors.ts';
+import type { ListenBinding, ListenerSpec, PreparedListener } from '../../ts/server/listen.ts';
 import { netListen, unlinkStaleSocket } from '../listen-shared.ts';
 
 interface RawHandle { fd: number; bind?(h: string, p: number): number; bind6?(h: string, p: number, f: number): number; close(): void }

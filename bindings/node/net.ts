@@ -1,8 +1,8 @@
 /** Node sockets: node:dgram for UDP, node:net for TCP and UNIX stream sockets. */
 import * as dgram from 'node:dgram';
 import * as net from 'node:net';
-import type { StreamConnection, StreamListener, UdpEndpoint } from '../../ts/runtime.ts';
-import type { SocketAddress } from '../../ts/netaddr.ts';
+import type { StreamConnection, StreamListener, UdpEndpoint } from '../../ts/platform/runtime.ts';
+import type { SocketAddress } from '../../ts/protocol/address.ts';
 import { ChunkQueue, prepareUnixPath, removeUnixPath } from '../shared.ts';
 
 export function listenUdp(addr: { host: string; port: number }, onMessage: (data: Uint8Array, reply: (data: Uint8Array) => void) => void): Promise<UdpEndpoint> {

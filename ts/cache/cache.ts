@@ -1,0 +1,497 @@
+/**
+ * Caches: uWSGI's cache2 functions for one thread. Keys and values are bytes
+ * (strings are UTF-8); results follow uWSGI's Python module: `true` or `null`,
+ * values as `Uint8Array`, counters as 8-byte little-endian int64 (`bigint`).
+ * The structure lives in the shared core (assembly/cache.ts); this file only
+ * validates arguments, moves keys through the thread's scratch slot and copies
+ * values in and out while the core holds the cache.
+ * @module
+ */
+import { UwsgiError, int64Arg, intArg, statusError, typeName } from '../kernel/errors.ts';
+import type { ThreadContext } from '../kernel/context.ts';
+import type { CacheConfig } from '../kernel/options.ts';
+import { runtime } from '../platform/runtime.ts';
+
+const utf8 = new TextEncoder();
+const utf8d = new TextDecoder();
+
+/** Operations of cache_inc/dec/mul/div (assembly/cache.ts MATH_*). */
+const MATH = { cache_inc: 0, cache_dec: 1, cache_mul: 2, cache_div: 3 } as const;
+type MathFn = keyof typeof MATH;
+const MATH_DEFAULT: Record<MathFn, number> = { cache_inc: 1, cache_dec: 1, cache_mul: 2, cache_div: 2 };
+
+/** A key or value argument: strings are UTF-8 encoded. */
+export type Bytes = string | Uint8Array;
+
+/** Core status: the value does not fit in the thread's scratch (assembly/status.ts E_SCRATCH). */
+const E_SCRATCH = -28;
+/** Strings up to this many UTF-16 units are tried as ASCII first (a plain loop beats TextEncoder there). */
+const ASCII_MAX = 64;
+/** Values up to this many bytes are copied byte by byte (cheaper than a subarray and set). */
+const SMALL_COPY = 64;
+
+/** Where the core puts a value in scratch after a key of `keylen` bytes (assembly/cache.ts valueOffset). */
+const valueOffset = (keylen: number) => (keylen + 7) & ~7;
+
+/** Pooled output buffer for small values (see #out). */
+const POOL_SIZE = 64 * 1024;
+let pool = new ArrayBuffer(POOL_SIZE);
+let pool32 = new Int32Array(pool);
+let poolUsed = 0;
+
+/** Hints kept per cache and thread at most (then the older half is dropped). */
+const HINTS_MAX = 16384;
+
+
+/**
+ * Where a key's item was last found: its slot and the item's stamp (unique per
+ * insert) as its two 32-bit halves, so the core call takes only i32s.
+ */
+interface Hint { slot: number; lo: number; hi: number }
+
+/** What one thread knows of one cache. */
+interface Local {
+  /** The core's handle (the region address). */
+  c: number;
+  /** lazy_expire: reads need the clock. */
+  lazy: boolean;
+  /** Writes need the clock even without an expiry (lazy_expire, sweep_on_full). */
+  writeClock: boolean;
+  /**
+   * String key -> hint, so a repeated key skips encoding and hashing: the core
+   * checks the slot still holds the same insert (stamps are never reused), so a
+   * stale hint only costs the full lookup. Two generations bound the memory.
+   * Null for purge_lru caches (their reads take the exclusive path anyway).
+   */
+  hints: Map<string, Hint> | null;
+  older: Map<string, Hint> | null;
+}
+
+/** The cache functions of one thread of one engine. */
+export class CacheApi {
+  readonly #ctx: ThreadContext;
+  readonly #handles: number[];
+  readonly #byName = new Map<string, number>();
+  readonly #scratch: Uint8Array;
+  readonly #u8: Uint8Array;
+  readonly #base: number;
+  readonly #size: number;
+  readonly #keyOff: number;
+  readonly #locals: Local[];
+  readonly #u32: Int32Array;
+  readonly #copy: (mem: Uint8Array, mem32: Int32Array, from: number, length: number) => Uint8Array;
+  readonly #own: boolean;
+  /** @internal Use the `uwsgi` object's cache_* methods. */
+  constructor(ctx: ThreadContext) {
+    this.#ctx = ctx;
+    const caches = ctx.shared.config.caches;
+    this.#handles = caches.map((_, i) => ctx.x.cache_handle(i) >>> 0);
+    caches.forEach((c, i) => { if (!this.#byName.has(c.name)) this.#byName.set(c.name, i); });
+    this.#locals = caches.map((c, i) => ({
+      c: this.#handles[i], lazy: c.lazyExpire, writeClock: c.lazyExpire || c.sweepOnFull > 0,
+      hints: c.purgeLru ? null : new Map(), older: c.purgeLru ? null : new Map(),
+    }));
+    this.#u8 = ctx.u8;
+    this.#base = ctx.scratch;
+    this.#size = ctx.shared.plan.scratchSize;
+    this.#scratch = ctx.u8.subarray(ctx.scratch, ctx.scratch + this.#size);
+    this.#keyOff = ctx.x.CACHE_ITEM_KEY.value as number;
+    this.#u32 = new Int32Array(ctx.u8.buffer, ctx.u8.byteOffset, ctx.u8.byteLength >> 2);
+    const rt = runtime();
+    this.#copy = rt.copyOut;
+    this.#own = rt.smallOwnArrays;
+    // The core's optimistic readers keep their fence (an atomic add between the value copy and
+    // the second sequence-word load) on every CPU. x86 keeps loads in order, but the wasm memory
+    // model lets a compiler move the copy's plain loads after that seq-cst load (it only orders
+    // later accesses); without the fence a torn copy could pass the check. It costs 2-4 ns a get.
+    // `cache_set_read_fence(0)` stays in the core's ABI for measuring exactly that.
+  }
+
+  /** The configured caches, in creation order (the first is the default cache). */
+  get configs(): readonly CacheConfig[] { return this.#ctx.shared.config.caches; }
+
+  /** Seconds of the injectable clock. */
+  now(): number { return Math.floor(this.#ctx.clock() / 1000); }
+
+  /**
+   * The index of the cache an argument names: omitted, null or '' is the default
+   * (first) cache; -1 when no such local cache exists (uWSGI then returns None).
+   */
+  index(fn: string, cache: unknown): number {
+    if (cache === undefined || cache === null || cache === '') return this.#handles.length ? 0 : -1;
+    if (typeof cache !== 'string') throw new UwsgiError('ERR_ARG_TYPE', `${fn}: cache must be a string, got ${typeName(cache)}`);
+    if (cache.includes('@')) {
+      // The cache_* functions send remote names to ts/client.ts before reaching here.
+      throw new UwsgiError('ERR_UNSUPPORTED', `${fn}: '${cache}' is a remote cache: use the cache_* functions, which return promises for remote caches`);
+    }
+    return this.#byName.get(cache) ?? -1;
+  }
+
+  /** The core handle of the cache an argument names, or 0 when there is none. */
+  handle(fn: string, cache: unknown): number {
+    if (cache === undefined && this.#handles.length) return this.#handles[0];
+    const i = this.index(fn, cache);
+    return i < 0 ? 0 : this.#handles[i];
+  }
+
+  /** This thread's view of the cache an argument names, or undefined. */
+  #local(fn: string, cache: unknown): Local | undefined {
+    if (cache === undefined) return this.#locals[0];
+    const i = this.index(fn, cache);
+    return i < 0 ? undefined : this.#locals[i];
+  }
+
+  #hint(l: Local, key: string): Hint | undefined {
+    const h = l.hints!.get(key);
+    if (h !== undefined) return h;
+    const o = l.older!.get(key);
+    if (o !== undefined) this.#remember(l, key, o);
+    return o;
+  }
+
+  #remember(l: Local, key: string, h: Hint): void {
+    if (l.hints!.size >= HINTS_MAX) { l.older = l.hints; l.hints = new Map(); }
+    l.hints!.set(key, h);
+  }
+
+  /** After a full lookup that hit: keep where the key was found. */
+  #learn(l: Local, key: string): void {
+    const x = this.#ctx.x;
+    const stamp = x.cache_found_stamp();
+    if (stamp < 0) return;
+    const slot = x.cache_found_slot() | 0;
+    this.#remember(l, key, { slot, lo: stamp % 4294967296 | 0, hi: Math.floor(stamp / 4294967296) | 0 });
+  }
+
+  /** Put the key in scratch; returns its length, or -1 when it cannot be a key of any cache. */
+  #key(fn: string, key: unknown): number {
+    if (typeof key === 'string') {
+      const n = key.length;
+      if (n <= ASCII_MAX) {
+        const u8 = this.#u8;
+        const base = this.#base;
+        let i = 0;
+        for (; i < n; i++) {
+          const ch = key.charCodeAt(i);
+          if (ch > 0x7f) break;
+          u8[base + i] = ch;
+        }
+        if (i === n) return n;
+      }
+      const r = utf8.encodeInto(key, this.#scratch);
+      return r.read < n ? -1 : r.written;
+    }
+    if (key instanceof Uint8Array) {
+      const n = key.length;
+      if (n > this.#size) return -1;
+      if (n <= SMALL_COPY) {
+        const u8 = this.#u8;
+        const base = this.#base;
+        for (let i = 0; i < n; i++) u8[base + i] = key[i];
+      } else this.#scratch.set(key);
+      return n;
+    }
+    throw new UwsgiError('ERR_ARG_TYPE', `${fn}: key must be a string or Uint8Array, got ${typeName(key)}`);
+  }
+
+  /** Put a value in scratch after a `keylen`-byte key; its length, or -1 when it does not fit. */
+  #valueIn(fn: string, v: unknown, keylen: number): number {
+    const at = this.#base + valueOffset(keylen);
+    const room = this.#size - valueOffset(keylen);
+    const u8 = this.#u8;
+    if (v instanceof Uint8Array) {
+      const n = v.length;
+      if (n > room) return -1;
+      if (n <= SMALL_COPY) for (let i = 0; i < n; i++) u8[at + i] = v[i];
+      else u8.set(v, at);
+      return n;
+    }
+    if (typeof v === 'string') {
+      const n = v.length;
+      if (n <= ASCII_MAX && n <= room) {
+        let i = 0;
+        for (; i < n; i++) {
+          const ch = v.charCodeAt(i);
+          if (ch > 0x7f) break;
+          u8[at + i] = ch;
+        }
+        if (i === n) return n;
+      }
+      const r = utf8.encodeInto(v, u8.subarray(at, at + room));
+      return r.read < n ? -1 : r.written;
+    }
+    throw new UwsgiError('ERR_ARG_TYPE', `${fn}: value must be a string or Uint8Array, got ${typeName(v)}`);
+  }
+
+  #value(fn: string, v: unknown): Uint8Array {
+    if (v instanceof Uint8Array) return v;
+    if (typeof v === 'string') return utf8.encode(v);
+    throw new UwsgiError('ERR_ARG_TYPE', `${fn}: value must be a string or Uint8Array, got ${typeName(v)}`);
+  }
+
+  #check(fn: string, rc: number): void { if (rc < 0) throw statusError(rc, fn); }
+
+  /** Copy `len` bytes at `from` in the shared memory into `out` (from its start). */
+  #copyOut(from: number, len: number, out: Uint8Array): void {
+    if (len <= SMALL_COPY) {
+      const u8 = this.#u8;
+      for (let i = 0; i < len; i++) out[i] = u8[from + i];
+    } else out.set(this.#u8.subarray(from, from + len));
+  }
+
+
+  /**
+   * A fresh array holding the `n` bytes at `from` (4-aligned) of the memory.
+   * Up to 64 bytes it is made here, where the JIT inlines it: an array of its
+   * own where those are cheap (bindings' smallOwnArrays), else a view into a
+   * pooled 64 KiB buffer (never handed out twice) filled by 4-byte words.
+   * Larger values go through the runtime's copyOut.
+   */
+  #out(from: number, n: number): Uint8Array {
+    if (n > SMALL_COPY) return this.#copy(this.#u8, this.#u32, from, n);
+    if (this.#own) {
+      const o = new Uint8Array(n);
+      const u8 = this.#u8;
+      for (let i = 0; i < n; i++) o[i] = u8[from + i];
+      return o;
+    }
+    // A pool whose buffer a user transferred (detached) is replaced too.
+    if (poolUsed + n > POOL_SIZE || pool.byteLength === 0) {
+      pool = new ArrayBuffer(POOL_SIZE);
+      pool32 = new Int32Array(pool);
+      poolUsed = 0;
+    }
+    const m = this.#u32;
+    const d = poolUsed >> 2;
+    const s = from >>> 2;
+    const words = (n + 3) >> 2;
+    for (let i = 0; i < words; i++) pool32[d + i] = m[s + i];
+    const o = new Uint8Array(pool, poolUsed, n);
+    poolUsed = (poolUsed + n + 7) & ~7;
+    return o;
+  }
+
+  get(fn: string, key: unknown, cache: unknown): Uint8Array | null {
+    const l = this.#local(fn, cache);
+    const x = this.#ctx.x;
+    if (l !== undefined && l.hints !== null && typeof key === 'string') {
+      const h = this.#hint(l, key);
+      if (h !== undefined) {
+        const n = x.cache_get_hinted(l.c, h.slot, h.lo, h.hi, l.lazy ? this.now() : 0);
+        if (n > 0) return this.#out(this.#base, n);
+        if (n < 0 && n !== E_SCRATCH) throw statusError(n, fn);
+        l.hints.delete(key);
+        l.older!.delete(key);
+      }
+    }
+    const kl = this.#key(fn, key);
+    if (l === undefined || kl < 0) return null;
+    // One call: the core looks the key up without a lock and copies the value to scratch.
+    const n = x.cache_get(l.c, kl, l.lazy ? this.now() : 0);
+    if (n > 0) {
+      if (l.hints !== null && typeof key === 'string') this.#learn(l, key);
+      return this.#out(this.#base + valueOffset(kl), n);
+    }
+    if (n === 0) return null;
+    if (n !== E_SCRATCH) throw statusError(n, fn);
+    // Larger than the scratch: the core holds the cache while the value is copied.
+    const a = x.cache_get_begin(l.c, kl, this.now());
+    if (a <= 0) { this.#check(fn, a); return null; }
+    const out = this.#u8.slice(a, a + x.cache_last_len());
+    x.cache_read_end(l.c);
+    return out;
+  }
+
+  /** Copy the value into `buf` (as much as fits); its full length, or -1 on a miss. */
+  getInto(fn: string, key: unknown, buf: unknown, cache: unknown): number {
+    if (!(buf instanceof Uint8Array)) throw new UwsgiError('ERR_ARG_TYPE', `${fn}: buf must be a Uint8Array, got ${typeName(buf)}`);
+    const l = this.#local(fn, cache);
+    const x = this.#ctx.x;
+    if (l !== undefined && l.hints !== null && typeof key === 'string') {
+      const h = this.#hint(l, key);
+      if (h !== undefined) {
+        const n = x.cache_get_hinted(l.c, h.slot, h.lo, h.hi, l.lazy ? this.now() : 0);
+        if (n > 0) {
+          this.#copyOut(this.#base, Math.min(n, buf.length), buf);
+          return n;
+        }
+        if (n < 0 && n !== E_SCRATCH) throw statusError(n, fn);
+        l.hints.delete(key);
+        l.older!.delete(key);
+      }
+    }
+    const kl = this.#key(fn, key);
+    if (l === undefined || kl < 0) return -1;
+    const n = x.cache_get(l.c, kl, l.lazy ? this.now() : 0);
+    if (n > 0) {
+      if (l.hints !== null && typeof key === 'string') this.#learn(l, key);
+      this.#copyOut(this.#base + valueOffset(kl), Math.min(n, buf.length), buf);
+      return n;
+    }
+    if (n === 0) return -1;
+    if (n !== E_SCRATCH) throw statusError(n, fn);
+    const a = x.cache_get_begin(l.c, kl, this.now());
+    if (a <= 0) { this.#check(fn, a); return -1; }
+    const len = x.cache_last_len();
+    buf.set(this.#u8.subarray(a, a + Math.min(len, buf.length)));
+    x.cache_read_end(l.c);
+    return len;
+  }
+
+  exists(fn: string, key: unknown, cache: unknown): boolean {
+    const l = this.#local(fn, cache);
+    const kl = this.#key(fn, key);
+    if (l === undefined || kl < 0) return false;
+    const rc = this.#ctx.x.cache_has(l.c, kl, l.lazy ? this.now() : 0);
+    this.#check(fn, rc);
+    return rc === 1;
+  }
+
+  /** cache_set (update false) / cache_update (update true): true when stored. */
+  store(fn: string, key: unknown, value: unknown, expires: unknown, cache: unknown, update: boolean): boolean {
+    if (!(value instanceof Uint8Array) && typeof value !== 'string') this.#value(fn, value); // throws the typed error
+    const e = expires === undefined || expires === 0 ? 0 : intArg(fn, 'expires', expires);
+    const l = this.#local(fn, cache);
+    const kl = this.#key(fn, key);
+    if (l === undefined || kl < 0) return false;
+    const c = l.c;
+    const x = this.#ctx.x;
+    const now = e !== 0 || l.writeClock ? this.now() : 0;
+    const vl = this.#valueIn(fn, value, kl);
+    if (vl >= 0) {
+      // One call: the value is in scratch after the key.
+      const rc = x.cache_set(c, kl, vl, e, now, update ? 1 : 0);
+      this.#check(fn, rc);
+      return rc === 1;
+    }
+    // Larger than the scratch: the core holds the cache exclusively while the value is copied in.
+    const v = this.#value(fn, value);
+    const a = x.cache_store_begin(c, kl, v.length, e, now, update ? 1 : 0);
+    if (a <= 0) { this.#check(fn, a); return false; }
+    this.#u8.set(v, a);
+    x.cache_store_end(c);
+    return true;
+  }
+
+  del(fn: string, key: unknown, cache: unknown): boolean {
+    const c = this.handle(fn, cache);
+    const kl = this.#key(fn, key);
+    if (c === 0 || kl < 0) return false;
+    const rc = this.#ctx.x.cache_del(c, kl, this.now());
+    this.#check(fn, rc);
+    return rc === 1;
+  }
+
+  clear(fn: string, cache: unknown): boolean {
+    const c = this.handle(fn, cache);
+    if (c === 0) return false;
+    this.#check(fn, this.#ctx.x.cache_clear(c));
+    return true;
+  }
+
+  keys(fn: string, cache: unknown): Uint8Array[] {
+    const c = this.handle(fn, cache);
+    if (c === 0) throw new UwsgiError('ERR_NOT_FOUND', 'no local uWSGI cache available');
+    const x = this.#ctx.x;
+    const { u8, dv } = this.#ctx;
+    this.#check(fn, x.cache_keys_begin(c));
+    const out: Uint8Array[] = [];
+    try {
+      for (let s = x.cache_keys_next(c); s !== 0; s = x.cache_keys_next(c)) {
+        const it = x.cache_item_addr(c, s) >>> 0;
+        const ks = dv.getUint32(it, true);
+        out.push(u8.slice(it + this.#keyOff, it + this.#keyOff + ks));
+      }
+    } finally {
+      x.cache_keys_end(c);
+    }
+    return out;
+  }
+
+  num(fn: string, key: unknown, cache: unknown): bigint {
+    const c = this.handle(fn, cache);
+    const kl = this.#key(fn, key);
+    if (c === 0 || kl < 0) return 0n;
+    const rc = this.#ctx.x.cache_num(c, kl, this.now(), this.#ctx.scratch);
+    this.#check(fn, rc);
+    return rc === 1 ? this.#ctx.dv.getBigInt64(this.#ctx.scratch, true) : 0n;
+  }
+
+  math(fn: MathFn, key: unknown, delta: unknown, expires: unknown, cache: unknown): boolean {
+    const d = delta === undefined ? MATH_DEFAULT[fn] : delta;
+    if (typeof d !== 'bigint' && !(typeof d === 'number' && Number.isSafeInteger(d))) int64Arg(fn, 'delta', d); // throws the typed error
+    const e = expires === undefined ? 0 : intArg(fn, 'expires', expires);
+    const c = this.handle(fn, cache);
+    const kl = this.#key(fn, key);
+    if (c === 0 || kl < 0) return false;
+    const x = this.#ctx.x;
+    const rc = typeof d === 'number'
+      ? x.cache_math_f(c, kl, MATH[fn], d, e, this.now())
+      : x.cache_math(c, kl, MATH[fn], BigInt.asIntN(64, int64Arg(fn, 'delta', d)), e, this.now());
+    this.#check(fn, rc);
+    return rc === 1;
+  }
+
+  /** Delete expired items of every cache the sweeper covers; returns how many. */
+  sweep(now = this.now()): number {
+    let n = 0;
+    for (const c of this.#handles) {
+      const rc = this.#ctx.x.cache_sweep(c, now);
+      this.#check('cache sweep', rc);
+      n += rc;
+    }
+    return n;
+  }
+
+  /** Validate cache `index`'s structure (repairing it first if a writer died mid-change). */
+  check(index: number): void {
+    const rc = this.#ctx.x.cache_check(index);
+    if (rc < 0) throw statusError(rc, `cache '${this.configs[index]?.name ?? index}' check`);
+  }
+
+  /** Counters of cache `index`: items stored, lookups that hit / missed, full events, repairs after a crash. */
+  stats(index: number): { items: number; hits: bigint; miss: bigint; full: bigint; repairs: number } {
+    const c = this.#handles[index];
+    if (c === undefined) throw new UwsgiError('ERR_NOT_FOUND', `cache_stats: no cache ${index} (${this.#handles.length} configured)`);
+    const x = this.#ctx.x;
+    return { items: x.cache_count(c), hits: x.cache_hits(c), miss: x.cache_miss(c), full: x.cache_full(c), repairs: x.cache_repairs(c) };
+  }
+}
+
+/**
+ * One named cache as an object, for code that prefers methods to uWSGI's
+ * functions. `set` overwrites (like a Map); `add` keeps a live key (uWSGI's cache_set).
+ */
+export class Cache {
+  /** Cache name; undefined for the default cache. */
+  readonly name: string | undefined;
+  readonly #api: CacheApi;
+
+  /** @internal Use `uwsgi.cache(name)`. */
+  constructor(api: CacheApi, name?: string) {
+    if (name !== undefined && typeof name !== 'string') throw new UwsgiError('ERR_ARG_TYPE', `cache: name must be a string, got ${typeName(name)}`);
+    if (api.index('cache', name) < 0) {
+      throw new UwsgiError('ERR_NOT_FOUND', `cache: no cache named '${name ?? 'default'}' (configured: ${api.configs.map((c) => c.name).join(', ') || 'none'})`);
+    }
+    this.#api = api;
+    this.name = name;
+  }
+
+  /** The value, or null. */
+  get(key: Bytes): Uint8Array | null { return this.#api.get('Cache.get', key, this.name); }
+  /** The value decoded as UTF-8, or null. */
+  getString(key: Bytes): string | null {
+    const v = this.#api.get('Cache.getString', key, this.name);
+    return v === null ? null : utf8d.decode(v);
+  }
+  /** Copy the value into `buf`; its full length, or -1 when missing. */
+  getInto(key: Bytes, buf: Uint8Array): number { return this.#api.getInto('Cache.getInto', key, buf, this.name); }
+  /** Store or overwrite; `expires` in seconds (0 = never). False when refused (full, too big). */
+  set(key: Bytes, value: Bytes, expires = 0): boolean { return this.#api.store('Cache.set', key, value, expires, this.name, true); }
+  /** Store only if the key is not live. */
+  add(key: Bytes, value: Bytes, expires = 0): boolean { return this.#api.store('Cache.add', key, value, expires, this.name, false); }
+  has(key: Bytes): boolean { return this.#api.exists('Cache.has', key, this.name); }
+  delete(key: Bytes): boolean { return this.#api.del('Cache.delete', key, this.name); }
+  clear(): void { this.#api.clear('Cache.clear', this.name); }
+  keys(): Uint8Array[] { return this.#api.keys('Cache.keys', this.name); }
+}

@@ -1,0 +1,354 @@
+/**
+ * Client connections: uWSGI's address forms, and a buffered stream with
+ * per-operation timeouts whose every failure is a typed {@link UwsgiError}:
+ * `ERR_CONNECT` (refused, no such unix socket, unreachable), `ERR_TIMEOUT` (no
+ * progress within the timeout), `ERR_CLOSED` (the peer closed or reset before
+ * the bytes the protocol needs), `ERR_BAD_REPLY` (more bytes than allowed).
+ * The sockets come from bindings/net.ts (`node:net`, on every runtime).
+ * @module
+ */
+import { openSocket, type RawSocket, type SocketTarget } from '../../bindings/net.ts';
+import { CoreStatus, UwsgiError, statusError, typeName } from '../kernel/errors.ts';
+
+const utf8d = new TextDecoder();
+
+/** uWSGI's default `--socket-timeout`: seconds a client operation may wait for progress. */
+export const DEFAULT_SOCKET_TIMEOUT = 4;
+/**
+ * Largest reply body a client call accepts (a remote cache value, an RPC
+ * result, a `send_message` answer): 64 MiB. A peer announcing more gets
+ * `ERR_BAD_REPLY` before anything is allocated for it.
+ */
+export const MAX_REPLY_BYTES = 64 * 1024 * 1024;
+/** Bytes read ahead of what callers asked for before the socket is paused. */
+const READ_AHEAD = 256 * 1024;
+
+/** A parsed address: what the user wrote (`text`) and where to connect. */
+export interface NetAddress {
+  /** The address as given, for messages. */
+  readonly text: string;
+  readonly target: SocketTarget;
+}
+
+/** A failure with one of the network status codes, message `fn: address: detail`. */
+export function netError(status: number, fn: string, addr: string, detail: string): UwsgiError {
+  const e = statusError(status, fn);
+  return new UwsgiError(e.code, `${fn}: ${addr}: ${detail}`);
+}
+
+/**
+ * Parse one of uWSGI's socket addresses:
+ * - `host:port` (split at the first `:`, as uWSGI does; an empty host is 127.0.0.1),
+ * - `[ipv6]:port`,
+ * - anything without `:` is a unix socket path; `@name` (or `\0name`) is Linux's abstract namespace.
+ */
+export function parseAddress(fn: string, addr: unknown, arg = 'address'): NetAddress {
+  let text: string;
+  if (typeof addr === 'string') text = addr;
+  else if (addr instanceof Uint8Array) text = utf8d.decode(addr);
+  else throw new UwsgiError('ERR_ARG_TYPE', `${fn}: ${arg} must be a string, got ${typeName(addr)}`);
+  if (text === '') throw new UwsgiError('ERR_VALUE_RANGE', `${fn}: ${arg} must not be empty`);
+  if (text.includes('\0') && !text.startsWith('\0')) throw new UwsgiError('ERR_VALUE_RANGE', `${fn}: ${arg} contains a NUL byte`);
+  let host: string;
+  let portText: string;
+  if (text.startsWith('[')) {
+    const close = text.indexOf(']:');
+    if (close < 0) throw new UwsgiError('ERR_VALUE_RANGE', `${fn}: ${arg} '${text}' must be [ipv6]:port`);
+    host = text.slice(1, close);
+    portText = text.slice(close + 2);
+  } else {
+    const colon = text.indexOf(':');
+    if (colon < 0) {
+      if (text.startsWith('@')) return { text, target: { path: `\0${text.slice(1)}` } };
+      if (text.startsWith('\\0')) return { text, target: { path: `\0${text.slice(2)}` } };
+      return { text, target: { path: text } };
+    }
+    host = text.slice(0, colon) || '127.0.0.1';
+    portText = text.slice(colon + 1);
+  }
+  const port = /^\d{1,5}$/.test(portText) ? Number(portText) : NaN;
+  if (!(port >= 1 && port <= 65535)) {
+    throw new UwsgiError('ERR_VALUE_RANGE', `${fn}: ${arg} '${text}' needs a port 1..65535 after the ':', got '${portText}'`);
+  }
+  return { text, target: { host, port } };
+}
+
+/** A timeout argument in seconds (fractions allowed): -1 waits forever; anything else must be > 0. */
+export function timeoutArg(fn: string, name: string, v: unknown): number {
+  if (typeof v !== 'number' || Number.isNaN(v)) throw new UwsgiError('ERR_ARG_TYPE', `${fn}: ${name} must be a number of seconds, got ${typeName(v)}`);
+  if (v === -1) return -1;
+  if (!(v > 0) || !Number.isFinite(v)) throw new UwsgiError('ERR_VALUE_RANGE', `${fn}: ${name} must be > 0 seconds (or -1: no timeout), got ${v}`);
+  return v * 1000;
+}
+
+interface Waiter {
+  /** True once the waiter can go on (it then consumes what it needs). */
+  ready(): boolean;
+  /** Bytes this waiter needs buffered (for back-pressure). */
+  need: number;
+  wake(): void;
+}
+
+/**
+ * One client connection. Reads are buffered; each operation waits at most
+ * `timeoutMs` for progress (the timer restarts whenever bytes arrive), -1 for
+ * no limit. After a failure the connection is unusable and every further
+ * operation fails with the same error.
+ */
+export class Connection {
+  readonly address: NetAddress;
+  readonly #sock: RawSocket;
+  #chunks: Uint8Array[] = [];
+  #buffered = 0;
+  #connected = false;
+  #eof = false;
+  #closed = false;
+  #paused = false;
+  /** Set when the socket failed: [status, detail]. */
+  #failure?: [number, string];
+  readonly #waiters = new Set<Waiter>();
+  /** Increases whenever bytes arrive (a waiting operation restarts its timer). */
+  #progress = 0;
+
+  /** Start connecting to `address` (does not wait). */
+  constructor(address: NetAddress) {
+    this.address = address;
+    this.#sock = openSocket(address.target, {
+      onConnect: () => { this.#connected = true; this.#wakeAll(); },
+      onData: (chunk) => {
+        this.#chunks.push(chunk);
+        this.#buffered += chunk.length;
+        this.#progress++;
+        this.#flow();
+        this.#wakeAll();
+      },
+      onEnd: () => { this.#eof = true; this.#wakeAll(); },
+      onError: (code, message) => {
+        // Before the connection is up every failure means nobody accepts there.
+        if (!this.#failure) {
+          this.#failure = this.#connected
+            ? [CoreStatus.E_NET_CLOSED, `the connection failed (${code}: ${message})`]
+            : [CoreStatus.E_NET_CONNECT, `cannot connect (${code}: ${message})`];
+        }
+        this.#wakeAll();
+      },
+    });
+  }
+
+  /** Connect to `address`, waiting at most `timeoutMs` (-1: no limit). */
+  static async open(fn: string, address: NetAddress, timeoutMs: number): Promise<Connection> {
+    const c = new Connection(address);
+    try {
+      await c.ready(fn, timeoutMs);
+    } catch (e) {
+      c.close();
+      throw e;
+    }
+    return c;
+  }
+
+  /** Established, not failed, not closed by us (the peer may have finished sending). */
+  get connected(): boolean { return this.#connected && !this.#failure && !this.#closed; }
+  /** The peer finished sending and every byte it sent was read. */
+  get drained(): boolean { return this.#eof && this.#buffered === 0; }
+  /** Bytes received and not read yet. */
+  get buffered(): number { return this.#buffered; }
+
+  /** Wait until the connection is established. */
+  ready(fn: string, timeoutMs: number): Promise<void> {
+    return this.#until(fn, timeoutMs, 0, () => this.#connected, 'connecting');
+  }
+
+  /** Send `bytes` (after the connection is established). */
+  async write(fn: string, bytes: Uint8Array, timeoutMs: number): Promise<void> {
+    await this.ready(fn, timeoutMs);
+    this.#throwIfFailed(fn);
+    await new Promise<void>((resolve, reject) => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      if (timeoutMs >= 0) {
+        timer = setTimeout(() => {
+          this.#fail(CoreStatus.E_TIMEOUT, `no progress sending ${bytes.length} bytes within ${timeoutMs} ms`);
+          reject(this.#error(fn));
+        }, timeoutMs);
+      }
+      this.#sock.write(bytes, (err) => {
+        clearTimeout(timer);
+        if (err) {
+          this.#fail(CoreStatus.E_NET_CLOSED, `sending failed (${(err as { code?: string }).code ?? err.message})`);
+          reject(this.#error(fn));
+        } else resolve();
+      });
+    });
+  }
+
+  /**
+   * Exactly `n` bytes. Resolves null when the peer closed cleanly before the
+   * first of them (uWSGI's "no answer"); a close after some of them is ERR_CLOSED.
+   */
+  async readExactly(fn: string, n: number, timeoutMs: number, what: string): Promise<Uint8Array | null> {
+    if (n > MAX_REPLY_BYTES) throw netError(CoreStatus.E_NET_BAD_REPLY, fn, this.address.text, `${what}: ${n} bytes announced, over the ${MAX_REPLY_BYTES}-byte limit`);
+    await this.#until(fn, timeoutMs, n, () => this.#buffered >= n || this.#eof, what);
+    if (this.#buffered >= n) return this.#take(n);
+    if (this.#buffered === 0) return n === 0 ? new Uint8Array(0) : null;
+    throw netError(CoreStatus.E_NET_CLOSED, fn, this.address.text, `the peer closed the connection after ${this.#buffered} of the ${n} bytes of ${what}`);
+  }
+
+  /** Whatever is available, 1..`max` bytes, waiting for at least one; null at EOF. */
+  async readSome(fn: string, max: number, timeoutMs: number): Promise<Uint8Array | null> {
+    await this.#until(fn, timeoutMs, 1, () => this.#buffered > 0 || this.#eof, 'data');
+    if (this.#buffered === 0) return null;
+    return this.#take(Math.min(max, this.#buffered));
+  }
+
+  /** Everything until the peer closes; ERR_BAD_REPLY past `max` bytes. */
+  async readToEnd(fn: string, max: number, timeoutMs: number, what: string): Promise<Uint8Array> {
+    await this.#until(fn, timeoutMs, max + 1, () => this.#eof || this.#buffered > max, what);
+    if (this.#buffered > max) {
+      const err = netError(CoreStatus.E_NET_BAD_REPLY, fn, this.address.text, `${what} is longer than the ${max}-byte limit`);
+      this.close();
+      throw err;
+    }
+    return this.#take(this.#buffered);
+  }
+
+  /**
+   * The bytes between the next `prefix` byte and the following `suffix` byte
+   * (both dropped; bytes before the prefix are skipped). Null when the peer
+   * closes before a prefix; ERR_CLOSED when it closes inside a frame;
+   * ERR_BAD_REPLY for a frame longer than `max`.
+   */
+  async readFrame(fn: string, prefix: number, suffix: number, max: number, timeoutMs: number): Promise<Uint8Array | null> {
+    // Skip up to the prefix.
+    for (;;) {
+      await this.#until(fn, timeoutMs, 1, () => this.#buffered > 0 || this.#eof, 'a frame');
+      if (this.#buffered === 0) return null;
+      const at = this.#indexOf(prefix, 0);
+      if (at >= 0) { this.#take(at + 1); break; }
+      this.#take(this.#buffered);
+    }
+    let scanned = 0;
+    for (;;) {
+      const end = this.#indexOf(suffix, scanned);
+      if (end >= 0) {
+        if (end > max) break;
+        const frame = this.#take(end);
+        this.#take(1);
+        return frame;
+      }
+      scanned = this.#buffered;
+      if (scanned > max) break;
+      if (this.#eof) throw netError(CoreStatus.E_NET_CLOSED, fn, this.address.text, `the peer closed the connection inside a frame (${scanned} bytes, no closing byte)`);
+      const have = scanned;
+      await this.#until(fn, timeoutMs, have + 1, () => this.#buffered > have || this.#eof, 'the end of a frame');
+    }
+    const err = netError(CoreStatus.E_NET_BAD_REPLY, fn, this.address.text, `a frame is longer than the ${max}-byte limit`);
+    this.close();
+    throw err;
+  }
+
+  /** Release the socket. Pending operations fail with ERR_CLOSED. Safe to call twice. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#sock.destroy();
+    this.#fail(CoreStatus.E_NET_CLOSED, 'the connection was closed');
+  }
+
+  // ---- internals -----------------------------------------------------------------
+
+  #fail(status: number, detail: string): void {
+    if (!this.#failure) this.#failure = [status, detail];
+    if (status === CoreStatus.E_TIMEOUT && !this.#closed) { this.#closed = true; this.#sock.destroy(); }
+    this.#wakeAll();
+  }
+
+  #error(fn: string): UwsgiError {
+    const [status, detail] = this.#failure!;
+    return netError(status, fn, this.address.text, detail);
+  }
+
+  #throwIfFailed(fn: string): void { if (this.#failure) throw this.#error(fn); }
+
+  #wakeAll(): void { for (const w of [...this.#waiters]) w.wake(); }
+
+  /** Pause reading when enough is buffered for every waiter and more; resume otherwise. */
+  #flow(): void {
+    let need = 0;
+    for (const w of this.#waiters) need = Math.max(need, w.need);
+    const pause = this.#buffered >= Math.max(need, READ_AHEAD);
+    if (pause !== this.#paused && !this.#closed) {
+      this.#paused = pause;
+      if (pause) this.#sock.pause(); else this.#sock.resume();
+    }
+  }
+
+  /** Wait until `cond()` holds; fail on a socket failure or when no bytes arrive within `timeoutMs`. */
+  #until(fn: string, timeoutMs: number, need: number, cond: () => boolean, what: string): Promise<void> {
+    // Bytes already buffered satisfy a read even after the peer failed.
+    if (cond()) return Promise.resolve();
+    if (this.#failure) return Promise.reject(this.#error(fn));
+    return new Promise<void>((resolve, reject) => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      let seen = this.#progress;
+      const arm = () => {
+        if (timeoutMs < 0) return;
+        clearTimeout(timer);
+        timer = setTimeout(() => {
+          finish();
+          this.#fail(CoreStatus.E_TIMEOUT, `nothing came within ${timeoutMs} ms while waiting for ${what}`);
+          reject(this.#error(fn));
+        }, timeoutMs);
+      };
+      const finish = () => { clearTimeout(timer); this.#waiters.delete(w); this.#flow(); };
+      const w: Waiter = {
+        need,
+        ready: cond,
+        wake: () => {
+          if (cond()) { finish(); resolve(); return; }
+          if (this.#failure) { finish(); reject(this.#error(fn)); return; }
+          if (this.#progress !== seen) { seen = this.#progress; arm(); }
+        },
+      };
+      this.#waiters.add(w);
+      this.#flow();
+      arm();
+    });
+  }
+
+  #take(n: number): Uint8Array {
+    if (n === 0) return new Uint8Array(0);
+    const first = this.#chunks[0];
+    let out: Uint8Array;
+    if (first.length >= n) {
+      out = first.slice(0, n);
+      if (first.length === n) this.#chunks.shift();
+      else this.#chunks[0] = first.subarray(n);
+    } else {
+      out = new Uint8Array(n);
+      let at = 0;
+      while (at < n) {
+        const c = this.#chunks[0];
+        const k = Math.min(c.length, n - at);
+        out.set(c.subarray(0, k), at);
+        at += k;
+        if (k === c.length) this.#chunks.shift();
+        else this.#chunks[0] = c.subarray(k);
+      }
+    }
+    this.#buffered -= n;
+    this.#flow();
+    return out;
+  }
+
+  #indexOf(byte: number, from: number): number {
+    let base = 0;
+    for (const c of this.#chunks) {
+      if (from < base + c.length) {
+        const i = c.indexOf(byte, Math.max(0, from - base));
+        if (i >= 0) return base + i;
+      }
+      base += c.length;
+    }
+    return -1;
+  }
+}

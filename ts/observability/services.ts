@@ -1,0 +1,234 @@
+/**
+ * The master's own servers: the stats server (`--stats`, `--stats-http`) and
+ * the SNMP agent (`--snmp=ADDR`). Both run in the master's event loop, as in
+ * uWSGI, and read the shared memory directly; no worker is involved.
+ * @module
+ */
+import { UwsgiError } from '../kernel/errors.ts';
+import type { Engine } from '../kernel/engine.ts';
+import { type SocketAddress, formatSocketAddress } from '../protocol/address.ts';
+import { runtime, type StreamConnection, type StreamListener, type UdpEndpoint } from '../platform/runtime.ts';
+import { SnmpResponder, type SnmpSource } from './snmp-agent.ts';
+import { type StatsSources, type WorkerCounters, collectStats, renderStats } from './stats.ts';
+import { DASHBOARD_HTML } from './dashboard.ts';
+import { processOf, type WorkerStats } from '../process/process.ts';
+import { spoolerOf } from '../spooler/spooler.ts';
+import { signalTable } from '../signals/signals.ts';
+import { listenConfig } from '../server/listen.ts';
+import { listenQueueOf } from '../server/serve.ts';
+
+const utf8 = new TextEncoder();
+/** uWSGI's answer head for `--stats-http` (HTTP/1.0, no length: the connection closes). */
+const HTTP_JSON_HEAD = 'HTTP/1.0 200 OK\r\nConnection: close\r\nAccess-Control-Allow-Origin: *\r\nContent-Type: application/json\r\n\r\n';
+const HTTP_HTML_HEAD = 'HTTP/1.0 200 OK\r\nConnection: close\r\nContent-Type: text/html; charset=utf-8\r\nCache-Control: no-store\r\n\r\n';
+/** Bytes of an HTTP request head read at most (uWSGI reads one 4096-byte buffer). */
+const HTTP_HEAD_MAX = 4096;
+/** A client that sends no request head within this time is dropped (ms). */
+const HTTP_READ_TIMEOUT_MS = 3000;
+
+/** A running stats server. */
+export class StatsServer {
+  readonly #listener: StreamListener;
+  readonly address: SocketAddress;
+  /** @internal Use {@link startStatsServer}. */
+  constructor(listener: StreamListener, address: SocketAddress) { this.#listener = listener; this.address = address; }
+  /** The TCP port it listens on (undefined for a UNIX socket). */
+  get port(): number | undefined { return this.#listener.port; }
+  close(): Promise<void> { return this.#listener.close(); }
+}
+
+/** Options of {@link startStatsServer}. */
+export interface StatsServerOptions {
+  address: SocketAddress;
+  /** Answer over HTTP (and serve the dashboard at `/dashboard`). */
+  http?: boolean;
+  minified?: boolean;
+}
+
+/**
+ * Serve the stats document on `address`. Plain mode writes the JSON as soon as
+ * a client connects, then closes (uWSGI's behaviour); HTTP mode reads the
+ * request head first, answers `/dashboard` with the page and any other path
+ * with the JSON.
+ */
+export async function startStatsServer(sources: StatsSources, opts: StatsServerOptions): Promise<StatsServer> {
+  const json = () => utf8.encode(renderStats(collectStats(sources), opts.minified));
+  const serve = async (conn: StreamConnection) => {
+    try {
+      if (!opts.http) {
+        await conn.write(json());
+        return;
+      }
+      const path = await readRequestPath(conn);
+      if (path === null) return;
+      if (path === '/dashboard' || path === '/dashboard/' || path.startsWith('/dashboard?')) await conn.write(utf8.encode(HTTP_HTML_HEAD + DASHBOARD_HTML));
+      else await conn.write(concat(utf8.encode(HTTP_JSON_HEAD), json()));
+    } catch {
+      // The client went away: nothing to answer.
+    } finally {
+      conn.close();
+    }
+  };
+  let listener: StreamListener;
+  try {
+    listener = await runtime().listenStream(opts.address, (c) => { void serve(c); });
+  } catch (e) {
+    throw new UwsgiError('ERR_OPTION', `stats: cannot listen on ${formatSocketAddress(opts.address)}: ${(e as Error).message}`, { cause: e });
+  }
+  return new StatsServer(listener, opts.address);
+}
+
+/** The path of the HTTP request whose head arrives on `conn`, or null (timeout, EOF, oversized or not HTTP). */
+async function readRequestPath(conn: StreamConnection): Promise<string | null> {
+  let head = '';
+  const dec = new TextDecoder('latin1');
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<null>((r) => { timer = setTimeout(() => r(null), HTTP_READ_TIMEOUT_MS); });
+  try {
+    while (!head.includes('\r\n\r\n') && !head.includes('\n\n')) {
+      const chunk = await Promise.race([conn.read(), timeout]);
+      if (chunk === null) return head.length ? pathOf(head) : null;
+      head += dec.decode(chunk);
+      if (head.length > HTTP_HEAD_MAX) return pathOf(head);
+    }
+    return pathOf(head);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function pathOf(head: string): string | null {
+  const m = /^[A-Z]+ (\S+)/.exec(head);
+  return m ? m[1] : null;
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a, 0);
+  out.set(b, a.length);
+  return out;
+}
+
+/** A running SNMP agent. */
+export class SnmpAgent {
+  readonly #udp: UdpEndpoint;
+  /** @internal Use {@link startSnmpAgent}. */
+  constructor(udp: UdpEndpoint) { this.#udp = udp; }
+  /** The UDP port it listens on. */
+  get port(): number { return this.#udp.port; }
+  close(): Promise<void> { return this.#udp.close(); }
+}
+
+/** Answer SNMP requests on UDP `address` from `source` (see ts/snmp-agent.ts for what it answers). */
+export async function startSnmpAgent(source: SnmpSource, address: { host: string; port: number }): Promise<SnmpAgent> {
+  const responder = new SnmpResponder(source);
+  try {
+    const udp = await runtime().listenUdp(address, (data, reply) => {
+      let answer: Uint8Array | null = null;
+      try { answer = responder.respond(data); } catch { answer = null; }
+      if (answer) reply(answer);
+    });
+    return new SnmpAgent(udp);
+  } catch (e) {
+    throw new UwsgiError('ERR_OPTION', `snmp: cannot bind UDP ${formatSocketAddress(address)}: ${(e as Error).message}`, { cause: e });
+  }
+}
+
+/** The SNMP source of an engine: its slots and community, and the workers' request counters. */
+export function engineSnmpSource(engine: Engine, sources: Pick<StatsSources, 'threads' | 'workerCounters'>): SnmpSource {
+  const workers = () => (sources.threads?.() ?? []).filter((t) => t.kind === 'worker').sort((a, b) => a.ident - b.ident);
+  const requests = (id: number) => BigInt(sources.workerCounters?.(id)?.requests ?? 0);
+  return {
+    community: () => engine.uwsgi.snmp.community(),
+    slot: (n) => engine.uwsgi.snmp.get(n),
+    workerRequests: () => {
+      const ws = workers();
+      const max = ws.reduce((m, t) => Math.max(m, t.ident), 0);
+      const out: bigint[] = [];
+      for (let id = 1; id <= max; id++) out.push(requests(id));
+      return out;
+    },
+    totalRequests: () => workers().reduce((n, t) => n + requests(t.ident), 0n),
+  };
+}
+
+/**
+ * The stats server and SNMP agent of a master, started from its options.
+ * `workerCounters` and `signals` are where the worker status table and the
+ * signal table plug in.
+ */
+export class MasterServices {
+  readonly #engine: Engine;
+  readonly #sources: StatsSources;
+  #stats?: StatsServer;
+  #snmp?: SnmpAgent;
+
+  constructor(engine: Engine, threads: StatsSources['threads']) {
+    this.#engine = engine;
+    this.#sources = {
+      engine, threads, noCores: engine.shared.config.statsNoCores,
+      workerCounters: statusTableCounters(engine),
+      signals: () => signalTable(engine.uwsgi.ctx),
+      spoolers: () => (engine.shared.config.spooler.dirs.length ? spoolerOf(engine.uwsgi.ctx).stats() : undefined),
+      sockets: () => {
+        const lc = listenConfig(engine.shared.config);
+        return lc.listeners.map((l) => ({ name: l.address, proto: l.protocol, queue: listenQueueOf(engine.uwsgi, l.id), max_queue: lc.backlog, shared: 0, can_offload: 0 }));
+      },
+    };
+  }
+
+  /** What the stats document and the SNMP agent read (collectors take it as is). */
+  get sources(): StatsSources { return this.#sources; }
+
+  /** Plug in the per-worker counters (the worker status table). */
+  setWorkerCounters(fn: (id: number) => WorkerCounters | undefined): void { this.#sources.workerCounters = fn; }
+
+  /** The running stats server, if `--stats` was given. */
+  get stats(): StatsServer | undefined { return this.#stats; }
+  /** The running SNMP agent, if `--snmp=ADDR` was given. */
+  get snmp(): SnmpAgent | undefined { return this.#snmp; }
+
+  /** Start what the options ask for. On failure nothing stays open. */
+  async start(): Promise<void> {
+    const cfg = this.#engine.shared.config;
+    try {
+      if (cfg.stats) this.#stats = await startStatsServer(this.#sources, { address: cfg.stats, http: cfg.statsHttp, minified: cfg.statsMinified });
+      if (cfg.snmp && cfg.snmp !== true && cfg.snmp.path === undefined) this.#snmp = await startSnmpAgent(engineSnmpSource(this.#engine, this.#sources), cfg.snmp);
+    } catch (e) {
+      await this.close();
+      throw e;
+    }
+  }
+
+  async close(): Promise<void> {
+    const s = this.#stats, a = this.#snmp;
+    this.#stats = undefined;
+    this.#snmp = undefined;
+    await Promise.all([s?.close(), a?.close()]);
+  }
+}
+
+/**
+ * Per-worker counters for the stats document and the SNMP agent, read from the
+ * process status table (`workers()`'s source). One read of the table serves a
+ * whole document: rows are cached for 5 ms.
+ */
+export function statusTableCounters(engine: Engine): (id: number) => WorkerCounters | undefined {
+  const text = new TextDecoder();
+  let at = -Infinity;
+  let rows: WorkerStats[] = [];
+  return (id) => {
+    const now = performance.now();
+    if (now - at > 5) { rows = processOf(engine.uwsgi.ctx).workerStats(); at = now; }
+    const w = rows[id - 1];
+    if (!w) return undefined;
+    return {
+      requests: w.requests, delta_requests: w.delta_requests, exceptions: w.exceptions, harakiri_count: w.harakiri_count,
+      signals: w.signals, status: text.decode(w.status), rss: w.rss, vsz: w.vsz, running_time: w.running_time, tx: w.tx, avg_rt: w.avg_rt,
+      apps: w.apps.map((a) => ({
+        id: a.id, modifier1: a.modifier1, mountpoint: text.decode(a.mountpoint), startup_time: a.startup_time,
+        requests: a.requests, exceptions: a.exceptions, chdir: text.decode(a.chdir),
+      })),
+    };
+  };
+}

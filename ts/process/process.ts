@@ -1,0 +1,473 @@
+/**
+ * Process control, request accounting, logging and async helpers for one
+ * thread: the per-thread side of the status table (assembly/workers.ts).
+ *
+ * Request accounting has one entry point: `request_begin()` / `request_end()`
+ * (or `accounted(fn)`), called by listeners and user servers around each
+ * request. It updates requests, delta_requests, tx, avg_rt, running_time,
+ * exceptions and request_id in the shared table, arms `--harakiri`, and opens
+ * the per-request scope that `set_logvar`, `get_logvar`, `cl()` and
+ * `log_this_request()` use.
+ * @module
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { UwsgiError, bytesArg, intArg, statusError, typeName } from '../kernel/errors.ts';
+import { ThreadKind, type EngineShared, type ThreadContext } from '../kernel/context.ts';
+import { runtime } from '../platform/runtime.ts';
+
+// Row fields (byte offsets, assembly/workers.ts F_*).
+export const F = {
+  REQUESTS: 0, DELTA: 8, SIGNALS: 16, EXCEPTIONS: 24, RUNNING_TIME: 32, TX: 40, AVG_RT: 48, LAST_SPAWN: 56,
+  REQ_SEQ: 64, DEADLINE: 72, USER_DEADLINE: 80, RSS: 88, VSZ: 96, STARTUP: 104,
+  SPAWNS: 112, HARAKIRIS: 116, BUSY: 120, SIG: 124, ACCEPTING: 128, PID: 132, APP: 136, STATE: 140, TID: 144,
+} as const;
+
+/** Row states (F.STATE). */
+export const RowState = { NEVER: 0, RUNNING: 1, DEAD: 2, CHEAP: 3, PAUSE: 4 } as const;
+
+const HEADER_READY = 0;
+const HEADER_RELOADS = 1;
+
+const utf8 = new TextEncoder();
+const bytesOf = (s: string) => utf8.encode(s);
+
+/** What a request reports when it ends. */
+export interface RequestResult {
+  /** Bytes sent to the client (added to the scope's own `sent()` count). */
+  tx?: number;
+  /** The request failed with an exception (counted in `exceptions`). */
+  exception?: boolean;
+}
+
+/** What a listener knows when a request starts. */
+export interface RequestInfo {
+  /** The request's CONTENT_LENGTH in bytes (what `cl()` returns), default 0. */
+  cl?: number;
+}
+
+/**
+ * One request in progress: its id, content length, log variables and bytes
+ * sent. `request_begin()` returns it; `end()` (or `request_end()`) closes it.
+ */
+export class RequestScope {
+  /** `request_id()` inside this request: how many requests this worker began before it. */
+  readonly id: number;
+  /** CONTENT_LENGTH of the request (`cl()`). */
+  readonly cl: number;
+  /** `performance.now()` at the start. */
+  readonly startedAt: number;
+  /** Per-request log variables (`set_logvar`). */
+  readonly logvars = new Map<string, Uint8Array>();
+  /** Set by `log_this_request()`: the listener logs this request even if its logging rules would skip it. */
+  logThis = false;
+  #tx = 0;
+  #ended = false;
+  readonly #owner: ProcessApi | undefined;
+  /** @internal */
+  constructor(owner: ProcessApi | undefined, id: number, cl: number) {
+    this.#owner = owner;
+    this.id = id;
+    this.cl = cl;
+    this.startedAt = performance.now();
+  }
+  /** Run `fn` as part of this request: `request_id()`, `cl()` and logvars inside it are this request's. */
+  run<T>(fn: () => T): T { return als.run(this, fn); }
+  /** Count `bytes` sent to the client. */
+  sent(bytes: number): void {
+    const n = intArg('RequestScope.sent', 'bytes', bytes);
+    if (n < 0) throw new UwsgiError('ERR_VALUE_RANGE', `RequestScope.sent: bytes must be >= 0, got ${n}`);
+    this.#tx += n;
+  }
+  /** Bytes counted so far. */
+  get tx(): number { return this.#tx; }
+  /** Whether the request has ended. */
+  get ended(): boolean { return this.#ended; }
+  /** End the request (once): its numbers go into the status table. */
+  end(result: RequestResult = {}): void {
+    if (!this.#owner) throw new UwsgiError('ERR_NOT_FOUND', 'request_end: this scope is not a request (outside any request)');
+    this.#owner.endScope(this, result, 'RequestScope.end');
+  }
+  /** @internal */
+  markEnded(): void { this.#ended = true; }
+}
+
+const als = new AsyncLocalStorage<RequestScope>();
+
+/** One entry of `workers()`'s `apps`. */
+export interface WorkerApp {
+  id: number; modifier1: number; mountpoint: Uint8Array; startup_time: number;
+  interpreter: number; callable: number; requests: number; exceptions: number; chdir: Uint8Array;
+}
+
+/** One entry of `workers()`, with uWSGI's keys and types. */
+export interface WorkerInfo {
+  id: number; pid: number; requests: number; delta_requests: number; signals: number; exceptions: number;
+  /** `idle`, `busy`, `cheap`, `pause` or `sig<N>`, as bytes (uWSGI's type). */
+  status: Uint8Array;
+  rss: number; vsz: number;
+  /** Microseconds spent in requests. */
+  running_time: number;
+  /** Unix time (s) of the last spawn. */
+  last_spawn: number;
+  /** Respawns after the first spawn (stats' value minus one, as uWSGI's workers()). */
+  respawn_count: number;
+  tx: number;
+  /** Moving average of response times, µs (each new time weighs as much as the past). */
+  avg_rt: number;
+  apps: WorkerApp[];
+}
+
+/** What the stats server needs beyond `workers()` (stats' worker keys). */
+export interface WorkerStats extends WorkerInfo {
+  accepting: number;
+  harakiri_count: number;
+  /** Stats' respawn_count: spawns so far (1 for a never-respawned worker). */
+  spawns: number;
+}
+
+/** How a master is asked to reload or stop (installed by the master for its own engine). */
+export interface MasterControl { reload(): void; stop(): void }
+const controls = new WeakMap<EngineShared, MasterControl>();
+/** @internal The master registers itself so the main thread's `reload()`/`stop()` reach it. */
+export function setMasterControl(shared: EngineShared, c: MasterControl | undefined): void {
+  if (c) controls.set(shared, c); else controls.delete(shared);
+}
+let threadControl: MasterControl | undefined;
+/** @internal A master-started thread: how it posts control requests to its master. */
+export function setThreadControl(c: MasterControl): void { threadControl = c; }
+
+/** modifier1 values that have a request handler in this engine (`has_hook`). */
+const HOOKS = new Set<number>([0, 173]);
+/** Declare that requests with `modifier1` have a handler here (listeners call it at start). */
+export function addRequestHook(modifier1: number): void { HOOKS.add(intArg('addRequestHook', 'modifier1', modifier1)); }
+
+const apis = new WeakMap<ThreadContext, ProcessApi>();
+/** This thread's process API (one per thread view). */
+export function processOf(ctx: ThreadContext): ProcessApi {
+  let p = apis.get(ctx);
+  if (!p) { p = new ProcessApi(ctx); apis.set(ctx, p); }
+  return p;
+}
+
+/**
+ * The signals engineer's delivery code calls this once per signal handled by
+ * the calling thread: it feeds the `signals` column of `workers()`.
+ */
+export function noteSignal(ctx: ThreadContext): void { processOf(ctx).noteSignal(); }
+
+/** While a signal handler runs: `workers()` shows status `sig<N>`. `null` when it is done. */
+export function markSignalHandler(ctx: ThreadContext, signum: number | null): void { processOf(ctx).markSignalHandler(signum); }
+
+/** The per-thread implementation behind the module functions. */
+export class ProcessApi {
+  readonly ctx: ThreadContext;
+  /** Status-table row of this thread (0: none, only the totals count its requests). */
+  readonly row: number;
+  /** Whether this thread started after a graceful reload. */
+  readonly isAReload: boolean;
+  /** Requests begun and not ended, oldest first. */
+  readonly #active: RequestScope[] = [];
+  /** Scope outside any request (import time, timers): log variables live here. */
+  readonly #outside = new RequestScope(undefined, 0, 0);
+  #procname = '';
+
+  constructor(ctx: ThreadContext) {
+    this.ctx = ctx;
+    const r = ctx.x.wk_row(ThreadKind[ctx.kind], ctx.ident);
+    this.row = r > 0 ? r : 0;
+    this.isAReload = ctx.x.wk_header_get(HEADER_RELOADS) > 0;
+  }
+
+  #harakiri(): number {
+    const v = this.ctx.shared.config.given.filter(([k]) => k === 'harakiri').pop()?.[1];
+    return typeof v === 'string' ? Number(v) : 0;
+  }
+
+  // ---- accounting ------------------------------------------------------------------
+
+  /** The request the calling code runs in: the async context's, else the newest begun one. */
+  current(): RequestScope | undefined {
+    const s = als.getStore();
+    if (s && !s.ended && this.#active.includes(s)) return s;
+    return this.#active[this.#active.length - 1];
+  }
+
+  begin(info: RequestInfo | undefined, fn = 'request_begin'): RequestScope {
+    let cl = 0;
+    if (info !== undefined) {
+      if (info === null || typeof info !== 'object') throw new UwsgiError('ERR_ARG_TYPE', `${fn}: info must be an object like { cl }, got ${typeName(info)}`);
+      if (info.cl !== undefined) {
+        cl = intArg(fn, 'info.cl', info.cl);
+        if (cl < 0) throw new UwsgiError('ERR_VALUE_RANGE', `${fn}: info.cl must be >= 0, got ${cl}`);
+      }
+    }
+    const id = this.ctx.x.wk_begin(this.row);
+    if (id < 0) throw statusError(id, fn);
+    const scope = new RequestScope(this, id, cl);
+    this.#active.push(scope);
+    this.#armHarakiri();
+    return scope;
+  }
+
+  /** @internal */
+  endScope(scope: RequestScope, result: RequestResult, fn: string): void {
+    if (scope.ended) throw new UwsgiError('ERR_NOT_FOUND', `${fn}: request ${scope.id} has already ended`);
+    if (result === null || typeof result !== 'object') throw new UwsgiError('ERR_ARG_TYPE', `${fn}: result must be an object like { tx, exception }, got ${typeName(result)}`);
+    let tx = scope.tx;
+    if (result.tx !== undefined) {
+      const n = intArg(fn, 'result.tx', result.tx);
+      if (n < 0) throw new UwsgiError('ERR_VALUE_RANGE', `${fn}: result.tx must be >= 0, got ${n}`);
+      tx += n;
+    }
+    const i = this.#active.indexOf(scope);
+    if (i >= 0) this.#active.splice(i, 1);
+    scope.markEnded();
+    const rtUs = Math.max(0, Math.round((performance.now() - scope.startedAt) * 1000));
+    const rc = this.ctx.x.wk_end(this.row, rtUs, tx, result.exception ? 1 : 0);
+    if (rc < 0) throw statusError(rc, fn);
+    // uWSGI clears a worker's user harakiri when its request ends.
+    if (this.row > 0 && this.ctx.kind === 'worker') this.ctx.x.wk_set(this.row, F.USER_DEADLINE, 0);
+    this.#armHarakiri();
+  }
+
+  end(result: RequestResult | undefined, fn = 'request_end'): void {
+    const s = this.current();
+    if (!s) throw statusError(-16, fn);
+    this.endScope(s, result ?? {}, fn);
+  }
+
+  async accounted<T>(fn: (scope: RequestScope) => T | Promise<T>, info?: RequestInfo): Promise<T> {
+    if (typeof fn !== 'function') throw new UwsgiError('ERR_ARG_TYPE', `accounted: fn must be a function, got ${typeName(fn)}`);
+    const scope = this.begin(info, 'accounted');
+    let value: T;
+    try {
+      value = await als.run(scope, () => fn(scope));
+    } catch (e) {
+      if (!scope.ended) this.endScope(scope, { exception: true }, 'accounted');
+      throw e;
+    }
+    if (!scope.ended) this.endScope(scope, {}, 'accounted');
+    return value;
+  }
+
+  /** `--harakiri N`: the deadline follows the oldest request in progress. */
+  #armHarakiri(): void {
+    if (this.row === 0 || this.ctx.kind !== 'worker') return;
+    const n = this.#harakiri();
+    if (!(n > 0)) return;
+    const oldest = this.#active[0];
+    const deadline = oldest ? Date.now() - (performance.now() - oldest.startedAt) + n * 1000 : 0;
+    this.ctx.x.wk_set(this.row, F.DEADLINE, Math.round(deadline));
+  }
+
+  totalRequests(): number { return this.ctx.x.wk_get(0, F.REQUESTS); }
+
+  requestId(): number {
+    const s = this.current();
+    return s ? s.id : this.ctx.x.wk_get(this.row, F.REQ_SEQ);
+  }
+
+  cl(): number { return this.current()?.cl ?? 0; }
+
+  setUserHarakiri(seconds: number, log: (l: string) => void): void {
+    const n = intArg('set_user_harakiri', 'seconds', seconds);
+    if (n < 0) throw new UwsgiError('ERR_VALUE_RANGE', `set_user_harakiri: seconds must be >= 0, got ${n}`);
+    if (!this.ctx.shared.hasMaster) { log('unable to set user harakiri without the master process'); return; }
+    if (this.row === 0) { log(`unable to set user harakiri in the ${this.ctx.kind} thread (only workers, mules and spoolers have one)`); return; }
+    this.ctx.x.wk_set(this.row, F.USER_DEADLINE, n === 0 ? 0 : Date.now() + n * 1000);
+  }
+
+  noteSignal(): void { if (this.row > 0) this.ctx.x.wk_add(this.row, F.SIGNALS, 1); }
+  markSignalHandler(signum: number | null): void {
+    if (this.row > 0) this.ctx.x.wk_set(this.row, F.SIG, signum === null ? 0 : signum + 1);
+  }
+
+  accepting(flag: unknown): void {
+    if (this.row > 0) this.ctx.x.wk_set(this.row, F.ACCEPTING, flag ? 1 : 0);
+  }
+
+  // ---- tables ------------------------------------------------------------------------
+
+  #info(row: number, id: number): WorkerStats {
+    const g = (f: number) => this.ctx.x.wk_get(row, f);
+    const sig = g(F.SIG);
+    const state = g(F.STATE);
+    const status = sig > 0 ? `sig${sig - 1}` : g(F.BUSY) > 0 ? 'busy' : state === RowState.CHEAP ? 'cheap' : state === RowState.PAUSE ? 'pause' : 'idle';
+    const spawns = g(F.SPAWNS);
+    const requests = g(F.REQUESTS);
+    const exceptions = g(F.EXCEPTIONS);
+    const apps: WorkerApp[] = g(F.APP) ? [{
+      id: 0, modifier1: 0, mountpoint: new Uint8Array(0), startup_time: g(F.STARTUP), interpreter: 0, callable: 0,
+      requests, exceptions, chdir: new Uint8Array(0),
+    }] : [];
+    return {
+      id, pid: g(F.PID), requests, delta_requests: g(F.DELTA), signals: g(F.SIGNALS), exceptions, status: bytesOf(status),
+      rss: g(F.RSS), vsz: g(F.VSZ), running_time: g(F.RUNNING_TIME), last_spawn: g(F.LAST_SPAWN),
+      respawn_count: Math.max(0, spawns - 1), tx: g(F.TX), avg_rt: g(F.AVG_RT), apps,
+      accepting: g(F.ACCEPTING), harakiri_count: g(F.HARAKIRIS), spawns,
+    };
+  }
+
+  workers(): WorkerInfo[] {
+    const n = this.ctx.x.wk_count(ThreadKind.worker);
+    const out: WorkerInfo[] = [];
+    for (let id = 1; id <= n; id++) {
+      const { accepting: _a, harakiri_count: _h, spawns: _s, ...info } = this.#info(id, id);
+      out.push(info);
+    }
+    return out;
+  }
+
+  /** Every worker's stats row (the stats server's `workers` array, before formatting). */
+  workerStats(): WorkerStats[] {
+    const n = this.ctx.x.wk_count(ThreadKind.worker);
+    return Array.from({ length: n }, (_, i) => this.#info(i + 1, i + 1));
+  }
+
+  ready(): boolean { return !this.ctx.shared.hasMaster || this.ctx.x.wk_header_get(HEADER_READY) === 1; }
+
+  control(op: 'reload' | 'stop'): boolean {
+    const c = controls.get(this.ctx.shared) ?? threadControl;
+    if (!c || !this.ctx.shared.hasMaster) return false;
+    c[op]();
+    return true;
+  }
+
+  // ---- logging ---------------------------------------------------------------------
+
+  #logto(): string | undefined {
+    const v = this.ctx.shared.config.given.filter(([k]) => k === 'logto').pop()?.[1];
+    return typeof v === 'string' && v !== '' ? v : undefined;
+  }
+
+  /** Write one line to the log (`--logto` file, else stderr). */
+  log(line: string): void { writeLog(this.ctx, line); }
+
+  setLogvar(key: unknown, value: unknown): void {
+    const k = logvarKey('set_logvar', key);
+    const v = bytesArg('set_logvar', 'value', value);
+    (this.current() ?? this.#outside).logvars.set(k, v.slice());
+  }
+
+  getLogvar(key: unknown): Uint8Array | null {
+    const k = logvarKey('get_logvar', key);
+    const v = (this.current() ?? this.#outside).logvars.get(k);
+    return v ? v.slice() : null;
+  }
+
+  logThisRequest(): void { const s = this.current(); if (s) s.logThis = true; }
+
+  logsize(): number { return this.ctx.x.wk_log_size(); }
+
+  setWarning(msg: unknown): void {
+    const b = bytesArg('set_warning_message', 'message', msg);
+    const { u8, scratch, x } = this.ctx;
+    u8.set(b, scratch);
+    const rc = x.wk_set_warning(scratch, b.length);
+    if (rc === -1) throw new UwsgiError('ERR_BOUNDS', `set_warning_message: the message is ${b.length} bytes; at most 128 fit`);
+    if (rc < 0) throw statusError(rc, 'set_warning_message');
+  }
+
+  warning(): string {
+    const { u8, scratch, x } = this.ctx;
+    const n = x.wk_get_warning(scratch);
+    return n > 0 ? new TextDecoder().decode(u8.slice(scratch, scratch + n)) : '';
+  }
+
+  setProcname(name: unknown): void {
+    if (typeof name !== 'string') throw new UwsgiError('ERR_ARG_TYPE', `setprocname: name must be a string, got ${typeName(name)}`);
+    this.#procname = name;
+    const rt = runtime();
+    // Only the main thread names the process; a thread keeps its name here (procname()).
+    if (rt.isMainThread()) {
+      const p = (globalThis as { process?: { title?: string } }).process;
+      try { if (p && rt.name !== 'deno') p.title = name; } catch { /* read-only title: the name stays recorded */ }
+    }
+  }
+  /** The name `setprocname` gave this thread ('' when none). */
+  procname(): string { return this.#procname; }
+
+  hasHook(modifier1: unknown): true | null {
+    const m = intArg('has_hook', 'modifier1', modifier1);
+    if (m < 0 || m > 255) throw new UwsgiError('ERR_VALUE_RANGE', `has_hook: modifier1 must be 0..255, got ${m}`);
+    return HOOKS.has(m) ? true : null;
+  }
+
+  /** @internal Is `--logto` set (logsize counts its bytes)? */
+  logFile(): string | undefined { return this.#logto(); }
+}
+
+function logvarKey(fn: string, key: unknown): string {
+  if (key instanceof Uint8Array) key = new TextDecoder().decode(key);
+  if (typeof key !== 'string') throw new UwsgiError('ERR_ARG_TYPE', `${fn}: key must be a string or Uint8Array, got ${typeName(key)}`);
+  if (key === '') throw new UwsgiError('ERR_VALUE_RANGE', `${fn}: key must not be empty`);
+  return key;
+}
+
+/**
+ * Write one log line: appended to the `--logto` file (its bytes counted by
+ * `logsize()`), or to stderr when no file is set.
+ */
+export function writeLog(ctx: ThreadContext, line: string): void {
+  const file = processOf(ctx).logFile();
+  const text = line.endsWith('\n') ? line : `${line}\n`;
+  if (file === undefined) { console.error(text.slice(0, -1)); return; }
+  const b = utf8.encode(text);
+  runtime().appendFile(file, b);
+  ctx.x.wk_log_add(b.length);
+}
+
+// ---- async helpers ---------------------------------------------------------------------
+
+function seconds(fn: string, name: string, v: unknown): number {
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw new UwsgiError('ERR_ARG_TYPE', `${fn}: ${name} must be a finite number of seconds, got ${typeof v === 'number' ? String(v) : typeName(v)}`);
+  if (v < 0) throw new UwsgiError('ERR_VALUE_RANGE', `${fn}: ${name} must be >= 0, got ${v}`);
+  return v;
+}
+
+/** Resolve after `secs` seconds without blocking the thread's event loop. */
+export function asyncSleep(secs: unknown): Promise<void> {
+  const s = seconds('async_sleep', 'seconds', secs);
+  return new Promise((r) => setTimeout(r, s * 1000));
+}
+
+/** Yield to the event loop: resolves (with true) after pending I/O and timers had a turn. */
+export function yieldToLoop(): Promise<true> { return new Promise((r) => setTimeout(() => r(true), 0)); }
+
+interface StreamLike {
+  once(ev: string, fn: (...a: unknown[]) => void): unknown;
+  removeListener(ev: string, fn: (...a: unknown[]) => void): unknown;
+  readableLength?: number; readableEnded?: boolean; writableNeedDrain?: boolean; destroyed?: boolean;
+}
+
+const isStream = (v: unknown): v is StreamLike => typeof v === 'object' && v !== null && typeof (v as StreamLike).once === 'function' && typeof (v as StreamLike).removeListener === 'function';
+
+/**
+ * Wait until `target` can be read from (`mode` 'read') or written to ('write'):
+ * true when ready, false when `timeout` seconds pass first. `target` is a
+ * socket or pipe stream (node:net sockets, on every runtime). A raw file
+ * descriptor number cannot be waited on by any of the runtimes without reading
+ * it: ERR_UNSUPPORTED names the runtime.
+ */
+export function waitFd(fn: string, target: unknown, mode: 'read' | 'write', timeout?: unknown): Promise<boolean> {
+  const t = timeout === undefined || timeout === null ? 0 : seconds(fn, 'timeout', timeout);
+  if (typeof target === 'number') {
+    throw new UwsgiError('ERR_UNSUPPORTED', `${fn}: ${runtime().name} cannot wait on a raw file descriptor (${target}) without reading it; pass the socket or pipe stream instead`);
+  }
+  if (!isStream(target)) throw new UwsgiError('ERR_ARG_TYPE', `${fn}: expected a socket or pipe stream, got ${typeName(target)}`);
+  if (target.destroyed) return Promise.resolve(true); // reading/writing now reports the closed state at once
+  if (mode === 'read' && ((target.readableLength ?? 0) > 0 || target.readableEnded)) return Promise.resolve(true);
+  if (mode === 'write' && !target.writableNeedDrain) return Promise.resolve(true);
+  const events = mode === 'read' ? ['readable', 'end', 'close', 'error'] : ['drain', 'close', 'error'];
+  return new Promise((resolve) => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const done = (v: boolean) => {
+      if (timer !== undefined) clearTimeout(timer);
+      for (const e of events) target.removeListener(e, ready);
+      resolve(v);
+    };
+    const ready = () => done(true);
+    for (const e of events) target.once(e, ready);
+    if (t > 0) timer = setTimeout(() => done(false), t * 1000);
+  });
+}
