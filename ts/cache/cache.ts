@@ -8,7 +8,7 @@
  * @module
  */
 import { UwsgiError, int64Arg, intArg, statusError, typeName } from '../kernel/errors.ts';
-import type { ThreadContext } from '../kernel/context.ts';
+import { type ThreadContext, threadService } from '../kernel/context.ts';
 import type { CacheConfig } from '../kernel/options.ts';
 import { runtime } from '../platform/runtime.ts';
 
@@ -29,6 +29,25 @@ const E_SCRATCH = -28;
 const ASCII_MAX = 64;
 /** Values up to this many bytes are copied byte by byte (cheaper than a subarray and set). */
 const SMALL_COPY = 64;
+
+/**
+ * Copy string `s` (`n` UTF-16 units) to `u8` at `at` if it is all ASCII: a
+ * plain loop beats TextEncoder for short strings. False at the first other
+ * unit (what was copied is garbage; the caller encodes it as UTF-8 then).
+ */
+function asciiInto(u8: Uint8Array, at: number, s: string, n: number): boolean {
+  for (let i = 0; i < n; i++) {
+    const ch = s.charCodeAt(i);
+    if (ch > 0x7f) return false;
+    u8[at + i] = ch;
+  }
+  return true;
+}
+
+/** Copy the first `n` bytes of `b` to `u8` at `at`, one by one (cheaper than `set` for a few bytes). */
+function bytesInto(u8: Uint8Array, at: number, b: Uint8Array, n: number): void {
+  for (let i = 0; i < n; i++) u8[at + i] = b[i];
+}
 
 /** Where the core puts a value in scratch after a key of `keylen` bytes (assembly/cache.ts valueOffset). */
 const valueOffset = (keylen: number) => (keylen + 7) & ~7;
@@ -167,28 +186,15 @@ export class CacheApi {
   #key(fn: string, key: unknown): number {
     if (typeof key === 'string') {
       const n = key.length;
-      if (n <= ASCII_MAX) {
-        const u8 = this.#u8;
-        const base = this.#base;
-        let i = 0;
-        for (; i < n; i++) {
-          const ch = key.charCodeAt(i);
-          if (ch > 0x7f) break;
-          u8[base + i] = ch;
-        }
-        if (i === n) return n;
-      }
+      if (n <= ASCII_MAX && asciiInto(this.#u8, this.#base, key, n)) return n;
       const r = utf8.encodeInto(key, this.#scratch);
       return r.read < n ? -1 : r.written;
     }
     if (key instanceof Uint8Array) {
       const n = key.length;
       if (n > this.#size) return -1;
-      if (n <= SMALL_COPY) {
-        const u8 = this.#u8;
-        const base = this.#base;
-        for (let i = 0; i < n; i++) u8[base + i] = key[i];
-      } else this.#scratch.set(key);
+      if (n <= SMALL_COPY) bytesInto(this.#u8, this.#base, key, n);
+      else this.#scratch.set(key);
       return n;
     }
     throw new UwsgiError('ERR_ARG_TYPE', `${fn}: key must be a string or Uint8Array, got ${typeName(key)}`);
@@ -202,21 +208,13 @@ export class CacheApi {
     if (v instanceof Uint8Array) {
       const n = v.length;
       if (n > room) return -1;
-      if (n <= SMALL_COPY) for (let i = 0; i < n; i++) u8[at + i] = v[i];
+      if (n <= SMALL_COPY) bytesInto(u8, at, v, n);
       else u8.set(v, at);
       return n;
     }
     if (typeof v === 'string') {
       const n = v.length;
-      if (n <= ASCII_MAX && n <= room) {
-        let i = 0;
-        for (; i < n; i++) {
-          const ch = v.charCodeAt(i);
-          if (ch > 0x7f) break;
-          u8[at + i] = ch;
-        }
-        if (i === n) return n;
-      }
+      if (n <= ASCII_MAX && n <= room && asciiInto(u8, at, v, n)) return n;
       const r = utf8.encodeInto(v, u8.subarray(at, at + room));
       return r.read < n ? -1 : r.written;
     }
@@ -432,6 +430,25 @@ export class CacheApi {
     return rc === 1;
   }
 
+  /**
+   * The value of `key` in cache `index` with the item's absolute expiry (unix
+   * seconds, 0: never), or null: what the cache protocol's magic get answers.
+   * It reads under the cache's lock (no hint, no lock-free path): packets are rare.
+   */
+  readWithExpiry(index: number, key: Uint8Array): { value: Uint8Array; expires: number } | null {
+    const ctx = this.#ctx;
+    const c = ctx.x.cache_handle(index) >>> 0;
+    if (c === 0 || key.length > ctx.shared.plan.scratchSize) return null;
+    ctx.u8.set(key, ctx.scratch);
+    const a = ctx.x.cache_get_begin(c, key.length, this.now());
+    if (a <= 0) return null;
+    // The core holds the cache until read_end: the copy cannot tear.
+    const value = ctx.u8.slice(a, a + ctx.x.cache_last_len());
+    const expires = ctx.x.cache_last_expires();
+    ctx.x.cache_read_end(c);
+    return { value, expires };
+  }
+
   /** Delete expired items of every cache the sweeper covers; returns how many. */
   sweep(now = this.now()): number {
     let n = 0;
@@ -495,3 +512,6 @@ export class Cache {
   clear(): void { this.#api.clear('Cache.clear', this.name); }
   keys(): Uint8Array[] { return this.#api.keys('Cache.keys', this.name); }
 }
+
+/** The calling thread's cache functions (one object per thread view: it holds the thread's key hints). */
+export const cachesOf = threadService<CacheApi>((ctx) => new CacheApi(ctx));

@@ -16,6 +16,8 @@
  */
 import { decodeVars, encodeArrayPacket, encodePacket, encodeVarsPacket, type ByteString } from '../protocol/codec.ts';
 import { CoreStatus, UwsgiError, bytesArg, intArg, typeName } from '../kernel/errors.ts';
+import { type ThreadContext, threadService } from '../kernel/context.ts';
+import { socketTimeoutMs } from '../kernel/thread-options.ts';
 import { Connection, MAX_REPLY_BYTES, type NetAddress, netError, parseAddress } from './connection.ts';
 
 const utf8 = new TextEncoder();
@@ -147,6 +149,12 @@ export async function remoteCacheOp(fn: string, env: ClientEnv, remote: RemoteCa
     return { vars, value: v };
   });
 }
+
+/** The calling thread's client settings: its current `socket-timeout`. */
+export function clientEnv(ctx: ThreadContext): ClientEnv { return { timeoutMs: socketTimeoutMs(ctx) }; }
+
+/** The calling thread's remote-cache client (one per thread view). */
+export const remoteCachesOf = threadService<RemoteCacheClient>((ctx) => new RemoteCacheClient(() => clientEnv(ctx)));
 
 /** The cache functions' remote forms (`cache_get(key, 'name@host:port')`...), each a promise. */
 export class RemoteCacheClient {

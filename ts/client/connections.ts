@@ -7,8 +7,9 @@
  * ids are not OS descriptors and mean nothing in another thread.
  * @module
  */
+import { type ThreadContext, threadService } from '../kernel/context.ts';
 import {
-  type ClientEnv, type MessagePayload, bodyArg, forwardRequest, messagePacket, readMessageReply,
+  type ClientEnv, type MessagePayload, clientEnv, bodyArg, forwardRequest, messagePacket, readMessageReply,
   remoteRpc, remoteSignal, remoteSpool, sendMessageTo,
 } from './client.ts';
 import { currentEnv } from '../server/server.ts';
@@ -23,6 +24,10 @@ export const FRAME_MAX = 65536;
 /** One node of `send_multi_message`: `[host, port, message]`. */
 export type MultiMessageNode = readonly [host: string, port: number, message: MessagePayload];
 
+/** The calling thread's network client (one per thread view: its connection ids are the view's). */
+export const clientOf = threadService<ClientApi>((ctx) => new ClientApi(() => clientEnv(ctx)), (c) => c.closeAll());
+
+/** The network functions behind the `uwsgi` module's connect/send/recv/send_message/remote rpc, signal and spool. */
 export class ClientApi {
   readonly #env: () => ClientEnv;
   readonly #conns = new Map<number, Connection>();

@@ -9,6 +9,7 @@ import { buildMemory, planLayout } from './layout.ts';
 import { type EngineShared, ThreadContext, ThreadKind, type ThreadKindName } from './context.ts';
 import { Uwsgi } from '../uwsgi.ts';
 import { loadCacheStore, writeCacheStore } from '../cache/store.ts';
+import { cachesOf } from '../cache/cache.ts';
 import { runtime, type ThreadInit } from '../platform/runtime.ts';
 import { Scheduler } from '../signals/scheduler.ts';
 import { prepareSpoolDirs } from '../spooler/spooler.ts';
@@ -131,7 +132,7 @@ export class Engine {
    * Returns how many items were deleted.
    */
   sweepCaches(now?: number): number {
-    const api = this.uwsgi.caches;
+    const api = cachesOf(this.uwsgi.ctx);
     return now === undefined ? api.sweep() : api.sweep(intArg('sweepCaches', 'now', now));
   }
 

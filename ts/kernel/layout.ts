@@ -10,21 +10,12 @@ import type { CacheConfig, Config } from './options.ts';
 import { MULE_MSG_MAX, MULE_MAILBOX_SLOTS, muleChannelCount } from '../mules/mules.ts';
 import { spoolerRegionBytes, spoolerRegionInit } from '../spooler/spooler.ts';
 import { spoolerThreads } from '../spooler/config.ts';
+import type { LayoutPlan, RegionPlan } from './context.ts';
 import { LAYOUT_BASE, PAGE, type CoreExports, coreModule, instantiateCore, plannerCore } from './core.ts';
 
 /** Region kinds (assembly/layout.ts R_*). */
 export const Region = { THREADS: 1, SCRATCH: 2, LOCKS: 3, SHAREDAREA: 4, CACHE: 5, QUEUE: 6, RPC: 7, MULES: 9, SIGNALS: 10, TIMERS: 11, WORKERS: 12, SNMP: 13, SPOOLER: 14 } as const;
 
-export interface RegionPlan { kind: number; index: number; offset: number; size: number }
-
-/** Where everything goes, JSON-safe so it can travel to threads with the config. */
-export interface LayoutPlan {
-  totalBytes: number;
-  pages: number;
-  maxThreads: number;
-  scratchSize: number;
-  regions: RegionPlan[];
-}
 
 const LINE = 64;
 const HEADER_BYTES = 2048;
@@ -37,17 +28,8 @@ export function threadSlots(cfg: Config): number {
   return 1 + cfg.workers + cfg.mules.length + spoolerThreads(cfg.spooler).length + cfg.extraThreads;
 }
 
-/**
- * Status-table rows for spoolers: one per `--spooler` directory times
- * `--spooler-processes` (default 1), read from the options as given so the
- * table is sized before the spooler itself is configured.
- */
-export function spoolerRows(cfg: Config): number {
-  const dirs = cfg.given.filter(([k]) => k === 'spooler').length;
-  let procs = 1;
-  for (const [k, v] of cfg.given) if (k === 'spooler-processes' && typeof v === 'string' && /^\d+$/.test(v)) procs = Math.max(1, Number(v));
-  return dirs * procs;
-}
+/** Status-table rows for spoolers: one per spooler thread (`--spooler-processes` per served directory). */
+export function spoolerRows(cfg: Config): number { return spoolerThreads(cfg.spooler).length; }
 
 export function planLayout(cfg: Config): LayoutPlan {
   const core = plannerCore();

@@ -7,7 +7,7 @@
  * @module
  */
 import { UwsgiError, bytesArg, intArg, statusError, typeName } from '../kernel/errors.ts';
-import type { ThreadContext } from '../kernel/context.ts';
+import { type ThreadContext, threadService } from '../kernel/context.ts';
 import type { Config } from '../kernel/options.ts';
 import { ring, waitForChange } from '../kernel/atomics.ts';
 
@@ -181,13 +181,8 @@ export class Mules {
   }
 }
 
-const perThread = new WeakMap<ThreadContext, Mules>();
 /** The calling thread's mule API. */
-export function mulesOf(ctx: ThreadContext): Mules {
-  let m = perThread.get(ctx);
-  if (!m) perThread.set(ctx, (m = new Mules(ctx)));
-  return m;
-}
+export const mulesOf = threadService<Mules>((ctx) => new Mules(ctx));
 
 /**
  * A mule that runs no file: it takes every message for it and drops it with a

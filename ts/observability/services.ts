@@ -6,15 +6,15 @@
  */
 import { UwsgiError } from '../kernel/errors.ts';
 import type { Engine } from '../kernel/engine.ts';
-import { type SocketAddress, formatSocketAddress } from '../protocol/address.ts';
+import { type SocketAddress, formatAddress } from '../protocol/address.ts';
 import { runtime, type StreamConnection, type StreamListener, type UdpEndpoint } from '../platform/runtime.ts';
 import { SnmpResponder, type SnmpSource } from './snmp-agent.ts';
+import { snmpOf } from './snmp.ts';
 import { type StatsSources, type WorkerCounters, collectStats, renderStats } from './stats.ts';
 import { DASHBOARD_HTML } from './dashboard.ts';
 import { processOf, type WorkerStats } from '../process/process.ts';
 import { spoolerOf } from '../spooler/spooler.ts';
 import { signalTable } from '../signals/signals.ts';
-import { listenConfig } from '../server/listen.ts';
 import { listenQueueOf } from '../server/serve.ts';
 
 const utf8 = new TextEncoder();
@@ -73,7 +73,7 @@ export async function startStatsServer(sources: StatsSources, opts: StatsServerO
   try {
     listener = await runtime().listenStream(opts.address, (c) => { void serve(c); });
   } catch (e) {
-    throw new UwsgiError('ERR_OPTION', `stats: cannot listen on ${formatSocketAddress(opts.address)}: ${(e as Error).message}`, { cause: e });
+    throw new UwsgiError('ERR_OPTION', `stats: cannot listen on ${formatAddress(opts.address)}: ${(e as Error).message}`, { cause: e });
   }
   return new StatsServer(listener, opts.address);
 }
@@ -130,7 +130,7 @@ export async function startSnmpAgent(source: SnmpSource, address: { host: string
     });
     return new SnmpAgent(udp);
   } catch (e) {
-    throw new UwsgiError('ERR_OPTION', `snmp: cannot bind UDP ${formatSocketAddress(address)}: ${(e as Error).message}`, { cause: e });
+    throw new UwsgiError('ERR_OPTION', `snmp: cannot bind UDP ${formatAddress(address)}: ${(e as Error).message}`, { cause: e });
   }
 }
 
@@ -139,8 +139,8 @@ export function engineSnmpSource(engine: Engine, sources: Pick<StatsSources, 'th
   const workers = () => (sources.threads?.() ?? []).filter((t) => t.kind === 'worker').sort((a, b) => a.ident - b.ident);
   const requests = (id: number) => BigInt(sources.workerCounters?.(id)?.requests ?? 0);
   return {
-    community: () => engine.uwsgi.snmp.community(),
-    slot: (n) => engine.uwsgi.snmp.get(n),
+    community: () => snmpOf(engine.uwsgi.ctx).community(),
+    slot: (n) => snmpOf(engine.uwsgi.ctx).get(n),
     workerRequests: () => {
       const ws = workers();
       const max = ws.reduce((m, t) => Math.max(m, t.ident), 0);
@@ -171,8 +171,8 @@ export class MasterServices {
       signals: () => signalTable(engine.uwsgi.ctx),
       spoolers: () => (engine.shared.config.spooler.dirs.length ? spoolerOf(engine.uwsgi.ctx).stats() : undefined),
       sockets: () => {
-        const lc = listenConfig(engine.shared.config);
-        return lc.listeners.map((l) => ({ name: l.address, proto: l.protocol, queue: listenQueueOf(engine.uwsgi, l.id), max_queue: lc.backlog, shared: 0, can_offload: 0 }));
+        const lc = engine.shared.config.listen;
+        return lc.listeners.map((l) => ({ name: l.address, proto: l.protocol, queue: listenQueueOf(engine.uwsgi.ctx, l.id), max_queue: lc.backlog, shared: 0, can_offload: 0 }));
       },
     };
   }

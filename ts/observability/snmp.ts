@@ -6,7 +6,7 @@
  * @module
  */
 import { UwsgiError, statusError, typeName } from '../kernel/errors.ts';
-import type { ThreadContext } from '../kernel/context.ts';
+import { type ThreadContext, threadService } from '../kernel/context.ts';
 
 /** The SNMP type of a slot, as its agent reports it. */
 export type SnmpType = 'counter32' | 'gauge32' | 'counter64';
@@ -107,10 +107,5 @@ export class SnmpSlots {
   }
 }
 
-const cache = new WeakMap<ThreadContext, SnmpSlots>();
 /** The slot functions of `ctx`'s thread (one object per thread view). */
-export function snmpOf(ctx: ThreadContext): SnmpSlots {
-  let s = cache.get(ctx);
-  if (!s) cache.set(ctx, (s = new SnmpSlots(ctx)));
-  return s;
-}
+export const snmpOf = threadService<SnmpSlots>((ctx) => new SnmpSlots(ctx));

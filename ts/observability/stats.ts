@@ -8,6 +8,8 @@
 import type { Engine } from '../kernel/engine.ts';
 import { runtime } from '../platform/runtime.ts';
 import { VERSION } from '../kernel/version.ts';
+import { cachesOf } from '../cache/cache.ts';
+import { snmpOf } from './snmp.ts';
 
 /** A JSON value of the document (bigint for 64-bit counters). */
 export type StatsValue = string | number | bigint | boolean | null | StatsValue[] | { [key: string]: StatsValue };
@@ -138,7 +140,7 @@ export const COLLECTORS: ReadonlyArray<readonly [string, Collector]> = [
   ['caches', (s) => {
     const cfg = s.engine.shared.config.caches;
     if (cfg.length === 0) return undefined;
-    const api = s.engine.uwsgi.caches;
+    const api = cachesOf(s.engine.uwsgi.ctx);
     return cfg.map((c, i) => {
       const st = api.stats(i);
       return {
@@ -176,7 +178,7 @@ export const COLLECTORS: ReadonlyArray<readonly [string, Collector]> = [
   }],
   ['signals', (s) => s.signals?.()],
   ['snmp', (s) => {
-    const snmp = s.engine.uwsgi.snmp;
+    const snmp = snmpOf(s.engine.uwsgi.ctx);
     const slots: StatsValue[] = [];
     for (let n = 1; n <= 100; n++) {
       const v = snmp.get(n);

@@ -11,9 +11,10 @@ import { type Options, configFromPairs, pairsFromObject, parseArgv } from '../ke
 import { runtime, type ThreadHandle } from '../platform/runtime.ts';
 import type { ThreadMessage } from './thread.ts';
 import type { Uwsgi } from '../uwsgi.ts';
+import { publishMainEngine } from '../kernel/current.ts';
 import { ThreadKind } from '../kernel/context.ts';
 import { F, RowState, setMasterControl, writeLog } from './process.ts';
-import { type PreparedListener, listenConfig } from '../server/listen.ts';
+import type { PreparedListener } from '../server/listen.ts';
 import { listenBinding } from '../platform/listen.ts';
 import { spoolerThreads } from '../spooler/config.ts';
 import { spoolerOf } from '../spooler/spooler.ts';
@@ -104,7 +105,7 @@ export class Master {
     this.#log = opts.log ?? ((l) => console.error(l));
     this.done = new Promise((r) => { this.#resolveDone = r; });
     // The main thread's uwsgi.reload()/uwsgi.stop() reach this master.
-    setMasterControl(engine.shared, { reload: () => void this.reload(), stop: () => void this.stop() });
+    setMasterControl(engine, { reload: () => void this.reload(), stop: () => void this.stop() });
     if (opts.log === undefined) this.#log = (l) => writeLog(engine.uwsgi.ctx, l);
     this.services = new MasterServices(engine, () => this.threadRows());
     if (opts.handleSignals ?? true) {
@@ -282,7 +283,7 @@ export class Master {
     if (this.#stopping) return;
     const now = Date.now();
     const x = this.#core;
-    const memReport = this.engine.shared.config.given.some(([k]) => k === 'memory-report');
+    const memReport = this.engine.shared.config.memoryReport;
     const mem = memReport ? runtime().memoryUsage() : undefined;
     for (const slot of this.#workers) {
       const row = this.#row(slot);
@@ -381,7 +382,7 @@ export class Master {
       this.#removeSignals?.();
       if (this.#sweeper !== undefined) clearInterval(this.#sweeper);
       if (this.#checker !== undefined) clearInterval(this.#checker);
-      setMasterControl(this.engine.shared, undefined);
+      setMasterControl(this.engine, undefined);
       this.engine.stopScheduler();
       for (const l of this.#listeners.splice(0)) l.close();
       this.#servingWaiters.splice(0).forEach((f) => f());
@@ -510,11 +511,10 @@ export async function run(opts: MasterOptions = {}): Promise<Master> {
   const appPath = app === undefined ? undefined : new URL(rt.fileUrl(app)).pathname;
   const config = configFromPairs(pairs, appPath);
   const engine = new Engine(config, { hasMaster: true });
-  const { default: uwsgi } = await import('../index.ts');
-  uwsgi.rebind(engine.uwsgi.ctx);
+  publishMainEngine(engine.uwsgi.ctx);
   const master = new Master(engine, appPath, opts);
   // Listeners are bound before any worker starts, so a bad address fails here.
-  const lc = listenConfig(config, appPath);
+  const lc = config.listen;
   const prepared: PreparedListener[] = [];
   try {
     for (const spec of lc.listeners) prepared.push(await listenBinding().prepare(spec, config.workers, lc.backlog));

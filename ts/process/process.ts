@@ -12,7 +12,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { UwsgiError, bytesArg, intArg, statusError, typeName } from '../kernel/errors.ts';
-import { ThreadKind, type EngineShared, type ThreadContext } from '../kernel/context.ts';
+import { ThreadKind, type ThreadContext, engineService, threadService } from '../kernel/context.ts';
 import { runtime } from '../platform/runtime.ts';
 
 // Row fields (byte offsets, assembly/workers.ts F_*).
@@ -39,10 +39,26 @@ export interface RequestResult {
   exception?: boolean;
 }
 
-/** What a listener knows when a request starts. */
+/**
+ * What is known of a request when it starts: `request_begin(info)` takes it
+ * (only `cl` is needed), and the listeners fill every field for their
+ * accounting and error hooks.
+ */
 export interface RequestInfo {
   /** The request's CONTENT_LENGTH in bytes (what `cl()` returns), default 0. */
   cl?: number;
+  /** `uwsgi` (`--socket`) or `http` (`--http-socket`). */
+  protocol?: 'uwsgi' | 'http';
+  modifier1?: number;
+  modifier2?: number;
+  /** HTTP method ('' for management packets). */
+  method?: string;
+  /** REQUEST_URI ('' for management packets). */
+  uri?: string;
+  /** The peer's address. */
+  remoteAddr?: string;
+  /** Id of the listener the request came in on. */
+  listener?: number;
 }
 
 /**
@@ -127,10 +143,11 @@ export interface WorkerStats extends WorkerInfo {
 
 /** How a master is asked to reload or stop (installed by the master for its own engine). */
 export interface MasterControl { reload(): void; stop(): void }
-const controls = new WeakMap<EngineShared, MasterControl>();
+/** The master's controls, when a master runs this engine in this JS thread. */
+const masterControl = engineService<{ control?: MasterControl }>(() => ({}));
 /** @internal The master registers itself so the main thread's `reload()`/`stop()` reach it. */
-export function setMasterControl(shared: EngineShared, c: MasterControl | undefined): void {
-  if (c) controls.set(shared, c); else controls.delete(shared);
+export function setMasterControl(engine: { readonly memory: WebAssembly.Memory }, c: MasterControl | undefined): void {
+  masterControl(engine).control = c;
 }
 let threadControl: MasterControl | undefined;
 /** @internal A master-started thread: how it posts control requests to its master. */
@@ -141,13 +158,8 @@ const HOOKS = new Set<number>([0, 173]);
 /** Declare that requests with `modifier1` have a handler here (listeners call it at start). */
 export function addRequestHook(modifier1: number): void { HOOKS.add(intArg('addRequestHook', 'modifier1', modifier1)); }
 
-const apis = new WeakMap<ThreadContext, ProcessApi>();
 /** This thread's process API (one per thread view). */
-export function processOf(ctx: ThreadContext): ProcessApi {
-  let p = apis.get(ctx);
-  if (!p) { p = new ProcessApi(ctx); apis.set(ctx, p); }
-  return p;
-}
+export const processOf = threadService<ProcessApi>((ctx) => new ProcessApi(ctx));
 
 /**
  * The signals engineer's delivery code calls this once per signal handled by
@@ -179,8 +191,7 @@ export class ProcessApi {
   }
 
   #harakiri(): number {
-    const v = this.ctx.shared.config.given.filter(([k]) => k === 'harakiri').pop()?.[1];
-    return typeof v === 'string' ? Number(v) : 0;
+    return this.ctx.shared.config.harakiri;
   }
 
   // ---- accounting ------------------------------------------------------------------
@@ -327,7 +338,7 @@ export class ProcessApi {
   ready(): boolean { return !this.ctx.shared.hasMaster || this.ctx.x.wk_header_get(HEADER_READY) === 1; }
 
   control(op: 'reload' | 'stop'): boolean {
-    const c = controls.get(this.ctx.shared) ?? threadControl;
+    const c = masterControl(this.ctx).control ?? threadControl;
     if (!c || !this.ctx.shared.hasMaster) return false;
     c[op]();
     return true;
@@ -336,8 +347,7 @@ export class ProcessApi {
   // ---- logging ---------------------------------------------------------------------
 
   #logto(): string | undefined {
-    const v = this.ctx.shared.config.given.filter(([k]) => k === 'logto').pop()?.[1];
-    return typeof v === 'string' && v !== '' ? v : undefined;
+    return this.ctx.shared.config.logto;
   }
 
   /** Write one line to the log (`--logto` file, else stderr). */

@@ -48,7 +48,7 @@ export async function runWorkerThread(): Promise<void> {
   };
   const serveListeners = async (mod: unknown) => {
     if (init.role.kind !== 'worker') return;
-    if (await startThreadServer(u, init.role.app, mod, init.role.listen)) rt.postToParent({ type: 'uwsgi-wasm:serving' } satisfies ThreadMessage);
+    if (await startThreadServer(u.ctx, init.role.app, mod, init.role.listen)) rt.postToParent({ type: 'uwsgi-wasm:serving' } satisfies ThreadMessage);
   };
   // A thread may take over its stop (a spooler finishes its task first).
   let onStop: (() => void) | undefined;
@@ -71,7 +71,7 @@ export async function runWorkerThread(): Promise<void> {
   if (init.role.kind === 'spooler') {
     rt.postToParent({ type: 'uwsgi-wasm:loaded' } satisfies ThreadMessage);
     // Ends after a stop or after spooler-max-tasks; the master respawns it unless stopping.
-    await runSpoolerThread(u, init.role.app, (f) => import(rt.fileUrl(f).href), (stop) => { onStop = stop; });
+    await runSpoolerThread(u.ctx, init.role.app, (f) => import(rt.fileUrl(f).href), (stop) => { onStop = stop; });
     finish(0);
   } else if (init.role.kind === 'mule' && !init.role.app) {
     rt.postToParent({ type: 'uwsgi-wasm:loaded' } satisfies ThreadMessage);

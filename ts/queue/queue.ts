@@ -6,7 +6,7 @@
  * @module
  */
 import { UwsgiError, intArg, statusError, typeName } from '../kernel/errors.ts';
-import type { ThreadContext } from '../kernel/context.ts';
+import { type ThreadContext, threadService } from '../kernel/context.ts';
 
 /** Bytes of each slot's header, counted in `--queue-blocksize` as uWSGI does. */
 const SLOT_HEADER = 16;
@@ -131,9 +131,10 @@ export class SharedQueue {
   pullSlot(): number { return this.#ctx.x.queue_pull_slot(); }
 }
 
-/** The queue of `ctx`, or ERR_NOT_CONFIGURED naming `fn` (uWSGI has no queue_* functions then). */
+const sharedQueue = threadService<SharedQueue>((ctx) => new SharedQueue(ctx));
+/** The queue of `ctx` (one object per thread view), or ERR_NOT_CONFIGURED naming `fn` (uWSGI has no queue_* functions then). */
 export function queueOf(ctx: ThreadContext, fn: string): SharedQueue {
   if (ctx.x.queue_slots() === 0) throw new UwsgiError('ERR_NOT_CONFIGURED', `${fn}: no queue configured (use the 'queue' option)`);
-  return new SharedQueue(ctx);
+  return sharedQueue(ctx);
 }
 

@@ -8,7 +8,7 @@
  * @module
  */
 import { UwsgiError, intArg, statusError, typeName } from '../kernel/errors.ts';
-import type { ThreadContext } from '../kernel/context.ts';
+import { type ThreadContext, threadService } from '../kernel/context.ts';
 import { ring, waitAsync } from '../kernel/atomics.ts';
 
 /** Result of an RPC call: the function's bytes, or null (unknown function, no bytes returned, it threw). */
@@ -163,12 +163,7 @@ function unpack(u8: Uint8Array, at: number, n: number): Uint8Array[] {
   return out;
 }
 
-const threads = new WeakMap<ThreadContext, RpcThread>();
-function rpcThread(ctx: ThreadContext): RpcThread {
-  let t = threads.get(ctx);
-  if (!t) threads.set(ctx, (t = new RpcThread(ctx)));
-  return t;
-}
+const rpcThread = threadService<RpcThread>((ctx) => new RpcThread(ctx));
 
 function nameBytes(fn: string, v: unknown): Uint8Array {
   const b = v instanceof Uint8Array ? v : typeof v === 'string' ? utf8.encode(v) : undefined;

@@ -8,7 +8,9 @@
  */
 import { HEADER_SIZE, MAX_BUFFER_SIZE, bytesToText, decodeArray, decodeVarsList, encodeVarsPacket, type Packet } from '../protocol/codec.ts';
 import type { ListenConfig } from './listen.ts';
-import type { Uwsgi } from '../uwsgi.ts';
+import type { ThreadContext } from '../kernel/context.ts';
+import { cachesOf } from '../cache/cache.ts';
+import { callRpc as callLocalRpc } from '../rpc/rpc.ts';
 
 /** Where a packet handler reads the bytes after the packet and writes its answer. */
 export interface PacketIO {
@@ -50,28 +52,13 @@ function digits(v: Uint8Array | undefined): number {
 }
 
 /** Largest value a cache stores: one block, or every block with a bitmap. */
-function maxValue(u: Uwsgi, index: number): number {
-  const c = u.caches.configs[index]!;
+function maxValue(ctx: ThreadContext, index: number): number {
+  const c = cachesOf(ctx).configs[index]!;
   return c.bitmap ? c.blocksize * c.blocks : c.blocksize;
 }
 
-/** A cache lookup that also returns the item's absolute expiry (the magic get reply carries it). */
-function cacheRead(u: Uwsgi, index: number, key: Uint8Array): { value: Uint8Array; expires: number } | null {
-  const ctx = u.ctx;
-  const c = ctx.x.cache_handle(index) >>> 0;
-  if (c === 0 || key.length > ctx.shared.plan.scratchSize) return null;
-  ctx.u8.set(key, ctx.scratch);
-  const a = ctx.x.cache_get_begin(c, key.length, Math.floor(ctx.clock() / 1000));
-  if (a <= 0) return null;
-  // The core holds the cache until read_end: the copy cannot tear.
-  const value = ctx.u8.slice(a, a + ctx.x.cache_last_len());
-  const expires = ctx.x.cache_last_expires();
-  ctx.x.cache_read_end(c);
-  return { value, expires };
-}
-
 /** Answer one management packet. Returns false when the modifier is not one of these (the caller closes). */
-export async function servePacket(u: Uwsgi, lc: ListenConfig, hooks: PacketHooks, pkt: Packet, io: PacketIO): Promise<boolean> {
+export async function servePacket(ctx: ThreadContext, lc: ListenConfig, hooks: PacketHooks, pkt: Packet, io: PacketIO): Promise<boolean> {
   switch (pkt.modifier1) {
     case MOD.PING:
       // uWSGI: the request header with modifier2 1 and the master's warning text (none here).
@@ -97,10 +84,10 @@ export async function servePacket(u: Uwsgi, lc: ListenConfig, hooks: PacketHooks
       return true;
     }
     case MOD.CACHE:
-      await serveCache(u, lc, pkt, io);
+      await serveCache(ctx, lc, pkt, io);
       return true;
     case MOD.RPC:
-      await serveRpc(u, lc, pkt, io);
+      await serveRpc(ctx, lc, pkt, io);
       return true;
     default:
       return false;
@@ -113,15 +100,15 @@ function magicReply(vars: Array<[string, string]>): Uint8Array {
   return encodeVarsPacket(MOD.CACHE, 17, vars);
 }
 
-async function serveCache(u: Uwsgi, lc: ListenConfig, pkt: Packet, io: PacketIO): Promise<void> {
-  const api = u.caches;
+async function serveCache(ctx: ThreadContext, lc: ListenConfig, pkt: Packet, io: PacketIO): Promise<void> {
+  const api = cachesOf(ctx);
   const writable = lc.remoteCache === 'rw';
   const enabled = lc.remoteCache !== 'off';
   const def = api.configs.length ? 0 : -1;
   switch (pkt.modifier2) {
     case 0: // GET, raw key: the value until close; a miss closes (the only way old clients see "not found")
     case 5: { // GET, raw key: header 6f 00 00 01 + value, or 6f 00 00 00 on a miss
-      const hit = enabled && def >= 0 ? cacheRead(u, def, pkt.body) : null;
+      const hit = enabled && def >= 0 ? cachesOf(ctx).readWithExpiry(def, pkt.body) : null;
       if (hit) await io.write(concat(header(MOD.CACHE, 0, 1), hit.value));
       else if (pkt.modifier2 === 5) await io.write(header(MOD.CACHE, 0, 0));
       return;
@@ -144,13 +131,13 @@ async function serveCache(u: Uwsgi, lc: ListenConfig, pkt: Packet, io: PacketIO)
     }
     case 3: { // vars {key: K}: the value, raw, until close (uWSGI's lookup was always for the empty key)
       const key = safeVar(pkt.body, 'key');
-      const hit = enabled && def >= 0 && key ? cacheRead(u, def, key) : null;
+      const hit = enabled && def >= 0 && key ? cachesOf(ctx).readWithExpiry(def, key) : null;
       if (hit) await io.write(hit.value);
       return;
     }
     case 4: { // vars {get: K}: an HTTP answer (uWSGI always sent its 404 page)
       const key = safeVar(pkt.body, 'get');
-      const hit = enabled && def >= 0 && key ? cacheRead(u, def, key) : null;
+      const hit = enabled && def >= 0 && key ? cachesOf(ctx).readWithExpiry(def, key) : null;
       if (hit) await io.write(concat(enc.encode(`HTTP/1.0 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: ${hit.value.length}\r\n\r\n`), hit.value));
       else await io.write(enc.encode('HTTP/1.0 404 Not Found\r\nContent-Type: text/plain\r\nContent-Length: 9\r\n\r\nNot Found'));
       return;
@@ -160,7 +147,7 @@ async function serveCache(u: Uwsgi, lc: ListenConfig, pkt: Packet, io: PacketIO)
       return;
     case 17:
       try {
-        await serveCacheMagic(u, lc, pkt, io);
+        await serveCacheMagic(ctx, lc, pkt, io);
       } catch (e) {
         await io.write(magicReply([['status', 'error'], ['error', (e as Error).message]]));
       }
@@ -174,8 +161,8 @@ function safeVar(body: Uint8Array, key: string): Uint8Array | undefined {
   try { return lastVar(decodeVarsList(body, { bufferSize: MAX_BUFFER_SIZE }), key); } catch { return undefined; }
 }
 
-async function serveCacheMagic(u: Uwsgi, lc: ListenConfig, pkt: Packet, io: PacketIO): Promise<void> {
-  const api = u.caches;
+async function serveCacheMagic(ctx: ThreadContext, lc: ListenConfig, pkt: Packet, io: PacketIO): Promise<void> {
+  const api = cachesOf(ctx);
   const fail = (why: string, status = 'error') => io.write(magicReply([['status', status], ['error', why]]));
   let vars: Array<[Uint8Array, Uint8Array]>;
   try { vars = decodeVarsList(pkt.body, { bufferSize: MAX_BUFFER_SIZE }); } catch (e) { return fail(`malformed request: ${(e as Error).message}`); }
@@ -190,7 +177,7 @@ async function serveCacheMagic(u: Uwsgi, lc: ListenConfig, pkt: Packet, io: Pack
   switch (cmd) {
     case 'get': {
       if (!needKey()) return fail('no key');
-      const hit = cacheRead(u, index, key!);
+      const hit = cachesOf(ctx).readWithExpiry(index, key!);
       if (!hit) return io.write(magicReply([['status', 'notfound']]));
       const reply: Array<[string, string]> = [['status', 'ok'], ['size', String(hit.value.length)]];
       if (hit.expires > 0) reply.push(['expires', String(hit.expires)]);
@@ -213,7 +200,7 @@ async function serveCacheMagic(u: Uwsgi, lc: ListenConfig, pkt: Packet, io: Pack
       if (!needKey()) return fail('no key');
       const size = digits(lastVar(vars, 'size'));
       // Checked before reading a byte of the value: a peer cannot make us buffer more than the cache can hold.
-      if (size <= 0 || size > maxValue(u, index)) return fail(`size must be 1..${maxValue(u, index)}, got '${bytesToText(lastVar(vars, 'size') ?? new Uint8Array(0))}'`);
+      if (size <= 0 || size > maxValue(ctx, index)) return fail(`size must be 1..${maxValue(ctx, index)}, got '${bytesToText(lastVar(vars, 'size') ?? new Uint8Array(0))}'`);
       const expiresRaw = lastVar(vars, 'expires');
       const expires = expiresRaw === undefined || expiresRaw.length === 0 ? 0 : digits(expiresRaw);
       if (expires < 0) return fail('expires must be a number of seconds');
@@ -230,24 +217,24 @@ async function serveCacheMagic(u: Uwsgi, lc: ListenConfig, pkt: Packet, io: Pack
 // ---- RPC (173) ------------------------------------------------------------------------
 
 /** Call a registered function with the packet's arguments: the result, or null (unknown, failed, empty). */
-async function callRpc(u: Uwsgi, name: Uint8Array, args: Uint8Array[]): Promise<Uint8Array | null> {
+async function callRpc(ctx: ThreadContext, name: Uint8Array, args: Uint8Array[]): Promise<Uint8Array | null> {
   if (name.length === 0 || name.length > 255) return null;
   try {
-    const r = await u.call(name, ...args);
+    const r = await callLocalRpc(ctx, 'call', name, args);
     return r && r.length > 0 ? r : null;
   } catch {
     return null;
   }
 }
 
-async function serveRpc(u: Uwsgi, lc: ListenConfig, pkt: Packet, io: PacketIO): Promise<void> {
-  if (pkt.modifier2 === 2) return serveRpcHttp(u, lc, pkt, io);
+async function serveRpc(ctx: ThreadContext, lc: ListenConfig, pkt: Packet, io: PacketIO): Promise<void> {
+  if (pkt.modifier2 === 2) return serveRpcHttp(ctx, lc, pkt, io);
   if (pkt.modifier2 === 3) return httpReply(io, '501 Not Implemented', 'text/plain', enc.encode('XML-RPC is not supported'));
   let result: Uint8Array | null = null;
   if (lc.remoteRpc) {
     let items: Uint8Array[] = [];
     try { items = decodeArray(pkt.body, { bufferSize: MAX_BUFFER_SIZE, skipEmpty: true, maxEntries: 256 }); } catch { items = []; }
-    if (items.length > 0) result = await callRpc(u, items[0]!, items.slice(1));
+    if (items.length > 0) result = await callRpc(ctx, items[0]!, items.slice(1));
   }
   if (pkt.modifier2 !== 0) {
     // Raw replies have no framing: the result until close, nothing on failure.
@@ -263,14 +250,14 @@ function httpReply(io: PacketIO, status: string, type: string, body: Uint8Array)
   return io.write(concat(enc.encode(`HTTP/1.0 ${status}\r\nContent-Type: ${type}\r\nContent-Length: ${body.length}\r\n\r\n`), body));
 }
 
-async function serveRpcHttp(u: Uwsgi, lc: ListenConfig, pkt: Packet, io: PacketIO): Promise<void> {
+async function serveRpcHttp(ctx: ThreadContext, lc: ListenConfig, pkt: Packet, io: PacketIO): Promise<void> {
   const reply = (status: string, type: string, body: Uint8Array) => httpReply(io, status, type, body);
   let vars: Array<[Uint8Array, Uint8Array]> = [];
   try { vars = decodeVarsList(pkt.body, { bufferSize: MAX_BUFFER_SIZE }); } catch { /* treated as no PATH_INFO */ }
   const path = lastVar(vars, 'PATH_INFO');
   if (!path || path.length === 0) return reply('500 Internal Server Error', 'text/plain', enc.encode('no PATH_INFO'));
   const parts = bytesToText(path).split('/').filter((p) => p !== '');
-  const result = lc.remoteRpc && parts.length ? await callRpc(u, enc.encode(parts[0]!), parts.slice(1).map((p) => enc.encode(p))) : null;
+  const result = lc.remoteRpc && parts.length ? await callRpc(ctx, enc.encode(parts[0]!), parts.slice(1).map((p) => enc.encode(p))) : null;
   if (!result) return reply('404 Not Found', 'text/plain', enc.encode('Not Found'));
   const accept = lastVar(vars, 'HTTP_ACCEPT');
   const a = accept ? bytesToText(accept) : '';

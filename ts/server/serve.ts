@@ -5,10 +5,10 @@
  */
 import { UwsgiError, typeName } from '../kernel/errors.ts';
 import { type Options, configFromOptions } from '../kernel/options.ts';
-import { type ListenConfig, type ListenTicket, listenConfig } from './listen.ts';
+import type { ListenConfig, ListenTicket } from './listen.ts';
 import { runtime } from '../platform/runtime.ts';
 import { type App, type FetchHandler, type ServerHooks, WorkerServer, listenQueue } from './server.ts';
-import type { Uwsgi } from '../uwsgi.ts';
+import type { ModuleHandle, ThreadContext } from '../kernel/context.ts';
 
 let threadServer: WorkerServer | null = null;
 let threadMounts: ListenConfig['mounts'] | null = null;
@@ -28,12 +28,12 @@ export function appOf(mod: unknown, file: string): App | null {
  * mounted apps. `mainFile`/`mainModule` is the worker's app, already imported.
  * Resolves once every listener accepts. Does nothing without listeners.
  */
-export async function startThreadServer(u: Uwsgi, mainFile: string | undefined, mainModule: unknown, tickets: ListenTicket[] | undefined): Promise<boolean> {
-  const cfg = u.ctx.shared.config;
-  const lc = listenConfig(cfg, mainFile);
+export async function startThreadServer(ctx: ThreadContext, mainFile: string | undefined, mainModule: unknown, tickets: ListenTicket[] | undefined): Promise<boolean> {
+  const cfg = ctx.shared.config;
+  const lc = cfg.listen;
   threadMounts = lc.mounts;
   if (lc.listeners.length === 0) return false;
-  if (!tickets || tickets.length !== lc.listeners.length) throw new UwsgiError('ERR_INTERNAL', `worker ${u.worker_id()}: the master sent ${tickets?.length ?? 0} listener ticket(s) for ${lc.listeners.length} listener(s)`);
+  if (!tickets || tickets.length !== lc.listeners.length) throw new UwsgiError('ERR_INTERNAL', `worker ${ctx.ident}: the master sent ${tickets?.length ?? 0} listener ticket(s) for ${lc.listeners.length} listener(s)`);
   const apps: Array<{ mountpoint: string; app: App }> = [];
   for (const m of lc.mounts) {
     const mod = m.file === mainFile ? mainModule : await import(runtime().fileUrl(m.file).href);
@@ -41,7 +41,7 @@ export async function startThreadServer(u: Uwsgi, mainFile: string | undefined, 
     if (app) apps.push({ mountpoint: m.mountpoint, app });
     else if (m.mountpoint !== '') throw new UwsgiError('ERR_OPTION', `option 'mount': '${m.file}' does not export default { fetch(request) { ... } }`);
   }
-  threadServer = await WorkerServer.start(u, lc, { apps, tickets });
+  threadServer = await WorkerServer.start(ctx, lc, { apps, tickets });
   return true;
 }
 
@@ -56,14 +56,14 @@ export async function stopThreadServer(): Promise<void> {
 export function currentServer(): WorkerServer | null { return threadServer; }
 
 /** Mountpoints and files of this thread's apps (from its server, or else from the config). */
-export function mountsOf(u: Uwsgi): ListenConfig['mounts'] {
+export function mountsOf(ctx: ThreadContext): ListenConfig['mounts'] {
   if (threadMounts) return threadMounts;
-  return listenConfig(u.ctx.shared.config, u.ctx.shared.config.app).mounts;
+  return ctx.shared.config.listen.mounts;
 }
 
 /** `listen_queue(id)`: connections waiting in listener `id`'s accept queue. */
-export function listenQueueOf(u: Uwsgi, id: number): number {
-  const listeners = threadServer?.config.listeners ?? listenConfig(u.ctx.shared.config).listeners;
+export function listenQueueOf(ctx: ThreadContext, id: number): number {
+  const listeners = threadServer?.config.listeners ?? ctx.shared.config.listen.listeners;
   return listenQueue(listeners, id);
 }
 
@@ -90,10 +90,10 @@ function toApp(what: string, v: unknown): App {
  * bound by this thread alone. Management packets act on `u`'s engine (its
  * caches and RPC functions). Returns the running server (`close()` it).
  */
-export async function serve(u: Uwsgi, opts: ServeOptions): Promise<WorkerServer> {
+export async function serve(u: ModuleHandle, opts: ServeOptions): Promise<WorkerServer> {
   if (!opts || typeof opts !== 'object') throw new UwsgiError('ERR_ARG_TYPE', `serve: options must be an object, got ${typeName(opts)}`);
   const cfg = configFromOptions(opts.options ?? {});
-  const lc = listenConfig(cfg);
+  const lc = cfg.listen;
   if (lc.listeners.length === 0) throw new UwsgiError('ERR_OPTION', `serve: no listener: give options.socket or options['http-socket']`);
   const apps: Array<{ mountpoint: string; app: App }> = [];
   if (opts.fetch !== undefined) apps.push({ mountpoint: '', app: toApp('fetch', opts.fetch) });
@@ -101,7 +101,6 @@ export async function serve(u: Uwsgi, opts: ServeOptions): Promise<WorkerServer>
     if (mp !== '' && (!mp.startsWith('/') || mp.endsWith('/'))) throw new UwsgiError('ERR_OPTION', `serve: mountpoint '${mp}' must start with '/' and not end with one`);
     apps.push({ mountpoint: mp, app: toApp(`mounts['${mp}']`, v) });
   }
-  // The engine's buffer-size and caches are `u`'s; the listener options come from `opts.options`.
-  lc.bufferSize = cfg.bufferSize;
-  return WorkerServer.start(u, lc, { apps, tickets: lc.listeners.map(() => ({ bind: true as const })), hooks: opts.hooks });
+  // Packets act on `u`'s engine (its caches, RPC functions); the listener options come from `opts.options`.
+  return WorkerServer.start(u.ctx, lc, { apps, tickets: lc.listeners.map(() => ({ bind: true as const })), hooks: opts.hooks });
 }

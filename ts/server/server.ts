@@ -22,10 +22,11 @@
  */
 import { DEFAULT_BUFFER_SIZE, PacketReader, decodeVars, type Packet } from '../protocol/codec.ts';
 import { UwsgiError, typeName } from '../kernel/errors.ts';
-import { type ListenConfig, type ListenTicket, type ListenerSpec, type NetServer, type NetSocket, parseAddress } from './listen.ts';
+import { type ListenConfig, type ListenTicket, type ListenerSpec, type NetServer, type NetSocket } from './listen.ts';
 import { AsyncLocalStorage, fileStream, listenBinding, tcpListenQueue } from '../platform/listen.ts';
 import { MOD, type PacketHooks, type PacketIO, servePacket } from './packets.ts';
-import type { Uwsgi } from '../uwsgi.ts';
+import type { ThreadContext } from '../kernel/context.ts';
+import { type RequestInfo, processOf } from '../process/process.ts';
 import { raiseSignal } from '../signals/signals.ts';
 import { spoolPacketHook } from '../spooler/spooler.ts';
 
@@ -48,22 +49,8 @@ export type FetchHandler = (request: Request, ctx: RequestContext) => Response |
 /** An app: what an app file's default export is (`export default { fetch }`). */
 export interface App { fetch: FetchHandler }
 
-/** What request accounting is told around each request or packet (the process subsystem wires its own). */
-export interface RequestInfo {
-  /** `uwsgi` (`--socket`) or `http` (`--http-socket`). */
-  protocol: 'uwsgi' | 'http';
-  modifier1: number;
-  modifier2: number;
-  /** HTTP method ('' for management packets). */
-  method: string;
-  /** REQUEST_URI ('' for management packets). */
-  uri: string;
-  remoteAddr: string;
-  /** CONTENT_LENGTH of the request (0 when none). */
-  contentLength: number;
-  /** Listener id. */
-  listener: number;
-}
+/** A request as a listener describes it to the accounting and error hooks: every field of {@link RequestInfo} is set. */
+export type ServedRequest = Required<RequestInfo>;
 
 /** One request being accounted: ended once, after its last byte was written. */
 export interface RequestTicket {
@@ -79,14 +66,14 @@ export interface RequestTicket {
  * table's requests, tx, avg_rt, request_id, harakiri deadline, `cl()`).
  */
 export interface RequestAccounting {
-  begin(info: RequestInfo): RequestTicket | void;
+  begin(info: ServedRequest): RequestTicket | void;
 }
 
 /** The process subsystem's accounting for a thread's view: one `RequestScope` per request. */
-export function processAccounting(u: Uwsgi): RequestAccounting {
+export function processAccounting(ctx: ThreadContext): RequestAccounting {
   return {
     begin(info) {
-      const scope = u.request_begin({ cl: info.contentLength });
+      const scope = processOf(ctx).begin(info);
       return {
         end: (tx, exception) => scope.end({ tx, exception: exception !== undefined }),
         run: (fn) => scope.run(fn),
@@ -99,7 +86,7 @@ export function processAccounting(u: Uwsgi): RequestAccounting {
 export interface ServerHooks extends PacketHooks {
   accounting?: RequestAccounting;
   /** Where handler failures are reported (default: one line on stderr, as uWSGI logs them). */
-  onError?: (error: unknown, info: RequestInfo) => void;
+  onError?: (error: unknown, info: ServedRequest) => void;
 }
 
 let globalHooks: ServerHooks = {};
@@ -405,15 +392,16 @@ export interface WorkerServerOptions {
 
 /** The listeners of one worker and the apps they serve. */
 export class WorkerServer {
-  readonly uwsgi: Uwsgi;
+  /** The thread view whose engine answers management packets and counts requests. */
+  readonly ctx: ThreadContext;
   readonly config: ListenConfig;
   readonly apps: Array<{ mountpoint: string; app: App }>;
   readonly #servers: NetServer[] = [];
   readonly #sockets = new Set<NetSocket>();
   readonly #hooks: ServerHooks;
 
-  private constructor(u: Uwsgi, lc: ListenConfig, opts: WorkerServerOptions) {
-    this.uwsgi = u;
+  private constructor(ctx: ThreadContext, lc: ListenConfig, opts: WorkerServerOptions) {
+    this.ctx = ctx;
     this.config = lc;
     // Longest mountpoint first, so /a/b wins over /a.
     this.apps = [...opts.apps].sort((a, b) => b.mountpoint.length - a.mountpoint.length);
@@ -421,8 +409,8 @@ export class WorkerServer {
   }
 
   /** Start accepting on every listener of `lc`. */
-  static async start(u: Uwsgi, lc: ListenConfig, opts: WorkerServerOptions): Promise<WorkerServer> {
-    const s = new WorkerServer(u, lc, opts);
+  static async start(ctx: ThreadContext, lc: ListenConfig, opts: WorkerServerOptions): Promise<WorkerServer> {
+    const s = new WorkerServer(ctx, lc, opts);
     const binding = listenBinding();
     try {
       for (const spec of lc.listeners) {
@@ -453,10 +441,10 @@ export class WorkerServer {
   /** What a server uses when no hook was given: this engine's own accounting, signals and spooler. */
   #defaults(): ServerHooks {
     return this.#defaultHooks ??= {
-      accounting: processAccounting(this.uwsgi),
-      raiseSignal: (num: number) => raiseSignal(this.uwsgi, num),
+      accounting: processAccounting(this.ctx),
+      raiseSignal: (num: number) => raiseSignal(this, num),
       // Without a configured spooler this refuses (ff 00 00 00), as uWSGI.
-      spool: spoolPacketHook(this.uwsgi.ctx),
+      spool: spoolPacketHook(this.ctx),
     };
   }
 
@@ -505,12 +493,12 @@ export class WorkerServer {
       await this.#request(spec, sock, input, out, env, pkt);
       return;
     }
-    const info: RequestInfo = { protocol: 'uwsgi', modifier1: pkt.modifier1, modifier2: pkt.modifier2, method: '', uri: '', remoteAddr: sock.remoteAddress ?? '', contentLength: 0, listener: spec.id };
+    const info: ServedRequest = { protocol: 'uwsgi', modifier1: pkt.modifier1, modifier2: pkt.modifier2, method: '', uri: '', remoteAddr: sock.remoteAddress ?? '', cl: 0, listener: spec.id };
     const ticket = this.#hook('accounting')?.begin(info);
     const io: PacketIO = { readExactly: (n) => input.readExactly(n), write: (b) => out.write(b) };
     let failure: unknown;
     try {
-      const known = await servePacket(this.uwsgi, this.config, { raiseSignal: this.#hook('raiseSignal'), spool: this.#hook('spool') }, pkt, io);
+      const known = await servePacket(this.ctx, this.config, { raiseSignal: this.#hook('raiseSignal'), spool: this.#hook('spool') }, pkt, io);
       // Unknown modifier: uWSGI closes without a byte; there is no reply format to use.
       if (!known) sock.destroy();
     } catch (e) {
@@ -579,9 +567,9 @@ export class WorkerServer {
     const clRaw = env.CONTENT_LENGTH ?? '';
     const cl = /^\d{1,15}$/.test(clRaw) ? Number(clRaw) : 0;
     const method = env.REQUEST_METHOD || 'GET';
-    const info: RequestInfo = {
+    const info: ServedRequest = {
       protocol: spec.protocol, modifier1: pkt?.modifier1 ?? 0, modifier2: pkt?.modifier2 ?? 0, method,
-      uri: env.REQUEST_URI ?? env.PATH_INFO ?? '', remoteAddr: env.REMOTE_ADDR || sock.remoteAddress || '', contentLength: cl, listener: spec.id,
+      uri: env.REQUEST_URI ?? env.PATH_INFO ?? '', remoteAddr: env.REMOTE_ADDR || sock.remoteAddress || '', cl, listener: spec.id,
     };
     const ticket = this.#hook('accounting')?.begin(info);
     let failure: unknown;
@@ -694,7 +682,7 @@ function headBytes(res: Response, contentLength: number | undefined, body: Uint8
   return buf.subarray(0, n + body.length);
 }
 
-function defaultOnError(e: unknown, info: RequestInfo): void {
+function defaultOnError(e: unknown, info: ServedRequest): void {
   console.error(`[uwsgi-wasm] ${info.method} ${info.uri}: the app failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
 }
 
@@ -705,4 +693,3 @@ export function listenQueue(listeners: ListenerSpec[], id: number): number {
   return spec.port === undefined ? 0 : tcpListenQueue(spec.port);
 }
 
-export { parseAddress };

@@ -4,7 +4,7 @@
  * @module
  */
 import { UwsgiError, argCount, bytesArg, int64Arg, intArg, statusError, CoreStatus } from '../kernel/errors.ts';
-import type { ThreadContext } from '../kernel/context.ts';
+import { type ThreadContext, threadService } from '../kernel/context.ts';
 
 const HELD_ALREADY = 2;
 const WIDTH_NAME: Record<number, string> = { 1: '8', 2: '16', 4: '32', 8: '64' };
@@ -242,4 +242,13 @@ export class SharedAreas {
   sharedarea_unlock(id: number): void { argCount('sharedarea_unlock', arguments.length, 1, 1); this.area(id, 'sharedarea_unlock').unlock(); }
   /** The zero-copy view of area `id` (uWSGI's memoryview). */
   sharedarea_memoryview(id: number): Uint8Array { argCount('sharedarea_memoryview', arguments.length, 1, 1); return this.area(id, 'sharedarea_memoryview').view(); }
+}
+
+/** The calling thread's shared areas (one object per thread view). */
+export const sharedareasOf = threadService<SharedAreas>((ctx) => new SharedAreas(ctx));
+
+/** Area 0, which the seed's module-level functions address; ERR_NOT_CONFIGURED naming `fn` without any area. */
+export function area0(ctx: ThreadContext, fn: string): SharedArea {
+  if (ctx.x.sa_count() === 0) throw new UwsgiError('ERR_NOT_CONFIGURED', `${fn}: no sharedarea configured (use the 'sharedarea' option)`);
+  return sharedareasOf(ctx).area(0);
 }

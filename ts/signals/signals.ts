@@ -16,7 +16,7 @@
  * @module
  */
 import { UwsgiError, intArg, statusError, typeName } from '../kernel/errors.ts';
-import { type ThreadContext, ThreadKind } from '../kernel/context.ts';
+import { type ThreadContext, ThreadKind, engineService, threadService } from '../kernel/context.ts';
 import { waitForChange } from '../kernel/atomics.ts';
 import { markSignalHandler, noteSignal } from '../process/process.ts';
 
@@ -98,16 +98,11 @@ export interface RealmScheduler {
   route(num: number): void;
 }
 
-const realms = new WeakMap<WebAssembly.Memory, Realm>();
+const realm = engineService<Realm>(() => ({ threads: new Map() }));
 
 /** @internal The engine's views and scheduler in this JS thread. */
-export function realmOf(memory: WebAssembly.Memory): Realm {
-  let r = realms.get(memory);
-  if (!r) realms.set(memory, (r = { threads: new Map() }));
-  return r;
-}
+export function realmOf(memory: WebAssembly.Memory): Realm { return realm({ memory }); }
 
-const perThread = new WeakMap<ThreadContext, SignalThread>();
 
 /** The signal side of a thread: its handlers, its mailbox listener, signal_wait. */
 export class SignalThread {
@@ -274,11 +269,7 @@ async function listenLoop(ref: WeakRef<SignalThread>, i32: Int32Array, bell: num
 }
 
 /** The calling thread's signal side. */
-export function signalsOf(ctx: ThreadContext): SignalThread {
-  let s = perThread.get(ctx);
-  if (!s) perThread.set(ctx, (s = new SignalThread(ctx)));
-  return s;
-}
+export const signalsOf = threadService<SignalThread>((ctx) => new SignalThread(ctx));
 
 /** Kick the listener of thread `tid` if it lives in this JS thread. */
 function kickLocal(ctx: ThreadContext, tid: number): void { realmOf(ctx.memory).threads.get(tid)?.kick(); }

@@ -4,12 +4,11 @@
  * function, sleep `spooler-frequency` seconds or until a writer rings, again.
  * @module
  */
-import type { Uwsgi } from '../uwsgi.ts';
 import { UwsgiError } from '../kernel/errors.ts';
-import type { ThreadContext } from '../kernel/context.ts';
+import type { ModuleHandle, ThreadContext } from '../kernel/context.ts';
 import { waitForChange } from '../kernel/atomics.ts';
 import {
-  SPOOL_IGNORE, SPOOL_OK, SPOOL_RETRY, type SpoolTaskInfo, type SpoolerApi, type SpoolerSlot, spoolerFunctionOf, spoolerOf,
+  SPOOL_IGNORE, SPOOL_OK, SPOOL_RETRY, type SpoolTaskInfo, type SpoolerApi, type SpoolerSlot, setSpoolerFunction, spoolerFunctionOf, spoolerOf,
 } from './spooler.ts';
 import { CORRUPT_PREFIX, decodeSpoolFile, isPriorityName, isTaskName, naturalCompare, taskDict } from './file.ts';
 import * as sfs from '../../bindings/spoolfs.ts';
@@ -45,7 +44,7 @@ export class SpoolerLoop {
   #recycle = false;
 
   /** `u` must be a spooler thread's view (thread kind 3). */
-  constructor(u: Uwsgi, opts: SpoolerLoopOptions = {}) {
+  constructor(u: ModuleHandle, opts: SpoolerLoopOptions = {}) {
     this.#ctx = u.ctx;
     if (this.#ctx.kind !== 'spooler') throw new UwsgiError('ERR_UNSUPPORTED', `SpoolerLoop: a spooler loop runs in a spooler thread's view (engine.attach('spooler', n)), not in a ${this.#ctx.kind}`);
     this.#api = spoolerOf(this.#ctx);
@@ -232,15 +231,15 @@ export class SpoolerLoop {
  * named `spooler` registers it when `uwsgi.spooler` was not set. `onStop` is
  * given the loop's stop, for the master's stop message.
  */
-export async function runSpoolerThread(u: Uwsgi, app: string | undefined, importFile: (file: string) => Promise<unknown>, onStop: (stop: () => void) => void): Promise<'stopped' | 'recycle'> {
-  const cfg = u.ctx.shared.config.spooler;
+export async function runSpoolerThread(ctx: ThreadContext, app: string | undefined, importFile: (file: string) => Promise<unknown>, onStop: (stop: () => void) => void): Promise<'stopped' | 'recycle'> {
+  const cfg = ctx.shared.config.spooler;
   const files = cfg.imports.length > 0 ? cfg.imports : app ? [app] : [];
-  const loop = new SpoolerLoop(u);
+  const loop = new SpoolerLoop({ ctx });
   loop.announce();
   onStop(() => loop.stop());
   for (const f of files) {
     const mod = await importFile(f) as { spooler?: unknown };
-    if (!spoolerFunctionOf(u.ctx) && typeof mod?.spooler === 'function') u.spooler = mod.spooler as never;
+    if (!spoolerFunctionOf(ctx) && typeof mod?.spooler === 'function') setSpoolerFunction(ctx, mod.spooler);
   }
   return loop.run();
 }

@@ -26,7 +26,7 @@
  * @module
  */
 import { UwsgiError, argCount, intArg, typeName } from '../kernel/errors.ts';
-import type { ThreadContext } from '../kernel/context.ts';
+import { type ThreadContext, threadService } from '../kernel/context.ts';
 import type { Config } from '../kernel/options.ts';
 import { type SpoolerConfig, spoolerThreads } from './config.ts';
 import { ring } from '../kernel/atomics.ts';
@@ -601,13 +601,8 @@ export interface SpoolerSlot {
   finished(): void;
 }
 
-const perThread = new WeakMap<ThreadContext, SpoolerApi>();
 /** The calling thread's spooler API. */
-export function spoolerOf(ctx: ThreadContext): SpoolerApi {
-  let s = perThread.get(ctx);
-  if (!s) perThread.set(ctx, (s = new SpoolerApi(ctx)));
-  return s;
-}
+export const spoolerOf = threadService<SpoolerApi>((ctx) => new SpoolerApi(ctx));
 
 /**
  * Write a spool request received as a uwsgi packet (modifier1 17): `vars` is

@@ -1,0 +1,94 @@
+/**
+ * The cache functions of the `uwsgi` module: a local cache (`--cache2`) by
+ * name, or a remote one (`name@host:port`) through uWSGI's cache protocol, in
+ * which case the result is a promise.
+ * @module
+ */
+import { argCount, UwsgiError } from '../kernel/errors.ts';
+import type { ThreadContext } from '../kernel/context.ts';
+import { type CacheResult, isRemoteCache, remoteCachesOf, remoteUnsupported } from '../client/client.ts';
+import { type Bytes, Cache, cachesOf } from './cache.ts';
+
+/** cache_inc/dec/mul/div refuse a remote cache (see cache_mul). */
+function noRemoteMath(fn: string, cache: unknown): void {
+  if (isRemoteCache(cache)) throw remoteUnsupported(fn, cache, "uWSGI's cache protocol has no arithmetic (uWSGI 2.0.21 would overwrite the counter with the delta)");
+}
+
+/** The cache functions of the `uwsgi` module (mixed into it by ts/uwsgi.ts); uWSGI's results: true or null. */
+export abstract class CacheFunctions {
+  /** @internal The calling thread's view of the engine. */
+  declare readonly ctx: ThreadContext;
+
+
+  /**
+   * The value of `key`, or null (missing, unknown cache, bad key). A remote
+   * cache (`'name@host:port'`, `'@host:port'` for the server's default cache,
+   * `'name@/path.sock'`) gives a promise of it (uWSGI's cache protocol, 111/17).
+   */
+  cache_get<C extends string | undefined = undefined>(key: Bytes, cache?: C): CacheResult<C, Uint8Array | null> {
+    argCount('cache_get', arguments.length, 1, 2);
+    return (isRemoteCache(cache) ? remoteCachesOf(this.ctx).get('cache_get', key, cache) : cachesOf(this.ctx).get('cache_get', key, cache)) as CacheResult<C, Uint8Array | null>;
+  }
+  /** Copy the value into `buf` (as much as fits) without allocating: its full length, or -1 when missing. A remote cache gives a promise. */
+  cache_get_into<C extends string | undefined = undefined>(key: Bytes, buf: Uint8Array, cache?: C): CacheResult<C, number> {
+    argCount('cache_get_into', arguments.length, 2, 3);
+    if (!isRemoteCache(cache)) return cachesOf(this.ctx).getInto('cache_get_into', key, buf, cache) as CacheResult<C, number>;
+    if (!(buf instanceof Uint8Array)) return Promise.reject(new UwsgiError('ERR_ARG_TYPE', `cache_get_into: buf must be a Uint8Array`)) as CacheResult<C, number>;
+    return remoteCachesOf(this.ctx).get('cache_get_into', key, cache).then((v) => {
+      if (!v) return -1;
+      buf.set(v.length > buf.length ? v.subarray(0, buf.length) : v);
+      return v.length;
+    }) as CacheResult<C, number>;
+  }
+  /** true when the key exists (an expired item exists until swept, as in uWSGI), else null. A remote cache gives a promise. */
+  cache_exists<C extends string | undefined = undefined>(key: Bytes, cache?: C): CacheResult<C, true | null> {
+    argCount('cache_exists', arguments.length, 1, 2);
+    return (isRemoteCache(cache) ? remoteCachesOf(this.ctx).exists('cache_exists', key, cache) : cachesOf(this.ctx).exists('cache_exists', key, cache) || null) as CacheResult<C, true | null>;
+  }
+  /** Store a new key; a live key is NOT overwritten (null). `expires` in seconds, 0 = never. A remote cache gives a promise. */
+  cache_set<C extends string | undefined = undefined>(key: Bytes, value: Bytes, expires: number = 0, cache?: C): CacheResult<C, true | null> {
+    argCount('cache_set', arguments.length, 2, 4);
+    return (isRemoteCache(cache) ? remoteCachesOf(this.ctx).store('cache_set', key, value, expires, cache, false) : cachesOf(this.ctx).store('cache_set', key, value, expires, cache, false) || null) as CacheResult<C, true | null>;
+  }
+  /** Store or overwrite; the expiry is replaced (0 = never). A remote cache gives a promise. */
+  cache_update<C extends string | undefined = undefined>(key: Bytes, value: Bytes, expires: number = 0, cache?: C): CacheResult<C, true | null> {
+    argCount('cache_update', arguments.length, 2, 4);
+    return (isRemoteCache(cache) ? remoteCachesOf(this.ctx).store('cache_update', key, value, expires, cache, true) : cachesOf(this.ctx).store('cache_update', key, value, expires, cache, true) || null) as CacheResult<C, true | null>;
+  }
+  /** true when deleted, null when missing. A remote cache gives a promise. */
+  cache_del<C extends string | undefined = undefined>(key: Bytes, cache?: C): CacheResult<C, true | null> {
+    argCount('cache_del', arguments.length, 1, 2);
+    return (isRemoteCache(cache) ? remoteCachesOf(this.ctx).del('cache_del', key, cache) : cachesOf(this.ctx).del('cache_del', key, cache) || null) as CacheResult<C, true | null>;
+  }
+  /** Delete every item; null for an unknown cache. A remote cache gives a promise. */
+  cache_clear<C extends string | undefined = undefined>(cache?: C): CacheResult<C, true | null> {
+    argCount('cache_clear', arguments.length, 0, 1);
+    return (isRemoteCache(cache) ? remoteCachesOf(this.ctx).clear('cache_clear', cache) : cachesOf(this.ctx).clear('cache_clear', cache) || null) as CacheResult<C, true | null>;
+  }
+  /** Every key, in hash-bucket order. An unknown cache throws ERR_NOT_FOUND ("no local uWSGI cache available"); a remote one ERR_UNSUPPORTED (the protocol cannot list keys). */
+  cache_keys(cache?: string): Uint8Array[] {
+    argCount('cache_keys', arguments.length, 0, 1);
+    if (isRemoteCache(cache)) throw remoteUnsupported('cache_keys', cache, 'uWSGI\'s cache protocol has no command to list keys');
+    return cachesOf(this.ctx).keys('cache_keys', cache);
+  }
+  /** The value as a signed 64-bit little-endian integer; 0n when missing or not exactly 8 bytes. A remote cache gives a promise. */
+  cache_num<C extends string | undefined = undefined>(key: Bytes, cache?: C): CacheResult<C, bigint> {
+    argCount('cache_num', arguments.length, 1, 2);
+    return (isRemoteCache(cache) ? remoteCachesOf(this.ctx).num('cache_num', key, cache) : cachesOf(this.ctx).num('cache_num', key, cache)) as CacheResult<C, bigint>;
+  }
+  /** Add `delta` (default 1) to the int64 counter (a missing key starts at math_initial, default 0). Local caches only (see {@link CacheFunctions.cache_mul}). */
+  cache_inc(key: Bytes, delta: number | bigint = 1, expires: number = 0, cache?: string): true | null { argCount('cache_inc', arguments.length, 1, 4); noRemoteMath('cache_inc', cache); return cachesOf(this.ctx).math('cache_inc', key, delta, expires, cache) || null; }
+  /** Subtract `delta` (default 1). Local caches only. */
+  cache_dec(key: Bytes, delta: number | bigint = 1, expires: number = 0, cache?: string): true | null { argCount('cache_dec', arguments.length, 1, 4); noRemoteMath('cache_dec', cache); return cachesOf(this.ctx).math('cache_dec', key, delta, expires, cache) || null; }
+  /**
+   * Multiply by `factor` (default 2). Local caches only: uWSGI's cache protocol
+   * has no arithmetic, and uWSGI 2.0.21 sends a remote cache_inc/dec/mul/div as
+   * an `update` storing the delta itself, which silently replaces the counter;
+   * here a remote cache is ERR_UNSUPPORTED.
+   */
+  cache_mul(key: Bytes, factor: number | bigint = 2, expires: number = 0, cache?: string): true | null { argCount('cache_mul', arguments.length, 1, 4); noRemoteMath('cache_mul', cache); return cachesOf(this.ctx).math('cache_mul', key, factor, expires, cache) || null; }
+  /** Divide by `divisor` (default 2), truncating; division by zero stores 0, as in uWSGI. Local caches only. */
+  cache_div(key: Bytes, divisor: number | bigint = 2, expires: number = 0, cache?: string): true | null { argCount('cache_div', arguments.length, 1, 4); noRemoteMath('cache_div', cache); return cachesOf(this.ctx).math('cache_div', key, divisor, expires, cache) || null; }
+  /** Cache `name` (default: the default cache) as an object with get/set/add/has/delete/getString. */
+  cache(name?: string): Cache { return new Cache(cachesOf(this.ctx), name); }
+}
