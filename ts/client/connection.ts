@@ -9,6 +9,7 @@
  */
 import { openSocket, type RawSocket, type SocketTarget } from '../../bindings/net.ts';
 import { CoreStatus, UwsgiError, statusError, typeName } from '../kernel/errors.ts';
+import { CONNECT_RULES, parseAddress as parseSocketAddress } from '../protocol/address.ts';
 
 const utf8d = new TextDecoder();
 
@@ -37,40 +38,16 @@ export function netError(status: number, fn: string, addr: string, detail: strin
 }
 
 /**
- * Parse one of uWSGI's socket addresses:
- * - `host:port` (split at the first `:`, as uWSGI does; an empty host is 127.0.0.1),
- * - `[ipv6]:port`,
- * - anything without `:` is a unix socket path; `@name` (or `\0name`) is Linux's abstract namespace.
+ * Parse the address argument `arg` of client function `fn` (a string or its
+ * UTF-8 bytes) with the client's rules: `host:port` (no host: 127.0.0.1),
+ * `[ipv6]:port`, a unix socket path, `@name` for Linux's abstract namespace.
  */
 export function parseAddress(fn: string, addr: unknown, arg = 'address'): NetAddress {
   let text: string;
   if (typeof addr === 'string') text = addr;
   else if (addr instanceof Uint8Array) text = utf8d.decode(addr);
   else throw new UwsgiError('ERR_ARG_TYPE', `${fn}: ${arg} must be a string, got ${typeName(addr)}`);
-  if (text === '') throw new UwsgiError('ERR_VALUE_RANGE', `${fn}: ${arg} must not be empty`);
-  if (text.includes('\0') && !text.startsWith('\0')) throw new UwsgiError('ERR_VALUE_RANGE', `${fn}: ${arg} contains a NUL byte`);
-  let host: string;
-  let portText: string;
-  if (text.startsWith('[')) {
-    const close = text.indexOf(']:');
-    if (close < 0) throw new UwsgiError('ERR_VALUE_RANGE', `${fn}: ${arg} '${text}' must be [ipv6]:port`);
-    host = text.slice(1, close);
-    portText = text.slice(close + 2);
-  } else {
-    const colon = text.indexOf(':');
-    if (colon < 0) {
-      if (text.startsWith('@')) return { text, target: { path: `\0${text.slice(1)}` } };
-      if (text.startsWith('\\0')) return { text, target: { path: `\0${text.slice(2)}` } };
-      return { text, target: { path: text } };
-    }
-    host = text.slice(0, colon) || '127.0.0.1';
-    portText = text.slice(colon + 1);
-  }
-  const port = /^\d{1,5}$/.test(portText) ? Number(portText) : NaN;
-  if (!(port >= 1 && port <= 65535)) {
-    throw new UwsgiError('ERR_VALUE_RANGE', `${fn}: ${arg} '${text}' needs a port 1..65535 after the ':', got '${portText}'`);
-  }
-  return { text, target: { host, port } };
+  return { text, target: parseSocketAddress(text, { ...CONNECT_RULES, label: `${fn}: ${arg}` }) };
 }
 
 /** A timeout argument in seconds (fractions allowed): -1 waits forever; anything else must be > 0. */

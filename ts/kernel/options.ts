@@ -5,8 +5,10 @@
  * @module
  */
 import { UwsgiError } from './errors.ts';
+import { allValues, intValue, lastValue, optionError } from './option-values.ts';
+import { type ListenConfig, listenConfig } from '../server/listen.ts';
 import { SPOOLER_OPTIONS, type SpoolerConfig, spoolerConfig } from '../spooler/config.ts';
-import { type SocketAddress, parseSocketAddress } from '../protocol/address.ts';
+import { SERVICE_RULES, type SocketAddress, parseAddress } from '../protocol/address.ts';
 
 /** A value as given: a string, `true` for a flag, or a list for a repeated option. */
 export type OptionValue = string | number | boolean | Array<string | number>;
@@ -218,6 +220,14 @@ export interface Config {
   given: Array<[string, string | true]>;
   /** The app file (command-line positional argument), if any. */
   app?: string;
+  /** The listeners (`--socket`, `--http-socket`), mounts, their limits and what remote packets may do. */
+  listen: ListenConfig;
+  /** `--harakiri N`: seconds a worker may spend in one request before the master kills it (0: never). */
+  harakiri: number;
+  /** `--logto FILE`: where log lines go (none: stderr). */
+  logto?: string;
+  /** `--memory-report`: the master fills the workers' rss/vsz. */
+  memoryReport: boolean;
   /** Spool directories and spooler threads (`--spooler`, `--spooler-external`, `--spooler-processes`...). */
   spooler: SpoolerConfig;
   /** `--snmp=ADDR`: the UDP address the master's SNMP agent binds; `true` for `--snmp` without an address (slots only). */
@@ -236,11 +246,10 @@ export interface Config {
 
 const PAGE_SIZE = 4096;
 
-function fail(msg: string): never { throw new UwsgiError('ERR_OPTION', msg); }
 
 function canonical(name: string): [string, OptionSpec] {
   const spec = KNOWN_OPTIONS[name];
-  if (!spec) fail(`unknown option '${name}'`);
+  if (!spec) optionError(`unknown option '${name}'`);
   return spec.alias ? [spec.alias, KNOWN_OPTIONS[spec.alias]] : [name, spec];
 }
 
@@ -248,22 +257,22 @@ function toStr(name: string, v: unknown): string | true {
   if (v === true) return true;
   if (typeof v === 'string') return v;
   if (typeof v === 'number' && Number.isFinite(v)) return String(v);
-  fail(`option '${name}': expected a string, number or true, got ${v === null ? 'null' : typeof v}`);
+  optionError(`option '${name}': expected a string, number or true, got ${v === null ? 'null' : typeof v}`);
 }
 
 /** Flatten any accepted form into (name, value) pairs with canonical names. */
 export function pairsFromObject(opts: Options): Array<[string, string | true]> {
-  if (opts === null || typeof opts !== 'object' || Array.isArray(opts)) fail('options must be an object');
+  if (opts === null || typeof opts !== 'object' || Array.isArray(opts)) optionError('options must be an object');
   const out: Array<[string, string | true]> = [];
   for (const [rawName, value] of Object.entries(opts)) {
     if (value === undefined || value === false) continue;
     const [name, spec] = canonical(rawName);
     if (Array.isArray(value)) {
-      if (spec.kind !== 'list') fail(`option '${rawName}' does not take a list`);
+      if (spec.kind !== 'list') optionError(`option '${rawName}' does not take a list`);
       for (const v of value) out.push([name, toStr(rawName, v)]);
     } else {
       if (spec.kind === 'flag' && value !== true && value !== 'true' && value !== 1 && value !== '1') {
-        fail(`option '${rawName}' is a flag: use true`);
+        optionError(`option '${rawName}' is a flag: use true`);
       }
       out.push([name, spec.kind === 'flag' ? true : toStr(rawName, value)]);
     }
@@ -287,18 +296,18 @@ export function parseArgv(argv: readonly string[]): { pairs: Array<[string, stri
       const rawName = eq >= 0 ? body.slice(0, eq) : body;
       const [name, spec] = canonical(rawName);
       if (spec.kind === 'flag') {
-        if (eq >= 0) fail(`option '--${rawName}' is a flag and takes no value`);
+        if (eq >= 0) optionError(`option '--${rawName}' is a flag and takes no value`);
         pairs.push([name, true]);
       } else if (eq >= 0) {
         pairs.push([name, body.slice(eq + 1)]);
       } else {
-        if (i + 1 >= argv.length) fail(`option '--${rawName}' needs a value`);
+        if (i + 1 >= argv.length) optionError(`option '--${rawName}' needs a value`);
         pairs.push([name, argv[++i]]);
       }
     } else if (app === undefined) {
       app = a;
     } else {
-      fail(`unexpected argument '${a}' (the app file is already '${app}')`);
+      optionError(`unexpected argument '${a}' (the app file is already '${app}')`);
     }
   }
   return { pairs, app };
@@ -316,7 +325,7 @@ export function parseIni(text: string, source = 'ini'): Array<[string, string | 
     if (!inSection) return;
     const eq = t.indexOf('=');
     const rawName = (eq >= 0 ? t.slice(0, eq) : t).trim();
-    if (rawName === '') fail(`${source}:${n + 1}: missing option name`);
+    if (rawName === '') optionError(`${source}:${n + 1}: missing option name`);
     const [name, spec] = canonical(rawName);
     const value = eq >= 0 ? t.slice(eq + 1).trim() : 'true';
     if (spec.kind === 'flag') {
@@ -329,29 +338,21 @@ export function parseIni(text: string, source = 'ini'): Array<[string, string | 
   return pairs;
 }
 
-function intOption(name: string, v: string | true | undefined, def: number, min: number, max: number): number {
-  if (v === undefined) return def;
-  if (v === true || !/^\s*(0x[0-9a-f]+|\d+)\s*$/i.test(v)) fail(`option '${name}': expected an integer, got '${String(v)}'`);
-  const n = Number(v);
-  if (n < min || n > max) fail(`option '${name}': ${n} is outside ${min}..${max}`);
-  return n;
-}
-
 function sharedareaSize(spec: string): number {
-  if (/^\s*\d+\s*$/.test(spec)) return intOption('sharedarea', spec, 0, 1, 65535) * PAGE_SIZE;
+  if (/^\s*\d+\s*$/.test(spec)) return intValue('sharedarea', spec, 0, 1, 65535) * PAGE_SIZE;
   let size: number | undefined;
   for (const part of spec.split(',')) {
     const eq = part.indexOf('=');
     const key = part.slice(0, eq).trim();
     const val = part.slice(eq + 1).trim();
-    if (eq < 0) fail(`option 'sharedarea': expected key=value, got '${part}'`);
-    if (key === 'pages') size = intOption('sharedarea pages', val, 0, 1, 65535) * PAGE_SIZE;
-    else if (key === 'size') size = intOption('sharedarea size', val, 0, 1, 0xffff0000);
+    if (eq < 0) optionError(`option 'sharedarea': expected key=value, got '${part}'`);
+    if (key === 'pages') size = intValue('sharedarea pages', val, 0, 1, 65535) * PAGE_SIZE;
+    else if (key === 'size') size = intValue('sharedarea size', val, 0, 1, 0xffff0000);
     else if (key === 'file' || key === 'fd' || key === 'ptr' || key === 'offset') {
       throw new UwsgiError('ERR_UNSUPPORTED', `option 'sharedarea': '${key}=' (file- or fd-backed areas) is not supported; areas live in the shared wasm memory`);
-    } else fail(`option 'sharedarea': unknown key '${key}'`);
+    } else optionError(`option 'sharedarea': unknown key '${key}'`);
   }
-  if (size === undefined) fail(`option 'sharedarea': one of pages= or size= is required in '${spec}'`);
+  if (size === undefined) optionError(`option 'sharedarea': one of pages= or size= is required in '${spec}'`);
   return size;
 }
 
@@ -367,7 +368,7 @@ const CACHE_KEYS: Record<string, string> = {
 };
 
 function cacheInt(key: string, v: string, min: number, max: number): number {
-  return intOption(`cache2 ${key}`, v, 0, min, max);
+  return intValue(`cache2 ${key}`, v, 0, min, max);
 }
 
 /** Parse one `--cache2` value (uWSGI's key=value list; boolean keys are on by presence). */
@@ -378,26 +379,26 @@ export function parseCache2(spec: string, defaultStoreSync = 0): CacheConfig {
     const eq = part.indexOf('=');
     const raw = (eq < 0 ? part : part.slice(0, eq)).trim();
     const key = CACHE_KEYS[raw];
-    if (!key) fail(`option 'cache2': unknown key '${raw}' in '${spec}'`);
+    if (!key) optionError(`option 'cache2': unknown key '${raw}' in '${spec}'`);
     if (key === 'network') throw new UwsgiError('ERR_UNSUPPORTED', `option 'cache2': '${raw}=' (UDP/sync cache peers) is not available yet (protocol issue)`);
     kv.set(key, eq < 0 ? '' : part.slice(eq + 1).trim());
   }
   const name = kv.get('name');
-  if (!name) fail(`option 'cache2': 'name=' is required in '${spec}'`);
-  if (name.includes('@')) fail(`option 'cache2': a cache name cannot contain '@' ('${name}')`);
-  if (!kv.has('items')) fail(`option 'cache2': 'items=' is required in '${spec}'`);
+  if (!name) optionError(`option 'cache2': 'name=' is required in '${spec}'`);
+  if (name.includes('@')) optionError(`option 'cache2': a cache name cannot contain '@' ('${name}')`);
+  if (!kv.has('items')) optionError(`option 'cache2': 'items=' is required in '${spec}'`);
   const items = cacheInt('items', kv.get('items')!, 1, 0x7fffffff);
   const blocks = kv.has('blocks') ? cacheInt('blocks', kv.get('blocks')!, 1, 0x7fffffff) : items;
-  if (blocks < items) fail(`option 'cache2': invalid number of cache blocks (${blocks} < items ${items})`);
+  if (blocks < items) optionError(`option 'cache2': invalid number of cache blocks (${blocks} < items ${items})`);
   const hash = kv.get('hash') ?? 'djb33x';
   if (hash !== 'djb33x' && hash !== 'murmur2') {
     if (hash === 'random' || hash === 'rand' || hash === 'rr') throw new UwsgiError('ERR_UNSUPPORTED', `option 'cache2': hash '${hash}' cannot find keys again; use djb33x or murmur2`);
-    fail(`option 'cache2': unknown hash '${hash}' (djb33x or murmur2)`);
+    optionError(`option 'cache2': unknown hash '${hash}' (djb33x or murmur2)`);
   }
   const mi = kv.get('math_initial');
   let mathInitial = 0;
   if (mi !== undefined) {
-    if (!/^\s*-?\d+\s*$/.test(mi) || !Number.isSafeInteger(Number(mi))) fail(`option 'cache2': math_initial must be an integer, got '${mi}'`);
+    if (!/^\s*-?\d+\s*$/.test(mi) || !Number.isSafeInteger(Number(mi))) optionError(`option 'cache2': math_initial must be an integer, got '${mi}'`);
     mathInitial = Number(mi);
   }
   return {
@@ -424,7 +425,7 @@ export function parseCache2(spec: string, defaultStoreSync = 0): CacheConfig {
 
 function cacheStore(v: string | undefined): string | null {
   if (v === undefined) return null;
-  if (v === '') fail(`option 'cache2': 'store=' needs a file path`);
+  if (v === '') optionError(`option 'cache2': 'store=' needs a file path`);
   return v;
 }
 
@@ -436,66 +437,70 @@ export function configFromPairs(pairs: Array<[string, string | true]>, app?: str
   const expanded: Array<[string, string | true]> = [];
   for (const [name, value] of pairs) {
     if (name === 'ini') {
-      if (value === true) fail(`option 'ini' needs a file path`);
+      if (value === true) optionError(`option 'ini' needs a file path`);
       expanded.push([name, value]);
       // Read lazily through the runtime binding so options.ts stays runtime-neutral.
       expanded.push(...parseIni(readFileForIni(value), value));
     } else expanded.push([name, value]);
   }
-  const last = (n: string) => { let v: string | true | undefined; for (const [k, x] of expanded) if (k === n) v = x; return v; };
-  const all = (n: string) => expanded.filter(([k]) => k === n).map(([, v]) => v);
+  const last = (n: string) => lastValue(expanded, n);
+  const all = (n: string) => allValues(expanded, n);
   const sharedareas = all('sharedarea').map((v) => {
-    if (v === true) fail(`option 'sharedarea' needs a value`);
+    if (v === true) optionError(`option 'sharedarea' needs a value`);
     return sharedareaSize(v);
   });
   const mules: Array<string | null> = [];
   for (const [k, v] of expanded) {
-    if (k === 'mules') for (let i = intOption('mules', v, 0, 0, 1024); i > 0; i--) mules.push(null);
+    if (k === 'mules') for (let i = intValue('mules', v, 0, 0, 1024); i > 0; i--) mules.push(null);
     else if (k === 'mule') mules.push(v === true || v === '' || v === 'true' ? null : v);
   }
-  if (mules.length > 1024) fail(`option 'mules': at most 1024 mules, got ${mules.length}`);
+  if (mules.length > 1024) optionError(`option 'mules': at most 1024 mules, got ${mules.length}`);
   const farms = all('farm').map((v) => farmSpec(v, mules.length));
   for (let i = 0; i < farms.length; i++) {
-    if (farms.findIndex((f) => f.name === farms[i].name) !== i) fail(`option 'farm': farm '${farms[i].name}' is defined twice`);
+    if (farms.findIndex((f) => f.name === farms[i].name) !== i) optionError(`option 'farm': farm '${farms[i].name}' is defined twice`);
   }
   const caches: CacheConfig[] = [];
   const legacy = last('cache');
-  const storeSync = intOption('cache-store-sync', last('cache-store-sync'), 0, 0, 86400);
+  const storeSync = intValue('cache-store-sync', last('cache-store-sync'), 0, 0, 86400);
   const legacyStore = last('cache-store');
-  if (legacyStore === true || legacyStore === '') fail(`option 'cache-store' needs a file path`);
+  if (legacyStore === true || legacyStore === '') optionError(`option 'cache-store' needs a file path`);
   if (legacy !== undefined) {
-    const items = intOption('cache', legacy, 0, 1, 0x7fffffff);
-    const blocksize = intOption('cache-blocksize', last('cache-blocksize'), 65536, 1, 0x7fffffff);
+    const items = intValue('cache', legacy, 0, 1, 0x7fffffff);
+    const blocksize = intValue('cache-blocksize', last('cache-blocksize'), 65536, 1, 0x7fffffff);
     const c = parseCache2(`name=default,items=${items},blocksize=${blocksize}`, storeSync);
     c.store = legacyStore ?? null;
     caches.push(c);
-  } else if (legacyStore !== undefined) fail(`option 'cache-store' is for the legacy cache: give '--cache N' too, or store= in a --cache2`);
+  } else if (legacyStore !== undefined) optionError(`option 'cache-store' is for the legacy cache: give '--cache N' too, or store= in a --cache2`);
   for (const v of all('cache2')) {
-    if (v === true) fail(`option 'cache2' needs a value`);
+    if (v === true) optionError(`option 'cache2' needs a value`);
     caches.push(parseCache2(v, storeSync));
   }
-  // Validated here; ts/process.ts and the master read it from `given`.
-  intOption('harakiri', last('harakiri'), 0, 0, 2_147_483);
+  const bufferSize = intValue('buffer-size', last('buffer-size'), 4096, 1, 65535);
+  const logto = last('logto');
   const stores = caches.map((c) => c.store).filter((p): p is string => p !== null);
   const twice = stores.find((p, i) => stores.indexOf(p) !== i);
-  if (twice !== undefined) fail(`option 'cache2': two caches cannot share the store file '${twice}'`);
+  if (twice !== undefined) optionError(`option 'cache2': two caches cannot share the store file '${twice}'`);
   return {
     mules,
     farms,
-    workers: intOption('workers', last('workers'), 1, 1, 1024),
-    locks: intOption('locks', last('locks'), 0, 0, 4096),
+    workers: intValue('workers', last('workers'), 1, 1, 1024),
+    locks: intValue('locks', last('locks'), 0, 0, 4096),
     sharedareas,
-    bufferSize: intOption('buffer-size', last('buffer-size'), 4096, 1, 65535),
-    extraThreads: intOption('extra-threads', last('extra-threads'), 8, 0, 1024),
-    queue: intOption('queue', last('queue'), 0, 0, 1_000_000),
-    rpcMax: intOption('rpc-max', last('rpc-max'), 64, 1, 65536),
-    queueBlocksize: intOption('queue-blocksize', last('queue-blocksize'), 8192, 17, 16 * 1024 * 1024),
+    bufferSize,
+    extraThreads: intValue('extra-threads', last('extra-threads'), 8, 0, 1024),
+    queue: intValue('queue', last('queue'), 0, 0, 1_000_000),
+    rpcMax: intValue('rpc-max', last('rpc-max'), 64, 1, 65536),
+    queueBlocksize: intValue('queue-blocksize', last('queue-blocksize'), 8192, 17, 16 * 1024 * 1024),
     caches,
-    cacheExpireFreq: intOption('cache-expire-freq', last('cache-expire-freq'), 3, 1, 86400),
+    cacheExpireFreq: intValue('cache-expire-freq', last('cache-expire-freq'), 3, 1, 86400),
     cacheNoExpire: last('cache-no-expire') === true,
     given: expanded,
     app,
     spooler: spoolerConfig(expanded),
+    listen: listenConfig(expanded, bufferSize, app),
+    harakiri: intValue('harakiri', last('harakiri'), 0, 0, 2_147_483),
+    logto: logto === true || logto === '' ? undefined : logto,
+    memoryReport: last('memory-report') === true,
     ...statsSnmpConfig(last),
   };
 }
@@ -504,14 +509,14 @@ export function configFromPairs(pairs: Array<[string, string | true]>, app?: str
 function statsSnmpConfig(last: (n: string) => string | true | undefined): Pick<Config, 'snmp' | 'snmpCommunity' | 'stats' | 'statsHttp' | 'statsMinified' | 'statsNoCores'> {
   const snmp = last('snmp');
   const community = last('snmp-community');
-  if (community === true) fail(`option 'snmp-community' needs a value`);
-  if (community !== undefined && new TextEncoder().encode(community).length > 72) fail(`option 'snmp-community': at most 72 bytes (uWSGI truncates; uwsgi-wasm refuses)`);
+  if (community === true) optionError(`option 'snmp-community' needs a value`);
+  if (community !== undefined && new TextEncoder().encode(community).length > 72) optionError(`option 'snmp-community': at most 72 bytes (uWSGI truncates; uwsgi-wasm refuses)`);
   const stats = last('stats');
-  if (stats === true) fail(`option 'stats' needs an address (host:port or a UNIX socket path)`);
+  if (stats === true) optionError(`option 'stats' needs an address (host:port or a UNIX socket path)`);
   return {
-    snmp: snmp === undefined ? undefined : snmp === true || snmp === '' || snmp === 'true' ? true : parseSocketAddress('snmp', snmp, false),
+    snmp: snmp === undefined ? undefined : snmp === true || snmp === '' || snmp === 'true' ? true : parseAddress(snmp, { ...SERVICE_RULES, label: `option 'snmp'`, paths: false }),
     snmpCommunity: community,
-    stats: stats === undefined ? undefined : parseSocketAddress('stats', stats, true),
+    stats: stats === undefined ? undefined : parseAddress(stats, { ...SERVICE_RULES, label: `option 'stats'` }),
     statsHttp: last('stats-http') === true,
     statsMinified: last('stats-minified') === true,
     statsNoCores: last('stats-no-cores') === true,
@@ -520,27 +525,27 @@ function statsSnmpConfig(last: (n: string) => string | true | undefined): Pick<C
 
 /** `name:1,2,3`: a farm name and the ids (1..mules) of its mules. */
 function farmSpec(v: string | true, mules: number): { name: string; mules: number[] } {
-  if (v === true) fail(`option 'farm' needs a value such as 'name:1,2'`);
+  if (v === true) optionError(`option 'farm' needs a value such as 'name:1,2'`);
   const colon = v.indexOf(':');
-  if (colon < 0) fail(`option 'farm': expected 'name:1,2' (a name, a colon, mule ids), got '${v}'`);
+  if (colon < 0) optionError(`option 'farm': expected 'name:1,2' (a name, a colon, mule ids), got '${v}'`);
   const name = v.slice(0, colon).trim();
-  if (name === '') fail(`option 'farm': empty farm name in '${v}'`);
-  if (new TextEncoder().encode(name).length > FARM_NAME_MAX) fail(`option 'farm': farm name '${name}' is longer than ${FARM_NAME_MAX} bytes`);
+  if (name === '') optionError(`option 'farm': empty farm name in '${v}'`);
+  if (new TextEncoder().encode(name).length > FARM_NAME_MAX) optionError(`option 'farm': farm name '${name}' is longer than ${FARM_NAME_MAX} bytes`);
   const ids: number[] = [];
   for (const part of v.slice(colon + 1).split(',')) {
     if (part.trim() === '') continue;
-    const id = intOption('farm', part, 0, 1, 1024);
-    if (id > mules) fail(`option 'farm': farm '${name}' names mule ${id}, but ${mules === 0 ? 'no mule is configured' : `mules are 1..${mules}`}`);
+    const id = intValue('farm', part, 0, 1, 1024);
+    if (id > mules) optionError(`option 'farm': farm '${name}' names mule ${id}, but ${mules === 0 ? 'no mule is configured' : `mules are 1..${mules}`}`);
     if (!ids.includes(id)) ids.push(id);
   }
-  if (ids.length === 0) fail(`option 'farm': farm '${name}' has no mule ids`);
+  if (ids.length === 0) optionError(`option 'farm': farm '${name}' has no mule ids`);
   return { name, mules: ids };
 }
 
 /** Longest farm name, in UTF-8 bytes. */
 export const FARM_NAME_MAX = 255;
 
-let iniReader: (path: string) => string = () => fail(`option 'ini' is not available here`);
+let iniReader: (path: string) => string = () => optionError(`option 'ini' is not available here`);
 /** Installed by the engine: how `ini=` files are read on this runtime. */
 export function setIniReader(fn: (path: string) => string): void { iniReader = fn; }
 function readFileForIni(path: string): string {

@@ -5,6 +5,7 @@
  * @module
  */
 import { UwsgiError } from '../kernel/errors.ts';
+import { type GivenOptions, intValue, lastValue, optionError } from '../kernel/option-values.ts';
 
 /** One spool directory (`--spooler DIR` or `--spooler-external DIR`). */
 export interface SpoolDirConfig {
@@ -72,33 +73,23 @@ const REFUSED: Record<string, string> = {
   'touch-spoolers-reload': 'file monitors are not built yet',
 };
 
-function fail(msg: string): never { throw new UwsgiError('ERR_OPTION', msg); }
-
-function intValue(name: string, v: string | true | undefined, def: number, min: number, max: number): number {
-  if (v === undefined) return def;
-  if (v === true || !/^\s*\d+\s*$/.test(v)) fail(`option '${name}': expected an integer, got '${String(v)}'`);
-  const n = Number(v);
-  if (n < min || n > max) fail(`option '${name}': ${n} is outside ${min}..${max}`);
-  return n;
-}
-
 /** Validate the spooler options among `pairs` (canonical names, in order). */
-export function spoolerConfig(pairs: ReadonlyArray<readonly [string, string | true]>): SpoolerConfig {
-  const last = (n: string) => { let v: string | true | undefined; for (const [k, x] of pairs) if (k === n) v = x; return v; };
+export function spoolerConfig(pairs: GivenOptions): SpoolerConfig {
+  const last = (n: string) => lastValue(pairs, n);
   for (const [k] of pairs) {
     if (k in REFUSED) throw new UwsgiError('ERR_UNSUPPORTED', `option '${k}' is not supported: ${REFUSED[k]}`);
   }
   const dirs: SpoolDirConfig[] = [];
   for (const [k, v] of pairs) {
     if (k !== 'spooler' && k !== 'spooler-external') continue;
-    if (v === true || v.trim() === '') fail(`option '${k}' needs a directory`);
-    if (v.includes('\0')) fail(`option '${k}': the directory name contains a NUL byte`);
+    if (v === true || v.trim() === '') optionError(`option '${k}' needs a directory`);
+    if (v.includes('\0')) optionError(`option '${k}': the directory name contains a NUL byte`);
     dirs.push({ path: v, external: k === 'spooler-external' });
   }
   const imports: string[] = [];
   for (const [k, v] of pairs) {
     if (k !== 'spooler-import') continue;
-    if (v === true || v.trim() === '') fail(`option 'spooler-import' needs a file`);
+    if (v === true || v.trim() === '') optionError(`option 'spooler-import' needs a file`);
     imports.push(v);
   }
   const ordered = last('spooler-ordered') === true;
