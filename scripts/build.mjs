@@ -29,7 +29,13 @@ if (stale(['build/core.wasm'], ['assembly', 'asconfig.json'])) {
   execFileSync(process.execPath, [join(root, 'node_modules/assemblyscript/bin/asc.js'), '--config', 'asconfig.json', '--target', 'release'], { cwd: root, stdio: 'inherit' });
 }
 
-const entries = { index: 'ts/index.ts', worker: 'ts/worker.ts', cli: 'ts/cli.ts', conformance: 'test/conformance/runner.ts' };
+// The package entry, its subpath exports (package.json `exports`), the thread entry, the CLI, the conformance runner.
+const SUBPATHS = ['engine', 'codec', 'client', 'server', 'spooler', 'stats'];
+const entries = {
+  index: 'ts/index.ts',
+  ...Object.fromEntries(SUBPATHS.map((n) => [n, `ts/exports/${n}.ts`])),
+  worker: 'ts/worker.ts', cli: 'ts/cli.ts', conformance: 'test/conformance/runner.ts',
+};
 const outs = Object.keys(entries).map((e) => `dist/${e}.js`);
 if (stale(outs, ['ts', 'bindings', 'test/conformance', 'build/core.wasm', 'package.json'])) {
   console.error('build: bundles (esbuild)');

@@ -48,7 +48,8 @@ await esbuild.build({
   logLevel: 'warning',
   plugins: [{
     name: 'uwsgi-wasm-external',
-    setup(b) { b.onResolve({ filter: /^uwsgi-wasm$/ }, () => ({ path: distUrl, external: true })); },
+    // `uwsgi-wasm` and its subpaths (`uwsgi-wasm/engine`...) are the built package's files.
+    setup(b) { b.onResolve({ filter: /^uwsgi-wasm(\/[a-z]+)?$/ }, (a) => ({ path: a.path === 'uwsgi-wasm' ? distUrl : pathToFileURL(join(root, `dist/${a.path.slice('uwsgi-wasm/'.length)}.js`)).href, external: true })); },
   }],
 });
 

@@ -3,7 +3,8 @@
  * `uwsgi-wasm [options] app.js`: start a master with uWSGI-named options.
  * @module
  */
-import { run, UwsgiError, VERSION, runtime } from './index.ts';
+import { run, UwsgiError, VERSION } from './index.ts';
+import { runtime } from './platform/runtime.ts';
 
 const argv = (globalThis as { Deno?: { args: string[] } }).Deno?.args ?? process.argv.slice(2);
 

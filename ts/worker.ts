@@ -1,5 +1,5 @@
 /** Entry module of every thread a master starts (bundled as dist/worker.js). */
-import { runWorkerThread } from './index.ts';
+import { runWorkerThread } from './process/thread.ts';
 
 runWorkerThread().catch((e) => {
   // An app that fails to load ends its thread with an error: the master sees a crash and respawns.

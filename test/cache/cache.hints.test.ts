@@ -2,6 +2,7 @@
 // stamp where a key was found, the core checks them under its seqlock): a hint
 // that has gone stale must never return another key's value or an old value.
 import { createEngine, type Uwsgi } from 'uwsgi-wasm';
+import { cachesOf } from 'uwsgi-wasm/engine';
 import { assert, describe, test } from '../lib/harness.ts';
 
 const text = (u8: Uint8Array | null) => (u8 === null ? null : new TextDecoder().decode(u8));
@@ -50,9 +51,9 @@ describe('cache hints', () => {
   test('every hinted hit is counted; a lazily expired key is not served from its hint', () => {
     const { u, advance } = engine('name=h,items=8,blocksize=32,lazy_expire=1');
     u.cache_set('t', 'short-lived', 10, 'h');
-    const before = u.caches.stats(0).hits;
+    const before = cachesOf(u.ctx).stats(0).hits;
     for (let i = 0; i < 50; i++) assert.equal(text(u.cache_get('t', 'h')), 'short-lived');
-    assert.equal(u.caches.stats(0).hits - before, 50n);
+    assert.equal(cachesOf(u.ctx).stats(0).hits - before, 50n);
     advance(11);
     assert.equal(u.cache_get('t', 'h'), null);
     assert.equal(u.cache_exists('t', 'h'), null); // the get deleted it

@@ -1,6 +1,7 @@
 // A seeded random walk over every cache function, checked op by op against a
 // plain reference model (a Map with expiry and LRU order), on a fake clock.
 import { createEngine, type Uwsgi } from 'uwsgi-wasm';
+import { cachesOf } from 'uwsgi-wasm/engine';
 import { assert, describe, test } from '../lib/harness.ts';
 
 const env = (globalThis as { process?: { env: Record<string, string | undefined> } }).process?.env ?? {};
@@ -157,7 +158,7 @@ describe('cache against a reference model', () => {
       }
       if (i % 100_000 === 99_999 || i === OPS - 1) {
         CACHES.forEach((c, j) => {
-          u.caches.check(j);
+          cachesOf(u.ctx).check(j);
           const got = u.cache_keys(CACHES[j].spec.slice(5, c.spec.indexOf(','))).map((b) => new TextDecoder().decode(b)).sort();
           assert.deepEqual(got, [...models[j].m.keys()].sort(), `keys of cache ${j} after op ${i}`);
         });
@@ -165,7 +166,7 @@ describe('cache against a reference model', () => {
     }
     // The walk reached every interesting state: full caches, hits and misses.
     CACHES.forEach((_, j) => {
-      const st = u.caches.stats(j);
+      const st = cachesOf(u.ctx).stats(j);
       assert.ok(st.full > 0n && st.hits > 0n && st.miss > 0n, `cache ${j} stats ${JSON.stringify(st, (_k, v) => (typeof v === 'bigint' ? String(v) : v))}`);
     });
   }, { timeoutMs: 600_000 });

@@ -1,6 +1,7 @@
 // Persistent caches (store=): round trips through the file, across a real
 // master's restart, periodic writes (store_sync), and files that must not load.
 import { createEngine, run } from 'uwsgi-wasm';
+import { cachesOf } from 'uwsgi-wasm/engine';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -42,12 +43,12 @@ describe('cache store', () => {
     assert.equal(v.cache_num('n', 'a'), 42n);
     assert.deepEqual(v.cache_get('big', 'b'), big);
     assert.equal(v.cache_get('lost', 'mem'), null, 'caches without store start empty');
-    assert.equal(v.caches.stats(0).items, 31);
+    assert.equal(cachesOf(v.ctx).stats(0).items, 31);
     now += 101_000;
     assert.equal(e2.sweepCaches(), 1, 'the stored absolute expiry still holds');
     assert.equal(v.cache_get('soon', 'a'), null);
-    v.caches.check(0);
-    v.caches.check(1);
+    cachesOf(v.ctx).check(0);
+    cachesOf(v.ctx).check(1);
   }));
 
   test('a truncated, corrupted or foreign file is refused with ERR_LAYOUT; store_delete starts empty and removes it', withDir((dir) => {
@@ -118,7 +119,7 @@ describe('cache sweeper', () => {
       while (u.cache_keys('s').length > 1 && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
       assert.deepEqual(u.cache_keys('s').map(text), ['forever'], 'the sweeper deleted the expired item');
       assert.equal(u.cache_keys('lazy').length, 1, 'lazy_expire caches are not swept (as in uWSGI)');
-      assert.equal(u.caches.stats(0).hits + u.caches.stats(0).miss, 0n, 'nothing was read');
+      assert.equal(cachesOf(u.ctx).stats(0).hits + cachesOf(u.ctx).stats(0).miss, 0n, 'nothing was read');
     } finally {
       await master.stop();
     }

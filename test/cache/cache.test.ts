@@ -1,4 +1,5 @@
 import { createEngine, UwsgiError, type Uwsgi } from 'uwsgi-wasm';
+import { cachesOf } from 'uwsgi-wasm/engine';
 import { assert, describe, test, throwsUwsgi } from '../lib/harness.ts';
 
 const text = (u8: Uint8Array | null) => (u8 === null ? null : new TextDecoder().decode(u8));
@@ -81,7 +82,7 @@ describe('cache API', () => {
     assert.equal(u.cache_set('w', '123456789', 0, 'bm'), null, 'no run of 3 free blocks');
     assert.equal(u.cache_set('w', '12345678', 0, 'bm'), true);
     assert.equal(u.cache_set('z', '1', 0, 'bm'), null, 'every block used');
-    for (let i = 0; i < 5; i++) u.caches.check(i);
+    for (let i = 0; i < 5; i++) cachesOf(u.ctx).check(i);
   });
 
   test('keys and values at their limits; what uWSGI refuses returns null', () => {

@@ -1,4 +1,5 @@
 import { run } from 'uwsgi-wasm';
+import { cachesOf } from 'uwsgi-wasm/engine';
 import { assert, describe, test } from '../lib/harness.ts';
 
 const env = (globalThis as { process?: { env: Record<string, string | undefined> } }).process?.env ?? {};
@@ -26,7 +27,7 @@ describe('cache across threads', () => {
       let incs = 0;
       for (let id = 1; id <= 4; id++) incs += Atomics.load(words, 12 + id);
       assert.equal(master.uwsgi.cache_num('shared', 'stress'), BigInt(incs), 'lost or invented increments');
-      master.uwsgi.caches.check(0);
+      cachesOf(master.uwsgi.ctx).check(0);
     } finally {
       await master.stop();
     }
@@ -50,7 +51,7 @@ describe('cache across threads', () => {
         assert.equal(Atomics.load(words, 4 + id), 0, `worker ${id} read torn values`);
         assert.ok(Atomics.load(words, 8 + id) > 0, `worker ${id} never hit`);
       }
-      master.uwsgi.caches.check(0);
+      cachesOf(master.uwsgi.ctx).check(0);
     } finally {
       await master.stop();
     }
@@ -64,7 +65,7 @@ describe('cache across threads', () => {
     try {
       const view = master.uwsgi.sharedarea(0).view();
       const words = new Int32Array(view.buffer, view.byteOffset, 4);
-      const caches = master.uwsgi.caches;
+      const caches = cachesOf(master.uwsgi.ctx);
       let stuck = 0;
       for (let k = 0; k < KILLS; k++) {
         // Waits for incarnation k+1 to run.

@@ -3,7 +3,8 @@
  * runtime): the exact bytes real uWSGI's clients send (wire.json), and every
  * way a peer can fail: refused, closed mid-reply, silent, oversized, garbage.
  */
-import { createEngine, parseClientAddress as parseAddress, serve, type Uwsgi } from 'uwsgi-wasm';
+import { createEngine, serve, type Uwsgi } from 'uwsgi-wasm';
+import { parseClientAddress as parseAddress, clientOf } from 'uwsgi-wasm/client';
 import { createServer, type Server, type Socket } from 'node:net';
 import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -94,11 +95,11 @@ const WIRE: Array<{ name: string; call: (u: Uwsgi, a: string) => Promise<unknown
   { name: 'rpc', call: (u, a) => (u.rpc(a, enc('fname'), enc('arg1'), 'arg2') as Promise<Uint8Array | null>).then(text), req: 'ad1300000500666e616d65040061726731040061726732', resp: 'ad100000666e616d6528617267312c6172673229', result: 'fname(arg1,arg2)' },
   { name: 'rpc no args', call: (u, a) => (u.rpc(a, 'fname') as Promise<Uint8Array | null>).then(text), req: 'ad0700000500666e616d65', resp: 'ad070000666e616d652829', result: 'fname()' },
   { name: 'rpc unknown function', call: (u, a) => u.rpc(a, 'nosuch', 'x') as Promise<unknown>, req: 'ad0b000006006e6f73756368010078', resp: '', result: null },
-  { name: 'signal', call: (u, a) => u.client.signal(17, a), req: '6e000011', resp: 'ff000001', result: undefined },
-  { name: 'signal unregistered', call: (u, a) => u.client.signal(99, a), req: '6e000063', resp: 'ff000001', result: undefined },
+  { name: 'signal', call: (u, a) => clientOf(u.ctx).signal(17, a), req: '6e000011', resp: 'ff000001', result: undefined },
+  { name: 'signal unregistered', call: (u, a) => clientOf(u.ctx).signal(99, a), req: '6e000063', resp: 'ff000001', result: undefined },
   // spec/protocol.md §6, verified against uWSGI: a spool request {net: yes, x: 1}.
-  { name: 'spool (a Map job)', call: (u, a) => u.client.spool('spool', a, new Map<string, string | number>([['net', 'yes'], ['x', 1]])), req: '111000000300' + '6e6574' + '0300' + '796573' + '0100' + '78' + '0100' + '31', resp: 'ff000001', result: true },
-  { name: 'spool', call: (u, a) => u.client.spool('spool', a, { net: 'yes', x: 1 }), req: '111000000300' + '6e6574' + '0300' + '796573' + '0100' + '78' + '0100' + '31', resp: 'ff000001', result: true },
+  { name: 'spool (a Map job)', call: (u, a) => clientOf(u.ctx).spool('spool', a, new Map<string, string | number>([['net', 'yes'], ['x', 1]])), req: '111000000300' + '6e6574' + '0300' + '796573' + '0100' + '78' + '0100' + '31', resp: 'ff000001', result: true },
+  { name: 'spool', call: (u, a) => clientOf(u.ctx).spool('spool', a, { net: 'yes', x: 1 }), req: '111000000300' + '6e6574' + '0300' + '796573' + '0100' + '78' + '0100' + '31', resp: 'ff000001', result: true },
 ];
 
 describe('client', () => {
@@ -179,8 +180,8 @@ describe('client', () => {
     await rejectsUwsgi(u.cache_get('k', `default@${a}`), 'ERR_CONNECT', new RegExp(`cache_get: ${a}: cannot connect \\(ECONNREFUSED`));
     await rejectsUwsgi(u.cache_set('k', 'v', 0, `default@${a}`), 'ERR_CONNECT');
     await rejectsUwsgi(u.rpc(a, 'f') as Promise<unknown>, 'ERR_CONNECT', /^rpc: /);
-    await rejectsUwsgi(u.client.signal(1, a), 'ERR_CONNECT', /^signal: /);
-    await rejectsUwsgi(u.client.spool('spool', a, { a: 'b' }), 'ERR_CONNECT', /^spool: /);
+    await rejectsUwsgi(clientOf(u.ctx).signal(1, a), 'ERR_CONNECT', /^signal: /);
+    await rejectsUwsgi(clientOf(u.ctx).spool('spool', a, { a: 'b' }), 'ERR_CONNECT', /^spool: /);
     await rejectsUwsgi(u.send_message(a, 100, 0, ''), 'ERR_CONNECT');
     await rejectsUwsgi(u.connect(a), 'ERR_CONNECT');
     await rejectsUwsgi(u.cache_get('k', 'default@/nonexistent/uwsgi-wasm.sock'), 'ERR_CONNECT', /ENOENT/);
@@ -200,8 +201,8 @@ describe('client', () => {
       ['half the vars', cat(new Uint8Array([111, okVars.length, 0, 17]), okVars.subarray(0, 5)), (a) => u.cache_get('k', `default@${a}`), new RegExp(`after 5 of the ${okVars.length} bytes of the cache reply vars`)],
       ['3 of 10 value bytes', cat(new Uint8Array([111, okVars.length, 0, 17]), okVars, enc('abc')), (a) => u.cache_get('k', `default@${a}`), /after 3 of the 10 bytes of the cache value/],
       ['RPC result cut', unhex('ad0a0000414243'), (a) => u.rpc(a, 'f') as Promise<unknown>, /after 3 of the 10 bytes of the RPC result/],
-      ['no acknowledgement', new Uint8Array(0), (a) => u.client.signal(5, a), /without acknowledging the signal 5/],
-      ['spool not acknowledged', new Uint8Array(0), (a) => u.client.spool('spool', a, { x: '1' }), /without acknowledging the spool request/],
+      ['no acknowledgement', new Uint8Array(0), (a) => clientOf(u.ctx).signal(5, a), /without acknowledging the signal 5/],
+      ['spool not acknowledged', new Uint8Array(0), (a) => clientOf(u.ctx).spool('spool', a, { x: '1' }), /without acknowledging the spool request/],
     ];
     for (const [name, reply, call, msg] of cases) {
       const t = await tiny(answerAfter(4, reply));
@@ -264,9 +265,9 @@ describe('client', () => {
       [cat(unhex('6f150011'), unhex('0600'), enc('status'), unhex('0200'), enc('ok'), unhex('0400'), enc('size'), unhex('0100'), enc('x')), (a) => u.cache_get('k', `default@${a}`), 'ERR_BAD_REPLY', /no valid 'size' \(got 'x'\)/],
       [http, (a) => u.rpc(a, 'f') as Promise<unknown>, 'ERR_BAD_REPLY', /expected an RPC reply \(173\)/],
       [unhex('ad000009'), (a) => u.rpc(a, 'f') as Promise<unknown>, 'ERR_BAD_REPLY', /unknown RPC reply form 9/],
-      [http, (a) => u.client.signal(1, a), 'ERR_BAD_REPLY', /expected an acknowledgement \(ff 00 00 00\|01\), got 48 54 54 50/],
-      [unhex('ff000000'), (a) => u.client.signal(1, a), 'ERR_REJECTED', /the node rejected signal 1/],
-      [unhex('ff000000'), (a) => u.client.spool('spool', a, { x: '1' }), 'ERR_REJECTED', /could not spool the job/],
+      [http, (a) => clientOf(u.ctx).signal(1, a), 'ERR_BAD_REPLY', /expected an acknowledgement \(ff 00 00 00\|01\), got 48 54 54 50/],
+      [unhex('ff000000'), (a) => clientOf(u.ctx).signal(1, a), 'ERR_REJECTED', /the node rejected signal 1/],
+      [unhex('ff000000'), (a) => clientOf(u.ctx).spool('spool', a, { x: '1' }), 'ERR_REJECTED', /could not spool the job/],
     ];
     for (const [reply, call, code, msg] of cases) {
       const t = await tiny(answerAfter(4, reply));
@@ -294,7 +295,7 @@ describe('client', () => {
         const m1 = [111, 173, 255][kind];
         if (rand(2) === 0) body.set(new Uint8Array([m1, rand(40), 0, kind === 0 ? 17 : rand(3) === 0 ? 5 : 0]).subarray(0, Math.min(4, body.length)));
         replies.push(body);
-        const call = kind === 0 ? u.cache_get('k', `default@${t.addr}`) : kind === 1 ? u.rpc(t.addr, 'f') as Promise<unknown> : u.client.signal(1, t.addr);
+        const call = kind === 0 ? u.cache_get('k', `default@${t.addr}`) : kind === 1 ? u.rpc(t.addr, 'f') as Promise<unknown> : clientOf(u.ctx).signal(1, t.addr);
         let outcome: string;
         try {
           const r = await call;
@@ -425,10 +426,10 @@ describe('client', () => {
     await rejectsUwsgi(u.rpc('h:1', 'f'.repeat(256)) as Promise<unknown>, 'ERR_BOUNDS', /name must be 1..255 bytes/);
     await rejectsUwsgi(u.rpc('h:1', 'f', ...new Array(255).fill('a')) as Promise<unknown>, 'ERR_VALUE_RANGE', /at most 254 arguments/);
     await rejectsUwsgi(u.rpc('h:1', 'f', new Uint8Array(70000)) as Promise<unknown>, 'ERR_BOUNDS', /does not fit in one uwsgi packet/);
-    await rejectsUwsgi(u.client.signal(256, 'h:1'), 'ERR_VALUE_RANGE', /signal: signum must be 0..255, got 256/);
-    await rejectsUwsgi(u.client.spool('spool', 'h:1', 'x'), 'ERR_ARG_TYPE', /the job must be an object/);
-    await rejectsUwsgi(u.client.spool('spool', 'h:1', { a: {} }), 'ERR_ARG_TYPE', /job value 'a'/);
-    await rejectsUwsgi(u.client.spool('spool', 'h:1', new Map([[1, 'x']])), 'ERR_ARG_TYPE', /job keys must be strings, got number/);
+    await rejectsUwsgi(clientOf(u.ctx).signal(256, 'h:1'), 'ERR_VALUE_RANGE', /signal: signum must be 0..255, got 256/);
+    await rejectsUwsgi(clientOf(u.ctx).spool('spool', 'h:1', 'x'), 'ERR_ARG_TYPE', /the job must be an object/);
+    await rejectsUwsgi(clientOf(u.ctx).spool('spool', 'h:1', { a: {} }), 'ERR_ARG_TYPE', /job value 'a'/);
+    await rejectsUwsgi(clientOf(u.ctx).spool('spool', 'h:1', new Map([[1, 'x']])), 'ERR_ARG_TYPE', /job keys must be strings, got number/);
     await rejectsUwsgi(u.send_message('h:1', 256, 0, ''), 'ERR_VALUE_RANGE', /send_message: modifier1 must be 0..255/);
     await rejectsUwsgi(u.send_message('h:1', 0, 0, 5 as unknown as string), 'ERR_ARG_TYPE', /message must be a string, Uint8Array or an object of vars/);
     await rejectsUwsgi(u.send_message('h:1', 0, 0, '', -5), 'ERR_VALUE_RANGE', /timeout must be > 0 seconds/);
@@ -474,10 +475,10 @@ describe('client', () => {
       assert.equal(srv.cache_get('n'), null);
       assert.equal(text(await u.rpc(a, 'hello', 'a', 'b')), 'hello:a,b');
       assert.equal(await u.rpc(a, 'nosuch'), null);
-      await u.client.signal(17, a);
-      await rejectsUwsgi(u.client.signal(99, a), 'ERR_REJECTED', /rejected signal 99/);
+      await clientOf(u.ctx).signal(17, a);
+      await rejectsUwsgi(clientOf(u.ctx).signal(99, a), 'ERR_REJECTED', /rejected signal 99/);
       assert.deepEqual(signals, [17, 99]);
-      assert.equal(await u.client.spool('spool', a, { task: 'x', n: 3, spooler: a }), true);
+      assert.equal(await clientOf(u.ctx).spool('spool', a, { task: 'x', n: 3, spooler: a }), true);
       assert.deepEqual(jobs, [[['task', 'x'], ['n', '3']]]);
       assert.equal((await u.send_message(a, 100, 0, '')).length, 0, 'ping');
     } finally {
@@ -489,7 +490,7 @@ describe('client', () => {
       assert.equal(text(await u.cache_get('r', def)), 'only');
       assert.equal(await u.cache_set('w', 'x', 0, def), null, 'a read-only cache refuses writes: null');
       assert.equal(await u.rpc(a, 'hello'), null, 'RPC switched off: null');
-      await rejectsUwsgi(u.client.signal(1, a), 'ERR_REJECTED', /rejected signal 1$/);
+      await rejectsUwsgi(clientOf(u.ctx).signal(1, a), 'ERR_REJECTED', /rejected signal 1$/);
     } finally {
       await ro.close();
     }

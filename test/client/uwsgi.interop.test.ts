@@ -6,7 +6,9 @@
  *   calling `uwsgi.cache_*(..., 'default@127.0.0.1:PORT')`, `uwsgi.rpc(...)` and
  *   `uwsgi.signal(...)` against OUR server (`uwsgi-wasm --socket ... examples/hello.js`).
  */
-import uwsgi, { KNOWN_OPTIONS } from 'uwsgi-wasm';
+import uwsgi from 'uwsgi-wasm';
+import { KNOWN_OPTIONS } from 'uwsgi-wasm/engine';
+import { clientOf } from 'uwsgi-wasm/client';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { assert, describe, rejectsUwsgi, test, throwsUwsgi } from '../lib/harness.ts';
@@ -110,10 +112,10 @@ describe('interop: our client against a real uWSGI 2.0.21 server', () => {
       assert.equal(long?.length, 70_000, 'a result over 65535 bytes (173/5 reply)');
       assert.ok(long!.every((b) => b === 0x78));
       assert.equal(await uwsgi.rpc(a, 'nosuch', 'x'), null);
-      await uwsgi.client.signal(17, a);
+      await clientOf(uwsgi.ctx).signal(17, a);
       await eventually(() => get(http, '/got-signal'), '17');
-      await uwsgi.client.signal(99, a); // no handler: uWSGI still acknowledges
-      assert.equal(await uwsgi.client.spool('spool', a, { task: 'remote', n: 7, spooler: a }), true);
+      await clientOf(uwsgi.ctx).signal(99, a); // no handler: uWSGI still acknowledges
+      assert.equal(await clientOf(uwsgi.ctx).spool('spool', a, { task: 'remote', n: 7, spooler: a }), true);
       const files = (await get(http, '/spooled')).split('\n').filter(Boolean);
       assert.equal(files.length, 1);
       // The spool file is the 17 packet uWSGI received: our vars, without the address.

@@ -1,4 +1,5 @@
-import { KNOWN_OPTIONS, createEngine, parseArgv, parseIni, configFromOptions } from 'uwsgi-wasm';
+import { createEngine } from 'uwsgi-wasm';
+import { KNOWN_OPTIONS, parseArgv, parseIni, configFromOptions } from 'uwsgi-wasm/engine';
 import { assert, describe, test, throwsUwsgi } from '../lib/harness.ts';
 
 describe('options', () => {

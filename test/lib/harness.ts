@@ -4,7 +4,8 @@
  * per test and, last, `N passed, M failed, K skipped`. Assertions come from
  * `node:assert/strict`, which all three runtimes implement.
  */
-import { UwsgiError, runtime } from 'uwsgi-wasm';
+import { UwsgiError } from 'uwsgi-wasm';
+import { runtime } from 'uwsgi-wasm/engine';
 import assert from 'node:assert/strict';
 
 interface Registered {

@@ -1,4 +1,5 @@
-import { configFromOptions, createEngine, parseArgv, type Uwsgi } from 'uwsgi-wasm';
+import { createEngine, type Uwsgi } from 'uwsgi-wasm';
+import { configFromOptions, parseArgv } from 'uwsgi-wasm/engine';
 import { assert, describe, rejectsUwsgi, test, throwsUwsgi } from '../lib/harness.ts';
 
 const text = (u8: Uint8Array | null) => (u8 === null ? null : new TextDecoder().decode(u8));

@@ -1,4 +1,5 @@
-import { createEngine, run, SnmpResponder, engineSnmpSource, type Uwsgi, type SnmpSource } from 'uwsgi-wasm';
+import { createEngine, run, type Uwsgi } from 'uwsgi-wasm';
+import { SnmpResponder, engineSnmpSource, type SnmpSource } from 'uwsgi-wasm/stats';
 import * as dgram from 'node:dgram';
 import { assert, describe, test, throwsUwsgi, untilAtLeast } from '../lib/harness.ts';
 
@@ -319,6 +320,6 @@ describe('snmp agent over UDP', () => {
     } finally {
       await master.stop();
     }
-    throwsUwsgi(() => createEngine({ snmp: 'nohost' }), 'ERR_OPTION', /option 'snmp': expected host:port/);
+    throwsUwsgi(() => createEngine({ snmp: 'nohost' }), 'ERR_OPTION', /option 'snmp' expected host:port/);
   }, { timeoutMs: 30_000 });
 });

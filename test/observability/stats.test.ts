@@ -1,4 +1,5 @@
-import { createEngine, run, collectStats, renderStats, startStatsServer, type Master } from 'uwsgi-wasm';
+import { createEngine, run, type Master } from 'uwsgi-wasm';
+import { collectStats, renderStats, startStatsServer } from 'uwsgi-wasm/stats';
 import * as net from 'node:net';
 import { mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -111,7 +112,7 @@ describe('stats document', () => {
     const e = createEngine({ 'stats-no-cores': true });
     const doc = collectStats({ engine: e, noCores: e.shared.config.statsNoCores, threads: () => [{ kind: 'worker', ident: 1, tid: 1, state: 'running', spawnedAt: 0, spawns: 1 }] });
     assert.ok(!('cores' in (doc.workers as Array<Record<string, unknown>>)[0]));
-    throwsUwsgi(() => createEngine({ stats: '127.0.0.1:99999' }), 'ERR_OPTION', /option 'stats': bad port '99999'/);
+    throwsUwsgi(() => createEngine({ stats: '127.0.0.1:99999' }), 'ERR_OPTION', /option 'stats' '127.0.0.1:99999' needs a port 0\.\.65535/);
     throwsUwsgi(() => createEngine({ stats: true }), 'ERR_OPTION', /needs an address/);
   });
 });

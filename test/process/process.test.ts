@@ -1,4 +1,5 @@
-import { createEngine, RequestScope, runtime } from 'uwsgi-wasm';
+import { createEngine, RequestScope } from 'uwsgi-wasm';
+import { runtime } from 'uwsgi-wasm/engine';
 import { assert, describe, rejectsUwsgi, test, throwsUwsgi } from '../lib/harness.ts';
 
 const text = (b: Uint8Array | null) => (b === null ? null : new TextDecoder().decode(b));

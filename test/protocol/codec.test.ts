@@ -1,7 +1,5 @@
-import {
-  DEFAULT_BUFFER_SIZE, MAX_BUFFER_SIZE, PacketReader, UwsgiError, decodeArray, decodeHeader, decodePacket, decodeVars,
-  decodeVarsList, encodeArray, encodeArrayPacket, encodePacket, encodeVars, encodeVarsPacket, parsefile, createEngine,
-} from 'uwsgi-wasm';
+import { UwsgiError, createEngine } from 'uwsgi-wasm';
+import { DEFAULT_BUFFER_SIZE, MAX_BUFFER_SIZE, PacketReader, decodeArray, decodeHeader, decodePacket, decodeVars, decodeVarsList, encodeArray, encodeArrayPacket, encodePacket, encodeVars, encodeVarsPacket, parsefile } from 'uwsgi-wasm/codec';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -1,7 +1,5 @@
-import {
-  createEngine, decodeHeader, decodePacket, decodeVars, encodeArrayPacket, encodePacket, encodeVars,
-  encodeVarsPacket, run, serve, type ServerRequestInfo as RequestInfo, type Uwsgi, type WorkerServer,
-} from 'uwsgi-wasm';
+import { createEngine, run, serve, type ServedRequest as RequestInfo, type Uwsgi, type WorkerServer } from 'uwsgi-wasm';
+import { decodeHeader, decodePacket, decodeVars, encodeArrayPacket, encodePacket, encodeVars, encodeVarsPacket } from 'uwsgi-wasm/codec';
 import { connect } from 'node:net';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -408,7 +406,7 @@ describe('listeners', () => {
       const fail = parseHttp(await exchange(addr, uwsgiRequest('GET', '/fail/x')));
       assert.equal(fail.status, 500);
       assert.equal(log.length, 6);
-      assert.deepEqual({ ...log[0]!.info }, { protocol: 'uwsgi', modifier1: 0, modifier2: 0, method: 'GET', uri: '/a?b=1', remoteAddr: '127.0.0.1', contentLength: 0, listener: 0 });
+      assert.deepEqual({ ...log[0]!.info }, { protocol: 'uwsgi', modifier1: 0, modifier2: 0, method: 'GET', uri: '/a?b=1', remoteAddr: '127.0.0.1', cl: 0, listener: 0 });
       assert.equal(log[1]!.tx, raw.length);
       assert.equal(log[1]!.exc, undefined);
       assert.equal(log[2]!.info!.modifier1, 100);
@@ -483,12 +481,12 @@ describe('listeners', () => {
   test('options: addresses, mounts and switches are validated', async () => {
     const u = createEngine({}).uwsgi;
     for (const [opts, re] of [
-      [{ socket: '127.0.0.1:0' }, /port must be 1\.\.65535/],
+      [{ socket: '127.0.0.1:0' }, /needs a port 1\.\.65535/],
       [{ socket: 'host:port:x' }, /neither host:port nor a unix socket path/],
       [{ 'remote-cache': 'maybe', socket: '127.0.0.1:1' }, /remote-cache' must be rw, ro or off/],
       [{ 'remote-rpc': 'perhaps', socket: '127.0.0.1:1' }, /must be on or off/],
       [{ mount: 'nope', socket: '127.0.0.1:1' }, /expects \/path=app\.js/],
-      [{ 'limit-post': 'x', socket: '127.0.0.1:1' }, /must be an integer/],
+      [{ 'limit-post': 'x', socket: '127.0.0.1:1' }, /expected an integer/],
       [{}, /no listener/],
     ] as const) {
       await rejectsUwsgi(serve(u, { options: opts as never }), 'ERR_OPTION', re);

@@ -1,4 +1,5 @@
-import { createEngine, raiseSignal, type Uwsgi } from 'uwsgi-wasm';
+import { createEngine, type Uwsgi } from 'uwsgi-wasm';
+import { raiseSignal } from 'uwsgi-wasm/engine';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -1,4 +1,5 @@
-import { run, signalsHandled } from 'uwsgi-wasm';
+import { run } from 'uwsgi-wasm';
+import { signalsHandled } from 'uwsgi-wasm/engine';
 import { assert, describe, test, untilAtLeast } from '../lib/harness.ts';
 
 describe('signals across threads', () => {

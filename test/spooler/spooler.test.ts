@@ -1,7 +1,6 @@
-import {
-  SPOOL_IGNORE, SPOOL_OK, SPOOL_RETRY, SpoolerLoop, createEngine, decodeSpoolFile, encodeSpoolFile, enqueueSpoolPacket,
-  encodeVars, naturalCompare, parseMarked, serve, spoolPacketHook, spoolerOf, taskDict, type Engine, type Options, type Uwsgi,
-} from 'uwsgi-wasm';
+import { createEngine, serve, type Engine, type Options, type Uwsgi } from 'uwsgi-wasm';
+import { encodeVars } from 'uwsgi-wasm/codec';
+import { SPOOL_IGNORE, SPOOL_OK, SPOOL_RETRY, SpoolerLoop, decodeSpoolFile, encodeSpoolFile, enqueueSpoolPacket, naturalCompare, parseMarked, spoolPacketHook, spoolerOf, taskDict } from 'uwsgi-wasm/spooler';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -1,4 +1,5 @@
-import { run, spoolerOf, type Master } from 'uwsgi-wasm';
+import { run, type Master } from 'uwsgi-wasm';
+import { spoolerOf } from 'uwsgi-wasm/spooler';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

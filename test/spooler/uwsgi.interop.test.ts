@@ -3,7 +3,8 @@
  * both ways: our spooler runs the tasks a real uWSGI wrote, and a real uWSGI
  * spooler runs the tasks we wrote.
  */
-import { SPOOL_OK, SpoolerLoop, createEngine } from 'uwsgi-wasm';
+import { createEngine } from 'uwsgi-wasm';
+import { SPOOL_OK, SpoolerLoop } from 'uwsgi-wasm/spooler';
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { assert, describe, test } from '../lib/harness.ts';

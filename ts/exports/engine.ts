@@ -1,0 +1,25 @@
+/**
+ * `uwsgi-wasm/engine`: building blocks for embedders and tests: engines and
+ * their thread views, options parsing, the thread entry a master starts, the
+ * runtime binding, and the per-thread services behind the module functions.
+ * Apps need none of it (`import uwsgi from 'uwsgi-wasm'`).
+ * @module
+ */
+export { Engine, createEngine, attachContext } from '../kernel/engine.ts';
+export { ThreadContext, ThreadKind, type ThreadKindName, type EngineShared, type ModuleHandle, type LayoutPlan, type RegionPlan, threadService } from '../kernel/context.ts';
+export {
+  type Options, type OptionValue, type Config, type CacheConfig, KNOWN_OPTIONS, parseArgv, parseIni, parseCache2, configFromOptions,
+} from '../kernel/options.ts';
+export { threadOptions, socketTimeoutMs, DEFAULT_SOCKET_TIMEOUT } from '../kernel/thread-options.ts';
+export { runtime, type RuntimeName, type RuntimeBinding } from '../platform/runtime.ts';
+export { runWorkerThread, currentThread, type ThreadMessage } from '../process/thread.ts';
+export { Master, run, type MasterOptions } from '../process/master.ts';
+export { processOf, ProcessApi, RequestScope, addRequestHook, type WorkerStats } from '../process/process.ts';
+export { cachesOf, CacheApi } from '../cache/cache.ts';
+export { sharedareasOf } from '../sharedarea/sharedarea.ts';
+export { mulesOf, MULE_MSG_MAX, MULE_MAILBOX_SLOTS } from '../mules/mules.ts';
+export { signalsOf, raiseSignal, signalsHandled, SIGNAL_TARGETS } from '../signals/signals.ts';
+export { Scheduler } from '../signals/scheduler.ts';
+export { SCHEDULER_SLOTS, FILE_MONITOR_PATH_MAX, TIMER_MIN_SECONDS } from '../signals/timers.ts';
+export { RPC_MAX_ARGS, RPC_NAME_MAX } from '../rpc/rpc.ts';
+export { snmpOf, SNMP_SLOTS, SNMP_COMMUNITY_MAX } from '../observability/snmp.ts';
