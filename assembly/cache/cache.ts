@@ -46,9 +46,13 @@
 // takes the lock and finds `dirty` set (its holder died mid-change) drops the
 // recorded slot and rebuilds the structure from the item slots.
 
-import { OK, OWNER_DIED, E_BAD_ID, E_CORRUPT, E_SCRATCH, E_STOPPED } from "../kernel/status";
+import {
+  CACHE_FLAG_BITMAP, CACHE_FLAG_CLEAR_ON_FULL, CACHE_FLAG_LAZY, CACHE_FLAG_LRU, CACHE_FLAG_MURMUR2, CACHE_FLAG_NO_EXPIRE,
+  CACHE_ITEM_KEY, CACHE_MATH_DEC, CACHE_MATH_INC, CACHE_MATH_MUL, CACHE_VALUE_ALIGN, E_BAD_ID, E_CORRUPT, E_SCRATCH,
+  E_STOPPED, OK, OWNER_DIED, REGION_CACHE,
+} from "../kernel/abi";
 import { alignUp, aload32, astore32, cas32, copyBytes, ld64, ldu32, sameBytes, st64, stu32 } from "../kernel/mem";
-import { R_CACHE, ownerAlive, regionOffset, scratchPtr, scratchSize, selfOwner, selfTid } from "../kernel/layout";
+import { ownerAlive, regionOffset, scratchPtr, scratchSize, selfOwner, selfTid } from "../kernel/layout";
 import { rwHeldBySelf, rwReadLock, rwReadUnlock, rwWriteLock, rwWriteUnlock } from "../locks/lock";
 
 // ---- header fields ------------------------------------------------------------
@@ -106,15 +110,16 @@ const I_NEXT: u32 = 36;
 const I_LRU_PREV: u32 = 40;
 const I_LRU_NEXT: u32 = 44;
 const I_STAMP: u32 = 48;
-export const I_KEY: u32 = 56;
+/** +56, after the stamp (abi.ts CACHE_ITEM_KEY: JS reads keys there). */
+const I_KEY: u32 = CACHE_ITEM_KEY;
 
-// ---- flags (ts/cache.ts uses the same bits) -----------------------------------
-export const F_BITMAP: u32 = 1;
-export const F_LRU: u32 = 2;
-export const F_LAZY: u32 = 4;
-export const F_CLEAR_ON_FULL: u32 = 8;
-export const F_NO_EXPIRE: u32 = 16;
-export const F_MURMUR2: u32 = 32;
+// ---- flags (abi.ts CACHE_FLAG_*: cache_init takes them from JS) ----------------
+const F_BITMAP: u32 = CACHE_FLAG_BITMAP;
+const F_LRU: u32 = CACHE_FLAG_LRU;
+const F_LAZY: u32 = CACHE_FLAG_LAZY;
+const F_CLEAR_ON_FULL: u32 = CACHE_FLAG_CLEAR_ON_FULL;
+const F_NO_EXPIRE: u32 = CACHE_FLAG_NO_EXPIRE;
+const F_MURMUR2: u32 = CACHE_FLAG_MURMUR2;
 
 const OP_NEW: u32 = 1;
 const OP_KEEP_EXPIRES: u32 = 2;
@@ -189,7 +194,7 @@ export function cacheInit(c: usize, items: u32, keysize: u32, blocksize: u32, bl
 
 /** The address of cache `index`, or 0 when not configured. */
 export function cacheHandle(index: i32): usize {
-  return index < 0 ? 0 : <usize>regionOffset(R_CACHE, <u32>index);
+  return index < 0 ? 0 : <usize>regionOffset(REGION_CACHE, <u32>index);
 }
 
 // ---- hashing ------------------------------------------------------------------
@@ -490,8 +495,8 @@ function lookupLive(c: usize, key: usize, keylen: u32, h: u32, now: i64): u32 {
   store<i64>(p, load<i64>(p) + 1);
 }
 
-/** Where cacheGet/cacheSet put the value in scratch: after the key, 8-aligned. */
-@inline function valueOffset(keylen: u32): u32 { return alignUp(keylen, 8); }
+/** Where cacheGet/cacheSet put the value in scratch: after the key, aligned to abi.ts CACHE_VALUE_ALIGN. */
+@inline function valueOffset(keylen: u32): u32 { return alignUp(keylen, CACHE_VALUE_ALIGN); }
 export function cacheValueOffset(keylen: u32): u32 { return valueOffset(keylen); }
 
 /** Optimistic attempts before a reader falls back to the shared hold. */
@@ -873,15 +878,11 @@ export function cacheClear(c: usize): i32 {
   return OK;
 }
 
-export const MATH_INC: i32 = 0;
-export const MATH_DEC: i32 = 1;
-export const MATH_MUL: i32 = 2;
-export const MATH_DIV: i32 = 3;
-
+/** `op` is one of abi.ts CACHE_MATH_*: anything other than INC, DEC and MUL divides. */
 function applyMath(v: i64, op: i32, d: i64): i64 {
-  if (op == MATH_INC) return v + d;
-  if (op == MATH_DEC) return v - d;
-  if (op == MATH_MUL) return v * d;
+  if (op == CACHE_MATH_INC) return v + d;
+  if (op == CACHE_MATH_DEC) return v - d;
+  if (op == CACHE_MATH_MUL) return v * d;
   if (d == 0) return 0; // uWSGI stores 0 on division by zero
   if (d == -1) return 0 - v; // wraps for INT64_MIN instead of trapping
   return v / d;
