@@ -36,8 +36,8 @@
 // of a cache without purge_lru first reads without any lock: it loads an even
 // `seq`, looks the key up and copies the value to its scratch with every index
 // bounds-checked (a racing writer can show it garbage, never an address out of
-// the region or an endless chain), then loads `seq` again: unchanged means what
-// it copied is a consistent snapshot. Otherwise (a writer is active, or was)
+// the region or an endless chain), then, after a fence (see readFence), loads
+// `seq` again: unchanged means what it copied is a consistent snapshot. Otherwise (a writer is active, or was)
 // it retries, then falls back to the shared rwlock hold. With purge_lru a get
 // moves the item, so it holds exclusively.
 //
@@ -265,7 +265,8 @@ function wunlock(c: usize): void {
   if ((q & 1) == 0) {
     // Publishes "a writer is active": optimistic readers that see it retry.
     astore32(c + C_SEQ, q + 1);
-    // Keeps the changes that follow from becoming visible before the odd value (weakly ordered CPUs).
+    // Keeps the changes that follow from becoming visible before the odd value: a seq-cst store
+    // does not hold later plain stores back (the compiler or a weakly ordered CPU may hoist them).
     fence(c);
   }
 }
@@ -540,7 +541,7 @@ function optimisticGet(c: usize, key: usize, keylen: u32, h: u32, now: i64): i32
     }
     s = iget(it, I_NEXT);
   }
-  // Orders the reads above before the check below (CPUs that reorder loads; see readFence).
+  // Keeps the reads above before the check below (see readFence).
   if (readFence) fence(c);
   // Observes whether any writer started since the first load: if not, what was read is one snapshot.
   if (aload32(c + C_SEQ) != seq) return RETRY;
@@ -592,7 +593,7 @@ export function cacheGetHinted(c: usize, slot: u32, stampLo: u32, stampHi: u32, 
       else if (vs > room) len = E_SCRATCH;
       else { copyBytes(out, blockAddr(c, b), vs); len = <i32>vs; }
     }
-    // Orders the reads above before the check below on CPUs that reorder loads.
+    // Keeps the reads above before the check below (see readFence).
     if (readFence) fence(c);
     // Observes whether a writer started meanwhile.
     if (aload32(c + C_SEQ) != seq) continue;
@@ -604,8 +605,12 @@ export function cacheGetHinted(c: usize, slot: u32, stampLo: u32, stampHi: u32, 
 
 /**
  * Whether optimistic readers of this instance (thread) fence before their
- * second load of `seq`. On by default; JS turns it off on x86, whose loads are
- * never reordered with older loads (TSO), so the fence orders nothing there.
+ * second load of `seq`. On, on every CPU: the wasm memory model orders a
+ * seq-cst load only against the accesses after it, so a compiler may move the
+ * value copy's plain loads past the second load of `seq`, and a torn copy would
+ * then pass the check. That holds on x86 too, whose hardware keeps loads in
+ * order but whose engines still compile wasm. ts/cache/cache.ts never turns it
+ * off; cache_set_read_fence(0) is there to measure what the fence costs.
  */
 let readFence: bool = true;
 export function cacheSetReadFence(on: i32): void { readFence = on != 0; }
@@ -653,7 +658,7 @@ export function cacheHas(c: usize, keylen: u32, now: f64): i32 {
       const seq = aload32(c + C_SEQ);
       if ((seq & 1) != 0) continue;
       const s = find(c, key, keylen, h);
-      // Orders the lookup's reads before the check (CPUs that reorder loads; see readFence).
+      // Keeps the lookup's reads before the check (see readFence).
       if (readFence) fence(c);
       if (aload32(c + C_SEQ) == seq) { count(c, s != 0 ? T_HITS : T_MISS); return s != 0 ? 1 : 0; }
     }
