@@ -3,7 +3,8 @@
  * module, for the calling thread. Names follow the seed reference.
  * @module
  */
-import { UwsgiError, argCount, intArg, statusError, CoreStatus, typeName } from './kernel/errors.ts';
+import { UwsgiError, argCount, intArg, statusError, typeName } from './kernel/errors.ts';
+import { CoreStatus } from './kernel/abi.ts';
 import type { ThreadContext } from './kernel/context.ts';
 import { optDict } from './kernel/options.ts';
 import { SharedArea, SharedAreas } from './sharedarea/sharedarea.ts';

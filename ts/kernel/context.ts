@@ -7,6 +7,7 @@ import { statusError } from './errors.ts';
 import type { CoreExports } from './core.ts';
 import type { Config } from './options.ts';
 import type { LayoutPlan } from './layout.ts';
+import type { ThreadKind } from './abi.ts';
 
 /** What every thread of an engine knows, besides the memory (JSON-safe). */
 export interface EngineShared {
@@ -22,8 +23,7 @@ export interface EngineShared {
   cwd: string;
 }
 
-/** Thread kinds, as stored in the thread table. */
-export const ThreadKind = { master: 0, worker: 1, mule: 2, spooler: 3, embedded: 4 } as const;
+/** A thread kind's name (ts/kernel/abi.ts ThreadKind gives its number). */
 export type ThreadKindName = keyof typeof ThreadKind;
 
 export class ThreadContext {
