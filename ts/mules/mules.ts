@@ -29,8 +29,10 @@ const utf8 = new TextDecoder();
 /** Options of `mule_get_msg`, as uWSGI's keyword arguments. */
 export interface MuleGetMsgOptions {
   /**
-   * Accepted for uWSGI compatibility. uWSGI polls a mule's signals only when it
-   * is false; uwsgi-wasm has no signals yet, so it changes nothing.
+   * Accepted for uWSGI compatibility; it changes nothing. uWSGI polls the
+   * mule's signal sockets during the wait only when it is false; here the wait
+   * yields to the event loop, where the mule's signal handlers run as signals
+   * arrive, whatever this says.
    */
   signals?: boolean | null;
   /** Also take messages sent to this mule's farms (default true). */
