@@ -20,6 +20,7 @@
 // ts/kernel/errors.ts maps each to a typed UwsgiError from one table (the test
 // fails on a failure code without a row there). Gaps in the numbering are free.
 
+/** Success, nothing more to say. */
 export const OK = 0;
 /** The lock was acquired, but its previous owner died while holding it. */
 export const OWNER_DIED = 1;
@@ -96,18 +97,29 @@ export const LAYOUT_MAX_THREADS = (1 << OWNER_TID_BITS) - 2;
 
 // Region kinds, the keys of the layout's region table (layout_region). Stable
 // numbers: 8 is unused.
+/** The thread table (kernel/layout.ts). */
 export const REGION_THREADS = 1;
+/** One scratch slot per thread, where JS puts keys and values for the core. */
 export const REGION_SCRATCH = 2;
+/** The user locks (locks/userlocks.ts). */
 export const REGION_LOCKS = 3;
+/** The shared areas (sharedarea/sharedarea.ts). */
 export const REGION_SHAREDAREA = 4;
+/** One cache (cache/cache.ts); the region index is the cache's. */
 export const REGION_CACHE = 5;
+/** The shared queue (queue/queue.ts). */
 export const REGION_QUEUE = 6;
+/** The RPC registry and mailboxes (rpc/rpc.ts). */
 export const REGION_RPC = 7;
+/** The mule mailboxes (mules/mules.ts). */
 export const REGION_MULES = 9;
+/** The signal table, routing inbox and mailboxes (signals/signals.ts). */
 export const REGION_SIGNALS = 10;
+/** Timers, signal cron and file monitors (signals/timers.ts). */
 export const REGION_TIMERS = 11;
 /** The worker/mule/spooler status table (process/workers.ts). */
 export const REGION_WORKERS = 12;
+/** The SNMP user slots and community (observability/snmp.ts). */
 export const REGION_SNMP = 13;
 /** The spooler's counters and bells: ts/spooler/spooler.ts lays it out; only JS reads and writes it. */
 export const REGION_SPOOLER = 14;
@@ -124,9 +136,13 @@ export const THREAD_LOST = 2;
 
 // Kinds of thread, as thread_reserve records them (the signal table and the
 // status table look threads up by kind).
+/** The master, or the thread that created a standalone engine. */
 export const KIND_MASTER = 0;
+/** A worker (ident: worker id 1..N). */
 export const KIND_WORKER = 1;
+/** A mule (ident: mule id 1..N). */
 export const KIND_MULE = 2;
+/** A spooler thread (ident: 1..N over every spool directory). */
 export const KIND_SPOOLER = 3;
 /** A view attached by an embedder (engine.attach) that is none of the above. */
 export const KIND_EMBEDDED = 4;
@@ -138,19 +154,26 @@ export const CACHE_ITEM_KEY = 56;
 /** cache_get / cache_set put the value in scratch after the key, rounded up to this. */
 export const CACHE_VALUE_ALIGN = 8;
 // Flag bits of cache_init, one per cache2 option.
+/** bitmap: values span several blocks, allocated from a block bitmap. */
 export const CACHE_FLAG_BITMAP = 1;
 /** purge_lru. */
 export const CACHE_FLAG_LRU = 2;
 /** lazy_expire. */
 export const CACHE_FLAG_LAZY = 4;
+/** clear_on_full: a full cache is emptied. */
 export const CACHE_FLAG_CLEAR_ON_FULL = 8;
+/** no_expire: the sweeper leaves the cache alone. */
 export const CACHE_FLAG_NO_EXPIRE = 16;
 /** hash=murmur2 (djb33x otherwise). */
 export const CACHE_FLAG_MURMUR2 = 32;
 // Operations of cache_math (cache_inc/dec/mul/div).
+/** cache_inc: add. */
 export const CACHE_MATH_INC = 0;
+/** cache_dec: subtract. */
 export const CACHE_MATH_DEC = 1;
+/** cache_mul: multiply. */
 export const CACHE_MATH_MUL = 2;
+/** cache_div: divide (by zero stores 0, as uWSGI). */
 export const CACHE_MATH_DIV = 3;
 
 // ---- queue (queue/queue.ts) ---------------------------------------------------------
@@ -165,12 +188,19 @@ export const RPC_NAME_MAX = 255;
 /** Bytes of each thread's RPC mailbox (rpc_mailbox), header included. */
 export const RPC_MAILBOX_BYTES = 65536;
 // Byte offsets of the mailbox words JS drives with Atomics (rpc/rpc.ts draws the mailbox).
+/** Call state: idle, request, serving, reply (ts/rpc/rpc.ts numbers them). */
 export const RPC_MB_STATE = 0;
+/** Thread slot the request is for. */
 export const RPC_MB_TARGET = 4;
+/** Registry entry of the function called. */
 export const RPC_MB_ENTRY = 8;
+/** Arguments packed at RPC_MB_DATA. */
 export const RPC_MB_ARGC = 12;
+/** Bytes of the result at RPC_MB_DATA. */
 export const RPC_MB_LEN = 16;
+/** 1 when the function returned bytes, 0 otherwise. */
 export const RPC_MB_RESULT = 20;
+/** Rung by callers: the owner waits on it for requests. */
 export const RPC_MB_BELL = 24;
 /** Where a call's packed arguments, or its result, start. */
 export const RPC_MB_DATA = 64;
@@ -186,21 +216,32 @@ export const SIGNAL_PAIR_BYTES = 8;
 export const TARGET_NONE = 0;
 /** "worker" / "worker0": the first available worker (the master picks). */
 export const TARGET_WORKER_ANY = 1;
+/** "workers": every worker. */
 export const TARGET_WORKERS = 2;
+/** "workerN": worker N (the entry's argument). */
 export const TARGET_WORKER_N = 3;
+/** "active-workers": every running worker. */
 export const TARGET_ACTIVE_WORKERS = 4;
 /** "mule" / "mule0": the first available mule (the master picks). */
 export const TARGET_MULE_ANY = 5;
+/** "mules": every mule. */
 export const TARGET_MULES = 6;
+/** "muleN": mule N (the entry's argument). */
 export const TARGET_MULE_N = 7;
 /** A farm: the first available mule of it (the master picks). */
 export const TARGET_FARM = 8;
+/** "spooler": the first available spooler thread (the master picks). */
 export const TARGET_SPOOLER = 9;
 // Byte offsets of the words of a thread's signal mailbox (sig_mailbox) that JS reads and writes.
+/** Rung by senders: the thread waits on it for signals. */
 export const SIG_MB_BELL = 0;
+/** Signals the thread has handled (uWSGI's per-worker counter). */
 export const SIG_MB_HANDLED = 4;
+/** 1 while a handler runs. */
 export const SIG_MB_BUSY = 8;
+/** 1 while the thread waits in signal_wait. */
 export const SIG_MB_WAITING = 12;
+/** 1 once the thread runs handlers. */
 export const SIG_MB_LISTENING = 16;
 
 // Timer kinds (timer_add, timers_count).
@@ -229,37 +270,52 @@ export const WK_HEADER_READY = 0;
 /** Graceful reloads so far. */
 export const WK_HEADER_RELOADS = 1;
 // Row fields (wk_get / wk_set / wk_add): byte offsets in a row. i64 ones first (read as f64, exact below 2^53).
+/** Requests served. */
 export const ROW_REQUESTS = 0;
+/** Requests since the last spawn. */
 export const ROW_DELTA = 8;
+/** Signals handled. */
 export const ROW_SIGNALS = 16;
+/** Requests that raised. */
 export const ROW_EXCEPTIONS = 24;
 /** Microseconds spent in requests. */
 export const ROW_RUNNING_TIME = 32;
+/** Bytes sent. */
 export const ROW_TX = 40;
 /** Moving average of response times, µs. */
 export const ROW_AVG_RT = 48;
 /** Unix seconds of the last spawn. */
 export const ROW_LAST_SPAWN = 56;
+/** Requests begun: the next request id. */
 export const ROW_REQ_SEQ = 64;
 /** Harakiri deadline, ms since the epoch (0: none). */
 export const ROW_DEADLINE = 72;
 /** set_user_harakiri's deadline, ms since the epoch (0: none). */
 export const ROW_USER_DEADLINE = 80;
+/** Resident memory, bytes. */
 export const ROW_RSS = 88;
+/** Virtual memory, bytes. */
 export const ROW_VSZ = 96;
 /** Seconds the app took to load. */
 export const ROW_STARTUP = 104;
 // i32 fields.
+/** Times the row's thread was spawned. */
 export const ROW_SPAWNS = 112;
+/** Times it was killed by harakiri. */
 export const ROW_HARAKIRIS = 116;
+/** Requests in progress. */
 export const ROW_BUSY = 120;
 /** Signal being handled + 1 (0: none). */
 export const ROW_SIG = 124;
+/** 1 while it accepts requests. */
 export const ROW_ACCEPTING = 128;
+/** Process id of the process running it (0 when dead). */
 export const ROW_PID = 132;
+/** 1 once its app has loaded. */
 export const ROW_APP = 136;
 /** The row's state: written and read by JS only (ts/process/process.ts RowState). */
 export const ROW_STATE = 140;
+/** Thread slot of the thread the row follows (the newest during a reload). */
 export const ROW_TID = 144;
 
 // ---- SNMP (observability/snmp.ts) ----------------------------------------------------------
@@ -271,12 +327,18 @@ export const SNMP_COMMUNITY_MAX = 72;
 /** The type snmp_get reports for a slot never set. */
 export const SNMP_UNSET = 0;
 // A slot's type is the BER tag of its SNMP type (snmp_op, snmp_get).
+/** Counter32: counts up, wraps modulo 2^32. */
 export const SNMP_TYPE_COUNTER32 = 0x41;
+/** Gauge32: 0..2^32-1, refuses to leave that range. */
 export const SNMP_TYPE_GAUGE32 = 0x42;
+/** Counter64: counts up, wraps modulo 2^64. */
 export const SNMP_TYPE_COUNTER64 = 0x46;
 // Operations of snmp_op.
+/** Set the value. */
 export const SNMP_OP_SET = 0;
+/** Add to it. */
 export const SNMP_OP_INCR = 1;
+/** Subtract from it. */
 export const SNMP_OP_DECR = 2;
 
 // ---- uwsgi packet codec (protocol/packet.ts) ------------------------------------------------
