@@ -1,19 +1,19 @@
 // The core's exports: every thread instantiates this module over the same
-// shared memory. Exported names are the ABI that ts/core.ts types; the
-// boundary carries only i32, f64 and (for 64-bit values) i64.
+// shared memory. Exported names are the ABI that ts/kernel/core.ts types; the
+// boundary carries only i32, f64 and (for 64-bit values) i64. Every constant
+// both sides use is in kernel/abi.ts and exported from here as a wasm global of
+// the same name (test/kernel/abi.test.ts compares them with the TS side's).
 
+export * from "./kernel/abi";
+import { E_BAD_STATE, OK, THREAD_ALIVE, THREAD_LOST } from "./kernel/abi";
 import {
-  BASE, HEADER_SIZE, MAX_THREADS, R_CACHE, R_LOCKS, R_QUEUE, R_MULES, R_RPC, R_SCRATCH, R_SHAREDAREA, R_THREADS,
-  R_SIGNALS, R_TIMERS,
-  bindLayout, headerInit, headerPublish, heldAt, heldCount, maxThreads, regionAdd,
-  regionOffset, regionSize, scratchPtr, ownerWordOf, threadAttach, threadFinish, threadIdent, threadKind,
-  threadRequestStop, threadReserve, threadState, threadsBytes, selfTid, threadQuarantine, R_WORKERS,
-  threadRequestStop, threadReserve, threadState, threadsBytes, selfTid, R_SNMP,
+  HELD_MAX, bindLayout, headerInit, headerPublish, heldAt, heldCount, maxThreads, regionAdd, regionOffset, regionSize,
+  scratchPtr, ownerWordOf, threadAttach, threadFinish, threadIdent, threadKind, threadQuarantine, threadRequestStop,
+  threadReserve, threadState, threadsBytes, selfTid, ownerAlive, selfOwner,
 } from "./kernel/layout";
-import { ownerAlive, selfOwner } from "./kernel/layout";
 import { rwReleaseDeadReader } from "./locks/lock";
 import {
-  ROW as WK_ROW, wkAdd, wkBegin, wkBind, wkBytes, wkCount, wkEnd, wkGet, wkGetWarning, wkHeaderGet, wkHeaderSet, wkInit,
+  wkAdd, wkBegin, wkBind, wkBytes, wkCount, wkEnd, wkGet, wkGetWarning, wkHeaderGet, wkHeaderSet, wkInit,
   wkLogAdd, wkLogSize, wkRow, wkRows, wkSet, wkSetWarning,
 } from "./process/workers";
 import {
@@ -25,7 +25,10 @@ import {
   cronAdd, cronCount, cronDue, monitorAdd, monitorDrop, monitorPath, monitorSig, monitorTake, timerAdd, timerFired,
   timersBind, timersBytes, timersCount, timersDue, timersNext,
 } from "./signals/timers";
-import { locksBind, locksBytes, locksCount, locksInit, userIsLocked, userLock, userLocksHeldBy, userTryLock, userUnlock } from "./locks/userlocks";
+import {
+  locksBind, locksBytes, locksCount, locksInit, userIsLocked, userLock, userLockHolder, userLocksHeldBy, userTryLock,
+  userUnlock,
+} from "./locks/userlocks";
 import {
   saAdd32, saAdd64, saAdd64f, saAreaBytes, saBegin, saBind, saCheck, saCount, saData, saDirBytes, saEnd,
   saHits, saInit, saInitArea, saLock, saRead64, saReadInt, saSize, saUnlock, saUpdates, saWrite64,
@@ -44,32 +47,17 @@ import {
   mulesInit,
 } from "./mules/mules";
 import {
-  I_KEY, cacheBytes, cacheCheck, cacheClear, cacheCount, cacheDel, cacheDirty, cacheExists, cacheFull, cacheGetBegin,
+  cacheBytes, cacheCheck, cacheClear, cacheCount, cacheDel, cacheDirty, cacheExists, cacheFull, cacheGetBegin,
   cacheHandle, cacheHits, cacheInit, cacheItemAddr, cacheKeysBegin, cacheKeysEnd, cacheKeysNext, cacheLastLen,
   cacheMath, cacheMathF, cacheMiss, cacheNum, cacheReadEnd, cacheRepairs, cacheStoreBegin, cacheStoreEnd, cacheSweep,
   cacheGet, cacheHas, cacheSet, cacheValueOffset, cacheGetHinted, cacheFoundSlot, cacheFoundStamp,
-  cacheItemValueAddr, cacheItemValueLen, cacheItemExpires, cacheRestoreBegin,
+  cacheItemValueAddr, cacheItemValueLen, cacheItemExpires, cacheRestoreBegin, cacheLastExpires, cacheSetReadFence,
 } from "./cache/cache";
-import { cacheLastExpires } from "./cache/cache";
-import { cacheSetReadFence } from "./cache/cache";
-import { pktArrayScan, pktErrorAt, pktIsAscii, pktHeaderCheck, pktHeaderWrite, pktPackLengths, pktVarsScan, pktVarsIndex, pktSpreadItems } from "./protocol/packet";
-
-export const LAYOUT_BASE: u32 = BASE;
-export const LAYOUT_HEADER_SIZE: u32 = HEADER_SIZE;
-export const LAYOUT_MAX_THREADS: u32 = MAX_THREADS;
-export const REGION_THREADS: u32 = R_THREADS;
-export const REGION_SCRATCH: u32 = R_SCRATCH;
-export const REGION_LOCKS: u32 = R_LOCKS;
-export const REGION_SHAREDAREA: u32 = R_SHAREDAREA;
-export const REGION_QUEUE: u32 = R_QUEUE;
-export const REGION_RPC: u32 = R_RPC;
-export const REGION_MULES: u32 = R_MULES;
-export const REGION_CACHE: u32 = R_CACHE;
-export const REGION_SIGNALS: u32 = R_SIGNALS;
-export const REGION_TIMERS: u32 = R_TIMERS;
-export const REGION_SNMP: u32 = R_SNMP;
-/** Offset of the key bytes in a cache item (cache_item_addr). */
-export const CACHE_ITEM_KEY: u32 = I_KEY;
+import {
+  pktArrayScan, pktErrorAt, pktIsAscii, pktHeaderCheck, pktHeaderWrite, pktPackLengths, pktVarsScan, pktVarsIndex,
+  pktSpreadItems,
+} from "./protocol/packet";
+import { snmpBind, snmpBytes, snmpCommunity, snmpGet, snmpInit, snmpOp, snmpSetCommunity } from "./observability/snmp";
 
 /** End of this module's static data: shared state must start above it. */
 export function heap_base(): usize { return __heap_base; }
@@ -86,7 +74,7 @@ export { mulesBytes as mules_bytes, mulesInit as mules_init };
 /** Bind this instance to a published layout. Every thread calls it first. */
 export function bind(): i32 {
   const rc = bindLayout();
-  if (rc != 0) return rc;
+  if (rc != OK) return rc;
   locksBind();
   saBind();
   queueBind();
@@ -96,7 +84,7 @@ export function bind(): i32 {
   sigBind();
   timersBind();
   snmpBind();
-  return 0;
+  return OK;
 }
 
 // ---- threads -----------------------------------------------------------------------
@@ -112,19 +100,37 @@ export function self_tid(): i32 { return selfTid; }
  */
 export function thread_finish(tid: i32): i32 {
   const state = threadState(tid);
-  if (state == 2) { threadFinish(tid); return 0; } // quarantined: recovered already
-  if (state != 1) return -7;
+  if (state == THREAD_LOST) { threadFinish(tid); return 0; } // quarantined: recovered already
+  if (state != THREAD_ALIVE) return E_BAD_STATE;
   const held = userLocksHeldBy(ownerWordOf(tid));
-  const n = heldCount(tid);
-  for (let i: u32 = 0; i < n && i < 8; i++) rwReleaseDeadReader(<usize>heldAt(tid, i));
+  releaseReadHolds(tid);
   sigThreadGone(tid);
   threadFinish(tid);
   return held;
 }
 
+/**
+ * Thread `tid` did not stop when told to: its locks pass on (it reads as dead
+ * to lock owners) but its slot is kept out of use. Returns how many user locks
+ * it held. thread_finish frees the slot once the runtime confirms the end.
+ */
+export function thread_quarantine(tid: i32): i32 {
+  if (threadState(tid) != THREAD_ALIVE) return E_BAD_STATE;
+  const held = userLocksHeldBy(ownerWordOf(tid));
+  releaseReadHolds(tid);
+  threadQuarantine(tid);
+  return held;
+}
+
+/** Give back the read holds thread `tid` recorded (at most HELD_MAX: its slot keeps no more). */
+@inline function releaseReadHolds(tid: i32): void {
+  const n = heldCount(tid);
+  for (let i: u32 = 0; i < n && i < HELD_MAX; i++) rwReleaseDeadReader(<usize>heldAt(tid, i));
+}
+
 // ---- user locks ------------------------------------------------------------------
 export { userLock as lock_acquire, userTryLock as lock_try, userUnlock as lock_release };
-export { userIsLocked as lock_is_locked, locksCount as lock_count };
+export { userIsLocked as lock_is_locked, locksCount as lock_count, userLockHolder as lock_holder };
 
 // ---- shared areas --------------------------------------------------------------------
 export { saCount as sa_count, saSize as sa_size, saData as sa_data, saCheck as sa_check };
@@ -146,6 +152,7 @@ export function rpc_owned_by_self(i: u32): i32 { return rpcOwnedBySelf(i) ? 1 : 
 // ---- mule mailboxes ------------------------------------------------------------------
 export { mulePush as mule_push, mulePull as mule_pull, mulePeekLen as mule_peek_len, muleWaiting as mule_waiting };
 export { muleBell as mule_bell, muleChannels as mule_channels, mulePayload as mule_payload, muleSlots as mule_slots };
+
 // ---- caches ---------------------------------------------------------------------------
 // Cache functions take the cache's address (cache_handle(index), resolved once per thread).
 export { cacheBytes as cache_bytes, cacheInit as cache_init, cacheHandle as cache_handle };
@@ -157,28 +164,19 @@ export { cacheKeysBegin as cache_keys_begin, cacheKeysNext as cache_keys_next, c
 export { cacheItemAddr as cache_item_addr, cacheSweep as cache_sweep, cacheCheck as cache_check };
 export { cacheCount as cache_count, cacheRepairs as cache_repairs, cacheDirty as cache_dirty };
 export { cacheHits as cache_hits, cacheMiss as cache_miss, cacheFull as cache_full };
+export { cacheLastExpires as cache_last_expires };
+export { cacheGet as cache_get, cacheHas as cache_has, cacheSet as cache_set, cacheValueOffset as cache_value_offset };
+export { cacheGetHinted as cache_get_hinted, cacheFoundSlot as cache_found_slot, cacheFoundStamp as cache_found_stamp };
+export { cacheItemValueAddr as cache_item_value_addr, cacheItemValueLen as cache_item_value_len };
+export { cacheItemExpires as cache_item_expires, cacheRestoreBegin as cache_restore_begin };
+export { cacheSetReadFence as cache_set_read_fence };
 
-// ---- process status table (workers.ts) -------------------------------------------------
-export const REGION_WORKERS: u32 = R_WORKERS;
-export const WK_ROW_SIZE: u32 = WK_ROW;
+// ---- process status table (process/workers.ts) -------------------------------------------------
 export { wkBytes as wk_bytes, wkInit as wk_init, wkRow as wk_row, wkRows as wk_rows, wkCount as wk_count };
 export { wkGet as wk_get, wkSet as wk_set, wkAdd as wk_add, wkBegin as wk_begin, wkEnd as wk_end };
 export { wkHeaderGet as wk_header_get, wkHeaderSet as wk_header_set, wkLogAdd as wk_log_add, wkLogSize as wk_log_size };
 export { wkSetWarning as wk_set_warning, wkGetWarning as wk_get_warning };
 
-/**
- * Thread `tid` did not stop when told to: its locks pass on (it reads as dead
- * to lock owners) but its slot is kept out of use. Returns how many user locks
- * it held. thread_finish frees the slot once the runtime confirms the end.
- */
-export function thread_quarantine(tid: i32): i32 {
-  if (threadState(tid) != 1) return -7;
-  const held = userLocksHeldBy(ownerWordOf(tid));
-  const n = heldCount(tid);
-  for (let i: u32 = 0; i < n && i < 8; i++) rwReleaseDeadReader(<usize>heldAt(tid, i));
-  threadQuarantine(tid);
-  return held;
-}
 // ---- signals ----------------------------------------------------------------------------
 export { sigBytes as sig_bytes, sigInit as sig_init, sigRegister as sig_register, sigTargetKind as sig_target_kind };
 export { sigTargetArg as sig_target_arg, sigMasterOwned as sig_master_owned, sigHasHandler as sig_has_handler };
@@ -186,31 +184,24 @@ export { sigDeliver as sig_deliver, sigDeliverKind as sig_deliver_kind, sigRoute
 export { sigWakeMaster as sig_wake_master, sigDrain as sig_drain, sigRouteDrain as sig_route_drain, sigPick as sig_pick };
 export { sigTidOf as sig_tid_of, sigHandled as sig_handled, sigMailbox as sig_mailbox, sigRouteBell as sig_route_bell };
 export { sigSetMaster as sig_set_master, sigMaster as sig_master };
+
 // ---- timers, cron, file monitors (the master's scheduler) ---------------------------------
 export { timersBytes as timers_bytes, timerAdd as timer_add, timersDue as timers_due, timersNext as timers_next };
 export { timersCount as timers_count, timerFired as timer_fired, cronAdd as cron_add, cronDue as cron_due };
 export { cronCount as cron_count, monitorAdd as monitor_add, monitorTake as monitor_take, monitorSig as monitor_sig };
 export { monitorPath as monitor_path, monitorDrop as monitor_drop };
+
 // ---- uwsgi packet codec (pure: any thread, any instance) ------------------------------
 export { pktHeaderCheck as pkt_header_check, pktHeaderWrite as pkt_header_write };
 export { pktVarsScan as pkt_vars_scan, pktArrayScan as pkt_array_scan, pktPackLengths as pkt_pack_lengths };
 export { pktErrorAt as pkt_error_at, pktIsAscii as pkt_is_ascii, pktVarsIndex as pkt_vars_index, pktSpreadItems as pkt_spread_items };
-export { cacheLastExpires as cache_last_expires };
-export { cacheGet as cache_get, cacheHas as cache_has, cacheSet as cache_set, cacheValueOffset as cache_value_offset };
-export { cacheGetHinted as cache_get_hinted, cacheFoundSlot as cache_found_slot, cacheFoundStamp as cache_found_stamp };
-export { cacheItemValueAddr as cache_item_value_addr, cacheItemValueLen as cache_item_value_len };
-export { cacheItemExpires as cache_item_expires, cacheRestoreBegin as cache_restore_begin };
-export { cacheSetReadFence as cache_set_read_fence };
-export { pktErrorAt as pkt_error_at };
 
 // ---- spooler: who owns a claimed task file -------------------------------------------
 /** This thread's owner word (slot + 1 | generation << 12): a spooler thread's claims carry it. */
 export function self_owner(): i32 { return selfOwner; }
 /** 1 while the thread named by owner word `word` runs, 0 once it is gone (its claims are then recovered). */
 export function owner_alive(word: i32): i32 { return ownerAlive(word) ? 1 : 0; }
+
 // ---- SNMP user slots and community ------------------------------------------------------
-import { snmpBind, snmpBytes, snmpCommunity, snmpGet, snmpInit, snmpOp, snmpSetCommunity } from "./observability/snmp";
-import { userLockHolder } from "./locks/userlocks";
 export { snmpBytes as snmp_bytes, snmpInit as snmp_init, snmpOp as snmp_op, snmpGet as snmp_get };
 export { snmpSetCommunity as snmp_set_community, snmpCommunity as snmp_community };
-export { userLockHolder as lock_holder };

@@ -2,6 +2,7 @@
 import { runAll } from './lib/harness.ts';
 import './kernel/options.test.ts';
 import './kernel/engine.test.ts';
+import './kernel/abi.test.ts';
 import './locks/locks.test.ts';
 import './locks/locks.threads.test.ts';
 import './sharedarea/sharedarea.test.ts';

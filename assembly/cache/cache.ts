@@ -36,8 +36,8 @@
 // of a cache without purge_lru first reads without any lock: it loads an even
 // `seq`, looks the key up and copies the value to its scratch with every index
 // bounds-checked (a racing writer can show it garbage, never an address out of
-// the region or an endless chain), then loads `seq` again: unchanged means what
-// it copied is a consistent snapshot. Otherwise (a writer is active, or was)
+// the region or an endless chain), then, after a fence (see readFence), loads
+// `seq` again: unchanged means what it copied is a consistent snapshot. Otherwise (a writer is active, or was)
 // it retries, then falls back to the shared rwlock hold. With purge_lru a get
 // moves the item, so it holds exclusively.
 //
@@ -46,9 +46,13 @@
 // takes the lock and finds `dirty` set (its holder died mid-change) drops the
 // recorded slot and rebuilds the structure from the item slots.
 
-import { OK, OWNER_DIED, E_BAD_ID, E_CORRUPT, E_SCRATCH, E_STOPPED } from "../kernel/status";
+import {
+  CACHE_FLAG_BITMAP, CACHE_FLAG_CLEAR_ON_FULL, CACHE_FLAG_LAZY, CACHE_FLAG_LRU, CACHE_FLAG_MURMUR2, CACHE_FLAG_NO_EXPIRE,
+  CACHE_ITEM_KEY, CACHE_MATH_DEC, CACHE_MATH_INC, CACHE_MATH_MUL, CACHE_VALUE_ALIGN, E_BAD_ID, E_CORRUPT, E_SCRATCH,
+  E_STOPPED, OK, OWNER_DIED, REGION_CACHE,
+} from "../kernel/abi";
 import { alignUp, aload32, astore32, cas32, copyBytes, ld64, ldu32, sameBytes, st64, stu32 } from "../kernel/mem";
-import { R_CACHE, ownerAlive, regionOffset, scratchPtr, scratchSize, selfOwner, selfTid } from "../kernel/layout";
+import { ownerAlive, regionOffset, scratchPtr, scratchSize, selfOwner, selfTid } from "../kernel/layout";
 import { rwHeldBySelf, rwReadLock, rwReadUnlock, rwWriteLock, rwWriteUnlock } from "../locks/lock";
 
 // ---- header fields ------------------------------------------------------------
@@ -106,15 +110,16 @@ const I_NEXT: u32 = 36;
 const I_LRU_PREV: u32 = 40;
 const I_LRU_NEXT: u32 = 44;
 const I_STAMP: u32 = 48;
-export const I_KEY: u32 = 56;
+/** +56, after the stamp (abi.ts CACHE_ITEM_KEY: JS reads keys there). */
+const I_KEY: u32 = CACHE_ITEM_KEY;
 
-// ---- flags (ts/cache.ts uses the same bits) -----------------------------------
-export const F_BITMAP: u32 = 1;
-export const F_LRU: u32 = 2;
-export const F_LAZY: u32 = 4;
-export const F_CLEAR_ON_FULL: u32 = 8;
-export const F_NO_EXPIRE: u32 = 16;
-export const F_MURMUR2: u32 = 32;
+// ---- flags (abi.ts CACHE_FLAG_*: cache_init takes them from JS) ----------------
+const F_BITMAP: u32 = CACHE_FLAG_BITMAP;
+const F_LRU: u32 = CACHE_FLAG_LRU;
+const F_LAZY: u32 = CACHE_FLAG_LAZY;
+const F_CLEAR_ON_FULL: u32 = CACHE_FLAG_CLEAR_ON_FULL;
+const F_NO_EXPIRE: u32 = CACHE_FLAG_NO_EXPIRE;
+const F_MURMUR2: u32 = CACHE_FLAG_MURMUR2;
 
 const OP_NEW: u32 = 1;
 const OP_KEEP_EXPIRES: u32 = 2;
@@ -189,7 +194,7 @@ export function cacheInit(c: usize, items: u32, keysize: u32, blocksize: u32, bl
 
 /** The address of cache `index`, or 0 when not configured. */
 export function cacheHandle(index: i32): usize {
-  return index < 0 ? 0 : <usize>regionOffset(R_CACHE, <u32>index);
+  return index < 0 ? 0 : <usize>regionOffset(REGION_CACHE, <u32>index);
 }
 
 // ---- hashing ------------------------------------------------------------------
@@ -260,7 +265,8 @@ function wunlock(c: usize): void {
   if ((q & 1) == 0) {
     // Publishes "a writer is active": optimistic readers that see it retry.
     astore32(c + C_SEQ, q + 1);
-    // Keeps the changes that follow from becoming visible before the odd value (weakly ordered CPUs).
+    // Keeps the changes that follow from becoming visible before the odd value: a seq-cst store
+    // does not hold later plain stores back (the compiler or a weakly ordered CPU may hoist them).
     fence(c);
   }
 }
@@ -490,8 +496,8 @@ function lookupLive(c: usize, key: usize, keylen: u32, h: u32, now: i64): u32 {
   store<i64>(p, load<i64>(p) + 1);
 }
 
-/** Where cacheGet/cacheSet put the value in scratch: after the key, 8-aligned. */
-@inline function valueOffset(keylen: u32): u32 { return alignUp(keylen, 8); }
+/** Where cacheGet/cacheSet put the value in scratch: after the key, aligned to abi.ts CACHE_VALUE_ALIGN. */
+@inline function valueOffset(keylen: u32): u32 { return alignUp(keylen, CACHE_VALUE_ALIGN); }
 export function cacheValueOffset(keylen: u32): u32 { return valueOffset(keylen); }
 
 /** Optimistic attempts before a reader falls back to the shared hold. */
@@ -535,7 +541,7 @@ function optimisticGet(c: usize, key: usize, keylen: u32, h: u32, now: i64): i32
     }
     s = iget(it, I_NEXT);
   }
-  // Orders the reads above before the check below (CPUs that reorder loads; see readFence).
+  // Keeps the reads above before the check below (see readFence).
   if (readFence) fence(c);
   // Observes whether any writer started since the first load: if not, what was read is one snapshot.
   if (aload32(c + C_SEQ) != seq) return RETRY;
@@ -587,7 +593,7 @@ export function cacheGetHinted(c: usize, slot: u32, stampLo: u32, stampHi: u32, 
       else if (vs > room) len = E_SCRATCH;
       else { copyBytes(out, blockAddr(c, b), vs); len = <i32>vs; }
     }
-    // Orders the reads above before the check below on CPUs that reorder loads.
+    // Keeps the reads above before the check below (see readFence).
     if (readFence) fence(c);
     // Observes whether a writer started meanwhile.
     if (aload32(c + C_SEQ) != seq) continue;
@@ -599,8 +605,12 @@ export function cacheGetHinted(c: usize, slot: u32, stampLo: u32, stampHi: u32, 
 
 /**
  * Whether optimistic readers of this instance (thread) fence before their
- * second load of `seq`. On by default; JS turns it off on x86, whose loads are
- * never reordered with older loads (TSO), so the fence orders nothing there.
+ * second load of `seq`. On, on every CPU: the wasm memory model orders a
+ * seq-cst load only against the accesses after it, so a compiler may move the
+ * value copy's plain loads past the second load of `seq`, and a torn copy would
+ * then pass the check. That holds on x86 too, whose hardware keeps loads in
+ * order but whose engines still compile wasm. ts/cache/cache.ts never turns it
+ * off; cache_set_read_fence(0) is there to measure what the fence costs.
  */
 let readFence: bool = true;
 export function cacheSetReadFence(on: i32): void { readFence = on != 0; }
@@ -648,7 +658,7 @@ export function cacheHas(c: usize, keylen: u32, now: f64): i32 {
       const seq = aload32(c + C_SEQ);
       if ((seq & 1) != 0) continue;
       const s = find(c, key, keylen, h);
-      // Orders the lookup's reads before the check (CPUs that reorder loads; see readFence).
+      // Keeps the lookup's reads before the check (see readFence).
       if (readFence) fence(c);
       if (aload32(c + C_SEQ) == seq) { count(c, s != 0 ? T_HITS : T_MISS); return s != 0 ? 1 : 0; }
     }
@@ -873,15 +883,11 @@ export function cacheClear(c: usize): i32 {
   return OK;
 }
 
-export const MATH_INC: i32 = 0;
-export const MATH_DEC: i32 = 1;
-export const MATH_MUL: i32 = 2;
-export const MATH_DIV: i32 = 3;
-
+/** `op` is one of abi.ts CACHE_MATH_*: anything other than INC, DEC and MUL divides. */
 function applyMath(v: i64, op: i32, d: i64): i64 {
-  if (op == MATH_INC) return v + d;
-  if (op == MATH_DEC) return v - d;
-  if (op == MATH_MUL) return v * d;
+  if (op == CACHE_MATH_INC) return v + d;
+  if (op == CACHE_MATH_DEC) return v - d;
+  if (op == CACHE_MATH_MUL) return v * d;
   if (d == 0) return 0; // uWSGI stores 0 on division by zero
   if (d == -1) return 0 - v; // wraps for INT64_MIN instead of trapping
   return v / d;

@@ -1,6 +1,7 @@
 // The shared memory's map: a header, a region table, the thread table and the
 // per-thread scratch slots. Every other structure lives in a region placed by
-// the planner (ts/layout.ts) from the options, at an offset recorded here.
+// the planner (ts/kernel/layout.ts) from the options, at an offset recorded here.
+// The numbers both sides use (BASE, region kinds, thread states) are in abi.ts.
 //
 //  0            BASE (64 KiB: below it, this instance's static data)
 //  ├────────────┼────────────────────────────────────────────────────────────┐
@@ -12,7 +13,7 @@
 //  │ magic │ version │ state │ total │ nregions │ max_threads │ scratch_size│
 //  │ +0    │ +4      │ +8    │ +12   │ +16      │ +20         │ +24         │
 //  └───────┴─────────┴───────┴───────┴──────────┴─────────────┴─────────────┘
-//  +32: region table, MAX_REGIONS entries of 16 bytes:
+//  +32: region table, MAX_REGIONS entries of 16 bytes, up to LAYOUT_HEADER_SIZE:
 //  ┌──────┬───────┬────────┬──────┐
 //  │ kind │ index │ offset │ size │   (offset and size in bytes, u32)
 //  └──────┴───────┴────────┴──────┘
@@ -23,15 +24,17 @@
 //  │ +0    │ +4  │ +8   │ +12   │ +16  │ +20        │ +24 .. +56           │
 //  └───────┴─────┴──────┴───────┴──────┴────────────┴──────────────────────┘
 // `held` lists the rwlocks this thread holds for reading, so that a reader that
-// dies mid-operation can be subtracted from the reader count (rwlock.ts).
+// dies mid-operation can be subtracted from the reader count (locks/lock.ts).
 
-import { OK, E_BAD_STATE, E_FULL, E_LAYOUT } from "./status";
+import {
+  E_BAD_STATE, E_FULL, E_LAYOUT, LAYOUT_BASE, LAYOUT_HEADER_SIZE, LAYOUT_MAX_THREADS, OK, OWNER_TID_BITS as TID_BITS,
+  REGION_SCRATCH, REGION_THREADS, THREAD_ALIVE, THREAD_FREE, THREAD_LOST,
+} from "./abi";
 import { LINE, aload32, astore32, cas32, ld32, ldu32, st32, stu32 } from "./mem";
 
-export const BASE: u32 = 65536;
+const BASE: u32 = LAYOUT_BASE;
 export const MAGIC: u32 = 0x4d535755; // "UWSM" little-endian
 export const LAYOUT_VERSION: u32 = 1;
-export const MAX_REGIONS: u32 = 64;
 
 const H_MAGIC: u32 = 0;
 const H_VERSION: u32 = H_MAGIC + 4;
@@ -42,26 +45,10 @@ const H_MAX_THREADS: u32 = H_NREGIONS + 4;
 const H_SCRATCH_SIZE: u32 = H_MAX_THREADS + 4;
 const H_REGIONS: u32 = 32;
 const REGION_ENTRY: u32 = 16;
-export const HEADER_SIZE: u32 = H_REGIONS + MAX_REGIONS * REGION_ENTRY; // 1056
+/** Region table entries: as many as fill the header (64 in abi.ts's LAYOUT_HEADER_SIZE). */
+export const MAX_REGIONS: u32 = (<u32>LAYOUT_HEADER_SIZE - H_REGIONS) / REGION_ENTRY;
 
 const STATE_READY: i32 = 1;
-
-// Region kinds: ts/layout.ts uses the same numbers.
-export const R_THREADS: u32 = 1;
-export const R_SCRATCH: u32 = 2;
-export const R_LOCKS: u32 = 3;
-export const R_SHAREDAREA: u32 = 4;
-export const R_QUEUE: u32 = 6;
-export const R_RPC: u32 = 7;
-export const R_MULES: u32 = 9;
-export const R_CACHE: u32 = 5;
-/** Worker/mule/spooler status table (workers.ts). */
-export const R_WORKERS: u32 = 12;
-export const R_SIGNALS: u32 = 10;
-export const R_TIMERS: u32 = 11;
-/** The spooler's counters and bells (ts/spooler.ts lays it out; only JS reads and writes it). */
-export const R_SPOOLER: u32 = 14;
-export const R_SNMP: u32 = 13;
 
 export const THREAD_SIZE: u32 = LINE;
 const T_STATE: u32 = 0;
@@ -71,19 +58,15 @@ const T_IDENT: u32 = 12;
 const T_STOP: u32 = 16;
 const T_HELD_COUNT: u32 = 20;
 const T_HELD: u32 = 24;
+/** Read holds a slot records (held[]): a thread holding more cannot have the extra ones given back if it dies. */
 export const HELD_MAX: u32 = 8;
 
-export const THREAD_FREE: i32 = 0;
-export const THREAD_ALIVE: i32 = 1;
-/** A thread the runtime could not stop: dead for lock owners, never reused (threadQuarantine). */
-export const THREAD_LOST: i32 = 2;
-
 /** Owner words pack (tid + 1) in bits 0..11 and the slot generation in bits 12..29. */
-export const OWNER_TID_BITS: u32 = 12;
+export const OWNER_TID_BITS: u32 = TID_BITS;
 export const OWNER_TID_MASK: i32 = (1 << OWNER_TID_BITS) - 1;
 export const OWNER_GEN_MASK: i32 = (1 << 18) - 1;
 export const OWNER_MASK: i32 = (1 << 30) - 1;
-export const MAX_THREADS: u32 = <u32>OWNER_TID_MASK - 1;
+const MAX_THREADS: u32 = LAYOUT_MAX_THREADS;
 
 // ---- header -----------------------------------------------------------------
 
@@ -171,8 +154,8 @@ export function threadsBytes(max: u32): u32 { return max * THREAD_SIZE; }
 export function bindLayout(): i32 {
   const rc = headerCheck();
   if (rc != OK) return rc;
-  threadsBase = regionOffset(R_THREADS, 0);
-  scratchBase = regionOffset(R_SCRATCH, 0);
+  threadsBase = regionOffset(REGION_THREADS, 0);
+  scratchBase = regionOffset(REGION_SCRATCH, 0);
   return threadsBase == 0 || scratchBase == 0 ? E_LAYOUT : OK;
 }
 

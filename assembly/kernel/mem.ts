@@ -2,6 +2,8 @@
 // arithmetic. Plain accessors are for data guarded by a lock (or owned by one
 // thread); atomic ones say so in their name and publish/observe across threads.
 
+import { LINE_SIZE } from "./abi";
+
 @inline export function ld32(p: usize): i32 { return load<i32>(p); }
 @inline export function st32(p: usize, v: i32): void { store<i32>(p, v); }
 @inline export function ldu32(p: usize): u32 { return load<u32>(p); }
@@ -20,8 +22,8 @@
 /** Round `n` up to a multiple of `a` (a power of two). */
 @inline export function alignUp(n: u32, a: u32): u32 { return (n + a - 1) & ~(a - 1); }
 
-/** One cache line: shared words that different threads hammer live on their own line. */
-export const LINE: u32 = 64;
+/** One cache line (abi.ts LINE_SIZE): shared words that different threads hammer live on their own line. */
+export const LINE: u32 = LINE_SIZE;
 
 /**
  * Copy `n` bytes between non-overlapping ranges. Short copies are a word loop:

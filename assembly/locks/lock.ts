@@ -19,7 +19,7 @@
 // owner and its own stop flag: on Deno a terminated worker blocked in a wait
 // is not interrupted, so it must notice by itself that it has to give up.
 
-import { OK, OWNER_DIED, E_NOT_OWNER, E_STOPPED, E_TIMEOUT } from "../kernel/status";
+import { OK, OWNER_DIED, E_NOT_OWNER, E_STOPPED, E_TIMEOUT } from "../kernel/abi";
 import { aload32, astore32, cas32 } from "../kernel/mem";
 import { OWNER_MASK, heldBySelf, heldPop, heldPush, ownerAlive, selfOwner, selfStopRequested } from "../kernel/layout";
 

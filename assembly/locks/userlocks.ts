@@ -5,9 +5,9 @@
 //  │ count (line) │ lock 0     │ lock 1     │ ... │   each lock: mutex word + padding
 //  └──────────────┴────────────┴────────────┴─────┘
 
-import { E_BAD_ID } from "../kernel/status";
+import { E_BAD_ID, REGION_LOCKS } from "../kernel/abi";
 import { LINE, ldu32, stu32 } from "../kernel/mem";
-import { R_LOCKS, regionOffset } from "../kernel/layout";
+import { regionOffset } from "../kernel/layout";
 import { OWNER_MASK, OWNER_TID_MASK } from "../kernel/layout";
 import { mutexIsLocked, mutexLock, mutexTry, mutexUnlock } from "./lock";
 
@@ -15,7 +15,7 @@ let base: usize = 0;
 
 export function locksBytes(count: u32): u32 { return LINE * (count + 1); }
 export function locksInit(offset: u32, count: u32): void { stu32(offset, count); }
-export function locksBind(): void { base = regionOffset(R_LOCKS, 0); }
+export function locksBind(): void { base = regionOffset(REGION_LOCKS, 0); }
 export function locksCount(): u32 { return base == 0 ? 0 : ldu32(base); }
 
 @inline function word(n: i32): usize {

@@ -23,9 +23,9 @@
 // `bell` is a counter the JS side rings (ts/mules.ts) when a message arrives
 // for a mule; only the mule's own channel's bell is used.
 
-import { E_BAD_ID, E_BOUNDS, E_EMPTY, E_FULL, OK } from "../kernel/status";
+import { E_BAD_ID, E_BOUNDS, E_EMPTY, E_FULL, OK, REGION_MULES } from "../kernel/abi";
 import { LINE, alignUp, aload32, astore32, ldu32, stu32 } from "../kernel/mem";
-import { R_MULES, regionOffset } from "../kernel/layout";
+import { regionOffset } from "../kernel/layout";
 import { mutexLock, mutexUnlock } from "../locks/lock";
 
 const H_CHANNELS: u32 = 0;
@@ -58,7 +58,7 @@ export function mulesInit(offset: u32, channels: u32, slots: u32, payload: u32):
   stu32(offset + H_STRIDE, strideFor(payload));
 }
 
-export function mulesBind(): void { m = regionOffset(R_MULES, 0); }
+export function mulesBind(): void { m = regionOffset(REGION_MULES, 0); }
 
 @inline function channels(): u32 { return m == 0 ? 0 : ldu32(m + H_CHANNELS); }
 @inline function slots(): u32 { return ldu32(m + H_SLOTS); }

@@ -1,5 +1,5 @@
 // The SNMP user slots (uwsgi.snmp_set_counter32() & co.) and the agent's
-// community string: region R_SNMP, always present (uWSGI keeps them in its
+// community string: region REGION_SNMP, always present (uWSGI keeps them in its
 // shared area whether or not an agent runs).
 //
 //  ┌──────────────┬──────────────────────────────────┬──────────────────────────────┐
@@ -24,22 +24,17 @@
 // An operation of a 32-bit type acts on the low 32 bits of the stored value:
 // the value a manager read under that type.
 
-import { OK, E_BAD_ID, E_VALUE_RANGE } from "../kernel/status";
+import {
+  E_BAD_ID, E_VALUE_RANGE, OK, REGION_SNMP, SNMP_COMMUNITY_MAX as COMMUNITY_MAX, SNMP_OP_DECR as OP_DECR,
+  SNMP_OP_INCR as OP_INCR, SNMP_OP_SET as OP_SET, SNMP_SLOTS, SNMP_TYPE_COUNTER32 as T_COUNTER32,
+  SNMP_TYPE_COUNTER64 as T_COUNTER64, SNMP_TYPE_GAUGE32 as T_GAUGE32, SNMP_UNSET as T_UNSET,
+} from "../kernel/abi";
 import { LINE, ldu32, stu32, ld64, st64 } from "../kernel/mem";
-import { R_SNMP, regionOffset } from "../kernel/layout";
+import { regionOffset } from "../kernel/layout";
 import { mutexLock, mutexUnlock } from "../locks/lock";
 
-export const SNMP_SLOTS: i32 = 100;
-export const SNMP_COMMUNITY_MAX: u32 = 72;
-
-export const T_UNSET: i32 = 0;
-export const T_COUNTER32: i32 = 0x41;
-export const T_GAUGE32: i32 = 0x42;
-export const T_COUNTER64: i32 = 0x46;
-
-export const OP_SET: i32 = 0;
-export const OP_INCR: i32 = 1;
-export const OP_DECR: i32 = 2;
+// Slot count, community length, types (T_*) and operations (OP_*) are abi.ts's SNMP_*.
+const SNMP_COMMUNITY_MAX: u32 = COMMUNITY_MAX;
 
 const S_MUTEX: u32 = 0;
 const S_COMMUNITY_LEN: u32 = LINE;
@@ -56,7 +51,7 @@ let base: usize = 0;
 export function snmpBytes(): u32 { return S_SLOTS + <u32>SNMP_SLOTS * SLOT_SIZE; }
 /** The region is zeroed memory: no community, every slot unset. */
 export function snmpInit(offset: u32): void { stu32(<usize>offset + S_COMMUNITY_LEN, 0); }
-export function snmpBind(): void { base = <usize>regionOffset(R_SNMP, 0); }
+export function snmpBind(): void { base = <usize>regionOffset(REGION_SNMP, 0); }
 
 @inline function slotAddr(n: i32): usize { return base + S_SLOTS + <usize>(n - 1) * SLOT_SIZE; }
 @inline function validSlot(n: i32): bool { return base != 0 && n >= 1 && n <= SNMP_SLOTS; }

@@ -1,4 +1,4 @@
-// The process status table (region R_WORKERS): one row per worker, mule and
+// The process status table (region REGION_WORKERS): one row per worker, mule and
 // spooler, with uWSGI's per-worker counters, plus a small header of
 // instance-wide state (ready flag, reload count, log size, warning message).
 // The master writes spawn data and reads deadlines; each thread writes its own
@@ -21,14 +21,19 @@
 //  │ harakiri deadline (ms)  │ user deadline ms │ rss │ vsz   │ startup s  │                    │
 //  │ +72                     │ +80              │ +88 │ +96   │ +104       │                    │
 //  ├────────┬───────────┬────┴─┬─────┬──────────┬─┴───┬─────┴┬───────┬────┴─┬───────────┐        │
-//  │ spawns │ harakiris │ busy │ sig │ accepting│ pid │ app  │ state │ tid  │ exc_flag  │        │
-//  │ +112   │ +116      │ +120 │+124 │ +128     │+132 │ +136 │ +140  │ +144 │ +148      │        │
+//  │ spawns │ harakiris │ busy │ sig │ accepting│ pid │ app  │ state │ tid  │ (free)    │        │
+//  │ +112   │ +116      │ +120 │+124 │ +128     │+132 │ +136 │ +140  │ +144 │ +148..191 │        │
 //  └────────┴───────────┴──────┴─────┴──────────┴─────┴──────┴───────┴──────┴───────────┘
-// i64 fields cross the wasm boundary as f64 (exact below 2^53).
+// i64 fields cross the wasm boundary as f64 (exact below 2^53). Field offsets,
+// header word numbers and sizes that JS uses are in abi.ts (ROW_*, WK_*).
 
-import { E_BOUNDS, E_NO_STATUS_ROW, E_NOT_IN_REQUEST, OK } from "../kernel/status";
+import {
+  E_BOUNDS, E_NO_STATUS_ROW, E_NOT_IN_REQUEST, KIND_MULE, KIND_SPOOLER, KIND_WORKER, OK, REGION_WORKERS, WK_HEADER_READY,
+  WK_HEADER_RELOADS, WK_ROW_SIZE, WK_WARNING_MAX, ROW_REQUESTS, ROW_DELTA, ROW_EXCEPTIONS, ROW_RUNNING_TIME,
+  ROW_TX, ROW_AVG_RT, ROW_REQ_SEQ, ROW_SPAWNS, ROW_BUSY, ROW_ACCEPTING,
+} from "../kernel/abi";
 import { alignUp, aload32, astore32, aload64, astore64, ldu32, stu32, LINE } from "../kernel/mem";
-import { R_WORKERS, regionOffset } from "../kernel/layout";
+import { regionOffset } from "../kernel/layout";
 import { mutexLock, mutexUnlock } from "../locks/lock";
 
 const H_ROWS: u32 = 0;
@@ -41,38 +46,24 @@ const H_LOGSIZE: u32 = H_RELOADS + 4; // i64 at +24
 const H_WARN_LEN: u32 = H_LOGSIZE + 8;
 const H_WARN_LOCK: u32 = H_WARN_LEN + 4;
 const H_WARN: u32 = 64;
-/** Longest warning message, in bytes (uWSGI keeps 80 and truncates; we refuse longer ones). */
-export const WARNING_MAX: u32 = 128;
+/** Longest warning message, in bytes (abi.ts WK_WARNING_MAX). */
+const WARNING_MAX: u32 = WK_WARNING_MAX;
 const HEADER: u32 = alignUp(H_WARN + WARNING_MAX, LINE);
 
-/** Bytes per row (three cache lines). */
-export const ROW: u32 = 192;
+/** Bytes per row (three cache lines; abi.ts WK_ROW_SIZE). */
+const ROW: u32 = WK_ROW_SIZE;
 
-// i64 fields
-export const F_REQUESTS: u32 = 0;
-export const F_DELTA: u32 = 8;
-export const F_SIGNALS: u32 = 16;
-export const F_EXCEPTIONS: u32 = 24;
-export const F_RUNNING_TIME: u32 = 32;
-export const F_TX: u32 = 40;
-export const F_AVG_RT: u32 = 48;
-export const F_LAST_SPAWN: u32 = 56;
-export const F_REQ_SEQ: u32 = 64;
-export const F_DEADLINE: u32 = 72;
-export const F_USER_DEADLINE: u32 = 80;
-export const F_RSS: u32 = 88;
-export const F_VSZ: u32 = 96;
-export const F_STARTUP: u32 = 104;
-// i32 fields
-export const F_SPAWNS: u32 = 112;
-export const F_HARAKIRIS: u32 = 116;
-export const F_BUSY: u32 = 120;
-export const F_SIG: u32 = 124;
-export const F_ACCEPTING: u32 = 128;
-export const F_PID: u32 = 132;
-export const F_APP: u32 = 136;
-export const F_STATE: u32 = 140;
-export const F_TID: u32 = 144;
+// Row fields this file touches (abi.ts names every field: ROW_*), typed for its u32 offset arithmetic.
+const F_REQUESTS: u32 = ROW_REQUESTS;
+const F_DELTA: u32 = ROW_DELTA;
+const F_EXCEPTIONS: u32 = ROW_EXCEPTIONS;
+const F_RUNNING_TIME: u32 = ROW_RUNNING_TIME;
+const F_TX: u32 = ROW_TX;
+const F_AVG_RT: u32 = ROW_AVG_RT;
+const F_REQ_SEQ: u32 = ROW_REQ_SEQ;
+const F_SPAWNS: u32 = ROW_SPAWNS;
+const F_BUSY: u32 = ROW_BUSY;
+const F_ACCEPTING: u32 = ROW_ACCEPTING;
 
 // Per-instance (per-thread) binding.
 let base: usize = 0;
@@ -94,26 +85,26 @@ export function wkInit(offset: u32, workers: u32, mules: u32, spoolers: u32): vo
   for (let r: u32 = 1; r <= workers + mules + spoolers; r++) stu32(offset + HEADER + r * ROW + F_ACCEPTING, 1);
 }
 
-export function wkBind(): void { base = <usize>regionOffset(R_WORKERS, 0); }
+export function wkBind(): void { base = <usize>regionOffset(REGION_WORKERS, 0); }
 
-/** Row of a thread kind (1 worker, 2 mule, 3 spooler) and its 1-based id; E_NO_STATUS_ROW for others. */
+/** Row of a thread kind (worker, mule, spooler) and its 1-based id; E_NO_STATUS_ROW for others. */
 export function wkRow(kind: i32, ident: i32): i32 {
   if (base == 0 || ident < 1) return E_NO_STATUS_ROW;
   const w = <i32>ldu32(hdr(H_WORKERS));
   const m = <i32>ldu32(hdr(H_MULES));
   const s = <i32>ldu32(hdr(H_SPOOLERS));
-  if (kind == 1 && ident <= w) return ident;
-  if (kind == 2 && ident <= m) return w + ident;
-  if (kind == 3 && ident <= s) return w + m + ident;
+  if (kind == KIND_WORKER && ident <= w) return ident;
+  if (kind == KIND_MULE && ident <= m) return w + ident;
+  if (kind == KIND_SPOOLER && ident <= s) return w + m + ident;
   return E_NO_STATUS_ROW;
 }
 
 export function wkRows(): i32 { return <i32>rows(); }
 export function wkCount(kind: i32): i32 {
   if (base == 0) return 0;
-  if (kind == 1) return <i32>ldu32(hdr(H_WORKERS));
-  if (kind == 2) return <i32>ldu32(hdr(H_MULES));
-  if (kind == 3) return <i32>ldu32(hdr(H_SPOOLERS));
+  if (kind == KIND_WORKER) return <i32>ldu32(hdr(H_WORKERS));
+  if (kind == KIND_MULE) return <i32>ldu32(hdr(H_MULES));
+  if (kind == KIND_SPOOLER) return <i32>ldu32(hdr(H_SPOOLERS));
   return 0;
 }
 
@@ -187,17 +178,17 @@ export function wkEnd(r: i32, rtUs: f64, tx: f64, exc: i32): i32 {
 
 // ---- header ------------------------------------------------------------------
 
-/** Header words: 0 ready, 1 reloads. */
+/** Header word `which`: WK_HEADER_READY or WK_HEADER_RELOADS (0 for any other). */
 export function wkHeaderGet(which: i32): i32 {
   if (base == 0) return 0;
-  return which == 0 ? aload32(hdr(H_READY)) : which == 1 ? aload32(hdr(H_RELOADS)) : 0;
+  return which == WK_HEADER_READY ? aload32(hdr(H_READY)) : which == WK_HEADER_RELOADS ? aload32(hdr(H_RELOADS)) : 0;
 }
 
 export function wkHeaderSet(which: i32, v: i32): void {
   if (base == 0) return;
   // Publishes instance state to every thread.
-  if (which == 0) astore32(hdr(H_READY), v);
-  else if (which == 1) astore32(hdr(H_RELOADS), v);
+  if (which == WK_HEADER_READY) astore32(hdr(H_READY), v);
+  else if (which == WK_HEADER_RELOADS) astore32(hdr(H_RELOADS), v);
 }
 
 /** Add `n` bytes to the log size; returns the new size. */

@@ -19,7 +19,7 @@
 //  │ len (u16LE)  │ item    │
 //  └──────────────┴─────────┘
 //
-// Decoders write an index of the block (INDEX_ENTRY bytes per pair or item)
+// Decoders write an index of the block (VARS_ENTRY bytes per pair, ARRAY_ENTRY per item)
 // instead of copying: the caller slices its own copy of the bytes.
 //  vars index entry:  koff u16 | klen u16 | voff u16 | vlen u16   (offsets from the block start)
 //  array index entry: off u16  | len u16  | (unused)              (only 4 bytes per item)
@@ -28,16 +28,20 @@
 // into `dst`, leaving a 2-byte gap before each, and lists their lengths; the
 // core checks every length and fills the gaps.
 
-import { E_PKT_EMPTY_KEY, E_PKT_SHORT, E_PKT_TOO_BIG, E_PKT_TOO_MANY } from "../kernel/status";
+import {
+  E_PKT_EMPTY_KEY, E_PKT_SHORT, E_PKT_TOO_BIG, E_PKT_TOO_MANY, PKT_ARRAY_ENTRY, PKT_HEADER_SIZE, PKT_INTERN_AREA,
+  PKT_INTERN_NEW, PKT_INTERN_NONE, PKT_INTERN_SLOTS, PKT_MAX_BODY, PKT_VARS_ASCII, PKT_VARS_ENTRY,
+} from "../kernel/abi";
 
+// Sizes the callers share (abi.ts PKT_*), typed for this file's u32 arithmetic.
 /** Bytes of the header. */
-export const HEADER: u32 = 4;
+const HEADER: u32 = PKT_HEADER_SIZE;
 /** Largest body a header can announce (u16). */
-export const MAX_BODY: u32 = 65535;
+const MAX_BODY: u32 = PKT_MAX_BODY;
 /** Bytes per vars index entry. */
-export const VARS_ENTRY: u32 = 8;
+const VARS_ENTRY: u32 = PKT_VARS_ENTRY;
 /** Bytes per array index entry. */
-export const ARRAY_ENTRY: u32 = 4;
+const ARRAY_ENTRY: u32 = PKT_ARRAY_ENTRY;
 
 // Where the last failure was found (this instance's own global: per thread).
 let errorAt: u32 = 0;
@@ -174,7 +178,7 @@ export function pktIsAscii(p: usize, len: u32): i32 {
 // `pktVarsIndex` does in one call what a decoder needs: the index of
 // `pktVarsScan`, an id per key from an intern table the caller owns (so the
 // caller can reuse the string it made for that key last time), and the ASCII
-// check of `pktIsAscii`. The table is plain bytes at `table` (INTERN_BYTES):
+// check of `pktIsAscii`. The table is plain bytes at `table` (abi.ts PKT_INTERN_BYTES):
 //  u32 used (bytes of the key area in use) | u32 pad
 //  INTERN_SLOTS slots of 8 bytes: hash u32 (0 = empty) | off u16 | len u16
 //  INTERN_AREA bytes of key text (what the slots point into)
@@ -182,20 +186,20 @@ export function pktIsAscii(p: usize, len: u32): i32 {
 // added while room remains, else it gets no id. The table only grows; a
 // full table costs nothing but the missed reuse.
 
+// The table's geometry, the id flags and the result flag are abi.ts's PKT_INTERN_*
+// and PKT_VARS_ASCII (the caller allots the table and reads the ids).
 /** Slots of an intern table (a power of two). */
-export const INTERN_SLOTS: u32 = 1024;
+const INTERN_SLOTS: u32 = PKT_INTERN_SLOTS;
 /** Bytes of key text an intern table holds. */
-export const INTERN_AREA: u32 = 32768;
-/** Bytes of a whole intern table. */
-export const INTERN_BYTES: u32 = 8 + INTERN_SLOTS * 8 + INTERN_AREA;
+const INTERN_AREA: u32 = PKT_INTERN_AREA;
 /** Longest key interned. */
-export const INTERN_MAX_KEY: u32 = 255;
+const INTERN_MAX_KEY: u32 = 255;
 /** Id flag: the key was added by this call (the caller makes its string now). */
-export const INTERN_NEW: u32 = 0x8000;
+const INTERN_NEW: u32 = PKT_INTERN_NEW;
 /** Id of a key the table could not take. */
-export const INTERN_NONE: u32 = 0xffff;
+const INTERN_NONE: u32 = PKT_INTERN_NONE;
 /** Flag of `pktVarsIndex`'s result: every byte of the block is ASCII. */
-export const VARS_ASCII: i32 = 1 << 20;
+const VARS_ASCII: i32 = PKT_VARS_ASCII;
 
 /** Whether [a, a+n) and [b, b+n) hold the same bytes: 8 at a time (wasm loads need no alignment). */
 @inline function sameBytes(a: usize, b: usize, n: u32): bool {

@@ -24,9 +24,9 @@
 // writer dies in between, readers treat that slot as empty and the next writer
 // empties it for good, so a half-written message is never returned.
 
-import { E_BAD_STATE, E_BOUNDS } from "../kernel/status";
+import { E_BAD_STATE, E_BOUNDS, QUEUE_SLOT_HEADER, REGION_QUEUE } from "../kernel/abi";
 import { LINE, ld32, ldu32, st32, stu32 } from "../kernel/mem";
-import { R_QUEUE, regionOffset } from "../kernel/layout";
+import { regionOffset } from "../kernel/layout";
 import { rwReadLock, rwReadUnlock, rwWriteLock, rwWriteUnlock } from "../locks/lock";
 
 const Q_SLOTS: u32 = 0;
@@ -38,9 +38,9 @@ const Q_DIRTY: u32 = Q_PULL_POS + 4;
 const Q_RING: u32 = LINE;
 
 const S_SIZE: u32 = 0;
-const S_PAYLOAD: u32 = 16;
-/** Bytes of each slot taken by its header (uWSGI counts them in the blocksize). */
-export const SLOT_HEADER: u32 = S_PAYLOAD;
+/** The payload follows the slot header (abi.ts QUEUE_SLOT_HEADER: uWSGI counts it in the blocksize). */
+const S_PAYLOAD: u32 = QUEUE_SLOT_HEADER;
+const SLOT_HEADER: u32 = S_PAYLOAD;
 
 let q: usize = 0;
 
@@ -51,7 +51,7 @@ export function queueInit(offset: u32, slots: u32, blocksize: u32): void {
   stu32(offset + Q_BLOCKSIZE, blocksize);
 }
 
-export function queueBind(): void { q = regionOffset(R_QUEUE, 0); }
+export function queueBind(): void { q = regionOffset(REGION_QUEUE, 0); }
 
 @inline function slots(): u32 { return ldu32(q + Q_SLOTS); }
 @inline function capacity(): u32 { return ldu32(q + Q_BLOCKSIZE) - SLOT_HEADER; }

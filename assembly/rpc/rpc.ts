@@ -16,7 +16,7 @@
 //  The name is written before the owner word, so an entry is never in use with
 //  half a name; replacing a function is one store of the owner word.
 //
-//  mailbox (the JS side, ts/rpc.ts, drives it with Atomics):
+//  mailbox (the JS side, ts/rpc/rpc.ts, drives it with Atomics):
 //  ┌───────┬────────┬───────┬──────┬─────┬────────┬──────┬───────────────────┐
 //  │ state │ target │ entry │ argc │ len │ result │ bell │ data (DATA bytes) │
 //  │ +0    │ +4     │ +8    │ +12  │ +16 │ +20    │ +24  │ +64               │
@@ -26,9 +26,9 @@
 //
 // Registry updates and lookups run under one robust mutex.
 
-import { E_BAD_ID, E_BOUNDS, E_FULL } from "../kernel/status";
+import { E_BAD_ID, E_BOUNDS, E_FULL, REGION_RPC, RPC_MAILBOX_BYTES, RPC_MB_DATA, RPC_NAME_MAX } from "../kernel/abi";
 import { LINE, ld32, ldu32, st32, stu32 } from "../kernel/mem";
-import { OWNER_MASK, OWNER_TID_MASK, R_RPC, ownerAlive, regionOffset, selfOwner } from "../kernel/layout";
+import { OWNER_MASK, OWNER_TID_MASK, ownerAlive, regionOffset, selfOwner } from "../kernel/layout";
 import { mutexLock, mutexUnlock } from "../locks/lock";
 
 const H_MAX: u32 = 0;
@@ -37,16 +37,17 @@ const H_MAILBOXES: u32 = H_MUTEX + 4;
 const H_MAILBOX_COUNT: u32 = H_MAILBOXES + 4;
 const H_ENTRIES: u32 = LINE;
 
-/** Longest function name, in bytes (uWSGI refuses 256 and more). */
-export const NAME_MAX: u32 = 255;
+/** Longest function name, in bytes (uWSGI refuses 256 and more; abi.ts RPC_NAME_MAX). */
+export const NAME_MAX: u32 = RPC_NAME_MAX;
 const E_OWNER: u32 = 0;
 const E_NAME_LEN: u32 = 4;
 const E_ARGC: u32 = 8;
 const E_NAME: u32 = 16;
 const ENTRY: u32 = 320;
 
-const MAILBOX: u32 = 65536;
-const M_DATA: u32 = LINE;
+// A mailbox's size and word offsets are abi.ts's (RPC_MAILBOX_BYTES, RPC_MB_*): JS drives them.
+const MAILBOX: u32 = RPC_MAILBOX_BYTES;
+const M_DATA: u32 = RPC_MB_DATA;
 /** Bytes a call's packed arguments, or its result, may take. */
 export const MAILBOX_DATA: u32 = MAILBOX - M_DATA;
 
@@ -60,7 +61,7 @@ export function rpcInit(offset: u32, max: u32, threads: u32): void {
   stu32(offset + H_MAILBOX_COUNT, threads);
 }
 
-export function rpcBind(): void { r = regionOffset(R_RPC, 0); }
+export function rpcBind(): void { r = regionOffset(REGION_RPC, 0); }
 
 @inline function entry(i: u32): usize { return r + H_ENTRIES + <usize>i * ENTRY; }
 @inline function inUse(e: usize): bool {

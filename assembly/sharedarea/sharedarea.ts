@@ -17,9 +17,9 @@
 // holds the area (sharedarea_rlock/wlock) does not lock again, so user-level
 // locking composes with the helpers instead of deadlocking as in uWSGI.
 
-import { OK, OWNER_DIED, E_BAD_ID, E_BOUNDS, E_BAD_STATE } from "../kernel/status";
+import { OK, OWNER_DIED, HELD_ALREADY, E_BAD_ID, E_BOUNDS, E_BAD_STATE, REGION_SHAREDAREA } from "../kernel/abi";
 import { LINE, alignUp, ld64, ldu32, st64, stu32 } from "../kernel/mem";
-import { R_SHAREDAREA, regionOffset } from "../kernel/layout";
+import { regionOffset } from "../kernel/layout";
 import { rwHeldBySelf, rwReadLock, rwReadUnlock, rwUnlock, rwWriteLock, rwWriteUnlock } from "../locks/lock";
 
 const A_SIZE: u32 = 0;
@@ -47,7 +47,7 @@ export function saInitArea(regionOff: u32, areaOff: u32, size: u32): u32 {
   return n;
 }
 
-export function saBind(): void { dir = regionOffset(R_SHAREDAREA, 0); }
+export function saBind(): void { dir = regionOffset(REGION_SHAREDAREA, 0); }
 
 export function saCount(): u32 { return dir == 0 ? 0 : ldu32(dir); }
 
@@ -79,9 +79,6 @@ export function saCheck(id: i32, pos: f64, len: f64): i32 {
 }
 
 // ---- locking ------------------------------------------------------------------
-
-/** Result bit meaning "the caller already held the area: do not release it". */
-export const HELD_ALREADY: i32 = 2;
 
 /**
  * Check bounds and take the area's lock for a bulk access that JS performs on

@@ -28,29 +28,21 @@
 // `busy`, `waiting` and `listening` are written by the owning thread only and
 // read by the master to pick "the first available" receiver.
 
-import { E_BAD_ID, E_SIG_ARG, E_SIG_MASTER_OWNED, OK } from "../kernel/status";
+import {
+  E_BAD_ID, E_SIG_ARG, E_SIG_MASTER_OWNED, KIND_MASTER, OK, REGION_SIGNALS, SIGNAL_COUNT, SIG_MB_BELL, SIG_MB_BUSY,
+  SIG_MB_HANDLED, SIG_MB_LISTENING, SIG_MB_WAITING, TARGET_NONE as T_NONE, TARGET_SPOOLER, TARGET_WORKER_ANY,
+  THREAD_ALIVE,
+} from "../kernel/abi";
 import { LINE, alignUp, aload32, astore32, ldu32, stu32 } from "../kernel/mem";
-import { R_SIGNALS, regionOffset, selfTid, threadIdent, threadKind, threadState, THREAD_ALIVE, maxThreads } from "../kernel/layout";
+import { regionOffset, selfTid, threadIdent, threadKind, threadState, maxThreads } from "../kernel/layout";
 import { mutexLock, mutexUnlock } from "../locks/lock";
 
-/** Signals 0..255, as uWSGI. */
-export const SIGNALS: u32 = 256;
+/** Signals 0..255, as uWSGI (abi.ts SIGNAL_COUNT). */
+export const SIGNALS: u32 = SIGNAL_COUNT;
 
-// Target kinds (ts/signals.ts uses the same numbers).
-export const T_NONE: i32 = 0;
-export const T_WORKER_ANY: i32 = 1;
-export const T_WORKERS: i32 = 2;
-export const T_WORKER_N: i32 = 3;
-export const T_ACTIVE_WORKERS: i32 = 4;
-export const T_MULE_ANY: i32 = 5;
-export const T_MULES: i32 = 6;
-export const T_MULE_N: i32 = 7;
-export const T_FARM: i32 = 8;
-export const T_SPOOLER: i32 = 9;
-const T_LAST: i32 = T_SPOOLER;
-
-// Thread kinds of the thread table (ts/context.ts ThreadKind).
-const K_MASTER: i32 = 0;
+// Target kinds are abi.ts TARGET_*: the core knows WORKER_ANY (the first) to SPOOLER (the last).
+const T_FIRST: i32 = TARGET_WORKER_ANY;
+const T_LAST: i32 = TARGET_SPOOLER;
 
 const H_MUTEX: u32 = 0;
 const H_THREADS: u32 = H_MUTEX + 4;
@@ -68,11 +60,12 @@ const TABLE: u32 = LINE;
 const ROUTE: u32 = TABLE + SIGNALS * E_SIZE;
 const MAILBOXES: u32 = alignUp(ROUTE + SIGNALS * 4, LINE);
 
-const MB_BELL: u32 = 0;
-const MB_HANDLED: u32 = MB_BELL + 4;
-const MB_BUSY: u32 = MB_HANDLED + 4;
-const MB_WAITING: u32 = MB_BUSY + 4;
-const MB_LISTENING: u32 = MB_WAITING + 4;
+// The words JS reads and writes are abi.ts SIG_MB_*.
+const MB_BELL: u32 = SIG_MB_BELL;
+const MB_HANDLED: u32 = SIG_MB_HANDLED;
+const MB_BUSY: u32 = SIG_MB_BUSY;
+const MB_WAITING: u32 = SIG_MB_WAITING;
+const MB_LISTENING: u32 = SIG_MB_LISTENING;
 const MB_HANDLERS: u32 = 64;
 const MB_PENDING: u32 = 128;
 export const MB_SIZE: u32 = MB_PENDING + SIGNALS * 4;
@@ -86,7 +79,7 @@ export function sigInit(offset: u32, threads: u32): void {
   stu32(offset + H_MASTER, <u32>-1);
 }
 
-export function sigBind(): void { s = regionOffset(R_SIGNALS, 0); }
+export function sigBind(): void { s = regionOffset(REGION_SIGNALS, 0); }
 
 @inline function entry(num: u32): usize { return s + TABLE + num * E_SIZE; }
 @inline function threads(): u32 { return ldu32(s + H_THREADS); }
@@ -106,13 +99,13 @@ export function sigRouteBell(): usize { return s == 0 ? 0 : s + H_ROUTE_BELL; }
  * it registered before (uWSGI's "unable to register signal").
  */
 export function sigRegister(num: u32, kind: i32, arg: i32, registrantKind: i32): i32 {
-  if (s == 0 || num >= SIGNALS || kind < T_WORKER_ANY || kind > T_LAST || !validTid(selfTid)) return E_SIG_ARG;
+  if (s == 0 || num >= SIGNALS || kind < T_FIRST || kind > T_LAST || !validTid(selfTid)) return E_SIG_ARG;
   const e = entry(num);
   const rc = mutexLock(s + H_MUTEX, -1);
   if (rc < 0) return rc;
-  const ownedByMaster = aload32(e + E_STATE) != 0 && ld(e + E_REGISTRANT) == K_MASTER + 1;
+  const ownedByMaster = aload32(e + E_STATE) != 0 && ld(e + E_REGISTRANT) == KIND_MASTER + 1;
   let out = OK;
-  if (ownedByMaster && registrantKind == K_MASTER) out = E_SIG_MASTER_OWNED;
+  if (ownedByMaster && registrantKind == KIND_MASTER) out = E_SIG_MASTER_OWNED;
   else {
     if (!ownedByMaster) {
       stu32(e + E_KIND, kind);
@@ -142,7 +135,7 @@ export function sigTargetArg(num: u32): i32 { return s == 0 || num >= SIGNALS ? 
 export function sigMasterOwned(num: u32): i32 {
   if (s == 0 || num >= SIGNALS) return 0;
   const e = entry(num);
-  return aload32(e + E_STATE) != 0 && ld(e + E_REGISTRANT) == K_MASTER + 1 ? 1 : 0;
+  return aload32(e + E_STATE) != 0 && ld(e + E_REGISTRANT) == KIND_MASTER + 1 ? 1 : 0;
 }
 
 /** 1 when thread `tid` registered a handler for `num`. */

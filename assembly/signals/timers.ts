@@ -23,21 +23,27 @@
 // add_timer timers use slots 0..63 and add_rb_timer timers 64..127: 64 of each,
 // as uWSGI.
 
-import { E_FULL, E_TIMER_ARG } from "../kernel/status";
+import {
+  CRON_SLOTS as CRON_COUNT, E_FULL, E_TIMER_ARG, MONITOR_PATH_MAX, MONITOR_SLOTS, REGION_TIMERS, SIGNAL_COUNT,
+  TIMERS_PER_KIND as PER_KIND, TIMER_KIND_PLAIN, TIMER_KIND_RB,
+} from "../kernel/abi";
 import { LINE, aload32, astore32, cas32, ld32, ldu32, st32, stu32 } from "../kernel/mem";
-import { OWNER_MASK, R_TIMERS, ownerAlive, regionOffset, selfOwner } from "../kernel/layout";
+import { OWNER_MASK, ownerAlive, regionOffset, selfOwner } from "../kernel/layout";
 
-export const TIMER_SLOTS: u32 = 128;
-export const TIMERS_PER_KIND: u32 = 64;
-export const CRON_SLOTS: u32 = 64;
-export const MON_SLOTS: u32 = 64;
+// Slot counts and limits are abi.ts's (JS names them in its messages), typed here for u32 arithmetic.
+export const TIMERS_PER_KIND: u32 = PER_KIND;
+export const TIMER_SLOTS: u32 = 2 * TIMERS_PER_KIND;
+export const CRON_SLOTS: u32 = CRON_COUNT;
+export const MON_SLOTS: u32 = MONITOR_SLOTS;
 /** Longest monitored path, in bytes (uWSGI's limit). */
-export const MON_PATH_MAX: u32 = 254;
+export const MON_PATH_MAX: u32 = MONITOR_PATH_MAX;
+/** Largest signal number. */
+const SIG_MAX: i32 = SIGNAL_COUNT - 1;
 
 /** add_timer: fires every interval, forever. */
-export const KIND_TIMER: i32 = 1;
+const KIND_TIMER: i32 = TIMER_KIND_PLAIN;
 /** add_rb_timer: fires every interval, `iterations` times (0 = forever). */
-export const KIND_RB: i32 = 2;
+const KIND_RB: i32 = TIMER_KIND_RB;
 
 const FREE: i32 = 0;
 const READY: i32 = 1;
@@ -76,7 +82,7 @@ const END: u32 = MON + MON_SLOTS * MS_SIZE;
 let t: usize = 0;
 
 export function timersBytes(): u32 { return END; }
-export function timersBind(): void { t = regionOffset(R_TIMERS, 0); }
+export function timersBind(): void { t = regionOffset(REGION_TIMERS, 0); }
 
 @inline function tslot(i: u32): usize { return t + T_SLOTS + i * TS_SIZE; }
 @inline function cslot(i: u32): usize { return t + CRON + i * CS_SIZE; }
@@ -110,7 +116,7 @@ function claim(base: usize, count: u32, stride: u32): i32 {
  */
 export function timerAdd(kind: i32, sig: i32, intervalMs: f64, iterations: i32, now: f64): i32 {
   if (t == 0) return E_FULL;
-  if ((kind != KIND_TIMER && kind != KIND_RB) || sig < 0 || sig > 255 || !(intervalMs > 0) || !isFinite(intervalMs) || iterations < 0) return E_TIMER_ARG;
+  if ((kind != KIND_TIMER && kind != KIND_RB) || sig < 0 || sig > SIG_MAX || !(intervalMs > 0) || !isFinite(intervalMs) || iterations < 0) return E_TIMER_ARG;
   const first: u32 = kind == KIND_TIMER ? 0 : TIMERS_PER_KIND;
   const i = claim(tslot(first), TIMERS_PER_KIND, TS_SIZE);
   if (i < 0) return E_FULL;
@@ -249,7 +255,7 @@ export function cronFieldValid(f: i32, v: i32): bool {
 /** Add a signal cron entry. Returns its slot, E_FULL when 64 exist, E_TIMER_ARG for bad fields. */
 export function cronAdd(sig: i32, minute: i32, hour: i32, day: i32, month: i32, week: i32): i32 {
   if (t == 0) return E_FULL;
-  if (sig < 0 || sig > 255 || !cronFieldValid(0, minute) || !cronFieldValid(1, hour) || !cronFieldValid(2, day) ||
+  if (sig < 0 || sig > SIG_MAX || !cronFieldValid(0, minute) || !cronFieldValid(1, hour) || !cronFieldValid(2, day) ||
     !cronFieldValid(3, month) || !cronFieldValid(4, week)) return E_TIMER_ARG;
   const i = claim(cslot(0), CRON_SLOTS, CS_SIZE);
   if (i < 0) return E_FULL;
@@ -327,7 +333,7 @@ export function cronCount(): i32 {
 /** Add a file monitor raising `sig`; the path (`len` bytes) is at `src`. Its slot, or E_FULL / E_TIMER_ARG. */
 export function monitorAdd(sig: i32, src: usize, len: u32): i32 {
   if (t == 0) return E_FULL;
-  if (sig < 0 || sig > 255 || len == 0 || len > MON_PATH_MAX) return E_TIMER_ARG;
+  if (sig < 0 || sig > SIG_MAX || len == 0 || len > MON_PATH_MAX) return E_TIMER_ARG;
   const i = claim(mslot(0), MON_SLOTS, MS_SIZE);
   if (i < 0) return E_FULL;
   const p = mslot(<u32>i);

@@ -2,7 +2,7 @@
  * Caches: uWSGI's cache2 functions for one thread. Keys and values are bytes
  * (strings are UTF-8); results follow uWSGI's Python module: `true` or `null`,
  * values as `Uint8Array`, counters as 8-byte little-endian int64 (`bigint`).
- * The structure lives in the shared core (assembly/cache.ts); this file only
+ * The structure lives in the shared core (assembly/cache/cache.ts); this file only
  * validates arguments, moves keys through the thread's scratch slot and copies
  * values in and out while the core holds the cache.
  * @module
@@ -11,20 +11,19 @@ import { UwsgiError, int64Arg, intArg, statusError, typeName } from '../kernel/e
 import { type ThreadContext, threadService } from '../kernel/context.ts';
 import type { CacheConfig } from '../kernel/options.ts';
 import { runtime } from '../platform/runtime.ts';
+import { CACHE_MATH_DEC, CACHE_MATH_DIV, CACHE_MATH_INC, CACHE_MATH_MUL, CACHE_VALUE_ALIGN, E_SCRATCH } from '../kernel/abi.ts';
 
 const utf8 = new TextEncoder();
 const utf8d = new TextDecoder();
 
-/** Operations of cache_inc/dec/mul/div (assembly/cache.ts MATH_*). */
-const MATH = { cache_inc: 0, cache_dec: 1, cache_mul: 2, cache_div: 3 } as const;
+/** The core's operation for each of cache_inc/dec/mul/div. */
+const MATH = { cache_inc: CACHE_MATH_INC, cache_dec: CACHE_MATH_DEC, cache_mul: CACHE_MATH_MUL, cache_div: CACHE_MATH_DIV } as const;
 type MathFn = keyof typeof MATH;
 const MATH_DEFAULT: Record<MathFn, number> = { cache_inc: 1, cache_dec: 1, cache_mul: 2, cache_div: 2 };
 
 /** A key or value argument: strings are UTF-8 encoded. */
 export type Bytes = string | Uint8Array;
 
-/** Core status: the value does not fit in the thread's scratch (assembly/status.ts E_SCRATCH). */
-const E_SCRATCH = -28;
 /** Strings up to this many UTF-16 units are tried as ASCII first (a plain loop beats TextEncoder there). */
 const ASCII_MAX = 64;
 /** Values up to this many bytes are copied byte by byte (cheaper than a subarray and set). */
@@ -49,8 +48,8 @@ function bytesInto(u8: Uint8Array, at: number, b: Uint8Array, n: number): void {
   for (let i = 0; i < n; i++) u8[at + i] = b[i];
 }
 
-/** Where the core puts a value in scratch after a key of `keylen` bytes (assembly/cache.ts valueOffset). */
-const valueOffset = (keylen: number) => (keylen + 7) & ~7;
+/** Where the core puts a value in scratch after a key of `keylen` bytes (assembly/cache/cache.ts valueOffset). */
+const valueOffset = (keylen: number) => (keylen + CACHE_VALUE_ALIGN - 1) & -CACHE_VALUE_ALIGN;
 
 /** Pooled output buffer for small values (see #out). */
 const POOL_SIZE = 64 * 1024;

@@ -15,7 +15,8 @@
  * @module
  */
 import { decodeVars, encodeArrayPacket, encodePacket, encodeVarsPacket, type ByteString } from '../protocol/codec.ts';
-import { CoreStatus, UwsgiError, bytesArg, intArg, typeName } from '../kernel/errors.ts';
+import { UwsgiError, bytesArg, intArg, typeName } from '../kernel/errors.ts';
+import { CoreStatus } from '../kernel/abi.ts';
 import { type ThreadContext, threadService } from '../kernel/context.ts';
 import { socketTimeoutMs } from '../kernel/thread-options.ts';
 import { Connection, MAX_REPLY_BYTES, type NetAddress, netError, parseAddress } from './connection.ts';

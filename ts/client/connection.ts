@@ -8,7 +8,8 @@
  * @module
  */
 import { openSocket, type RawSocket, type SocketTarget } from '../../bindings/net.ts';
-import { CoreStatus, UwsgiError, statusError, typeName } from '../kernel/errors.ts';
+import { UwsgiError, statusError, typeName } from '../kernel/errors.ts';
+import { CoreStatus } from '../kernel/abi.ts';
 import { CONNECT_RULES, parseAddress as parseSocketAddress } from '../protocol/address.ts';
 
 const utf8d = new TextDecoder();

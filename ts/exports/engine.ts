@@ -6,7 +6,7 @@
  * @module
  */
 export { Engine, createEngine, attachContext } from '../kernel/engine.ts';
-export { ThreadContext, ThreadKind, type ThreadKindName, type EngineShared, type ModuleHandle, type LayoutPlan, type RegionPlan, threadService } from '../kernel/context.ts';
+export { ThreadContext, type ThreadKindName, type EngineShared, type ModuleHandle, type LayoutPlan, type RegionPlan, threadService } from '../kernel/context.ts';
 export {
   type Options, type OptionValue, type Config, type CacheConfig, KNOWN_OPTIONS, parseArgv, parseIni, parseCache2, configFromOptions,
 } from '../kernel/options.ts';
@@ -21,5 +21,6 @@ export { mulesOf, MULE_MSG_MAX, MULE_MAILBOX_SLOTS } from '../mules/mules.ts';
 export { signalsOf, raiseSignal, signalsHandled, SIGNAL_TARGETS } from '../signals/signals.ts';
 export { Scheduler } from '../signals/scheduler.ts';
 export { SCHEDULER_SLOTS, FILE_MONITOR_PATH_MAX, TIMER_MIN_SECONDS } from '../signals/timers.ts';
-export { RPC_MAX_ARGS, RPC_NAME_MAX } from '../rpc/rpc.ts';
+export { RPC_MAX_ARGS } from '../rpc/rpc.ts';
+export { ThreadKind, RPC_NAME_MAX } from '../kernel/abi.ts';
 export { snmpOf, SNMP_SLOTS, SNMP_COMMUNITY_MAX } from '../observability/snmp.ts';

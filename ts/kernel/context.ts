@@ -6,6 +6,7 @@
 import { statusError } from './errors.ts';
 import type { CoreExports } from './core.ts';
 import type { Config } from './options.ts';
+import type { ThreadKind } from './abi.ts';
 
 /** One region of the shared memory: its kind (assembly's R_*), index among regions of that kind, offset and size in bytes. */
 export interface RegionPlan { kind: number; index: number; offset: number; size: number }
@@ -33,8 +34,7 @@ export interface EngineShared {
   cwd: string;
 }
 
-/** Thread kinds, as stored in the thread table. */
-export const ThreadKind = { master: 0, worker: 1, mule: 2, spooler: 3, embedded: 4 } as const;
+/** A thread kind's name (ts/kernel/abi.ts ThreadKind gives its number). */
 export type ThreadKindName = keyof typeof ThreadKind;
 
 /** What functions that act on "an engine, seen from a thread" take: a module object (`uwsgi`, `engine.uwsgi`) or anything holding a thread view. */

@@ -4,24 +4,15 @@
  * @module
  */
 import wasmBytes from '../../build/core.wasm';
+import type * as Abi from '../../assembly/kernel/abi.ts';
+import { LAYOUT_BASE } from './abi.ts';
 import { runtime } from '../platform/runtime.ts';
 
+/** Every constant of assembly/kernel/abi.ts, which the core exports as an immutable i32 global of the same name. */
+export type CoreGlobals = { readonly [K in keyof typeof Abi]: WebAssembly.Global };
+
 /** The core's exports (assembly/index.ts). Only i32/f64/i64 cross the boundary. */
-export interface CoreExports {
-  LAYOUT_BASE: WebAssembly.Global;
-  LAYOUT_HEADER_SIZE: WebAssembly.Global;
-  LAYOUT_MAX_THREADS: WebAssembly.Global;
-  REGION_THREADS: WebAssembly.Global;
-  REGION_SCRATCH: WebAssembly.Global;
-  REGION_LOCKS: WebAssembly.Global;
-  REGION_SHAREDAREA: WebAssembly.Global;
-  REGION_QUEUE: WebAssembly.Global;
-  REGION_RPC: WebAssembly.Global;
-  REGION_MULES: WebAssembly.Global;
-  REGION_CACHE: WebAssembly.Global;
-  REGION_SIGNALS: WebAssembly.Global;
-  REGION_TIMERS: WebAssembly.Global;
-  CACHE_ITEM_KEY: WebAssembly.Global;
+export interface CoreExports extends CoreGlobals {
   heap_base(): number;
   layout_init(total: number, maxThreads: number, scratchSize: number): number;
   layout_region(kind: number, index: number, offset: number, size: number): number;
@@ -126,9 +117,7 @@ export interface CoreExports {
   cache_hits(c: number): bigint;
   cache_miss(c: number): bigint;
   cache_full(c: number): bigint;
-  // process status table (assembly/workers.ts)
-  REGION_WORKERS: WebAssembly.Global;
-  WK_ROW_SIZE: WebAssembly.Global;
+  // process status table (assembly/process/workers.ts)
   thread_quarantine(tid: number): number;
   wk_bytes(rows: number): number;
   wk_init(offset: number, workers: number, mules: number, spoolers: number): void;
@@ -146,7 +135,7 @@ export interface CoreExports {
   wk_log_size(): number;
   wk_set_warning(src: number, len: number): number;
   wk_get_warning(out: number): number;
-  // signals (assembly/signals.ts)
+  // signals (assembly/signals/signals.ts)
   sig_bytes(threads: number): number;
   sig_init(offset: number, threads: number): void;
   sig_register(num: number, kind: number, arg: number, registrantKind: number): number;
@@ -167,7 +156,7 @@ export interface CoreExports {
   sig_route_bell(): number;
   sig_set_master(tid: number): void;
   sig_master(): number;
-  // timers, cron, file monitors (assembly/timers.ts)
+  // timers, cron, file monitors (assembly/signals/timers.ts)
   timers_bytes(): number;
   timer_add(kind: number, sig: number, intervalMs: number, iterations: number, now: number): number;
   timers_due(now: number, out: number, room: number): number;
@@ -182,7 +171,7 @@ export interface CoreExports {
   monitor_sig(i: number): number;
   monitor_path(i: number, out: number): number;
   monitor_drop(i: number): void;
-  // uwsgi packet codec (assembly/packet.ts): pure functions over byte ranges.
+  // uwsgi packet codec (assembly/protocol/packet.ts): pure functions over byte ranges.
   pkt_header_check(p: number, avail: number, limit: number): number;
   pkt_header_write(dst: number, modifier1: number, size: number, modifier2: number): number;
   pkt_vars_scan(p: number, len: number, out: number, max: number): number;
@@ -207,8 +196,7 @@ export interface CoreExports {
   cache_set_read_fence(on: number): void;
   self_owner(): number;
   owner_alive(word: number): number;
-  // SNMP user slots and community (assembly/snmp.ts), user lock holders (stats)
-  REGION_SNMP: WebAssembly.Global;
+  // SNMP user slots and community (assembly/observability/snmp.ts), user lock holders (stats)
   snmp_bytes(): number;
   snmp_init(offset: number): void;
   snmp_op(slot: number, type: number, op: number, lo: number, hi: number): number;
@@ -217,11 +205,6 @@ export interface CoreExports {
   snmp_community(out: number): number;
   lock_holder(n: number): number;
 }
-
-/** Bytes per wasm page. */
-export const PAGE = 65536;
-/** Where shared state starts (assembly/layout.ts BASE). */
-export const LAYOUT_BASE = 65536;
 
 let compiled: WebAssembly.Module | undefined;
 

@@ -3,6 +3,7 @@
  * a stable {@link UwsgiErrorCode}; messages name the function and the argument.
  * @module
  */
+import { CoreStatus } from './abi.ts';
 
 /** Stable error codes, one per kind of failure. */
 export type UwsgiErrorCode =
@@ -58,40 +59,12 @@ export class UwsgiError extends Error {
   }
 }
 
-/** Core status codes (assembly/status.ts) and the error each failure becomes. */
-export const CoreStatus = {
-  OK: 0,
-  OWNER_DIED: 1,
-  E_BOUNDS: -1,
-  E_BAD_ID: -2,
-  E_TIMEOUT: -3,
-  E_STOPPED: -4,
-  E_FULL: -5,
-  E_NOT_OWNER: -6,
-  E_BAD_STATE: -7,
-  E_LAYOUT: -8,
-  E_EMPTY: -9,
-  E_CORRUPT: -10,
-  E_NO_STATUS_ROW: -15,
-  E_NOT_IN_REQUEST: -16,
-  E_SIG_MASTER_OWNED: -11,
-  E_SIG_ARG: -12,
-  E_TIMER_ARG: -13,
-  E_PKT_SHORT: -19,
-  E_PKT_TOO_BIG: -20,
-  E_PKT_EMPTY_KEY: -21,
-  E_PKT_TOO_MANY: -22,
-  // network client (ts/net.ts, ts/client.ts)
-  E_NET_CONNECT: -34,
-  E_NET_CLOSED: -35,
-  E_NET_BAD_REPLY: -36,
-  E_NET_REJECTED: -37,
-  // Cache (-28..-30). E_SCRATCH never reaches users: the facade then reads through the two-step path.
-  E_SCRATCH: -28,
-  E_VALUE_RANGE: -25,
-} as const;
-
-const statusTable: Record<number, { code: UwsgiErrorCode; text: string }> = {
+/**
+ * The error each failure status of the core (and of the network client, which
+ * shares its numbers) becomes: every `E_*` of ts/kernel/abi.ts has a row
+ * (test/kernel/abi.test.ts checks it).
+ */
+export const statusTable: Readonly<Record<number, { code: UwsgiErrorCode; text: string }>> = {
   [CoreStatus.E_BOUNDS]: { code: 'ERR_BOUNDS', text: 'out of bounds' },
   [CoreStatus.E_BAD_ID]: { code: 'ERR_NOT_FOUND', text: 'no such object' },
   [CoreStatus.E_TIMEOUT]: { code: 'ERR_TIMEOUT', text: 'timed out' },
@@ -111,7 +84,7 @@ const statusTable: Record<number, { code: UwsgiErrorCode; text: string }> = {
   [CoreStatus.E_PKT_TOO_BIG]: { code: 'ERR_PROTOCOL', text: 'a size is over its limit' },
   [CoreStatus.E_PKT_EMPTY_KEY]: { code: 'ERR_PROTOCOL', text: 'a vars key is empty' },
   [CoreStatus.E_PKT_TOO_MANY]: { code: 'ERR_PROTOCOL', text: 'too many vars pairs or array items' },
-  // network client (ts/net.ts, ts/client.ts)
+  // network client (ts/client/)
   [CoreStatus.E_NET_CONNECT]: { code: 'ERR_CONNECT', text: 'nothing accepts connections there' },
   [CoreStatus.E_NET_CLOSED]: { code: 'ERR_CLOSED', text: 'the peer closed the connection before a complete reply' },
   [CoreStatus.E_NET_BAD_REPLY]: { code: 'ERR_BAD_REPLY', text: 'the reply breaks the protocol' },

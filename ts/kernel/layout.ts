@@ -11,14 +11,10 @@ import { MULE_MSG_MAX, MULE_MAILBOX_SLOTS, muleChannelCount } from '../mules/mul
 import { spoolerRegionBytes, spoolerRegionInit } from '../spooler/spooler.ts';
 import { spoolerThreads } from '../spooler/config.ts';
 import type { LayoutPlan, RegionPlan } from './context.ts';
-import { LAYOUT_BASE, PAGE, type CoreExports, coreModule, instantiateCore, plannerCore } from './core.ts';
-
-/** Region kinds (assembly/layout.ts R_*). */
-export const Region = { THREADS: 1, SCRATCH: 2, LOCKS: 3, SHAREDAREA: 4, CACHE: 5, QUEUE: 6, RPC: 7, MULES: 9, SIGNALS: 10, TIMERS: 11, WORKERS: 12, SNMP: 13, SPOOLER: 14 } as const;
+import { type CoreExports, coreModule, instantiateCore, plannerCore } from './core.ts';
+import { CacheFlag, LAYOUT_BASE, LAYOUT_HEADER_SIZE, LAYOUT_MAX_THREADS, LINE_SIZE, Region, WASM_PAGE } from './abi.ts';
 
 
-const LINE = 64;
-const HEADER_BYTES = 2048;
 const MIN_SCRATCH = 65536;
 
 const align = (n: number, a: number) => Math.ceil(n / a) * a;
@@ -34,16 +30,15 @@ export function spoolerRows(cfg: Config): number { return spoolerThreads(cfg.spo
 export function planLayout(cfg: Config): LayoutPlan {
   const core = plannerCore();
   const maxThreads = threadSlots(cfg);
-  const limit = (core.LAYOUT_MAX_THREADS.value as number);
-  if (maxThreads > limit) throw new UwsgiError('ERR_OPTION', `too many threads: ${maxThreads} slots needed, at most ${limit}`);
+  if (maxThreads > LAYOUT_MAX_THREADS) throw new UwsgiError('ERR_OPTION', `too many threads: ${maxThreads} slots needed, at most ${LAYOUT_MAX_THREADS}`);
   // A queue message travels through the scratch, so it must hold a whole slot.
   // So must a mule message.
-  const scratchSize = align(Math.max(MIN_SCRATCH, cfg.bufferSize, cfg.queueBlocksize, MULE_MSG_MAX), LINE);
+  const scratchSize = align(Math.max(MIN_SCRATCH, cfg.bufferSize, cfg.queueBlocksize, MULE_MSG_MAX), LINE_SIZE);
   const regions: RegionPlan[] = [];
-  let at = LAYOUT_BASE + HEADER_BYTES;
+  let at = LAYOUT_BASE + align(LAYOUT_HEADER_SIZE, LINE_SIZE);
   const place = (kind: number, index: number, size: number) => {
     regions.push({ kind, index, offset: at, size });
-    at = align(at + size, LINE);
+    at = align(at + size, LINE_SIZE);
   };
   place(Region.THREADS, 0, core.threads_bytes(maxThreads));
   place(Region.SCRATCH, 0, maxThreads * scratchSize);
@@ -73,7 +68,7 @@ export function planLayout(cfg: Config): LayoutPlan {
     place(Region.CACHE, i, size);
   });
   const totalBytes = at;
-  const pages = Math.ceil(totalBytes / PAGE);
+  const pages = Math.ceil(totalBytes / WASM_PAGE);
   if (pages > 65536) throw new UwsgiError('ERR_OPTION', `the configuration needs ${totalBytes} bytes of shared memory; the limit is 4 GiB`);
   return { totalBytes, pages, maxThreads, scratchSize, regions };
 }
@@ -84,7 +79,7 @@ export function buildMemory(cfg: Config, plan: LayoutPlan): { memory: WebAssembl
   try {
     memory = new WebAssembly.Memory({ initial: plan.pages, maximum: plan.pages, shared: true });
   } catch (e) {
-    throw new UwsgiError('ERR_OPTION', `cannot allocate ${plan.pages * PAGE} bytes of shared memory: ${(e as Error).message}`, { cause: e });
+    throw new UwsgiError('ERR_OPTION', `cannot allocate ${plan.pages * WASM_PAGE} bytes of shared memory: ${(e as Error).message}`, { cause: e });
   }
   const core = instantiateCore(coreModule(), memory);
   check(core.layout_init(plan.totalBytes, plan.maxThreads, plan.scratchSize), 'layout');
@@ -120,9 +115,6 @@ export function buildMemory(cfg: Config, plan: LayoutPlan): { memory: WebAssembl
 function check(rc: number, what: string): void {
   if (rc < 0) throw statusError(rc, what);
 }
-
-/** Flag bits of a cache (assembly/cache.ts F_*). */
-export const CacheFlag = { BITMAP: 1, LRU: 2, LAZY: 4, CLEAR_ON_FULL: 8, NO_EXPIRE: 16, MURMUR2: 32 } as const;
 
 function cacheFlags(c: CacheConfig): number {
   return (c.bitmap ? CacheFlag.BITMAP : 0) | (c.purgeLru ? CacheFlag.LRU : 0) | (c.lazyExpire ? CacheFlag.LAZY : 0)

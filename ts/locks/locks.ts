@@ -4,7 +4,8 @@
  * lock whose holder died is taken over by the next locker, who is told.
  * @module
  */
-import { CoreStatus, UwsgiError, argCount, intArg, statusError } from '../kernel/errors.ts';
+import { UwsgiError, argCount, intArg, statusError } from '../kernel/errors.ts';
+import { CoreStatus } from '../kernel/abi.ts';
 import { type ThreadContext, threadService } from '../kernel/context.ts';
 
 /** What a thread does when it takes over a lock whose holder died (per thread view). */

@@ -1,6 +1,6 @@
 /**
  * Mules and farms: messages between any thread and the mule threads. Each
- * mailbox is a bounded ring in shared memory (assembly/mules.ts): one every
+ * mailbox is a bounded ring in shared memory (assembly/mules/mules.ts): one every
  * mule reads, one per mule, one per farm. A sender puts the message and rings
  * the bell of each mule that may read it; a mule waits on its bell with
  * Atomics.waitAsync, so its event loop stays free while it waits.
@@ -10,6 +10,7 @@ import { UwsgiError, bytesArg, intArg, statusError, typeName } from '../kernel/e
 import { type ThreadContext, threadService } from '../kernel/context.ts';
 import type { Config } from '../kernel/options.ts';
 import { ring, waitForChange } from '../kernel/atomics.ts';
+import { E_BOUNDS, E_EMPTY, E_FULL } from '../kernel/abi.ts';
 
 /** Largest mule message, in bytes (uWSGI's default mule read buffer). */
 export const MULE_MSG_MAX = 65536;
@@ -20,7 +21,6 @@ export const MULE_MAILBOX_SLOTS = 8;
 export function muleChannelCount(cfg: Config): number { return 1 + cfg.mules.length + cfg.farms.length; }
 
 const SHARED = 0;
-const E_BOUNDS = -1, E_FULL = -5, E_EMPTY = -9;
 /** Longest single wait, so a waiting mule looks again (and keeps its thread alive) now and then (ms). */
 const WAIT_SLICE_MS = 1000;
 
@@ -29,8 +29,10 @@ const utf8 = new TextDecoder();
 /** Options of `mule_get_msg`, as uWSGI's keyword arguments. */
 export interface MuleGetMsgOptions {
   /**
-   * Accepted for uWSGI compatibility. uWSGI polls a mule's signals only when it
-   * is false; uwsgi-wasm has no signals yet, so it changes nothing.
+   * Accepted for uWSGI compatibility; it changes nothing. uWSGI polls the
+   * mule's signal sockets during the wait only when it is false; here the wait
+   * yields to the event loop, where the mule's signal handlers run as signals
+   * arrive, whatever this says.
    */
   signals?: boolean | null;
   /** Also take messages sent to this mule's farms (default true). */

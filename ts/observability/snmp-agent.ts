@@ -24,6 +24,7 @@
  */
 import { type Tlv, expect, fixedUnsigned, int32Of, integer, oid, oidOf, readTlv, tlv } from './ber.ts';
 import type { SnmpSlot } from './snmp.ts';
+import { SnmpTag } from '../kernel/abi.ts';
 
 /** 1.3.6.1.4.1.35156.17 */
 export const UWSGI_OID: readonly number[] = [1, 3, 6, 1, 4, 1, 35156, 17];
@@ -39,7 +40,6 @@ const MAX_VARBINDS = 64;
 const MAX_RESPONSE = 1400;
 /** Objects a GetBulk answer carries at most. */
 const MAX_BULK = 128;
-const TAG_OF: Record<string, number> = { counter32: 0x41, gauge32: 0x42, counter64: 0x46 };
 
 /** Where the agent reads the values it serves. */
 export interface SnmpSource {
@@ -152,7 +152,7 @@ export class SnmpResponder {
     }
     if (group === 2) {
       const s = this.#src.slot(index);
-      return s.type === null ? { tag: NULL_TAG, value: 0n } : { tag: TAG_OF[s.type], value: s.value };
+      return s.type === null ? { tag: NULL_TAG, value: 0n } : { tag: SnmpTag[s.type], value: s.value };
     }
     return null;
   }

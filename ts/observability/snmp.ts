@@ -1,12 +1,16 @@
 /**
  * The 100 SNMP user slots (`snmp_set_counter32`, `snmp_incr_gauge`...) and the
- * agent's community string, in shared memory (assembly/snmp.ts), so every
- * thread sets the values the master's agent ({@link ./snmp-agent.ts}) serves
- * under 1.3.6.1.4.1.35156.17.2.N.
+ * agent's community string, in shared memory (assembly/observability/snmp.ts),
+ * so every thread sets the values the master's agent ({@link ./snmp-agent.ts})
+ * serves under 1.3.6.1.4.1.35156.17.2.N.
  * @module
  */
 import { UwsgiError, statusError, typeName } from '../kernel/errors.ts';
 import { type ThreadContext, threadService } from '../kernel/context.ts';
+import { CoreStatus, SNMP_COMMUNITY_MAX, SNMP_SLOTS, SnmpOp, SnmpTag } from '../kernel/abi.ts';
+
+// The slot count and the community's longest length are the core's; the package exports them from here.
+export { SNMP_COMMUNITY_MAX, SNMP_SLOTS };
 
 /** The SNMP type of a slot, as its agent reports it. */
 export type SnmpType = 'counter32' | 'gauge32' | 'counter64';
@@ -18,17 +22,9 @@ export interface SnmpSlot {
   value: bigint;
 }
 
-/** Number of user slots (OIDs ...35156.17.2.1 to .2.100). */
-export const SNMP_SLOTS = 100;
-/** Longest community string, in bytes (uWSGI's limit; it truncates, we refuse). */
-export const SNMP_COMMUNITY_MAX = 72;
-
-/** BER tags of the slot types (assembly/snmp.ts T_*). */
-export const SnmpTag = { counter32: 0x41, gauge32: 0x42, counter64: 0x46 } as const;
-const TYPE_OF_TAG: Record<number, SnmpType> = { 0x41: 'counter32', 0x42: 'gauge32', 0x46: 'counter64' };
-const OP = { set: 0, incr: 1, decr: 2 } as const;
-const E_BAD_ID = -2;
-const E_VALUE_RANGE = -25;
+const TYPE_OF_TAG: Record<number, SnmpType> = {
+  [SnmpTag.counter32]: 'counter32', [SnmpTag.gauge32]: 'gauge32', [SnmpTag.counter64]: 'counter64',
+};
 const MAX32 = 0xffffffffn;
 const MAX64 = 0xffffffffffffffffn;
 const utf8 = new TextEncoder();
@@ -66,11 +62,11 @@ export class SnmpSlots {
    * a gauge leaving 0..2^32-1 or a counter going below zero is ERR_VALUE_RANGE
    * and leaves the slot unchanged. Returns true, as uWSGI does.
    */
-  apply(fn: string, op: keyof typeof OP, type: SnmpType, n: unknown, amount: unknown): true {
+  apply(fn: string, op: keyof typeof SnmpOp, type: SnmpType, n: unknown, amount: unknown): true {
     const slot = this.#slot(fn, n);
     const v = this.#amount(fn, op === 'set' ? 'value' : 'amount', type, amount);
-    const rc = this.#ctx.x.snmp_op(slot, SnmpTag[type], OP[op], Number(v & MAX32), Number(v >> 32n));
-    if (rc === E_VALUE_RANGE) {
+    const rc = this.#ctx.x.snmp_op(slot, SnmpTag[type], SnmpOp[op], Number(v & MAX32), Number(v >> 32n));
+    if (rc === CoreStatus.E_VALUE_RANGE) {
       const now = this.get(slot);
       throw new UwsgiError('ERR_VALUE_RANGE', `${fn}: slot ${slot} holds ${now.value}; ${op === 'incr' ? 'adding' : 'subtracting'} ${v} would leave the ${type === 'gauge32' ? 'Gauge32 range 0..2^32-1' : 'counter below zero'}`);
     }

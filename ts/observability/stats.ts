@@ -10,6 +10,7 @@ import { runtime } from '../platform/runtime.ts';
 import { VERSION } from '../kernel/version.ts';
 import { cachesOf } from '../cache/cache.ts';
 import { snmpOf } from './snmp.ts';
+import { SNMP_SLOTS } from '../kernel/abi.ts';
 
 /** A JSON value of the document (bigint for 64-bit counters). */
 export type StatsValue = string | number | bigint | boolean | null | StatsValue[] | { [key: string]: StatsValue };
@@ -180,7 +181,7 @@ export const COLLECTORS: ReadonlyArray<readonly [string, Collector]> = [
   ['snmp', (s) => {
     const snmp = snmpOf(s.engine.uwsgi.ctx);
     const slots: StatsValue[] = [];
-    for (let n = 1; n <= 100; n++) {
+    for (let n = 1; n <= SNMP_SLOTS; n++) {
       const v = snmp.get(n);
       if (v.type) slots.push({ oid: `1.3.6.1.4.1.35156.17.2.${n}`, slot: n, type: v.type, value: v.value });
     }

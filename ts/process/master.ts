@@ -12,8 +12,8 @@ import { runtime, type ThreadHandle } from '../platform/runtime.ts';
 import type { ThreadMessage } from './thread.ts';
 import type { Uwsgi } from '../uwsgi.ts';
 import { publishMainEngine } from '../kernel/current.ts';
-import { ThreadKind } from '../kernel/context.ts';
-import { F, RowState, setMasterControl, writeLog } from './process.ts';
+import { RowField as F, ThreadKind, WK_HEADER_READY, WK_HEADER_RELOADS } from '../kernel/abi.ts';
+import { RowState, setMasterControl, writeLog } from './process.ts';
 import type { PreparedListener } from '../server/listen.ts';
 import { listenBinding } from '../platform/listen.ts';
 import { spoolerThreads } from '../spooler/config.ts';
@@ -211,7 +211,7 @@ export class Master {
           if (this.#workers.every((w) => w.state !== 'starting')) this.#readyWaiters.splice(0).forEach((r) => r());
         } else if (msg?.type === 'uwsgi-wasm:loaded') {
           slot.loaded = true;
-          if (this.#workers.every((w) => w.kind !== 'worker' || w.loaded || w.state === 'done' || w.stopping)) this.#core.wk_header_set(0, 1);
+          if (this.#workers.every((w) => w.kind !== 'worker' || w.loaded || w.state === 'done' || w.stopping)) this.#core.wk_header_set(WK_HEADER_READY, 1);
           this.#exitWaiters.splice(0).forEach((f) => f());
         } else if (msg?.type === 'uwsgi-wasm:control') {
           if (msg.op === 'reload') void this.reload();
@@ -458,8 +458,8 @@ export class Master {
 
   async #reload(): Promise<void> {
     const x = this.#core;
-    x.wk_header_set(1, x.wk_header_get(1) + 1);
-    x.wk_header_set(0, 0);
+    x.wk_header_set(WK_HEADER_RELOADS, x.wk_header_get(WK_HEADER_RELOADS) + 1);
+    x.wk_header_set(WK_HEADER_READY, 0);
     const old = this.#workers.filter((w) => w.kind === 'worker' && w.state !== 'done' && !w.stopping);
     this.#log(`uwsgi-wasm: graceful reload: starting ${old.length} new worker(s)`);
     const fresh: WorkerSlot[] = old.map((w) => ({ kind: 'worker', ident: w.ident, file: this.#app, tid: -1, spawnedAt: 0, quickDeaths: 0, state: 'starting' }));
@@ -477,7 +477,7 @@ export class Master {
       const i = this.#workers.indexOf(w);
       if (i >= 0) this.#workers.splice(i, 1);
     }
-    x.wk_header_set(0, 1);
+    x.wk_header_set(WK_HEADER_READY, 1);
   }
 
   /** Stop every worker and mule: ask nicely, then terminate those still running after a grace period. */

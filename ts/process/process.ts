@@ -12,21 +12,12 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { UwsgiError, bytesArg, intArg, statusError, typeName } from '../kernel/errors.ts';
-import { ThreadKind, type ThreadContext, engineService, threadService } from '../kernel/context.ts';
+import { type ThreadContext, engineService, threadService } from '../kernel/context.ts';
+import { CoreStatus, RowField as F, ThreadKind, WK_HEADER_READY, WK_HEADER_RELOADS, WK_WARNING_MAX } from '../kernel/abi.ts';
 import { runtime } from '../platform/runtime.ts';
 
-// Row fields (byte offsets, assembly/workers.ts F_*).
-export const F = {
-  REQUESTS: 0, DELTA: 8, SIGNALS: 16, EXCEPTIONS: 24, RUNNING_TIME: 32, TX: 40, AVG_RT: 48, LAST_SPAWN: 56,
-  REQ_SEQ: 64, DEADLINE: 72, USER_DEADLINE: 80, RSS: 88, VSZ: 96, STARTUP: 104,
-  SPAWNS: 112, HARAKIRIS: 116, BUSY: 120, SIG: 124, ACCEPTING: 128, PID: 132, APP: 136, STATE: 140, TID: 144,
-} as const;
-
-/** Row states (F.STATE). */
+/** Row states (F.STATE): the core only stores them, the master writes and workers() reads them. */
 export const RowState = { NEVER: 0, RUNNING: 1, DEAD: 2, CHEAP: 3, PAUSE: 4 } as const;
-
-const HEADER_READY = 0;
-const HEADER_RELOADS = 1;
 
 const utf8 = new TextEncoder();
 const bytesOf = (s: string) => utf8.encode(s);
@@ -187,7 +178,7 @@ export class ProcessApi {
     this.ctx = ctx;
     const r = ctx.x.wk_row(ThreadKind[ctx.kind], ctx.ident);
     this.row = r > 0 ? r : 0;
-    this.isAReload = ctx.x.wk_header_get(HEADER_RELOADS) > 0;
+    this.isAReload = ctx.x.wk_header_get(WK_HEADER_RELOADS) > 0;
   }
 
   #harakiri(): number {
@@ -243,7 +234,7 @@ export class ProcessApi {
 
   end(result: RequestResult | undefined, fn = 'request_end'): void {
     const s = this.current();
-    if (!s) throw statusError(-16, fn);
+    if (!s) throw statusError(CoreStatus.E_NOT_IN_REQUEST, fn);
     this.endScope(s, result ?? {}, fn);
   }
 
@@ -335,7 +326,7 @@ export class ProcessApi {
     return Array.from({ length: n }, (_, i) => this.#info(i + 1, i + 1));
   }
 
-  ready(): boolean { return !this.ctx.shared.hasMaster || this.ctx.x.wk_header_get(HEADER_READY) === 1; }
+  ready(): boolean { return !this.ctx.shared.hasMaster || this.ctx.x.wk_header_get(WK_HEADER_READY) === 1; }
 
   control(op: 'reload' | 'stop'): boolean {
     const c = masterControl(this.ctx).control ?? threadControl;
@@ -374,7 +365,7 @@ export class ProcessApi {
     const { u8, scratch, x } = this.ctx;
     u8.set(b, scratch);
     const rc = x.wk_set_warning(scratch, b.length);
-    if (rc === -1) throw new UwsgiError('ERR_BOUNDS', `set_warning_message: the message is ${b.length} bytes; at most 128 fit`);
+    if (rc === CoreStatus.E_BOUNDS) throw new UwsgiError('ERR_BOUNDS', `set_warning_message: the message is ${b.length} bytes; at most ${WK_WARNING_MAX} fit`);
     if (rc < 0) throw statusError(rc, 'set_warning_message');
   }
 

@@ -9,7 +9,8 @@ import { attachContext } from '../kernel/engine.ts';
 import type { Uwsgi } from '../uwsgi.ts';
 import { runtime } from '../platform/runtime.ts';
 import { plainMule } from '../mules/mules.ts';
-import { F, processOf, setThreadControl } from './process.ts';
+import { processOf, setThreadControl } from './process.ts';
+import { RowField as F } from '../kernel/abi.ts';
 import { startThreadServer, stopThreadServer } from '../server/serve.ts';
 import { runSpoolerThread } from '../spooler/loop.ts';
 

@@ -21,15 +21,19 @@
  * @module
  */
 import { coreModule, instantiateCore, type CoreExports } from '../kernel/core.ts';
-import { CoreStatus, UwsgiError, intArg, statusError, typeName } from '../kernel/errors.ts';
+import { UwsgiError, intArg, statusError, typeName } from '../kernel/errors.ts';
+import {
+  CoreStatus, PKT_ARRAY_ENTRY, PKT_HEADER_SIZE, PKT_INTERN_NEW, PKT_INTERN_NONE, PKT_MAX_BODY, PKT_VARS_ASCII,
+  PKT_VARS_ENTRY,
+} from '../kernel/abi.ts';
 import { readFileBytes } from '../../bindings/shared.ts';
 
 /** Bytes of a packet header. */
-export const HEADER_SIZE = 4;
+export const HEADER_SIZE = PKT_HEADER_SIZE;
 /** uWSGI's default `buffer-size`: the largest request body (vars block) a server accepts. */
 export const DEFAULT_BUFFER_SIZE = 4096;
 /** The largest body a header can announce; `buffer-size` is clamped to it. */
-export const MAX_BUFFER_SIZE = 65535;
+export const MAX_BUFFER_SIZE = PKT_MAX_BODY;
 
 /** A byte string: a `Uint8Array` as is, or a string encoded as UTF-8. */
 export type ByteString = string | Uint8Array;
@@ -84,7 +88,7 @@ const IO = PAGE;
 const IO_BYTES = PAGE + HEADER_SIZE;
 const INDEX = IO + 2 * PAGE;
 //  IDS    (64 KiB)     decodeVars' key ids, u16 each
-//  KEYS   (64 KiB)     decodeVars' key intern table (assembly/packet.ts: INTERN_BYTES)
+//  KEYS   (64 KiB)     decodeVars' key intern table (PKT_INTERN_BYTES of it)
 const LENS = INDEX + 2 * PAGE;
 const IDS = LENS + 2 * PAGE;
 //  TEXT   (64 KiB)     the encoders' items, packed by one string encode before they are spread
@@ -93,10 +97,6 @@ const TEXT = KEYS + PAGE;
 const CODEC_PAGES = (TEXT + PAGE) / PAGE;
 /** Longest text the encoders' one-string path takes (3 UTF-8 bytes per unit must fit TEXT). */
 const TEXT_FAST_MAX = Math.floor(PAGE / 3);
-/** pktVarsIndex's id flags and result flag (assembly/packet.ts). */
-const INTERN_NEW = 0x8000;
-const INTERN_NONE = 0xffff;
-const VARS_ASCII = 1 << 20;
 /** Most items an encoder takes: each needs at least its 2 length bytes in a 65535-byte block. */
 const MAX_ITEMS = Math.floor(MAX_BUFFER_SIZE / 2);
 /** The options object of calls that give none (not a new `{}` per call). */
@@ -515,22 +515,23 @@ export function decodeVars(block: Uint8Array, options: DecodeOptions = NO_OPTION
   // One call: the index, an id per key (its string is made once per thread), the ASCII check.
   const rc = c.x.pkt_vars_index(p, b.length, INDEX, max, IDS, KEYS);
   if (rc < 0) throw decodeError('decodeVars', rc, c, 'pair', limit);
-  const n = rc & 0xfffff;
+  const n = rc & (PKT_VARS_ASCII - 1);
   const out = new VarsObject() as Record<string, string>;
   const u16 = c.u16;
   const names = c.names;
   const base = INDEX >>> 1;
   const idBase = IDS >>> 1;
   // One string for an ASCII block, then slices: byte offsets are character offsets.
-  const all = (rc & VARS_ASCII) !== 0 ? latin1(b) : null;
+  const all = (rc & PKT_VARS_ASCII) !== 0 ? latin1(b) : null;
+  const stride = PKT_VARS_ENTRY >>> 1;
   for (let i = 0; i < n; i++) {
-    const e = base + i * 4;
+    const e = base + i * stride;
     const ko = u16[e]!;
     const vo = u16[e + 2]!;
     const id = u16[idBase + i]!;
     let key: string;
-    if (id === INTERN_NONE) key = bytesToText(b, ko, ko + u16[e + 1]!);
-    else if ((id & INTERN_NEW) !== 0) key = names[id & ~INTERN_NEW] = internalized(bytesToText(b, ko, ko + u16[e + 1]!));
+    if (id === PKT_INTERN_NONE) key = bytesToText(b, ko, ko + u16[e + 1]!);
+    else if ((id & PKT_INTERN_NEW) !== 0) key = names[id & ~PKT_INTERN_NEW] = internalized(bytesToText(b, ko, ko + u16[e + 1]!));
     else key = names[id]!;
     out[key] = all !== null ? all.slice(vo, vo + u16[e + 3]!) : bytesToText(b, vo, vo + u16[e + 3]!);
   }
@@ -565,8 +566,9 @@ export function decodeVarsList(block: Uint8Array, options: DecodeOptions = {}): 
   const { c, n } = scan('decodeVarsList', block, true, options);
   const out: Array<[Uint8Array, Uint8Array]> = new Array(n);
   const base = INDEX >>> 1;
+  const stride = PKT_VARS_ENTRY >>> 1;
   for (let i = 0; i < n; i++) {
-    const e = base + i * 4;
+    const e = base + i * stride;
     const ko = c.u16[e]!;
     const vo = c.u16[e + 2]!;
     out[i] = [block.subarray(ko, ko + c.u16[e + 1]!), block.subarray(vo, vo + c.u16[e + 3]!)];
@@ -584,9 +586,10 @@ export function decodeArray(block: Uint8Array, options: DecodeArrayOptions = {})
   const { c, n } = scan('decodeArray', block, false, options);
   const out: Uint8Array[] = new Array(n);
   const base = INDEX >>> 1;
+  const stride = PKT_ARRAY_ENTRY >>> 1;
   for (let i = 0; i < n; i++) {
-    const o = c.u16[base + i * 2]!;
-    out[i] = block.subarray(o, o + c.u16[base + i * 2 + 1]!);
+    const o = c.u16[base + i * stride]!;
+    out[i] = block.subarray(o, o + c.u16[base + i * stride + 1]!);
   }
   return out;
 }

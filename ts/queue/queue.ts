@@ -7,9 +7,8 @@
  */
 import { UwsgiError, intArg, statusError, typeName } from '../kernel/errors.ts';
 import { type ThreadContext, threadService } from '../kernel/context.ts';
+import { QUEUE_SLOT_HEADER } from '../kernel/abi.ts';
 
-/** Bytes of each slot's header, counted in `--queue-blocksize` as uWSGI does. */
-const SLOT_HEADER = 16;
 const utf8 = new TextEncoder();
 
 /** The queue as seen by one thread. Messages go in as `string | Uint8Array` and come out as `Uint8Array`. */
@@ -79,9 +78,9 @@ export class SharedQueue {
     if (value instanceof Uint8Array) bytes = value;
     else if (typeof value === 'string') bytes = utf8.encode(value);
     else throw new UwsgiError('ERR_ARG_TYPE', `queue_set: value must be a string or Uint8Array, got ${typeName(value)}`);
-    if (i < 0 || i >= this.size || bytes.length === 0 || bytes.length > this.capacity + 2 * SLOT_HEADER) return null;
+    if (i < 0 || i >= this.size || bytes.length === 0 || bytes.length > this.capacity + 2 * QUEUE_SLOT_HEADER) return null;
     if (bytes.length > this.capacity) {
-      throw new UwsgiError('ERR_BOUNDS', `queue_set: a ${bytes.length}-byte message does not fit in a queue slot (at most ${this.capacity} bytes with queue-blocksize ${this.capacity + SLOT_HEADER})`);
+      throw new UwsgiError('ERR_BOUNDS', `queue_set: a ${bytes.length}-byte message does not fit in a queue slot (at most ${this.capacity} bytes with queue-blocksize ${this.capacity + QUEUE_SLOT_HEADER})`);
     }
     this.#ctx.u8.set(bytes, this.#ctx.scratch);
     const rc = this.#ctx.x.queue_set(i, this.#ctx.scratch, bytes.length);

@@ -10,18 +10,20 @@
 import { UwsgiError, intArg, statusError, typeName } from '../kernel/errors.ts';
 import { type ThreadContext, threadService } from '../kernel/context.ts';
 import { ring, waitAsync } from '../kernel/atomics.ts';
+import {
+  CoreStatus, RPC_MB_ARGC, RPC_MB_BELL, RPC_MB_DATA, RPC_MB_ENTRY, RPC_MB_LEN, RPC_MB_RESULT, RPC_MB_STATE, RPC_MB_TARGET,
+  RPC_NAME_MAX, ThreadState,
+} from '../kernel/abi.ts';
 
 /** Result of an RPC call: the function's bytes, or null (unknown function, no bytes returned, it threw). */
 export type RpcResult = Uint8Array | null;
 
 /** Most arguments one call carries (uWSGI counts them in one byte). */
 export const RPC_MAX_ARGS = 255;
-/** Longest function name, in bytes. */
-export const RPC_NAME_MAX = 255;
 
-// Mailbox words (i32 index from the mailbox start), as assembly/rpc.ts draws them.
-const M_STATE = 0, M_TARGET = 1, M_ENTRY = 2, M_ARGC = 3, M_LEN = 4, M_RESULT = 5, M_BELL = 6;
-const M_DATA = 64;
+// Mailbox words (i32 index from the mailbox start), as assembly/rpc/rpc.ts draws them.
+const M_STATE = RPC_MB_STATE >> 2, M_TARGET = RPC_MB_TARGET >> 2, M_ENTRY = RPC_MB_ENTRY >> 2, M_ARGC = RPC_MB_ARGC >> 2;
+const M_LEN = RPC_MB_LEN >> 2, M_RESULT = RPC_MB_RESULT >> 2, M_BELL = RPC_MB_BELL >> 2;
 // Mailbox states: a caller posts REQUEST, the owner moves it to SERVING, then REPLY; the caller reads and goes back to IDLE.
 const IDLE = 0, REQUEST = 1, SERVING = 2, REPLY = 3;
 /** How often a waiting caller checks that the owner is still alive (ms). */
@@ -75,7 +77,7 @@ class RpcThread {
       // Takes the request; the caller may cancel it first (REQUEST -> IDLE) if it gave up.
       if (Atomics.compareExchange(this.i32, st, REQUEST, SERVING) !== REQUEST) continue;
       const entry = this.i32[this.word(tid, M_ENTRY)];
-      const args = unpack(this.ctx.u8, this.ctx.x.rpc_mailbox(tid) + M_DATA, this.i32[this.word(tid, M_ARGC)]);
+      const args = unpack(this.ctx.u8, this.ctx.x.rpc_mailbox(tid) + RPC_MB_DATA, this.i32[this.word(tid, M_ARGC)]);
       const fn = this.ctx.x.rpc_owned_by_self(entry) === 1 ? this.fns.get(entry) : undefined;
       const r = invoke(fn, args);
       if (r instanceof Promise) void r.then((v) => this.#reply(tid, v));
@@ -86,7 +88,7 @@ class RpcThread {
   #reply(tid: number, v: RpcResult): void {
     const base = this.ctx.x.rpc_mailbox(tid);
     if (v !== null && v.length <= this.dataRoom) {
-      this.ctx.u8.set(v, base + M_DATA);
+      this.ctx.u8.set(v, base + RPC_MB_DATA);
       this.i32[this.word(tid, M_LEN)] = v.length;
       this.i32[this.word(tid, M_RESULT)] = 1;
     } else {
@@ -108,7 +110,7 @@ class RpcThread {
     const { ctx, i32 } = this;
     const me = ctx.tid;
     const base = ctx.x.rpc_mailbox(me);
-    pack(ctx.u8, base + M_DATA, args);
+    pack(ctx.u8, base + RPC_MB_DATA, args);
     i32[this.word(me, M_ENTRY)] = entry;
     i32[this.word(me, M_ARGC)] = args.length;
     i32[this.word(me, M_TARGET)] = owner;
@@ -124,9 +126,9 @@ class RpcThread {
       if ((w.async ? await w.value : w.value) !== 'timed-out') continue;
       // The owner gave the name away before taking the request, or died: nobody will answer.
       if (s === REQUEST && ctx.x.rpc_owner_tid(entry) !== owner && Atomics.compareExchange(i32, st, REQUEST, IDLE) === REQUEST) return null;
-      if (ctx.x.thread_state(owner) !== 1) { Atomics.store(i32, st, IDLE); return null; }
+      if (ctx.x.thread_state(owner) !== ThreadState.ALIVE) { Atomics.store(i32, st, IDLE); return null; }
     }
-    const out = i32[this.word(me, M_RESULT)] === 1 ? ctx.u8.slice(base + M_DATA, base + M_DATA + i32[this.word(me, M_LEN)]) : null;
+    const out = i32[this.word(me, M_RESULT)] === 1 ? ctx.u8.slice(base + RPC_MB_DATA, base + RPC_MB_DATA + i32[this.word(me, M_LEN)]) : null;
     Atomics.store(i32, st, IDLE);
     return out;
   }
@@ -186,7 +188,7 @@ export function registerRpc(ctx: ThreadContext, name: unknown, fn: unknown, argc
   if (ctx.kind === 'spooler') throw new UwsgiError('ERR_UNSUPPORTED', `register_rpc: a spooler cannot register RPC functions`);
   const entry = ctx.x.rpc_register(ctx.scratch, stageName(ctx, bytes), n & 0xff);
   if (entry < 0) {
-    if (entry === -5) throw new UwsgiError('ERR_FULL', `register_rpc: the RPC table is full (${ctx.x.rpc_max()} functions; raise 'rpc-max')`);
+    if (entry === CoreStatus.E_FULL) throw new UwsgiError('ERR_FULL', `register_rpc: the RPC table is full (${ctx.x.rpc_max()} functions; raise 'rpc-max')`);
     throw statusError(entry, 'register_rpc');
   }
   rpcThread(ctx).register(entry, fn);

@@ -3,10 +3,10 @@
  * little-endian access, atomic-under-lock increments and user-level locking.
  * @module
  */
-import { UwsgiError, argCount, bytesArg, int64Arg, intArg, statusError, CoreStatus } from '../kernel/errors.ts';
+import { UwsgiError, argCount, bytesArg, int64Arg, intArg, statusError } from '../kernel/errors.ts';
+import { CoreStatus } from '../kernel/abi.ts';
 import { type ThreadContext, threadService } from '../kernel/context.ts';
 
-const HELD_ALREADY = 2;
 const WIDTH_NAME: Record<number, string> = { 1: '8', 2: '16', 4: '32', 8: '64' };
 
 /** Value range each typed write accepts (uWSGI wraps silently beyond; we refuse). */
@@ -63,7 +63,7 @@ export class SharedArea {
     const rc = this.#begin('sharedarea.read', pos, len, false);
     const start = this.#data + pos;
     const out = this.#ctx.u8.slice(start, start + len);
-    if (rc !== HELD_ALREADY) this.#ctx.x.sa_end(this.id, 0);
+    if (rc !== CoreStatus.HELD_ALREADY) this.#ctx.x.sa_end(this.id, 0);
     return out;
   }
 
@@ -73,7 +73,7 @@ export class SharedArea {
     const bytes = bytesArg('sharedarea.write', 'data', data);
     const rc = this.#begin('sharedarea.write', pos, bytes.length, true);
     this.#ctx.u8.set(bytes, this.#data + pos);
-    if (rc !== HELD_ALREADY) this.#ctx.x.sa_end(this.id, 1);
+    if (rc !== CoreStatus.HELD_ALREADY) this.#ctx.x.sa_end(this.id, 1);
     return bytes.length;
   }
 

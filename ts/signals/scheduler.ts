@@ -9,9 +9,10 @@
  * not keep a process alive by itself.
  * @module
  */
-import { type ThreadContext, ThreadKind } from '../kernel/context.ts';
+import type { ThreadContext } from '../kernel/context.ts';
+import { SIGNAL_PAIR_BYTES, SignalTarget as Target, ThreadKind } from '../kernel/abi.ts';
 import { waitForChange } from '../kernel/atomics.ts';
-import { Target, deliverDirect, deliverTo, deliverToStandalone, realmOf, type RealmScheduler } from './signals.ts';
+import { deliverDirect, deliverTo, deliverToStandalone, realmOf, type RealmScheduler } from './signals.ts';
 import { runtime } from '../platform/runtime.ts';
 
 /** Longest wait of the master loop between two looks (ms). */
@@ -107,7 +108,7 @@ export class Scheduler implements RealmScheduler {
       const k = x.sig_route_drain(scratch);
       if (k <= 0) return;
       const pairs: number[] = [];
-      for (let i = 0; i < k; i++) pairs.push(dv.getInt32(scratch + i * 8, true), dv.getInt32(scratch + i * 8 + 4, true));
+      for (let i = 0; i < k; i++) pairs.push(dv.getInt32(scratch + i * SIGNAL_PAIR_BYTES, true), dv.getInt32(scratch + i * SIGNAL_PAIR_BYTES + 4, true));
       for (let i = 0; i < pairs.length; i += 2) for (let n = 0; n < pairs[i + 1]; n++) this.route(pairs[i]);
     }
   }

@@ -16,23 +16,25 @@
  * @module
  */
 import { UwsgiError, intArg, statusError, typeName } from '../kernel/errors.ts';
-import { type ThreadContext, ThreadKind, engineService, threadService } from '../kernel/context.ts';
+import { type ThreadContext, engineService, threadService } from '../kernel/context.ts';
+import {
+  SIGNAL_COUNT, SIGNAL_PAIR_BYTES, SIG_MB_BELL, SIG_MB_BUSY, SIG_MB_HANDLED, SIG_MB_LISTENING, SIG_MB_WAITING,
+  SignalTarget as Target, ThreadKind, ThreadState,
+} from '../kernel/abi.ts';
 import { waitForChange } from '../kernel/atomics.ts';
 import { markSignalHandler, noteSignal } from '../process/process.ts';
 
 /** A signal handler: called with the signal number; a promise it returns is awaited before the next signal. */
 export type SignalHandler = (signum: number) => unknown;
 
-/** Target kinds of the signal table (assembly/signals.ts T_*). */
-export const Target = {
-  NONE: 0, WORKER_ANY: 1, WORKERS: 2, WORKER_N: 3, ACTIVE_WORKERS: 4, MULE_ANY: 5, MULES: 6, MULE_N: 7, FARM: 8, SPOOLER: 9,
-} as const;
-
 /** Every target string `register_signal` accepts. */
 export const SIGNAL_TARGETS = "'' (= worker), worker, worker0, workers, workerN, active-workers, mule, mule0, mules, muleN, farm_NAME, farmN, spooler";
 
-// Mailbox words, as i32 indexes from the mailbox start (assembly/signals.ts MB_*).
-const MB_BELL = 0, MB_HANDLED = 1, MB_BUSY = 2, MB_WAITING = 3, MB_LISTENING = 4;
+// Mailbox words, as i32 indexes from the mailbox start.
+const MB_BELL = SIG_MB_BELL >> 2, MB_HANDLED = SIG_MB_HANDLED >> 2, MB_BUSY = SIG_MB_BUSY >> 2;
+const MB_WAITING = SIG_MB_WAITING >> 2, MB_LISTENING = SIG_MB_LISTENING >> 2;
+/** Largest signal number. */
+const SIGNAL_MAX = SIGNAL_COUNT - 1;
 /** Longest single wait of a listening thread, so it looks again (and notices its end) now and then (ms). */
 const LISTEN_SLICE_MS = 1000;
 
@@ -41,7 +43,7 @@ const utf8 = new TextDecoder();
 /** A signal number: an integer 0..255 (uWSGI wraps other values silently; we refuse them). */
 export function signalNumber(fn: string, v: unknown, name = 'signum'): number {
   const n = intArg(fn, name, v);
-  if (n < 0 || n > 255) throw new UwsgiError('ERR_VALUE_RANGE', `${fn}: ${name} must be 0..255, got ${n} (uWSGI would silently use ${((n % 256) + 256) % 256})`);
+  if (n < 0 || n > SIGNAL_MAX) throw new UwsgiError('ERR_VALUE_RANGE', `${fn}: ${name} must be 0..${SIGNAL_MAX}, got ${n} (uWSGI would silently use ${((n % SIGNAL_COUNT) + SIGNAL_COUNT) % SIGNAL_COUNT})`);
   return n;
 }
 
@@ -203,7 +205,7 @@ export class SignalThread {
         const k = x.sig_drain(scratch);
         if (k <= 0) { if (this.#again) continue; break; }
         const batch: number[] = [];
-        for (let i = 0; i < k; i++) batch.push(dv.getInt32(scratch + i * 8, true), dv.getInt32(scratch + i * 8 + 4, true));
+        for (let i = 0; i < k; i++) batch.push(dv.getInt32(scratch + i * SIGNAL_PAIR_BYTES, true), dv.getInt32(scratch + i * SIGNAL_PAIR_BYTES + 4, true));
         for (let i = 0; i < batch.length; i += 2) {
           for (let n = 0; n < batch[i + 1]; n++) await this.#handle(batch[i]);
         }
@@ -259,7 +261,7 @@ export class SignalThread {
 async function listenLoop(ref: WeakRef<SignalThread>, i32: Int32Array, bell: number): Promise<void> {
   for (;;) {
     let t = ref.deref();
-    if (!t || t.ctx.x.thread_state(t.ctx.tid) !== 1) return;
+    if (!t || t.ctx.x.thread_state(t.ctx.tid) !== ThreadState.ALIVE) return;
     // Read the bell before draining: a ring during the drain makes the wait return at once.
     const seen = Atomics.load(i32, bell);
     try { await t.drain(); } catch (e) { t.log(`signal drain failed: ${String(e)}`); }
@@ -354,7 +356,7 @@ export function raiseSignal(on: { uwsgi: { ctx: ThreadContext } } | { ctx: Threa
 export function signalTable(ctx: ThreadContext): Array<{ signum: number; target: string }> {
   const cfg = ctx.shared.config;
   const out: Array<{ signum: number; target: string }> = [];
-  for (let num = 0; num < 256; num++) {
+  for (let num = 0; num < SIGNAL_COUNT; num++) {
     const kind = ctx.x.sig_target_kind(num);
     if (kind === Target.NONE) continue;
     const arg = ctx.x.sig_target_arg(num);

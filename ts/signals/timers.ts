@@ -1,6 +1,6 @@
 /**
  * Timers, signal cron and file monitors: any thread adds them to the shared
- * tables (assembly/timers.ts); the master's scheduler (ts/scheduler.ts) fires
+ * tables (assembly/signals/timers.ts); the master's scheduler (./scheduler.ts) fires
  * them by raising their signal, routed as `signal(num)` would be.
  * @module
  */
@@ -8,16 +8,15 @@ import { UwsgiError, intArg, statusError, typeName } from '../kernel/errors.ts';
 import type { ThreadContext } from '../kernel/context.ts';
 import { realmOf, signalNumber } from './signals.ts';
 import { runtime } from '../platform/runtime.ts';
+import { CRON_SLOTS, E_FULL, MONITOR_PATH_MAX, MONITOR_SLOTS, TIMERS_PER_KIND, TIMER_KIND_PLAIN, TIMER_KIND_RB } from '../kernel/abi.ts';
 
-/** Timers of each kind (add_timer, add_rb_timer), cron entries and file monitors an engine holds: uWSGI's 64. */
-export const SCHEDULER_SLOTS = 64;
+/** Timers of each kind (add_timer, add_rb_timer) an engine holds: uWSGI's 64 (as many cron entries and file monitors). */
+export const SCHEDULER_SLOTS = TIMERS_PER_KIND;
 /** Longest path `add_file_monitor` takes, in bytes (uWSGI's limit). */
-export const FILE_MONITOR_PATH_MAX = 254;
+export const FILE_MONITOR_PATH_MAX = MONITOR_PATH_MAX;
 /** Shortest timer interval, in seconds. */
 export const TIMER_MIN_SECONDS = 0.001;
 
-const KIND_TIMER = 1, KIND_RB = 2;
-const E_FULL = -5;
 const utf8 = new TextEncoder();
 
 /** A timer interval: a finite number of seconds, at least 1 ms (uWSGI takes whole seconds; fractions are allowed here). */
@@ -45,19 +44,19 @@ function addTimerKind(ctx: ThreadContext, fn: string, kind: number, sig: unknown
     if (iter < 0 || iter > 0x7fffffff) throw new UwsgiError('ERR_VALUE_RANGE', `${fn}: iterations must be 0 (forever) or a positive count, got ${iter}`);
   }
   const rc = ctx.x.timer_add(kind, num, interval * 1000, iter, ctx.clock());
-  if (rc === E_FULL) throw new UwsgiError('ERR_FULL', `${fn}: unable to add timer: ${SCHEDULER_SLOTS} ${kind === KIND_TIMER ? 'timers' : 'rb timers'} exist already`);
+  if (rc === E_FULL) throw new UwsgiError('ERR_FULL', `${fn}: unable to add timer: ${TIMERS_PER_KIND} ${kind === TIMER_KIND_PLAIN ? 'timers' : 'rb timers'} exist already`);
   if (rc < 0) throw statusError(rc, fn);
   wakeMaster(ctx);
 }
 
 /** `add_timer(signum, seconds)`: raise `signum` every `seconds`, forever. */
 export function addTimer(ctx: ThreadContext, sig: unknown, secs: unknown): void {
-  addTimerKind(ctx, 'add_timer', KIND_TIMER, sig, secs, undefined);
+  addTimerKind(ctx, 'add_timer', TIMER_KIND_PLAIN, sig, secs, undefined);
 }
 
 /** `add_rb_timer(signum, seconds, iterations=0)`: raise `signum` every `seconds`, `iterations` times (0: forever). */
 export function addRbTimer(ctx: ThreadContext, sig: unknown, secs: unknown, iterations: unknown): void {
-  addTimerKind(ctx, 'add_rb_timer', KIND_RB, sig, secs, iterations ?? 0);
+  addTimerKind(ctx, 'add_rb_timer', TIMER_KIND_RB, sig, secs, iterations ?? 0);
 }
 
 /** Cron fields: name, smallest and largest value, largest N of "-N". */
@@ -76,7 +75,7 @@ export function addCron(ctx: ThreadContext, sig: unknown, fields: unknown[]): tr
     return n;
   });
   const rc = ctx.x.cron_add(num, v[0], v[1], v[2], v[3], v[4]);
-  if (rc === E_FULL) throw new UwsgiError('ERR_FULL', `${fn}: unable to add cron: ${SCHEDULER_SLOTS} cron entries exist already`);
+  if (rc === E_FULL) throw new UwsgiError('ERR_FULL', `${fn}: unable to add cron: ${CRON_SLOTS} cron entries exist already`);
   if (rc < 0) throw statusError(rc, fn);
   wakeMaster(ctx);
   return true;
@@ -93,7 +92,7 @@ export function addFileMonitor(ctx: ThreadContext, sig: unknown, path: unknown):
   if (!runtime().pathExists(path)) throw new UwsgiError('ERR_NOT_FOUND', `${fn}: no file or directory at '${path}'`);
   ctx.u8.set(bytes, ctx.scratch);
   const rc = ctx.x.monitor_add(num, ctx.scratch, bytes.length);
-  if (rc === E_FULL) throw new UwsgiError('ERR_FULL', `${fn}: unable to add file monitor: ${SCHEDULER_SLOTS} exist already`);
+  if (rc === E_FULL) throw new UwsgiError('ERR_FULL', `${fn}: unable to add file monitor: ${MONITOR_SLOTS} exist already`);
   if (rc < 0) throw statusError(rc, fn);
   wakeMaster(ctx);
 }

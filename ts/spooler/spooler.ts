@@ -30,6 +30,7 @@ import { type ThreadContext, threadService } from '../kernel/context.ts';
 import type { Config } from '../kernel/options.ts';
 import { type SpoolerConfig, spoolerThreads } from './config.ts';
 import { ring } from '../kernel/atomics.ts';
+import { Region } from '../kernel/abi.ts';
 import {
   type MarkOwner, type SpoolPairs, TASK_PREFIX, claimName, decodeSpoolFile, encodeSpoolFile, isTaskName,
   parseMarked, taskDict, taskFileName, tempName,
@@ -37,7 +38,7 @@ import {
 import { decodeVarsList } from '../protocol/codec.ts';
 import * as sfs from '../../bindings/spoolfs.ts';
 
-// ---- the shared region (kind 14) -------------------------------------------------------
+// ---- the shared region (Region.SPOOLER) -------------------------------------------------
 //
 //  header (64 bytes)                         one slot per spooler thread (64 bytes each)
 //  ┌───────────┬─────────┬───────┬───────┐   ┌──────┬─────────┬───────┬───────┬───────┬──────────┬────────────┬─────┐
@@ -52,8 +53,6 @@ import * as sfs from '../../bindings/spoolfs.ts';
 // alive: the thread is in its loop (spooler_pid). tasks: since this
 // incarnation started (max-tasks); total and respawns: over its lifetime.
 
-/** Region kind of the spooler (assembly/layout.ts R_SPOOLER). */
-export const SPOOLER_REGION = 14;
 const H_FREQUENCY = 0;
 const H_COUNTER = H_FREQUENCY + 4;
 const H_BOOT0 = H_COUNTER + 4;
@@ -188,7 +187,7 @@ export class SpoolerApi {
 
   #region(): Int32Array {
     if (!this.#i32) {
-      this.#base = this.#ctx.x.layout_region_offset(SPOOLER_REGION, 0);
+      this.#base = this.#ctx.x.layout_region_offset(Region.SPOOLER, 0);
       this.#i32 = new Int32Array(this.#ctx.memory.buffer);
     }
     return this.#i32;
