@@ -2,7 +2,8 @@
 // stamp where a key was found, the core checks them under its seqlock): a hint
 // that has gone stale must never return another key's value or an old value.
 import { createEngine, type Uwsgi } from 'uwsgi-wasm';
-import { assert, describe, test } from '../lib/harness.ts';
+import { describe, test } from 'vitest';
+import { assert } from '../lib/helpers.ts';
 
 const text = (u8: Uint8Array | null) => (u8 === null ? null : new TextDecoder().decode(u8));
 

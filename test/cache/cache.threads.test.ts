@@ -1,5 +1,6 @@
 import { run } from 'uwsgi-wasm';
-import { assert, describe, test } from '../lib/harness.ts';
+import { describe, test } from 'vitest';
+import { assert } from '../lib/helpers.ts';
 
 const env = (globalThis as { process?: { env: Record<string, string | undefined> } }).process?.env ?? {};
 const N = Number(env.UWSGI_WASM_CACHE_THREAD_N ?? 100_000);
@@ -30,7 +31,7 @@ describe('cache across threads', () => {
     } finally {
       await master.stop();
     }
-  }, { timeoutMs: 300_000 });
+  }, 300_000);
 
   test(`lock-free reads never see half a write: 2 readers against a writer that moves, deletes and re-inserts ${N} times`, async () => {
     const master = await run({
@@ -54,7 +55,7 @@ describe('cache across threads', () => {
     } finally {
       await master.stop();
     }
-  }, { timeoutMs: 300_000 });
+  }, 300_000);
 
   test(`a worker killed ${KILLS} times, half of them inside a set: the next locker repairs the cache and every invariant holds`, async () => {
     const master = await run({
@@ -93,5 +94,5 @@ describe('cache across threads', () => {
       Atomics.store(new Int32Array(view.buffer, view.byteOffset, 4), 3, 1);
       await master.stop();
     }
-  }, { timeoutMs: 120_000 });
+  }, 120_000);
 });

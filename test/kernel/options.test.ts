@@ -1,5 +1,6 @@
 import { KNOWN_OPTIONS, createEngine, parseArgv, parseIni, configFromOptions } from 'uwsgi-wasm';
-import { assert, describe, test, throwsUwsgi } from '../lib/harness.ts';
+import { describe, test } from 'vitest';
+import { assert, throwsUwsgi } from '../lib/helpers.ts';
 
 describe('options', () => {
   test('unknown options are refused, naming the option', () => {

@@ -1,6 +1,7 @@
 import { createEngine, run, SnmpResponder, engineSnmpSource, type Uwsgi, type SnmpSource } from 'uwsgi-wasm';
 import * as dgram from 'node:dgram';
-import { assert, describe, test, throwsUwsgi, untilAtLeast } from '../lib/harness.ts';
+import { describe, test } from 'vitest';
+import { assert, throwsUwsgi, untilAtLeast } from '../lib/helpers.ts';
 
 const unhex = (h: string) => Uint8Array.from(h.replace(/\s+/g, '').match(/../g) ?? [], (b) => parseInt(b, 16));
 const hex = (u: Uint8Array | null) => (u ? Array.from(u, (b) => b.toString(16).padStart(2, '0')).join(' ') : 'null');
@@ -141,7 +142,7 @@ describe('snmp slots across threads', () => {
     } finally {
       await master.stop();
     }
-  }, { timeoutMs: 60_000 });
+  }, 60_000);
 });
 
 // ---- the agent's answers (no socket) -------------------------------------------------
@@ -320,5 +321,5 @@ describe('snmp agent over UDP', () => {
       await master.stop();
     }
     throwsUwsgi(() => createEngine({ snmp: 'nohost' }), 'ERR_OPTION', /option 'snmp': expected host:port/);
-  }, { timeoutMs: 30_000 });
+  }, 30_000);
 });

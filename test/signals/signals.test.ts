@@ -2,7 +2,8 @@ import { createEngine, raiseSignal, type Uwsgi } from 'uwsgi-wasm';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { assert, describe, rejectsUwsgi, test, throwsUwsgi } from '../lib/harness.ts';
+import { describe, test } from 'vitest';
+import { assert, rejectsUwsgi, throwsUwsgi } from '../lib/helpers.ts';
 
 /** Let handlers queued in this JS thread run (they run in microtasks after the sender). */
 const settle = () => new Promise((r) => setTimeout(r, 0));
@@ -319,5 +320,5 @@ describe('file monitors', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-  }, { timeoutMs: 20_000 });
+  }, 20_000);
 });
