@@ -35,7 +35,6 @@ export default defineConfig({
     // Bundles the thread fixtures (test/fixtures -> build/tests/fixtures) first.
     globalSetup: ['test/lib/bundle.mjs'],
     testTimeout: DEFAULT_TEST_TIMEOUT_MS,
-    hookTimeout: DEFAULT_TEST_TIMEOUT_MS,
     // 'uwsgi-wasm' (vite resolves the package's self-reference through its
     // exports to dist/) is the built library, loaded natively by Node and never
     // transformed by vite: the tests and the worker threads they start (which
