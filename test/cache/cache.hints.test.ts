@@ -3,7 +3,8 @@
 // that has gone stale must never return another key's value or an old value.
 import { createEngine, type Uwsgi } from 'uwsgi-wasm';
 import { cachesOf } from 'uwsgi-wasm/engine';
-import { assert, describe, test } from '../lib/harness.ts';
+import { describe, test } from 'vitest';
+import { assert } from '../lib/helpers.ts';
 
 const text = (u8: Uint8Array | null) => (u8 === null ? null : new TextDecoder().decode(u8));
 

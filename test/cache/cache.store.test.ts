@@ -5,7 +5,8 @@ import { cachesOf } from 'uwsgi-wasm/engine';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { assert, describe, test, throwsUwsgi } from '../lib/harness.ts';
+import { describe, test } from 'vitest';
+import { assert, throwsUwsgi } from '../lib/helpers.ts';
 
 const text = (u8: Uint8Array | null) => (u8 === null ? null : new TextDecoder().decode(u8));
 
@@ -102,7 +103,7 @@ describe('cache store', () => {
     } finally {
       await m2.stop();
     }
-  }, { timeoutMs: 60_000 }));
+  }), 60_000);
 });
 
 describe('cache sweeper', () => {
@@ -123,5 +124,5 @@ describe('cache sweeper', () => {
     } finally {
       await master.stop();
     }
-  }, { timeoutMs: 30_000 });
+  }, 30_000);
 });

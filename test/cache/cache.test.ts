@@ -1,6 +1,7 @@
 import { createEngine, UwsgiError, type Uwsgi } from 'uwsgi-wasm';
 import { cachesOf } from 'uwsgi-wasm/engine';
-import { assert, describe, test, throwsUwsgi } from '../lib/harness.ts';
+import { describe, test } from 'vitest';
+import { assert, throwsUwsgi } from '../lib/helpers.ts';
 
 const text = (u8: Uint8Array | null) => (u8 === null ? null : new TextDecoder().decode(u8));
 

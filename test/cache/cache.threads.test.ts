@@ -1,6 +1,7 @@
 import { run } from 'uwsgi-wasm';
 import { cachesOf } from 'uwsgi-wasm/engine';
-import { assert, describe, test } from '../lib/harness.ts';
+import { describe, test } from 'vitest';
+import { assert } from '../lib/helpers.ts';
 
 const env = (globalThis as { process?: { env: Record<string, string | undefined> } }).process?.env ?? {};
 const N = Number(env.UWSGI_WASM_CACHE_THREAD_N ?? 100_000);
@@ -31,7 +32,7 @@ describe('cache across threads', () => {
     } finally {
       await master.stop();
     }
-  }, { timeoutMs: 300_000 });
+  }, 300_000);
 
   test(`lock-free reads never see half a write: 2 readers against a writer that moves, deletes and re-inserts ${N} times`, async () => {
     const master = await run({
@@ -55,7 +56,7 @@ describe('cache across threads', () => {
     } finally {
       await master.stop();
     }
-  }, { timeoutMs: 300_000 });
+  }, 300_000);
 
   test(`a worker killed ${KILLS} times, half of them inside a set: the next locker repairs the cache and every invariant holds`, async () => {
     const master = await run({
@@ -94,5 +95,5 @@ describe('cache across threads', () => {
       Atomics.store(new Int32Array(view.buffer, view.byteOffset, 4), 3, 1);
       await master.stop();
     }
-  }, { timeoutMs: 120_000 });
+  }, 120_000);
 });

@@ -9,7 +9,8 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { assert, describe, rejectsUwsgi, test, throwsUwsgi } from '../lib/harness.ts';
+import { describe, test } from 'vitest';
+import { assert, rejectsUwsgi, throwsUwsgi } from '../lib/helpers.ts';
 import { freePort } from '../lib/interop.ts';
 
 const enc = (s: string) => new TextEncoder().encode(s);

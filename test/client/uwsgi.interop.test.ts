@@ -11,7 +11,8 @@ import { KNOWN_OPTIONS } from 'uwsgi-wasm/engine';
 import { clientOf } from 'uwsgi-wasm/client';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { assert, describe, rejectsUwsgi, test, throwsUwsgi } from '../lib/harness.ts';
+import { describe, test } from 'vitest';
+import { assert, rejectsUwsgi, throwsUwsgi } from '../lib/helpers.ts';
 import { freePort, needs, start, tempDir, waitForPort, which, type Child } from '../lib/interop.ts';
 
 const root = process.cwd();
@@ -49,7 +50,9 @@ async function startUwsgi(args: string[], env: Record<string, string>, ports: nu
 }
 
 describe('interop: our client against a real uWSGI 2.0.21 server', () => {
-  test('remote cache get/set/update/exists/del/num/get_into, named and default caches, big values', async () => {
+  test('remote cache get/set/update/exists/del/num/get_into, named and default caches, big values', async ({ skip }) => {
+    const missing = needs('uwsgi');
+    if (missing) skip(missing);
     const [port, http] = [await freePort(), await freePort()];
     const server = await startUwsgi([
       '--plugin', 'python3,cache', '--socket', `127.0.0.1:${port}`, '--http-socket', `127.0.0.1:${http}`,
@@ -95,9 +98,11 @@ describe('interop: our client against a real uWSGI 2.0.21 server', () => {
     } finally {
       await server.stop();
     }
-  }, { skip: needs('uwsgi') });
+  });
 
-  test('rpc to Python-registered functions (short and 64-bit replies), signal, spool, ping', async () => {
+  test('rpc to Python-registered functions (short and 64-bit replies), signal, spool, ping', async ({ skip }) => {
+    const missing = needs('uwsgi');
+    if (missing) skip(missing);
     const [port, http] = [await freePort(), await freePort()];
     const spool = tempDir();
     const server = await startUwsgi([
@@ -133,7 +138,7 @@ describe('interop: our client against a real uWSGI 2.0.21 server', () => {
       await server.stop();
       spool.cleanup();
     }
-  }, { skip: needs('uwsgi') });
+  });
 
   test('a stopped server: ERR_CONNECT', async () => {
     const port = await freePort();
@@ -187,7 +192,9 @@ async function pythonClientAgainst(port: number, signals: boolean): Promise<void
 const ourSignals = typeof (uwsgi as unknown as { register_signal?: unknown }).register_signal === 'function';
 
 describe('interop: a real uWSGI 2.0.21 Python app as the client', () => {
-  test('control: its calls against a real uWSGI server give the results asserted against ours', async () => {
+  test('control: its calls against a real uWSGI server give the results asserted against ours', async ({ skip }) => {
+    const missing = needs('uwsgi');
+    if (missing) skip(missing);
     const port = await freePort();
     const http = await freePort();
     const server = await startUwsgi(['--plugin', 'python3,cache,rpc,signal', '--socket', `127.0.0.1:${port}`, '--http-socket', `127.0.0.1:${http}`,
@@ -199,9 +206,11 @@ describe('interop: a real uWSGI 2.0.21 Python app as the client', () => {
     } finally {
       await server.stop();
     }
-  }, { skip: needs('uwsgi'), timeoutMs: 90_000 });
+  }, 90_000);
 
-  test(`against OUR server: uwsgi.cache_get/set/update/exists/del(..., "default@127.0.0.1:PORT"), uwsgi.rpc, uwsgi.signal (${ourSignals ? 'acknowledged' : 'refused: no signals subsystem in this build'})`, async () => {
+  test(`against OUR server: uwsgi.cache_get/set/update/exists/del(..., "default@127.0.0.1:PORT"), uwsgi.rpc, uwsgi.signal (${ourSignals ? 'acknowledged' : 'refused: no signals subsystem in this build'})`, async ({ skip }) => {
+    const missing = needs('uwsgi') || ourServer;
+    if (missing) skip(missing);
     const port = await freePort();
     const ours = start(process.execPath, [join(root, 'dist/cli.js'), '--workers', '2', '--socket', `127.0.0.1:${port}`,
       '--cache2', 'name=default,items=100', join(root, 'examples/hello.js')]);
@@ -215,5 +224,5 @@ describe('interop: a real uWSGI 2.0.21 Python app as the client', () => {
     } finally {
       await ours.stop();
     }
-  }, { skip: needs('uwsgi') || ourServer, timeoutMs: 90_000 });
+  }, 90_000);
 });

@@ -8,7 +8,8 @@
 import { createEngine } from 'uwsgi-wasm';
 import * as abi from '../../ts/kernel/abi.ts';
 import { statusTable } from '../../ts/kernel/errors.ts';
-import { assert, describe, test } from '../lib/harness.ts';
+import { describe, test } from 'vitest';
+import { assert } from '../lib/helpers.ts';
 
 /** The built core's exported globals by name, from a fresh engine's own instance. */
 function coreGlobals(): Map<string, number> {

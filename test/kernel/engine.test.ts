@@ -1,5 +1,6 @@
 import uwsgiDefault, { STANDALONE_OPTIONS, VERSION, createEngine } from 'uwsgi-wasm';
-import { assert, describe, test, throwsUwsgi } from '../lib/harness.ts';
+import { describe, test } from 'vitest';
+import { assert, throwsUwsgi } from '../lib/helpers.ts';
 
 describe('engine', () => {
   test('globals of the master view', () => {

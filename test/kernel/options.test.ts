@@ -1,6 +1,7 @@
 import { createEngine } from 'uwsgi-wasm';
 import { KNOWN_OPTIONS, parseArgv, parseIni, configFromOptions } from 'uwsgi-wasm/engine';
-import { assert, describe, test, throwsUwsgi } from '../lib/harness.ts';
+import { describe, test } from 'vitest';
+import { assert, throwsUwsgi } from '../lib/helpers.ts';
 
 describe('options', () => {
   test('unknown options are refused, naming the option', () => {

@@ -21,7 +21,11 @@ export function which(name: string): string | null {
   return null;
 }
 
-/** A skip reason naming every missing program, or false when all are present (for `test(..., { skip })`). */
+/**
+ * A skip reason naming every missing program, or false when all are present:
+ * a test starts with `const missing = needs('nginx'); if (missing) skip(missing);`
+ * (vitest's `ctx.skip`, which prints the reason beside the skipped test).
+ */
 export function needs(...programs: string[]): string | false {
   const missing = programs.filter((p) => !which(p));
   return missing.length ? `needs ${missing.join(', ')} (not installed; .ci/run installs it)` : false;

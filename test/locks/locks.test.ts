@@ -1,5 +1,6 @@
 import { createEngine } from 'uwsgi-wasm';
-import { assert, describe, test, throwsUwsgi } from '../lib/harness.ts';
+import { describe, test } from 'vitest';
+import { assert, throwsUwsgi } from '../lib/helpers.ts';
 
 describe('locks', () => {
   test('--locks N gives locks 0..N; lock 0 always exists', () => {

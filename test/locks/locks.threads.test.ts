@@ -1,5 +1,6 @@
 import { run } from 'uwsgi-wasm';
-import { assert, describe, test } from '../lib/harness.ts';
+import { describe, test } from 'vitest';
+import { assert } from '../lib/helpers.ts';
 
 const N = Number((globalThis as { process?: { env: Record<string, string | undefined> } }).process?.env.UWSGI_WASM_THREAD_N ?? 1_000_000);
 const WORKERS = 3;
@@ -22,7 +23,7 @@ describe('locks across threads', () => {
     } finally {
       await master.stop();
     }
-  }, { timeoutMs: 300_000 });
+  }, 300_000);
 
   test('a worker killed while holding a lock: the master respawns it and the lock is usable again', async () => {
     const logs: string[] = [];
@@ -50,5 +51,5 @@ describe('locks across threads', () => {
       Atomics.store(new Int32Array(view.buffer, view.byteOffset, 4), 2, 1);
       await master.stop();
     }
-  }, { timeoutMs: 60_000 });
+  }, 60_000);
 });

@@ -1,6 +1,7 @@
 import { createEngine, type Uwsgi } from 'uwsgi-wasm';
 import { configFromOptions, parseArgv } from 'uwsgi-wasm/engine';
-import { assert, describe, rejectsUwsgi, test, throwsUwsgi } from '../lib/harness.ts';
+import { describe, test } from 'vitest';
+import { assert, rejectsUwsgi, throwsUwsgi } from '../lib/helpers.ts';
 
 const text = (u8: Uint8Array | null) => (u8 === null ? null : new TextDecoder().decode(u8));
 /** An engine with mules but no threads: each mule is a view attached in this thread, so order is deterministic. */

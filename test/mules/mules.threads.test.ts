@@ -1,5 +1,6 @@
 import { run } from 'uwsgi-wasm';
-import { assert, describe, test, untilAtLeast } from '../lib/harness.ts';
+import { describe, test } from 'vitest';
+import { assert, untilAtLeast } from '../lib/helpers.ts';
 
 const dec = (u: Uint8Array) => new TextDecoder().decode(u);
 
@@ -46,7 +47,7 @@ describe('mules across threads', () => {
     } finally {
       await master.stop();
     }
-  }, { timeoutMs: 60_000 });
+  }, 60_000);
 
   test('once every worker is done, the master stops its plain mules and finishes', async () => {
     const master = await run({ options: { workers: 1, mules: 2 }, app: 'build/tests/fixtures/noop.js', handleSignals: false });
@@ -55,5 +56,5 @@ describe('mules across threads', () => {
     } finally {
       await master.stop();
     }
-  }, { timeoutMs: 30_000 });
+  }, 30_000);
 });

@@ -6,7 +6,8 @@
  */
 import { run } from 'uwsgi-wasm';
 import { mkdirSync } from 'node:fs';
-import { assert, describe, test } from '../lib/harness.ts';
+import { describe, test } from 'vitest';
+import { assert } from '../lib/helpers.ts';
 import { needs, tempDir, which } from '../lib/interop.ts';
 
 const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
@@ -15,7 +16,9 @@ const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', 
 interface DashboardState { samples: number; errors: number; requests: Record<string, number[]>; caches: Record<string, number[]>; memory: Record<string, number[]> }
 
 describe('dashboard (chromium)', () => {
-  test('renders the three charts from the live stats and follows the numbers as they change', async () => {
+  test('renders the three charts from the live stats and follows the numbers as they change', async ({ skip }) => {
+    const missing = needs('chromium');
+    if (missing) skip(missing);
     const { chromium } = await import('playwright-core');
     const master = await run({
       options: { workers: 2, cache2: ['name=default,items=100', 'name=sessions,items=10'], stats: '127.0.0.1:0', 'stats-http': true },
@@ -81,5 +84,5 @@ describe('dashboard (chromium)', () => {
       await master.stop();
       profile.cleanup();
     }
-  }, { skip: needs('chromium'), timeoutMs: 120_000 });
+  }, 120_000);
 });

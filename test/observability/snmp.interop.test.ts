@@ -7,7 +7,8 @@ import { execFile } from 'node:child_process';
 import * as dgram from 'node:dgram';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { assert, describe, test } from '../lib/harness.ts';
+import { describe, test } from 'vitest';
+import { assert } from '../lib/helpers.ts';
 import { freePort, needs, start, tempDir, waitForPort } from '../lib/interop.ts';
 
 const BASE = '1.3.6.1.4.1.35156.17';
@@ -51,9 +52,10 @@ const target = (m: Master) => `127.0.0.1:${m.services.snmp!.port}`;
 const common = ['-On', '-t', '1', '-r', '0'];
 
 describe('snmp interop (net-snmp tools)', () => {
-  const skip = needs('snmpget', 'snmpwalk');
+  const missingTools = needs('snmpget', 'snmpwalk');
 
-  test('snmpget v1 and v2c read every type, as net-snmp prints them for uWSGI', async () => {
+  test('snmpget v1 and v2c read every type, as net-snmp prints them for uWSGI', async ({ skip }) => {
+    if (missingTools) skip(missingTools);
     const m = await agent();
     try {
       for (const v of ['1', '2c']) {
@@ -68,9 +70,10 @@ describe('snmp interop (net-snmp tools)', () => {
     } finally {
       await m.stop();
     }
-  }, { skip, timeoutMs: 60_000 });
+  }, 60_000);
 
-  test('snmpwalk (v1, v2c) and snmpbulkwalk list the objects that hold a value, in order', async () => {
+  test('snmpwalk (v1, v2c) and snmpbulkwalk list the objects that hold a value, in order', async ({ skip }) => {
+    if (missingTools) skip(missingTools);
     const m = await agent();
     try {
       const want = [`.${BASE}.1.1 = Counter64: 63`, `.${BASE}.1.31 = Counter64: 28`, `.${BASE}.1.32 = Counter64: 35`,
@@ -88,9 +91,11 @@ describe('snmp interop (net-snmp tools)', () => {
     } finally {
       await m.stop();
     }
-  }, { skip, timeoutMs: 60_000 });
+  }, 60_000);
 
-  test('unknown OIDs: v1 noSuchName, v2c noSuchObject / noSuchInstance; bad community: no answer', async () => {
+  test('unknown OIDs: v1 noSuchName, v2c noSuchObject / noSuchInstance; bad community: no answer', async ({ skip }) => {
+    const missing = missingTools || needs('snmpset');
+    if (missing) skip(missing);
     const m = await agent();
     try {
       const v2 = await tool('snmpget', ['-v2c', '-c', 'public', ...common, target(m), `${BASE}.2.101`, `${BASE}.5.1`, '1.3.6.1.2.1.1.1.0']);
@@ -113,7 +118,7 @@ describe('snmp interop (net-snmp tools)', () => {
     } finally {
       await m.stop();
     }
-  }, { skip: skip || needs('snmpset'), timeoutMs: 60_000 });
+  }, 60_000);
 });
 
 function ask(port: number, data: Uint8Array, timeoutMs = 2000): Promise<Uint8Array | null> {
@@ -136,7 +141,9 @@ function get(version: number, community: string, tail: number[], reqId: number[]
 }
 
 describe('snmp interop (real uWSGI 2.0.21)', () => {
-  test('the same GetRequests get byte-identical answers from uWSGI and from us', async () => {
+  test('the same GetRequests get byte-identical answers from uWSGI and from us', async ({ skip }) => {
+    const missing = needs('uwsgi');
+    if (missing) skip(missing);
     const dir = tempDir();
     const [httpPort, snmpPort] = [await freePort(), await freePort()];
     writeFileSync(join(dir.path, 'app.py'), [
@@ -178,5 +185,5 @@ describe('snmp interop (real uWSGI 2.0.21)', () => {
       await real.stop();
       dir.cleanup();
     }
-  }, { skip: needs('uwsgi'), timeoutMs: 90_000 });
+  }, 90_000);
 });

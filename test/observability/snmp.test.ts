@@ -1,7 +1,8 @@
 import { createEngine, run, type Uwsgi } from 'uwsgi-wasm';
 import { SnmpResponder, engineSnmpSource, type SnmpSource } from 'uwsgi-wasm/stats';
 import * as dgram from 'node:dgram';
-import { assert, describe, test, throwsUwsgi, untilAtLeast } from '../lib/harness.ts';
+import { describe, test } from 'vitest';
+import { assert, throwsUwsgi, untilAtLeast } from '../lib/helpers.ts';
 
 const unhex = (h: string) => Uint8Array.from(h.replace(/\s+/g, '').match(/../g) ?? [], (b) => parseInt(b, 16));
 const hex = (u: Uint8Array | null) => (u ? Array.from(u, (b) => b.toString(16).padStart(2, '0')).join(' ') : 'null');
@@ -142,7 +143,7 @@ describe('snmp slots across threads', () => {
     } finally {
       await master.stop();
     }
-  }, { timeoutMs: 60_000 });
+  }, 60_000);
 });
 
 // ---- the agent's answers (no socket) -------------------------------------------------
@@ -321,5 +322,5 @@ describe('snmp agent over UDP', () => {
       await master.stop();
     }
     throwsUwsgi(() => createEngine({ snmp: 'nohost' }), 'ERR_OPTION', /option 'snmp' expected host:port/);
-  }, { timeoutMs: 30_000 });
+  }, 30_000);
 });

@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import schema from '../schemas/stats.schema.json';
 import { validate } from '../lib/schema.ts';
-import { assert, describe, test, throwsUwsgi } from '../lib/harness.ts';
+import { describe, test } from 'vitest';
+import { assert, throwsUwsgi } from '../lib/helpers.ts';
 
 /** Read everything a stats socket sends until it closes (uwsgitop's plain-mode client). */
 function readAll(opts: { port: number; host: string } | { path: string }): Promise<string> {
@@ -106,7 +107,7 @@ describe('stats document', () => {
     } finally {
       await m.stop();
     }
-  }, { timeoutMs: 60_000 });
+  }, 60_000);
 
   test('--stats-no-cores leaves out cores; a bad address is ERR_OPTION', () => {
     const e = createEngine({ 'stats-no-cores': true });
@@ -137,7 +138,7 @@ describe('stats server', () => {
     }
     const again = await new Promise<boolean>((r) => { const c = net.connect(1, '127.0.0.1'); c.on('error', () => r(false)); c.on('connect', () => { c.destroy(); r(true); }); });
     assert.equal(again, false);
-  }, { timeoutMs: 60_000 });
+  }, 60_000);
 
   test('--stats-http: JSON with uWSGI\'s headers on any path, the dashboard page at /dashboard', async () => {
     const m = await master({ 'stats-http': true, 'stats-minified': true });
@@ -158,7 +159,7 @@ describe('stats server', () => {
     } finally {
       await m.stop();
     }
-  }, { timeoutMs: 60_000 });
+  }, 60_000);
 
   test('a UNIX socket path; a client that sends nothing over HTTP is dropped, others still served', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'uwsgi-wasm-stats-'));
@@ -186,5 +187,5 @@ describe('stats server', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-  }, { timeoutMs: 30_000 });
+  }, 30_000);
 });

@@ -2,7 +2,8 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { assert, describe, test } from '../lib/harness.ts';
+import { describe, test } from 'vitest';
+import { assert } from '../lib/helpers.ts';
 import { freePort } from '../lib/interop.ts';
 
 /** The stats server's JSON document, over HTTP (`--stats-http`, as the start script has it). */
@@ -112,7 +113,7 @@ describe('cli', () => {
     } finally {
       rmSync(spool, { recursive: true, force: true });
     }
-  }, { timeoutMs: 30_000 });
+  }, 30_000);
 
   test('SIGTERM while a demo worker is stuck past its harakiri deadline still stops everything cleanly', async () => {
     const spool = scratchDir();
@@ -128,7 +129,7 @@ describe('cli', () => {
     } finally {
       rmSync(spool, { recursive: true, force: true });
     }
-  }, { timeoutMs: 30_000 });
+  }, 30_000);
 
   test('an unknown option is a clear error with exit code 2', async () => {
     const r = await runCli(['--no-such-thing', '1', 'examples/demo.js']);

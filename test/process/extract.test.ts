@@ -2,7 +2,8 @@ import { createEngine } from 'uwsgi-wasm';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { assert, describe, test, throwsUwsgi } from '../lib/harness.ts';
+import { describe, test } from 'vitest';
+import { assert, throwsUwsgi } from '../lib/helpers.ts';
 
 describe('extract and embedded_data', () => {
   test('extract reads a path or file:// URL; a missing file is null; other schemes are typed errors', () => {

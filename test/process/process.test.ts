@@ -1,6 +1,7 @@
 import { createEngine, RequestScope } from 'uwsgi-wasm';
 import { runtime } from 'uwsgi-wasm/engine';
-import { assert, describe, rejectsUwsgi, test, throwsUwsgi } from '../lib/harness.ts';
+import { describe, test } from 'vitest';
+import { assert, rejectsUwsgi, throwsUwsgi } from '../lib/helpers.ts';
 
 const text = (b: Uint8Array | null) => (b === null ? null : new TextDecoder().decode(b));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

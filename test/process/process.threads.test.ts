@@ -1,5 +1,6 @@
 import { run } from 'uwsgi-wasm';
-import { assert, describe, test, untilAtLeast } from '../lib/harness.ts';
+import { describe, test } from 'vitest';
+import { assert, untilAtLeast } from '../lib/helpers.ts';
 
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
 
@@ -35,7 +36,7 @@ describe('process across threads', () => {
         Atomics.store(w, 2, 1); // lets a thread the runtime could not stop leave its loop
         await master.stop();
       }
-    }, { timeoutMs: 60_000 });
+    }, 60_000);
   }
 
   test('request accounting from workers: requests, tx, avg_rt, exceptions, apps', async () => {
@@ -63,7 +64,7 @@ describe('process across threads', () => {
     } finally {
       await master.stop();
     }
-  }, { timeoutMs: 60_000 });
+  }, 60_000);
 
   test('graceful reload keeps serving: the new workers are up before the old ones leave', async () => {
     const master = await run({ options: { workers: 2, sharedarea: 1 }, app: 'build/tests/fixtures/reload-counter.js', handleSignals: false, log: () => {} });
@@ -91,7 +92,7 @@ describe('process across threads', () => {
     } finally {
       await master.stop();
     }
-  }, { timeoutMs: 60_000 });
+  }, 60_000);
 
   test('uwsgi.stop() in a worker stops the master', async () => {
     const master = await run({ options: { workers: 1, sharedarea: 1 }, app: 'build/tests/fixtures/reload-counter.js', handleSignals: false, log: () => {} });
@@ -99,5 +100,5 @@ describe('process across threads', () => {
     await untilAtLeast(w, 4, 1);
     assert.equal(master.uwsgi.stop(), true);
     assert.equal(await master.done, 0);
-  }, { timeoutMs: 60_000 });
+  }, 60_000);
 });

@@ -4,7 +4,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import wire from '../vectors/wire.json';
-import { assert, describe, test, throwsUwsgi } from '../lib/harness.ts';
+import { describe, test } from 'vitest';
+import { assert, throwsUwsgi } from '../lib/helpers.ts';
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
@@ -320,7 +321,7 @@ describe('codec', () => {
       if (JSON.stringify(ag) !== JSON.stringify(aw)) assert.fail(`array mismatch on ${toHex(input)}: got ${JSON.stringify(ag)}, want ${JSON.stringify(aw)}`);
     }
     assert.ok(agreeOk > N / 20 && agreeErr > N / 20, `both outcomes exercised (${agreeOk} valid, ${agreeErr} invalid)`);
-  }, { timeoutMs: 600_000 });
+  }, 600_000);
 
   test('fuzz: encode then decode is the identity for seeded random vars and arrays', () => {
     const rand = rng(7);

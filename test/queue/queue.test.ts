@@ -1,5 +1,6 @@
 import { createEngine, type Uwsgi } from 'uwsgi-wasm';
-import { assert, describe, test, throwsUwsgi } from '../lib/harness.ts';
+import { describe, test } from 'vitest';
+import { assert, throwsUwsgi } from '../lib/helpers.ts';
 
 const text = (u8: Uint8Array | null) => (u8 === null ? null : new TextDecoder().decode(u8));
 const queue = (slots = 10, blocksize = 64): Uwsgi => createEngine({ queue: slots, 'queue-blocksize': blocksize }).uwsgi;

@@ -1,5 +1,6 @@
 import { run } from 'uwsgi-wasm';
-import { assert, describe, test } from '../lib/harness.ts';
+import { describe, test } from 'vitest';
+import { assert } from '../lib/helpers.ts';
 
 const N = Number((globalThis as { process?: { env: Record<string, string | undefined> } }).process?.env.UWSGI_WASM_THREAD_N ?? 1_000_000);
 const PRODUCERS = 2;
@@ -33,5 +34,5 @@ describe('queue across threads', () => {
     } finally {
       await master.stop();
     }
-  }, { timeoutMs: 600_000 });
+  }, 600_000);
 });

@@ -1,5 +1,6 @@
 import { createEngine } from 'uwsgi-wasm';
-import { assert, describe, rejectsUwsgi, test, throwsUwsgi } from '../lib/harness.ts';
+import { describe, test } from 'vitest';
+import { assert, rejectsUwsgi, throwsUwsgi } from '../lib/helpers.ts';
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const text = (u8: Uint8Array | null) => (u8 === null ? null : new TextDecoder().decode(u8));

@@ -1,5 +1,6 @@
 import { run } from 'uwsgi-wasm';
-import { assert, describe, test, untilAtLeast } from '../lib/harness.ts';
+import { describe, test } from 'vitest';
+import { assert, untilAtLeast } from '../lib/helpers.ts';
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const dec = (u: Uint8Array | null) => (u === null ? 'null' : new TextDecoder().decode(u));
@@ -28,5 +29,5 @@ describe('rpc across threads', () => {
     } finally {
       await master.stop();
     }
-  }, { timeoutMs: 60_000 });
+  }, 60_000);
 });

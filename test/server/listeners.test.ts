@@ -5,7 +5,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import wire from '../vectors/wire.json';
-import { assert, describe, test, throwsUwsgi, rejectsUwsgi } from '../lib/harness.ts';
+import { describe, test } from 'vitest';
+import { assert, throwsUwsgi, rejectsUwsgi } from '../lib/helpers.ts';
 import { freePort } from '../lib/interop.ts';
 
 const enc = (s: string) => new TextEncoder().encode(s);

@@ -6,7 +6,8 @@
 import { request } from 'node:http';
 import { writeFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { assert, describe, test } from '../lib/harness.ts';
+import { describe, test } from 'vitest';
+import { assert } from '../lib/helpers.ts';
 import { freePort, needs, start, tempDir, waitForPort, which, type Child } from '../lib/interop.ts';
 import { pattern } from '../fixtures/nginx-app.ts';
 
@@ -34,7 +35,9 @@ function http(port: number, method: string, path: string, body?: Uint8Array): Pr
 const same = (a: Uint8Array, b: Uint8Array) => a.length === b.length && Buffer.compare(Buffer.from(a), Buffer.from(b)) === 0;
 
 describe('interop: nginx uwsgi_pass', () => {
-  test('GET with a query string, a 1 MB POST, a streamed 2 MiB response, 200 concurrent requests', async () => {
+  test('GET with a query string, a 1 MB POST, a streamed 2 MiB response, 200 concurrent requests', async ({ skip }) => {
+    const missing = needs('nginx');
+    if (missing) skip(missing);
     const dir = tempDir('uwsgi-wasm-nginx-');
     let ours: Child | undefined;
     let nginx: Child | undefined;
@@ -114,5 +117,5 @@ http {
       await ours?.stop();
       dir.cleanup();
     }
-  }, { skip: needs('nginx'), timeoutMs: 120_000 });
+  }, 120_000);
 });

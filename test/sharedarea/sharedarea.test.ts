@@ -1,5 +1,6 @@
 import { createEngine, type Uwsgi } from 'uwsgi-wasm';
-import { assert, describe, test, throwsUwsgi } from '../lib/harness.ts';
+import { describe, test } from 'vitest';
+import { assert, throwsUwsgi } from '../lib/helpers.ts';
 
 const text = (u8: Uint8Array) => new TextDecoder().decode(u8);
 

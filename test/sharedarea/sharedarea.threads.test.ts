@@ -1,5 +1,6 @@
 import { run } from 'uwsgi-wasm';
-import { assert, describe, test } from '../lib/harness.ts';
+import { describe, test } from 'vitest';
+import { assert } from '../lib/helpers.ts';
 
 describe('sharedarea across threads', () => {
   test('readers and writers on the same area from several workers keep 64-bit values whole', async () => {
@@ -16,5 +17,5 @@ describe('sharedarea across threads', () => {
     } finally {
       await master.stop();
     }
-  }, { timeoutMs: 120_000 });
+  }, 120_000);
 });

@@ -3,7 +3,8 @@ import { raiseSignal } from 'uwsgi-wasm/engine';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { assert, describe, rejectsUwsgi, test, throwsUwsgi } from '../lib/harness.ts';
+import { describe, test } from 'vitest';
+import { assert, rejectsUwsgi, throwsUwsgi } from '../lib/helpers.ts';
 
 /** Let handlers queued in this JS thread run (they run in microtasks after the sender). */
 const settle = () => new Promise((r) => setTimeout(r, 0));
@@ -320,5 +321,5 @@ describe('file monitors', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-  }, { timeoutMs: 20_000 });
+  }, 20_000);
 });

@@ -1,6 +1,7 @@
 import { run } from 'uwsgi-wasm';
 import { signalsHandled } from 'uwsgi-wasm/engine';
-import { assert, describe, test, untilAtLeast } from '../lib/harness.ts';
+import { describe, test } from 'vitest';
+import { assert, untilAtLeast } from '../lib/helpers.ts';
 
 describe('signals across threads', () => {
   test('each target reaches the right worker and mule threads; a worker-added rb timer is run by the master', async () => {
@@ -50,5 +51,5 @@ describe('signals across threads', () => {
     } finally {
       await master.stop();
     }
-  }, { timeoutMs: 60_000 });
+  }, 60_000);
 });

@@ -5,7 +5,8 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import wire from '../vectors/wire.json';
-import { assert, describe, rejectsUwsgi, test, throwsUwsgi } from '../lib/harness.ts';
+import { describe, test } from 'vitest';
+import { assert, rejectsUwsgi, throwsUwsgi } from '../lib/helpers.ts';
 import { freePort } from '../lib/interop.ts';
 
 const enc = new TextEncoder();

@@ -3,7 +3,8 @@ import { spoolerOf } from 'uwsgi-wasm/spooler';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { assert, describe, test, untilAtLeast } from '../lib/harness.ts';
+import { describe, test } from 'vitest';
+import { assert, untilAtLeast } from '../lib/helpers.ts';
 
 const APP = 'build/tests/fixtures/spool-app.js';
 const STARTED = 16;
@@ -55,7 +56,7 @@ describe('spooler threads', () => {
       await master.stop();
       tmp.cleanup();
     }
-  }, { timeoutMs: 60_000 });
+  }, 60_000);
 
   test('crash: spooler threads killed mid-task over and over, 1,000 tasks: none lost, none finished twice', async () => {
     const tmp = scratchDir();
@@ -94,7 +95,7 @@ describe('spooler threads', () => {
     // Stopped: every finished task was committed, nothing claimed or partial is left.
     assert.deepEqual(readdirSync(dir), []);
     tmp.cleanup();
-  }, { timeoutMs: 120_000 });
+  }, 120_000);
 
   test('crash at any moment: spooler threads killed at random times: no task lost, a task runs again only because of a kill', async () => {
     const tmp = scratchDir();
@@ -128,7 +129,7 @@ describe('spooler threads', () => {
     }
     assert.deepEqual(readdirSync(dir), []);
     tmp.cleanup();
-  }, { timeoutMs: 120_000 });
+  }, 120_000);
 
   test('spooler-max-tasks recycles the thread; spooler-harakiri kills a task that runs too long, and it runs again', async () => {
     const tmp = scratchDir();
@@ -159,5 +160,5 @@ describe('spooler threads', () => {
       await master.stop();
       tmp.cleanup();
     }
-  }, { timeoutMs: 60_000 });
+  }, 60_000);
 });

@@ -7,12 +7,13 @@ import { createEngine } from 'uwsgi-wasm';
 import { SPOOL_OK, SpoolerLoop } from 'uwsgi-wasm/spooler';
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { assert, describe, test } from '../lib/harness.ts';
+import { describe, test } from 'vitest';
+import { assert } from '../lib/helpers.ts';
 import { freePort, needs, start, tempDir, which } from '../lib/interop.ts';
 
 const hex = (u: Uint8Array) => Array.from(u, (b) => b.toString(16).padStart(2, '0')).join('');
 const utf8 = (s: string) => hex(new TextEncoder().encode(s));
-const skip = needs('uwsgi') || (existsSync('/usr/lib/uwsgi/plugins/python3_plugin.so') ? false : 'needs the uwsgi python3 plugin (uwsgi-plugin-python3)');
+const missing = needs('uwsgi') || (existsSync('/usr/lib/uwsgi/plugins/python3_plugin.so') ? false : 'needs the uwsgi python3 plugin (uwsgi-plugin-python3)');
 
 /** Resolve once `fn` returns true, polling the file system (a real program writes there); reject after `ms`. */
 async function until(fn: () => boolean, ms: number, what: string, output: () => string): Promise<void> {
@@ -56,7 +57,8 @@ def application(env, start_response):
 `;
 
 describe('interop: spooler with real uWSGI', () => {
-  test('our spooler runs the tasks a real uWSGI wrote (body, priority, at), under the names uWSGI returned', async () => {
+  test('our spooler runs the tasks a real uWSGI wrote (body, priority, at), under the names uWSGI returned', async ({ skip }) => {
+    if (missing) skip(missing);
     const tmp = tempDir();
     const dir = join(tmp.path, 'spool');
     const out = join(tmp.path, 'written.json');
@@ -97,9 +99,10 @@ describe('interop: spooler with real uWSGI', () => {
     } finally {
       tmp.cleanup();
     }
-  }, { skip, timeoutMs: 60_000 });
+  }, 60_000);
 
-  test("a real uWSGI spooler runs the tasks we wrote and leaves the one whose 'at' is still to come", async () => {
+  test("a real uWSGI spooler runs the tasks we wrote and leaves the one whose 'at' is still to come", async ({ skip }) => {
+    if (missing) skip(missing);
     const tmp = tempDir();
     const dir = join(tmp.path, 'spool');
     const out = join(tmp.path, 'ran.jsonl');
@@ -137,5 +140,5 @@ describe('interop: spooler with real uWSGI', () => {
       await uwsgi.stop();
       tmp.cleanup();
     }
-  }, { skip, timeoutMs: 60_000 });
+  }, 60_000);
 });
