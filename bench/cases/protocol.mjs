@@ -3,8 +3,9 @@
 // measured in the same run. Same row shape as CASES in bench/cases.mjs.
 import { Buffer } from 'node:buffer';
 
-const LIB = new URL('../../dist/index.js', import.meta.url).href;
-const library = () => import(LIB);
+// The codec is the package's `uwsgi-wasm/codec` entry.
+const CODEC = new URL('../../dist/codec.js', import.meta.url).href;
+const library = () => import(CODEC);
 
 /** nginx's uwsgi_params for a POST, padded to 20 vars and a 746-byte packet (header included). */
 function requestVars() {
