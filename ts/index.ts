@@ -32,7 +32,7 @@ export { Engine, createEngine, attachContext } from './kernel/engine.ts';
 export { UwsgiError, type UwsgiErrorCode } from './kernel/errors.ts';
 export { type Options, type Config, KNOWN_OPTIONS, parseArgv, parseIni, configFromOptions } from './kernel/options.ts';
 export { run, Master, type MasterOptions } from './process/master.ts';
-export { runtime, type RuntimeName, type RuntimeBinding } from './platform/runtime.ts';
+export { runtime, type RuntimeName, type RuntimeBinding } from './platform/index.ts';
 export { VERSION, VERSION_INFO } from './kernel/version.ts';
 export { runWorkerThread } from './process/thread.ts';
 export { type RemoteCacheName, type CacheResult, type MessagePayload, type SpoolVars, RemoteCacheClient } from './client/client.ts';

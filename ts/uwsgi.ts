@@ -11,7 +11,7 @@ import { SharedQueue, queueOf } from './queue/queue.ts';
 import { type RpcResult, callRpc, registerRpc, rpcList } from './rpc/rpc.ts';
 import { type MuleGetMsgOptions, mulesOf } from './mules/mules.ts';
 import { type Bytes, Cache, CacheApi } from './cache/cache.ts';
-import { runtime } from './platform/runtime.ts';
+import { runtime } from './platform/index.ts';
 import { type SignalHandler, signalNumber, signalsOf } from './signals/signals.ts';
 import { addCron, addFileMonitor, addProbe, addRbTimer, addTimer } from './signals/timers.ts';
 import { type CacheResult, RemoteCacheClient, isRemoteCache, remoteUnsupported } from './client/client.ts';
@@ -920,9 +920,11 @@ function noRemoteMath(fn: string, cache: unknown): void {
 
 function magicTable(ctx: ThreadContext): Record<string, string> {
   const s = ctx.shared;
-  const env = (typeof process !== 'undefined' ? process.env : {}) as Record<string, string | undefined>;
-  const ids = typeof process !== 'undefined' && typeof process.getuid === 'function' ? [process.getuid(), process.getgid?.() ?? 0] : [0, 0];
-  const cpus = typeof navigator !== 'undefined' ? (navigator as { hardwareConcurrency?: number }).hardwareConcurrency ?? 1 : 1;
+  const rt = runtime();
+  const env = rt.env();
+  const { uid, gid } = rt.ids();
+  const ids = [uid, gid];
+  const cpus = rt.cpuCount();
   return {
     '%': '%',
     '(': '%(',

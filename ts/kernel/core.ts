@@ -4,7 +4,7 @@
  * @module
  */
 import wasmBytes from '../../build/core.wasm';
-import { runtime } from '../platform/runtime.ts';
+import { runtime } from '../platform/index.ts';
 
 /** The core's exports (assembly/index.ts). Only i32/f64/i64 cross the boundary. */
 export interface CoreExports {

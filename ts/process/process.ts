@@ -10,10 +10,9 @@
  * `log_this_request()` use.
  * @module
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { UwsgiError, bytesArg, intArg, statusError, typeName } from '../kernel/errors.ts';
 import { ThreadKind, type EngineShared, type ThreadContext } from '../kernel/context.ts';
-import { runtime } from '../platform/runtime.ts';
+import { runtime } from '../platform/index.ts';
 
 // Row fields (byte offsets, assembly/workers.ts F_*).
 export const F = {
@@ -91,7 +90,7 @@ export class RequestScope {
   markEnded(): void { this.#ended = true; }
 }
 
-const als = new AsyncLocalStorage<RequestScope>();
+const als = runtime().asyncContext<RequestScope>();
 
 /** One entry of `workers()`'s `apps`. */
 export interface WorkerApp {
@@ -187,7 +186,7 @@ export class ProcessApi {
 
   /** The request the calling code runs in: the async context's, else the newest begun one. */
   current(): RequestScope | undefined {
-    const s = als.getStore();
+    const s = als.get();
     if (s && !s.ended && this.#active.includes(s)) return s;
     return this.#active[this.#active.length - 1];
   }
@@ -379,10 +378,8 @@ export class ProcessApi {
     this.#procname = name;
     const rt = runtime();
     // Only the main thread names the process; a thread keeps its name here (procname()).
-    if (rt.isMainThread()) {
-      const p = (globalThis as { process?: { title?: string } }).process;
-      try { if (p && rt.name !== 'deno') p.title = name; } catch { /* read-only title: the name stays recorded */ }
-    }
+    // Where the runtime cannot (Deno), the name stays recorded.
+    if (rt.isMainThread()) rt.setProcessTitle(name);
   }
   /** The name `setprocname` gave this thread ('' when none). */
   procname(): string { return this.#procname; }

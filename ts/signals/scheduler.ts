@@ -12,7 +12,7 @@
 import { type ThreadContext, ThreadKind } from '../kernel/context.ts';
 import { waitForChange } from '../kernel/atomics.ts';
 import { Target, deliverDirect, deliverTo, deliverToStandalone, realmOf, type RealmScheduler } from './signals.ts';
-import { runtime } from '../platform/runtime.ts';
+import { runtime } from '../platform/index.ts';
 
 /** Longest wait of the master loop between two looks (ms). */
 const MASTER_SLICE_MS = 1000;

@@ -7,7 +7,7 @@
 import { UwsgiError, intArg, statusError, typeName } from '../kernel/errors.ts';
 import type { ThreadContext } from '../kernel/context.ts';
 import { realmOf, signalNumber } from './signals.ts';
-import { runtime } from '../platform/runtime.ts';
+import { runtime } from '../platform/index.ts';
 
 /** Timers of each kind (add_timer, add_rb_timer), cron entries and file monitors an engine holds: uWSGI's 64. */
 export const SCHEDULER_SLOTS = 64;

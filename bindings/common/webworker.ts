@@ -13,7 +13,7 @@
  *   thread leaves `/proc/self/task` when the worker has really stopped. Where
  *   there is no probe (no /proc), the end is assumed after a short delay.
  */
-import type { SpawnHandlers, ThreadHandle, ThreadInit } from '../ts/platform/runtime.ts';
+import type { SpawnHandlers, ThreadHandle, ThreadInit } from '../../ts/platform/binding.ts';
 
 export const EXIT_MESSAGE = 'uwsgi-wasm:exit';
 
