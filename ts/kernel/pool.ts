@@ -2,7 +2,7 @@
  * The one copy-out pool: values copied out of a shared memory (the engine's,
  * or the codec's private core) into arrays the caller keeps. A new ArrayBuffer
  * per value costs more than the copy (V8 allocates arrays over 64 bytes
- * outside its heap, about 1 µs; Deno about 300 ns at any size), so results up
+ * outside its heap, about 1 µs; some runtimes pay about 300 ns at any size), so results up
  * to 4 KiB are views cut from a 64 KiB pooled buffer, as Node cuts its small
  * byte arrays: each view is handed out once, at an 8-aligned offset (its
  * `byteOffset` may be non-zero: transfer a copy, not `.buffer`). Larger results

@@ -378,7 +378,7 @@ export class ProcessApi {
     this.#procname = name;
     const rt = runtime();
     // Only the main thread names the process; a thread keeps its name here (procname()).
-    // Where the runtime cannot (Deno), the name stays recorded.
+    // Where the runtime cannot rename its process, the name stays recorded.
     if (rt.isMainThread()) rt.setProcessTitle(name);
   }
   /** The name `setprocname` gave this thread ('' when none). */
@@ -442,7 +442,7 @@ const isStream = (v: unknown): v is StreamLike => typeof v === 'object' && v !==
 /**
  * Wait until `target` can be read from (`mode` 'read') or written to ('write'):
  * true when ready, false when `timeout` seconds pass first. `target` is a
- * socket or pipe stream (node:net sockets, on every runtime). A raw file
+ * socket or pipe stream (an event-emitting stream, on every runtime). A raw file
  * descriptor number cannot be waited on by any of the runtimes without reading
  * it: ERR_UNSUPPORTED names the runtime.
  */

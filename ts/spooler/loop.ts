@@ -14,7 +14,7 @@ import {
 import { CORRUPT_PREFIX, decodeSpoolFile, isPriorityName, isTaskName, naturalCompare, taskDict } from './file.ts';
 import { runtime } from '../platform/index.ts';
 
-/** The spool directory's file operations (the runtime's node:fs, synchronous). */
+/** The spool directory's file operations (the runtime binding's, synchronous). */
 const sfs = runtime();
 
 /** Longest single wait, so the thread looks at its stop flag now and then (ms). */

@@ -37,7 +37,7 @@ import {
 import { decodeVarsList } from '../protocol/codec.ts';
 import { runtime } from '../platform/index.ts';
 
-/** The spool directory's file operations (the runtime's node:fs, synchronous). */
+/** The spool directory's file operations (the runtime binding's, synchronous). */
 const sfs = runtime();
 
 // ---- the shared region (kind 14) -------------------------------------------------------
