@@ -1,11 +1,12 @@
 /** The Bun binding: web Workers, Bun's own sockets where they serve, node:* modules elsewhere. */
 import type { RuntimeBinding } from '../../ts/platform/binding.ts';
 import { bufferWriter } from '../common/text.ts';
-import { bunThreads } from './threads.ts';
-import { bunProcess } from './process.ts';
-import { bunFiles } from './files.ts';
-import { bunNet } from './net.ts';
+import { threads } from './threads.ts';
+import { proc } from './process.ts';
+import { files } from './files.ts';
+import { sockets } from './net.ts';
 
+/** The bun binding: what ts/platform/index.ts picks on bun. */
 export const binding: RuntimeBinding = {
   name: 'bun',
   get version() { return (globalThis as unknown as { process: { versions: { bun: string } } }).process.versions.bun; },
@@ -14,8 +15,8 @@ export const binding: RuntimeBinding = {
   smallOwnArrays: true,
   // Buffer#utf8Write: native, no result object per call.
   utf8Writer: bufferWriter,
-  ...bunThreads,
-  ...bunProcess,
-  ...bunFiles,
-  ...bunNet,
+  ...threads,
+  ...proc,
+  ...files,
+  ...sockets,
 };

@@ -136,4 +136,5 @@ async function listen(target: Endpoint, accept: AcceptFn): Promise<Listener> {
   };
 }
 
-export const bunNet: RuntimeSockets = { connect, listen, prepareListener: prepareReusePort('bun'), listenWithTicket, listenUdp, tcpListenQueue };
+/** This runtime's sockets (the RuntimeSockets part of its binding). */
+export const sockets: RuntimeSockets = { connect, listen, prepareListener: prepareReusePort('bun'), listenWithTicket, listenUdp, tcpListenQueue };

@@ -10,21 +10,22 @@ interface BunProcess {
   off(s: string, f: () => void): void;
   exit(code: number): never;
 }
-const proc = () => (globalThis as unknown as { process: BunProcess }).process;
+const bunProcess = () => (globalThis as unknown as { process: BunProcess }).process;
 
-export const bunProcess: RuntimeProcess = {
+/** This runtime's process facts and control (the RuntimeProcess part of its binding). */
+export const proc: RuntimeProcess = {
   ...commonProcess,
-  pid: () => proc().pid,
-  exit: (code) => proc().exit(code),
+  pid: () => bunProcess().pid,
+  exit: (code) => bunProcess().exit(code),
   onTerminationSignal(fn) {
     const a = () => fn('SIGINT');
     const b = () => fn('SIGTERM');
-    proc().on('SIGINT', a);
-    proc().on('SIGTERM', b);
-    return () => { proc().off('SIGINT', a); proc().off('SIGTERM', b); };
+    bunProcess().on('SIGINT', a);
+    bunProcess().on('SIGTERM', b);
+    return () => { bunProcess().off('SIGINT', a); bunProcess().off('SIGTERM', b); };
   },
-  args: () => proc().argv.slice(2),
+  args: () => bunProcess().argv.slice(2),
   setProcessTitle(title) {
-    try { proc().title = title; return true; } catch { return false; }
+    try { bunProcess().title = title; return true; } catch { return false; }
   },
 };

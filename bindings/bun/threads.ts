@@ -2,7 +2,8 @@
 import type { RuntimeThreads } from '../../ts/platform/binding.ts';
 import { onParentMessage, postToParent, receiveInitFromParent, spawnWebWorker } from '../common/webworker.ts';
 
-export const bunThreads: RuntimeThreads = {
+/** This runtime's threads (the RuntimeThreads part of its binding). */
+export const threads: RuntimeThreads = {
   isMainThread: () => (globalThis as { Bun?: { isMainThread?: boolean } }).Bun?.isMainThread ?? true,
   spawnThread: (url, init, handlers) => spawnWebWorker(url, init, handlers, { kind: 'close-event' }),
   receiveInit: receiveInitFromParent,

@@ -5,7 +5,8 @@ import { commonFiles } from '../common/files.ts';
 interface DenoFs { watchFs(path: string): AsyncIterable<{ kind: string }> & { close(): void } }
 const deno = () => (globalThis as unknown as { Deno: DenoFs }).Deno;
 
-export const denoFiles: RuntimeFiles = {
+/** This runtime's files (the RuntimeFiles part of its binding). */
+export const files: RuntimeFiles = {
   ...commonFiles,
   // The watcher keeps the process alive while it watches (the README's table says so).
   watchPath(path, onChange) {

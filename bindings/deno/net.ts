@@ -159,4 +159,5 @@ async function listen(target: Endpoint, accept: AcceptFn): Promise<Listener> {
   };
 }
 
-export const denoNet: RuntimeSockets = { connect, listen, prepareListener: prepareReusePort('deno'), listenWithTicket, listenUdp, tcpListenQueue };
+/** This runtime's sockets (the RuntimeSockets part of its binding). */
+export const sockets: RuntimeSockets = { connect, listen, prepareListener: prepareReusePort('deno'), listenWithTicket, listenUdp, tcpListenQueue };

@@ -11,7 +11,8 @@ interface DenoNs {
 }
 const deno = () => (globalThis as unknown as { Deno: DenoNs }).Deno;
 
-export const denoProcess: RuntimeProcess = {
+/** This runtime's process facts and control (the RuntimeProcess part of its binding). */
+export const proc: RuntimeProcess = {
   ...commonProcess,
   pid: () => deno().pid,
   exit: (code) => deno().exit(code),

@@ -23,7 +23,8 @@ function denoWorkerThreads(): Set<string> | undefined {
   }
 }
 
-export const denoThreads: RuntimeThreads = {
+/** This runtime's threads (the RuntimeThreads part of its binding). */
+export const threads: RuntimeThreads = {
   isMainThread: () => typeof (globalThis as { WorkerGlobalScope?: unknown }).WorkerGlobalScope === 'undefined',
   spawnThread: (url, init, handlers) => spawnWebWorker(url, init, handlers, { kind: 'os-thread', probe: denoWorkerThreads }),
   receiveInit: receiveInitFromParent,

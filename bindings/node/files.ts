@@ -2,4 +2,5 @@
 import type { RuntimeFiles } from '../../ts/platform/binding.ts';
 import { commonFiles, watchPathNode } from '../common/files.ts';
 
-export const nodeFiles: RuntimeFiles = { ...commonFiles, watchPath: watchPathNode };
+/** This runtime's files (the RuntimeFiles part of its binding). */
+export const files: RuntimeFiles = { ...commonFiles, watchPath: watchPathNode };

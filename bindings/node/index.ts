@@ -2,13 +2,14 @@
 import * as v8 from 'node:v8';
 import type { RuntimeBinding } from '../../ts/platform/binding.ts';
 import { bufferWriter } from '../common/text.ts';
-import { nodeThreads } from './threads.ts';
-import { nodeProcess } from './process.ts';
-import { nodeFiles } from './files.ts';
-import { nodeNet } from './net.ts';
+import { threads } from './threads.ts';
+import { proc } from './process.ts';
+import { files } from './files.ts';
+import { sockets } from './net.ts';
 
 let wasmPrepared = false;
 
+/** The node binding: what ts/platform/index.ts picks on node. */
 export const binding: RuntimeBinding = {
   name: 'node',
   get version() { return process.versions.node; },
@@ -23,8 +24,8 @@ export const binding: RuntimeBinding = {
   smallOwnArrays: false,
   // Buffer#utf8Write: native, no result object per call.
   utf8Writer: bufferWriter,
-  ...nodeThreads,
-  ...nodeProcess,
-  ...nodeFiles,
-  ...nodeNet,
+  ...threads,
+  ...proc,
+  ...files,
+  ...sockets,
 };

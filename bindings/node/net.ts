@@ -107,4 +107,5 @@ async function prepareListener(target: ListenTarget, workers: number): Promise<P
   };
 }
 
-export const nodeNet: RuntimeSockets = { connect, listen, prepareListener, listenWithTicket, listenUdp, tcpListenQueue };
+/** This runtime's sockets (the RuntimeSockets part of its binding). */
+export const sockets: RuntimeSockets = { connect, listen, prepareListener, listenWithTicket, listenUdp, tcpListenQueue };

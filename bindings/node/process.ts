@@ -2,7 +2,8 @@
 import type { RuntimeProcess } from '../../ts/platform/binding.ts';
 import { commonProcess } from '../common/process.ts';
 
-export const nodeProcess: RuntimeProcess = {
+/** This runtime's process facts and control (the RuntimeProcess part of its binding). */
+export const proc: RuntimeProcess = {
   ...commonProcess,
   pid: () => process.pid,
   exit: (code) => process.exit(code),

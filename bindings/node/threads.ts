@@ -1,13 +1,14 @@
 /** Node threads: `worker_threads` (a Worker's `exit` event confirms that it ended). */
 // Namespace import: this file is bundled for every runtime and only runs on Node,
 // and Deno/Bun do not implement every named export of the module.
-import * as threads from 'node:worker_threads';
+import * as workerThreads from 'node:worker_threads';
 import type { RuntimeThreads, ThreadInit } from '../../ts/platform/binding.ts';
 
-export const nodeThreads: RuntimeThreads = {
-  isMainThread: () => threads.isMainThread,
+/** This runtime's threads (the RuntimeThreads part of its binding). */
+export const threads: RuntimeThreads = {
+  isMainThread: () => workerThreads.isMainThread,
   spawnThread(url, init, handlers) {
-    const w = new threads.Worker(url, { workerData: init });
+    const w = new workerThreads.Worker(url, { workerData: init });
     let lastError: unknown;
     w.on('message', (m) => handlers.onMessage(m));
     w.on('error', (e) => { lastError = e; });
@@ -17,9 +18,9 @@ export const nodeThreads: RuntimeThreads = {
       terminate: async () => { await w.terminate(); },
     };
   },
-  receiveInit: async () => threads.workerData as ThreadInit,
-  postToParent: (m) => threads.parentPort?.postMessage(m),
-  onParentMessage: (fn) => { threads.parentPort?.on('message', fn); },
+  receiveInit: async () => workerThreads.workerData as ThreadInit,
+  postToParent: (m) => workerThreads.parentPort?.postMessage(m),
+  onParentMessage: (fn) => { workerThreads.parentPort?.on('message', fn); },
   // Closing the port leaves nothing of ours keeping the thread alive; it exits once idle.
-  endThread: () => { threads.parentPort?.close(); },
+  endThread: () => { workerThreads.parentPort?.close(); },
 };

@@ -119,24 +119,31 @@ export interface RuntimeProcess {
 
 /** What the spooler needs from `lstat` ({@link RuntimeFiles.lstat}). */
 export interface FileStat {
+  /** A regular file. */
   isFile: boolean;
+  /** A directory. */
   isDirectory: boolean;
   /** Whole seconds, as uWSGI compares them. */
   mtimeSec: number;
   /** Bytes. */
   size: number;
-  /** Device and inode, to find the file in /proc/locks. */
+  /** Device number, to find the file in /proc/locks. */
   dev: number;
+  /** Inode number, to find the file in /proc/locks. */
   ino: number;
 }
 
 /** POSIX path helpers (pure: they do not touch the filesystem). */
 export interface PathHelpers {
+  /** The parts joined with `/` and normalised. */
   join(...parts: string[]): string;
   /** `p` resolved against `base` (or the working directory), normalised, no symlinks followed. */
   resolve(base: string, p: string): string;
+  /** The directory part of `p`. */
   dirname(p: string): string;
+  /** The last part of `p`. */
   basename(p: string): string;
+  /** Whether `p` starts at the root. */
   isAbsolute(p: string): boolean;
 }
 
@@ -243,8 +250,9 @@ export type Endpoint =
 export interface ListenTarget {
   /** The address as the user wrote it. */
   readonly address: string;
-  /** TCP host (an IPv6 address without brackets) and port; absent for a unix socket. */
+  /** TCP host (an IPv6 address without brackets); absent for a unix socket. */
   readonly host?: string;
+  /** TCP port; absent for a unix socket. */
   readonly port?: number;
   /** Unix socket path. */
   readonly path?: string;
@@ -252,13 +260,17 @@ export interface ListenTarget {
 
 /** Why a socket failed: the system's error code (`ECONNREFUSED`, `ENOENT`, `ECONNRESET`, `EPIPE`...) and message. */
 export interface SocketError {
+  /** The system's code, e.g. `ECONNRESET`. */
   readonly code: string;
+  /** The runtime's message. */
   readonly message: string;
 }
 
 /**
  * What a stream socket reports, given when it is made (accepted or
- * connected). Each runs on the event loop; none runs after `onClose`.
+ * connected). Each runs on the event loop, never from inside a {@link Socket}
+ * method's call nor before the accept function returned; none runs after
+ * `onClose`.
  */
 export interface SocketHandlers {
   /** Bytes arrived: a plain `Uint8Array` (never a Node `Buffer`), the handler's to keep. */
@@ -300,11 +312,13 @@ export interface Socket {
   resume(): void;
   /** Destroyed, or closed by both sides: writes are dropped. */
   readonly closed: boolean;
-  /** The peer's address and port (undefined for a unix socket, or once closed where the runtime forgets them). */
+  /** The peer's address (undefined for a unix socket, or once closed where the runtime forgets it). */
   readonly remoteAddress: string | undefined;
+  /** The peer's port (as remoteAddress). */
   readonly remotePort: number | undefined;
-  /** Our side's address and port (undefined for a unix socket). */
+  /** Our side's address (undefined for a unix socket). */
   readonly localAddress: string | undefined;
+  /** Our side's port (undefined for a unix socket). */
   readonly localPort: number | undefined;
 }
 
@@ -317,7 +331,11 @@ export interface Listener {
   readonly port: number | undefined;
   /** Where it is bound (null once closed). */
   address(): ListenerAddress | null;
-  /** Stop accepting; resolves once every connection it accepted has closed. A unix socket file it made is removed. */
+  /**
+   * Stop accepting; a unix socket file it made is removed. Resolves once the
+   * listening socket is closed (on node:net, once every connection it
+   * accepted has closed too).
+   */
   close(): Promise<void>;
 }
 

@@ -16,6 +16,7 @@ import { binding as denoBinding } from '../../bindings/deno/index.ts';
 import { binding as bunBinding } from '../../bindings/bun/index.ts';
 import type { RuntimeBinding } from './binding.ts';
 
+/** The interface's types, so ts/ imports everything of the platform from here. */
 export type * from './binding.ts';
 
 let detected: RuntimeBinding | undefined;
