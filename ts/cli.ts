@@ -4,9 +4,9 @@
  * @module
  */
 import { run, UwsgiError, VERSION } from './index.ts';
-import { runtime } from './platform/runtime.ts';
+import { runtime } from './platform/index.ts';
 
-const argv = (globalThis as { Deno?: { args: string[] } }).Deno?.args ?? process.argv.slice(2);
+const argv = runtime().args();
 
 if (argv.includes('--help') || argv.includes('-h')) {
   console.log(`uwsgi-wasm ${VERSION}\nusage: uwsgi-wasm [--workers N] [--sharedarea PAGES] [--locks N] [--ini FILE] [other uWSGI options] app.js`);

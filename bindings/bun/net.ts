@@ -1,18 +1,33 @@
-/** Bun sockets: Bun.udpSocket for UDP, Bun.listen for TCP and UNIX stream sockets. */
-import type { StreamConnection, StreamListener, UdpEndpoint } from '../../ts/platform/runtime.ts';
-import type { SocketAddress } from '../../ts/protocol/address.ts';
-import { ChunkQueue, prepareUnixPath, removeUnixPath } from '../shared.ts';
+/**
+ * Bun sockets: `Bun.listen` for the streams this thread listens on alone (the
+ * stats server) and `Bun.udpSocket` for UDP; node:net (bindings/common/net.ts)
+ * for outgoing streams and for the workers' listeners, which every worker
+ * binds with reusePort.
+ */
+import type { AcceptFn, Endpoint, Listener, RuntimeSockets, Socket, SocketError, SocketHandlers, UdpEndpoint } from '../../ts/platform/binding.ts';
+import { connect, listenWithTicket, prepareReusePort, tcpListenQueue, unixPath } from '../common/net.ts';
 
 interface BunUdp { port: number; send(d: Uint8Array, port: number, host: string): boolean; close(): void }
-interface BunSocket { data: { q: ChunkQueue; drained?: () => void }; write(d: Uint8Array): number; end(): void; flush(): void }
-interface BunListener { port?: number; stop(closeActive?: boolean): void }
+interface BunRawSocket {
+  data: BunSocket;
+  write(d: Uint8Array): number;
+  end(): void;
+  terminate(): void;
+  pause(): void;
+  resume(): void;
+  readonly remoteAddress?: string;
+  readonly remotePort?: number;
+  readonly localAddress?: string;
+  readonly localPort?: number;
+}
+interface BunListener { port?: number; hostname?: string; stop(closeActive?: boolean): void }
 interface BunNet {
   udpSocket(o: { hostname: string; port: number; socket: { data(s: BunUdp, d: Uint8Array, port: number, host: string): void } }): Promise<BunUdp>;
   listen(o: Record<string, unknown>): BunListener;
 }
 const bun = () => (globalThis as unknown as { Bun: BunNet }).Bun;
 
-export async function listenUdp(addr: { host: string; port: number }, onMessage: (data: Uint8Array, reply: (data: Uint8Array) => void) => void): Promise<UdpEndpoint> {
+async function listenUdp(addr: { host: string; port: number }, onMessage: (data: Uint8Array, reply: (data: Uint8Array) => void) => void): Promise<UdpEndpoint> {
   const s = await bun().udpSocket({
     hostname: addr.host,
     port: addr.port,
@@ -21,45 +36,105 @@ export async function listenUdp(addr: { host: string; port: number }, onMessage:
   return { port: s.port, close: async () => { s.close(); } };
 }
 
-export async function listenStream(addr: SocketAddress, onConnection: (conn: StreamConnection) => void): Promise<StreamListener> {
+/**
+ * A {@link Socket} over a Bun socket: `write` hands bytes to Bun, which takes
+ * what the kernel takes; the rest waits here for Bun's `drain`. `end()` sends
+ * what is queued, then ends the socket.
+ */
+class BunSocket implements Socket {
+  readonly #s: BunRawSocket;
+  h!: SocketHandlers;
+  #pending: Uint8Array[] = [];
+  #ending = false;
+  #gone = false;
+  #error: SocketError | undefined;
+  constructor(s: BunRawSocket) { this.#s = s; }
+
+  write(bytes: Uint8Array): boolean {
+    if (this.#gone || this.#ending) return false;
+    if (this.#pending.length > 0) { this.#pending.push(bytes); return false; }
+    const n = this.#s.write(bytes);
+    if (n >= bytes.length) return true;
+    this.#pending.push(n > 0 ? bytes.subarray(n) : bytes);
+    return false;
+  }
+
+  /** Bun's drain: write what waits; tell the handlers once everything is out. */
+  drained(): void {
+    while (this.#pending.length > 0) {
+      const b = this.#pending[0]!;
+      const n = this.#s.write(b);
+      if (n < b.length) { this.#pending[0] = n > 0 ? b.subarray(n) : b; return; }
+      this.#pending.shift();
+    }
+    if (this.#ending) this.#s.end();
+    else if (!this.#gone) this.h.onDrain();
+  }
+
+  end(last?: Uint8Array): void {
+    if (this.#gone || this.#ending) return;
+    if (last && last.length > 0) this.write(last);
+    this.#ending = true;
+    if (this.#pending.length === 0) this.#s.end();
+  }
+
+  destroy(): void {
+    if (this.#gone) return;
+    this.#pending = [];
+    this.#s.terminate();
+  }
+
+  /** Bun's error: reported with the close that follows. */
+  failed(e: unknown): void { this.#error ??= { code: (e as { code?: string })?.code ?? 'EIO', message: (e as Error)?.message ?? String(e) }; }
+
+  /** Bun's close. */
+  gone(): void {
+    if (this.#gone) return;
+    this.#gone = true;
+    this.#pending = [];
+    const err = this.#error;
+    // Bun may close inside terminate(): never call the handlers from inside a Socket method.
+    queueMicrotask(() => this.h.onClose(err));
+  }
+
+  pause(): void { this.#s.pause(); }
+  resume(): void { this.#s.resume(); }
+  get closed(): boolean { return this.#gone; }
+  get remoteAddress(): string | undefined { return this.#s.remoteAddress; }
+  get remotePort(): number | undefined { return this.#s.remotePort; }
+  get localAddress(): string | undefined { return this.#s.localAddress; }
+  get localPort(): number | undefined { return this.#s.localPort; }
+}
+
+/** Listen with `Bun.listen` on TCP or a unix socket (a stale socket file is replaced). */
+async function listen(target: Endpoint, accept: AcceptFn): Promise<Listener> {
   const handlers = {
-    open(s: BunSocket) {
-      const q = new ChunkQueue();
-      s.data = { q };
-      let pending: Uint8Array | null = null;
-      const flushPending = () => {
-        if (!pending) return true;
-        const n = s.write(pending);
-        pending = n < pending.length ? pending.subarray(n) : null;
-        return pending === null;
-      };
-      let closing = false;
-      onConnection({
-        read: () => q.read(),
-        write: (data) => new Promise<void>((resolve) => {
-          pending = pending ? concat(pending, data) : data;
-          if (flushPending()) { resolve(); return; }
-          s.data.drained = () => { if (flushPending()) { s.data.drained = undefined; resolve(); if (closing) s.end(); } };
-        }),
-        close: () => { closing = true; if (!pending) s.end(); },
-      });
+    open(s: BunRawSocket) {
+      const sock = new BunSocket(s);
+      s.data = sock;
+      sock.h = accept(sock);
     },
-    data(s: BunSocket, d: Uint8Array) { s.data.q.push(new Uint8Array(d)); },
-    drain(s: BunSocket) { s.data.drained?.(); },
-    close(s: BunSocket) { s.data?.q.end(); },
-    error(s: BunSocket) { s.data?.q.end(); },
+    // A copy: Bun reuses the buffer it reads into.
+    data(s: BunRawSocket, d: Uint8Array) { s.data.h.onData(new Uint8Array(d)); },
+    drain(s: BunRawSocket) { s.data.drained(); },
+    error(s: BunRawSocket, e: unknown) { s.data?.failed(e); },
+    close(s: BunRawSocket) { s.data?.gone(); },
   };
-  if (addr.path !== undefined) prepareUnixPath(addr.path);
-  const l = addr.path !== undefined ? bun().listen({ unix: addr.path, socket: handlers }) : bun().listen({ hostname: addr.host, port: addr.port, socket: handlers });
+  const path = target.path;
+  if (path !== undefined) unixPath.prepare(path);
+  const l = path !== undefined ? bun().listen({ unix: path, socket: handlers }) : bun().listen({ hostname: target.host, port: target.port, socket: handlers });
+  let open = true;
   return {
-    port: addr.path !== undefined ? undefined : l.port,
-    async close() { l.stop(true); if (addr.path !== undefined) removeUnixPath(addr.path); },
+    port: path !== undefined ? undefined : l.port,
+    address: () => (!open ? null : path ?? { address: l.hostname ?? target.host!, family: (l.hostname ?? target.host!).includes(':') ? 'IPv6' : 'IPv4', port: l.port! }),
+    async close() {
+      if (!open) return;
+      open = false;
+      l.stop(true);
+      if (path !== undefined) unixPath.remove(path);
+    },
   };
 }
 
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a, 0);
-  out.set(b, a.length);
-  return out;
-}
+/** This runtime's sockets (the RuntimeSockets part of its binding). */
+export const sockets: RuntimeSockets = { connect, listen, prepareListener: prepareReusePort('bun'), listenWithTicket, listenUdp, tcpListenQueue };

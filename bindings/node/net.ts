@@ -1,54 +1,111 @@
-/** Node sockets: node:dgram for UDP, node:net for TCP and UNIX stream sockets. */
-import * as dgram from 'node:dgram';
-import * as net from 'node:net';
-import type { StreamConnection, StreamListener, UdpEndpoint } from '../../ts/platform/runtime.ts';
-import type { SocketAddress } from '../../ts/protocol/address.ts';
-import { ChunkQueue, prepareUnixPath, removeUnixPath } from '../shared.ts';
+/**
+ * Node sockets: node:net for streams (bindings/common/net.ts), node:dgram for
+ * UDP, and how the master shares a listener with its workers.
+ *
+ * The master binds each address once and every worker thread accepts on the
+ * same socket (one backlog, as uWSGI's prefork workers share theirs). Each
+ * worker gets its own duplicate of the descriptor, because a thread that ends
+ * closes the descriptors it listened on: with one shared number, a worker
+ * crash would close the socket under the others. Node has no dup(), so a tiny
+ * helper process receives the socket as an inherited descriptor and sends it
+ * back over its IPC channel once per worker (each arrival is a new descriptor).
+ * The master never listens on its own handle, so it never accepts.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { UwsgiError } from '../../ts/kernel/errors.ts';
+import type { ListenTarget, PreparedListener, RuntimeSockets } from '../../ts/platform/binding.ts';
+import { connect, listen, listenWithTicket, tcpListenQueue, unixPath } from '../common/net.ts';
+import { listenUdp } from '../common/udp.ts';
 
-export function listenUdp(addr: { host: string; port: number }, onMessage: (data: Uint8Array, reply: (data: Uint8Array) => void) => void): Promise<UdpEndpoint> {
-  return new Promise((resolve, reject) => {
-    const s = dgram.createSocket(addr.host.includes(':') ? 'udp6' : 'udp4');
-    s.once('error', reject);
-    s.on('message', (msg, rinfo) => {
-      onMessage(new Uint8Array(msg.buffer, msg.byteOffset, msg.length), (data) => { s.send(data, rinfo.port, rinfo.address); });
-    });
-    s.bind(addr.port, addr.host, () => {
-      s.off('error', reject);
-      // A send error (the peer went away) must not take the process down.
-      s.on('error', () => {});
-      resolve({ port: s.address().port, close: () => new Promise<void>((r) => s.close(() => r())) });
-    });
-  });
+interface RawHandle { fd: number; bind?(h: string, p: number): number; bind6?(h: string, p: number, f: number): number; close(): void }
+type Binding = (name: string) => Record<string, unknown>;
+
+const internal = (name: string) => ((process as unknown as { binding: Binding }).binding)(name);
+
+const HELPER = `
+const kind = process.argv[1];
+const w = process.binding(kind === 'tcp' ? 'tcp_wrap' : 'pipe_wrap');
+const Ctor = kind === 'tcp' ? w.TCP : w.Pipe;
+const h = new Ctor(w.constants.SERVER);
+if (h.open(3) !== 0) process.exit(1);
+process.on('message', () => process.send('fd', h, { keepOpen: true }));
+process.on('disconnect', () => process.exit(0));
+`;
+
+function bindHandle(target: ListenTarget): RawHandle {
+  let h: RawHandle;
+  let rc: number;
+  if (target.path !== undefined) {
+    const w = internal('pipe_wrap') as { Pipe: new (t: number) => RawHandle & { bind(p: string): number }; constants: { SERVER: number } };
+    unixPath.remove(target.path);
+    const p = new w.Pipe(w.constants.SERVER);
+    rc = p.bind(target.path);
+    h = p;
+  } else {
+    const w = internal('tcp_wrap') as { TCP: new (t: number) => RawHandle; constants: { SERVER: number } };
+    h = new w.TCP(w.constants.SERVER);
+    rc = target.host!.includes(':') ? h.bind6!(target.host!, target.port!, 0) : h.bind!(target.host!, target.port!);
+  }
+  if (rc !== 0) {
+    h.close();
+    const name = (internal('uv') as { errname?: (n: number) => string }).errname?.(rc) ?? `error ${rc}`;
+    throw new UwsgiError('ERR_OPTION', `cannot bind '${target.address}': ${name}`);
+  }
+  return h;
 }
 
-export function streamConnection(sock: net.Socket): StreamConnection {
-  const q = new ChunkQueue();
-  sock.on('data', (d: Buffer) => q.push(new Uint8Array(d.buffer, d.byteOffset, d.length)));
-  sock.on('end', () => q.end());
-  sock.on('close', () => q.end());
-  sock.on('error', () => q.end());
+/** Bind `target` once and keep a duplicate descriptor ready for each worker (see the module comment). */
+async function prepareListener(target: ListenTarget, workers: number): Promise<PreparedListener> {
+  const original = bindHandle(target);
+  const child: ChildProcess = spawn(process.execPath, ['-e', HELPER, target.path !== undefined ? 'pipe' : 'tcp'], {
+    stdio: ['ignore', 'ignore', 'inherit', original.fd, 'ipc'],
+  });
+  const pool: number[] = [];
+  // Descriptors now owned by workers: the master keeps their handle objects so
+  // nothing ever closes them from this thread.
+  const handedOut: RawHandle[] = [];
+  let waiters: Array<() => void> = [];
+  let closed = false;
+  child.on('message', (_m, handle) => {
+    const h = handle as unknown as RawHandle;
+    handedOut.push(h);
+    pool.push(h.fd);
+    waiters.splice(0).forEach((f) => f());
+  });
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  const ask = () => { if (!closed && child.connected) child.send('dup'); };
+  const want = workers + 2;
+  for (let i = 0; i < want; i++) ask();
+  await Promise.race([
+    new Promise<void>((resolve) => {
+      const check = () => (pool.length >= want ? resolve() : waiters.push(check));
+      check();
+    }),
+    exited.then(() => { throw new UwsgiError('ERR_INTERNAL', `listener '${target.address}': the descriptor helper exited`); }),
+  ]);
+  child.unref();
+  (child as unknown as { channel?: { unref(): void } }).channel?.unref();
   return {
-    read: () => q.read(),
-    write: (data) => new Promise((resolve, reject) => { sock.write(data, (e) => (e ? reject(e) : resolve())); }),
-    close: () => { sock.end(); },
+    ticket() {
+      const fd = pool.shift();
+      if (fd === undefined) throw new UwsgiError('ERR_INTERNAL', `listener '${target.address}': no descriptor ready for a new worker`);
+      ask();
+      return { fd };
+    },
+    close() {
+      if (closed) return;
+      closed = true;
+      waiters = [];
+      // Descriptors no worker took are the master's to close.
+      for (const h of handedOut) if (pool.includes(h.fd)) h.close();
+      pool.length = 0;
+      if (child.connected) child.disconnect();
+      child.kill();
+      original.close();
+      if (target.path !== undefined) unixPath.remove(target.path);
+    },
   };
 }
 
-export function listenStream(addr: SocketAddress, onConnection: (conn: StreamConnection) => void): Promise<StreamListener> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer((sock) => onConnection(streamConnection(sock)));
-    server.once('error', reject);
-    const ready = () => {
-      server.off('error', reject);
-      const a = server.address();
-      resolve({
-        port: typeof a === 'object' && a ? a.port : undefined,
-        close: () => new Promise<void>((r) => server.close(() => { if (addr.path !== undefined) removeUnixPath(addr.path); r(); })),
-      });
-    };
-    if (addr.path !== undefined) {
-      try { prepareUnixPath(addr.path); } catch (e) { reject(e); return; }
-      server.listen(addr.path, ready);
-    } else server.listen(addr.port, addr.host, ready);
-  });
-}
+/** This runtime's sockets (the RuntimeSockets part of its binding). */
+export const sockets: RuntimeSockets = { connect, listen, prepareListener, listenWithTicket, listenUdp, tcpListenQueue };

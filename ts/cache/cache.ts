@@ -10,7 +10,8 @@
 import { UwsgiError, int64Arg, intArg, statusError, typeName } from '../kernel/errors.ts';
 import { type ThreadContext, threadService } from '../kernel/context.ts';
 import type { CacheConfig } from '../kernel/options.ts';
-import { runtime } from '../platform/runtime.ts';
+import { runtime } from '../platform/index.ts';
+import { copyOutWords } from '../kernel/pool.ts';
 import { CACHE_MATH_DEC, CACHE_MATH_DIV, CACHE_MATH_INC, CACHE_MATH_MUL, CACHE_VALUE_ALIGN, E_SCRATCH } from '../kernel/abi.ts';
 
 const utf8 = new TextEncoder();
@@ -50,12 +51,6 @@ function bytesInto(u8: Uint8Array, at: number, b: Uint8Array, n: number): void {
 
 /** Where the core puts a value in scratch after a key of `keylen` bytes (assembly/cache/cache.ts valueOffset). */
 const valueOffset = (keylen: number) => (keylen + CACHE_VALUE_ALIGN - 1) & -CACHE_VALUE_ALIGN;
-
-/** Pooled output buffer for small values (see #out). */
-const POOL_SIZE = 64 * 1024;
-let pool = new ArrayBuffer(POOL_SIZE);
-let pool32 = new Int32Array(pool);
-let poolUsed = 0;
 
 /** Hints kept per cache and thread at most (then the older half is dropped). */
 const HINTS_MAX = 16384;
@@ -97,7 +92,6 @@ export class CacheApi {
   readonly #keyOff: number;
   readonly #locals: Local[];
   readonly #u32: Int32Array;
-  readonly #copy: (mem: Uint8Array, mem32: Int32Array, from: number, length: number) => Uint8Array;
   readonly #own: boolean;
   /** @internal Use the `uwsgi` object's cache_* methods. */
   constructor(ctx: ThreadContext) {
@@ -115,9 +109,7 @@ export class CacheApi {
     this.#scratch = ctx.u8.subarray(ctx.scratch, ctx.scratch + this.#size);
     this.#keyOff = ctx.x.CACHE_ITEM_KEY.value as number;
     this.#u32 = new Int32Array(ctx.u8.buffer, ctx.u8.byteOffset, ctx.u8.byteLength >> 2);
-    const rt = runtime();
-    this.#copy = rt.copyOut;
-    this.#own = rt.smallOwnArrays;
+    this.#own = runtime().smallOwnArrays;
     // The core's optimistic readers keep their fence (an atomic add between the value copy and
     // the second sequence-word load) on every CPU. x86 keeps loads in order, but the wasm memory
     // model lets a compiler move the copy's plain loads after that seq-cst load (it only orders
@@ -238,34 +230,19 @@ export class CacheApi {
 
 
   /**
-   * A fresh array holding the `n` bytes at `from` (4-aligned) of the memory.
-   * Up to 64 bytes it is made here, where the JIT inlines it: an array of its
-   * own where those are cheap (bindings' smallOwnArrays), else a view into a
-   * pooled 64 KiB buffer (never handed out twice) filled by 4-byte words.
-   * Larger values go through the runtime's copyOut.
+   * A fresh array holding the `n` bytes at `from` (4-aligned) of the memory:
+   * up to 64 bytes an array of its own, copied here where the JIT inlines the
+   * loop, where those are cheap (the binding's smallOwnArrays); otherwise a
+   * view cut from the copy-out pool (ts/kernel/pool.ts), filled by 4-byte words.
    */
   #out(from: number, n: number): Uint8Array {
-    if (n > SMALL_COPY) return this.#copy(this.#u8, this.#u32, from, n);
-    if (this.#own) {
+    if (n <= SMALL_COPY && this.#own) {
       const o = new Uint8Array(n);
       const u8 = this.#u8;
       for (let i = 0; i < n; i++) o[i] = u8[from + i];
       return o;
     }
-    // A pool whose buffer a user transferred (detached) is replaced too.
-    if (poolUsed + n > POOL_SIZE || pool.byteLength === 0) {
-      pool = new ArrayBuffer(POOL_SIZE);
-      pool32 = new Int32Array(pool);
-      poolUsed = 0;
-    }
-    const m = this.#u32;
-    const d = poolUsed >> 2;
-    const s = from >>> 2;
-    const words = (n + 3) >> 2;
-    for (let i = 0; i < words; i++) pool32[d + i] = m[s + i];
-    const o = new Uint8Array(pool, poolUsed, n);
-    poolUsed = (poolUsed + n + 7) & ~7;
-    return o;
+    return copyOutWords(this.#u8, this.#u32, from, n);
   }
 
   get(fn: string, key: unknown, cache: unknown): Uint8Array | null {

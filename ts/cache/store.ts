@@ -27,7 +27,7 @@
 import { UwsgiError, statusError } from '../kernel/errors.ts';
 import type { ThreadContext } from '../kernel/context.ts';
 import type { CacheConfig } from '../kernel/options.ts';
-import { runtime } from '../platform/runtime.ts';
+import { runtime } from '../platform/index.ts';
 
 const MAGIC = new TextEncoder().encode('uwsgi-wasm-cache');
 const VERSION = 1;

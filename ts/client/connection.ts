@@ -4,13 +4,15 @@
  * `ERR_CONNECT` (refused, no such unix socket, unreachable), `ERR_TIMEOUT` (no
  * progress within the timeout), `ERR_CLOSED` (the peer closed or reset before
  * the bytes the protocol needs), `ERR_BAD_REPLY` (more bytes than allowed).
- * The sockets come from bindings/net.ts (`node:net`, on every runtime).
+ * The sockets come from the runtime (`runtime().connect`), read through a
+ * {@link SocketStream}.
  * @module
  */
-import { openSocket, type RawSocket, type SocketTarget } from '../../bindings/net.ts';
 import { UwsgiError, statusError, typeName } from '../kernel/errors.ts';
 import { CoreStatus } from '../kernel/abi.ts';
 import { CONNECT_RULES, parseAddress as parseSocketAddress } from '../protocol/address.ts';
+import { type Endpoint, type Socket, runtime } from '../platform/index.ts';
+import { SocketStream } from '../protocol/stream.ts';
 
 const utf8d = new TextDecoder();
 
@@ -29,7 +31,7 @@ const READ_AHEAD = 256 * 1024;
 export interface NetAddress {
   /** The address as given, for messages. */
   readonly text: string;
-  readonly target: SocketTarget;
+  readonly target: Endpoint;
 }
 
 /** A failure with one of the network status codes, message `fn: address: detail`. */
@@ -59,14 +61,6 @@ export function timeoutArg(fn: string, name: string, v: unknown): number {
   return v * 1000;
 }
 
-interface Waiter {
-  /** True once the waiter can go on (it then consumes what it needs). */
-  ready(): boolean;
-  /** Bytes this waiter needs buffered (for back-pressure). */
-  need: number;
-  wake(): void;
-}
-
 /**
  * One client connection. Reads are buffered; each operation waits at most
  * `timeoutMs` for progress (the timer restarts whenever bytes arrive), -1 for
@@ -75,42 +69,34 @@ interface Waiter {
  */
 export class Connection {
   readonly address: NetAddress;
-  readonly #sock: RawSocket;
-  #chunks: Uint8Array[] = [];
-  #buffered = 0;
+  readonly #sock: Socket;
+  readonly #in: SocketStream;
   #connected = false;
-  #eof = false;
   #closed = false;
-  #paused = false;
   /** Set when the socket failed: [status, detail]. */
   #failure?: [number, string];
-  readonly #waiters = new Set<Waiter>();
-  /** Increases whenever bytes arrive (a waiting operation restarts its timer). */
-  #progress = 0;
 
   /** Start connecting to `address` (does not wait). */
   constructor(address: NetAddress) {
     this.address = address;
-    this.#sock = openSocket(address.target, {
-      onConnect: () => { this.#connected = true; this.#wakeAll(); },
-      onData: (chunk) => {
-        this.#chunks.push(chunk);
-        this.#buffered += chunk.length;
-        this.#progress++;
-        this.#flow();
-        this.#wakeAll();
-      },
-      onEnd: () => { this.#eof = true; this.#wakeAll(); },
-      onError: (code, message) => {
+    const input = new SocketStream({ highWater: READ_AHEAD, lowWater: READ_AHEAD });
+    this.#in = input;
+    this.#sock = runtime().connect(address.target, {
+      onConnect: () => { this.#connected = true; input.wake(); },
+      onData: (chunk) => input.onData(chunk),
+      onEnd: () => input.onEnd(),
+      onDrain: () => input.onDrain(),
+      onClose: (error) => {
         // Before the connection is up every failure means nobody accepts there.
-        if (!this.#failure) {
+        if (error && !this.#failure) {
           this.#failure = this.#connected
-            ? [CoreStatus.E_NET_CLOSED, `the connection failed (${code}: ${message})`]
-            : [CoreStatus.E_NET_CONNECT, `cannot connect (${code}: ${message})`];
+            ? [CoreStatus.E_NET_CLOSED, `the connection failed (${error.code}: ${error.message})`]
+            : [CoreStatus.E_NET_CONNECT, `cannot connect (${error.code}: ${error.message})`];
         }
-        this.#wakeAll();
+        input.onClose(error);
       },
     });
+    input.attach(this.#sock);
   }
 
   /** Connect to `address`, waiting at most `timeoutMs` (-1: no limit). */
@@ -128,35 +114,22 @@ export class Connection {
   /** Established, not failed, not closed by us (the peer may have finished sending). */
   get connected(): boolean { return this.#connected && !this.#failure && !this.#closed; }
   /** The peer finished sending and every byte it sent was read. */
-  get drained(): boolean { return this.#eof && this.#buffered === 0; }
+  get drained(): boolean { return this.#in.eof && this.#in.buffered === 0; }
   /** Bytes received and not read yet. */
-  get buffered(): number { return this.#buffered; }
+  get buffered(): number { return this.#in.buffered; }
 
   /** Wait until the connection is established. */
   ready(fn: string, timeoutMs: number): Promise<void> {
     return this.#until(fn, timeoutMs, 0, () => this.#connected, 'connecting');
   }
 
-  /** Send `bytes` (after the connection is established). */
+  /** Send `bytes` (after the connection is established); waits while the socket's queue is full. */
   async write(fn: string, bytes: Uint8Array, timeoutMs: number): Promise<void> {
     await this.ready(fn, timeoutMs);
     this.#throwIfFailed(fn);
-    await new Promise<void>((resolve, reject) => {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      if (timeoutMs >= 0) {
-        timer = setTimeout(() => {
-          this.#fail(CoreStatus.E_TIMEOUT, `no progress sending ${bytes.length} bytes within ${timeoutMs} ms`);
-          reject(this.#error(fn));
-        }, timeoutMs);
-      }
-      this.#sock.write(bytes, (err) => {
-        clearTimeout(timer);
-        if (err) {
-          this.#fail(CoreStatus.E_NET_CLOSED, `sending failed (${(err as { code?: string }).code ?? err.message})`);
-          reject(this.#error(fn));
-        } else resolve();
-      });
-    });
+    if (this.#sock.write(bytes)) return;
+    if (!await this.#in.drained(timeoutMs)) this.#fail(CoreStatus.E_TIMEOUT, `no progress sending ${bytes.length} bytes within ${timeoutMs} ms`);
+    this.#throwIfFailed(fn);
   }
 
   /**
@@ -165,28 +138,31 @@ export class Connection {
    */
   async readExactly(fn: string, n: number, timeoutMs: number, what: string): Promise<Uint8Array | null> {
     if (n > MAX_REPLY_BYTES) throw netError(CoreStatus.E_NET_BAD_REPLY, fn, this.address.text, `${what}: ${n} bytes announced, over the ${MAX_REPLY_BYTES}-byte limit`);
-    await this.#until(fn, timeoutMs, n, () => this.#buffered >= n || this.#eof, what);
-    if (this.#buffered >= n) return this.#take(n);
-    if (this.#buffered === 0) return n === 0 ? new Uint8Array(0) : null;
-    throw netError(CoreStatus.E_NET_CLOSED, fn, this.address.text, `the peer closed the connection after ${this.#buffered} of the ${n} bytes of ${what}`);
+    const input = this.#in;
+    await this.#until(fn, timeoutMs, n, () => input.buffered >= n || input.eof, what);
+    if (input.buffered >= n) return input.take(n);
+    if (input.buffered === 0) return n === 0 ? new Uint8Array(0) : null;
+    throw netError(CoreStatus.E_NET_CLOSED, fn, this.address.text, `the peer closed the connection after ${input.buffered} of the ${n} bytes of ${what}`);
   }
 
   /** Whatever is available, 1..`max` bytes, waiting for at least one; null at EOF. */
   async readSome(fn: string, max: number, timeoutMs: number): Promise<Uint8Array | null> {
-    await this.#until(fn, timeoutMs, 1, () => this.#buffered > 0 || this.#eof, 'data');
-    if (this.#buffered === 0) return null;
-    return this.#take(Math.min(max, this.#buffered));
+    const input = this.#in;
+    await this.#until(fn, timeoutMs, 1, () => input.buffered > 0 || input.eof, 'data');
+    if (input.buffered === 0) return null;
+    return input.take(Math.min(max, input.buffered));
   }
 
   /** Everything until the peer closes; ERR_BAD_REPLY past `max` bytes. */
   async readToEnd(fn: string, max: number, timeoutMs: number, what: string): Promise<Uint8Array> {
-    await this.#until(fn, timeoutMs, max + 1, () => this.#eof || this.#buffered > max, what);
-    if (this.#buffered > max) {
+    const input = this.#in;
+    await this.#until(fn, timeoutMs, max + 1, () => input.eof || input.buffered > max, what);
+    if (input.buffered > max) {
       const err = netError(CoreStatus.E_NET_BAD_REPLY, fn, this.address.text, `${what} is longer than the ${max}-byte limit`);
       this.close();
       throw err;
     }
-    return this.#take(this.#buffered);
+    return input.take(input.buffered);
   }
 
   /**
@@ -196,28 +172,29 @@ export class Connection {
    * ERR_BAD_REPLY for a frame longer than `max`.
    */
   async readFrame(fn: string, prefix: number, suffix: number, max: number, timeoutMs: number): Promise<Uint8Array | null> {
+    const input = this.#in;
     // Skip up to the prefix.
     for (;;) {
-      await this.#until(fn, timeoutMs, 1, () => this.#buffered > 0 || this.#eof, 'a frame');
-      if (this.#buffered === 0) return null;
-      const at = this.#indexOf(prefix, 0);
-      if (at >= 0) { this.#take(at + 1); break; }
-      this.#take(this.#buffered);
+      await this.#until(fn, timeoutMs, 1, () => input.buffered > 0 || input.eof, 'a frame');
+      if (input.buffered === 0) return null;
+      const at = input.indexOf(prefix, 0);
+      if (at >= 0) { input.take(at + 1); break; }
+      input.take(input.buffered);
     }
     let scanned = 0;
     for (;;) {
-      const end = this.#indexOf(suffix, scanned);
+      const end = input.indexOf(suffix, scanned);
       if (end >= 0) {
         if (end > max) break;
-        const frame = this.#take(end);
-        this.#take(1);
+        const frame = input.take(end);
+        input.take(1);
         return frame;
       }
-      scanned = this.#buffered;
+      scanned = input.buffered;
       if (scanned > max) break;
-      if (this.#eof) throw netError(CoreStatus.E_NET_CLOSED, fn, this.address.text, `the peer closed the connection inside a frame (${scanned} bytes, no closing byte)`);
+      if (input.eof) throw netError(CoreStatus.E_NET_CLOSED, fn, this.address.text, `the peer closed the connection inside a frame (${scanned} bytes, no closing byte)`);
       const have = scanned;
-      await this.#until(fn, timeoutMs, have + 1, () => this.#buffered > have || this.#eof, 'the end of a frame');
+      await this.#until(fn, timeoutMs, have + 1, () => input.buffered > have || input.eof, 'the end of a frame');
     }
     const err = netError(CoreStatus.E_NET_BAD_REPLY, fn, this.address.text, `a frame is longer than the ${max}-byte limit`);
     this.close();
@@ -237,7 +214,7 @@ export class Connection {
   #fail(status: number, detail: string): void {
     if (!this.#failure) this.#failure = [status, detail];
     if (status === CoreStatus.E_TIMEOUT && !this.#closed) { this.#closed = true; this.#sock.destroy(); }
-    this.#wakeAll();
+    this.#in.wake();
   }
 
   #error(fn: string): UwsgiError {
@@ -247,86 +224,14 @@ export class Connection {
 
   #throwIfFailed(fn: string): void { if (this.#failure) throw this.#error(fn); }
 
-  #wakeAll(): void { for (const w of [...this.#waiters]) w.wake(); }
-
-  /** Pause reading when enough is buffered for every waiter and more; resume otherwise. */
-  #flow(): void {
-    let need = 0;
-    for (const w of this.#waiters) need = Math.max(need, w.need);
-    const pause = this.#buffered >= Math.max(need, READ_AHEAD);
-    if (pause !== this.#paused && !this.#closed) {
-      this.#paused = pause;
-      if (pause) this.#sock.pause(); else this.#sock.resume();
-    }
-  }
-
   /** Wait until `cond()` holds; fail on a socket failure or when no bytes arrive within `timeoutMs`. */
-  #until(fn: string, timeoutMs: number, need: number, cond: () => boolean, what: string): Promise<void> {
+  async #until(fn: string, timeoutMs: number, need: number, cond: () => boolean, what: string): Promise<void> {
     // Bytes already buffered satisfy a read even after the peer failed.
-    if (cond()) return Promise.resolve();
-    if (this.#failure) return Promise.reject(this.#error(fn));
-    return new Promise<void>((resolve, reject) => {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      let seen = this.#progress;
-      const arm = () => {
-        if (timeoutMs < 0) return;
-        clearTimeout(timer);
-        timer = setTimeout(() => {
-          finish();
-          this.#fail(CoreStatus.E_TIMEOUT, `nothing came within ${timeoutMs} ms while waiting for ${what}`);
-          reject(this.#error(fn));
-        }, timeoutMs);
-      };
-      const finish = () => { clearTimeout(timer); this.#waiters.delete(w); this.#flow(); };
-      const w: Waiter = {
-        need,
-        ready: cond,
-        wake: () => {
-          if (cond()) { finish(); resolve(); return; }
-          if (this.#failure) { finish(); reject(this.#error(fn)); return; }
-          if (this.#progress !== seen) { seen = this.#progress; arm(); }
-        },
-      };
-      this.#waiters.add(w);
-      this.#flow();
-      arm();
-    });
-  }
-
-  #take(n: number): Uint8Array {
-    if (n === 0) return new Uint8Array(0);
-    const first = this.#chunks[0];
-    let out: Uint8Array;
-    if (first.length >= n) {
-      out = first.slice(0, n);
-      if (first.length === n) this.#chunks.shift();
-      else this.#chunks[0] = first.subarray(n);
-    } else {
-      out = new Uint8Array(n);
-      let at = 0;
-      while (at < n) {
-        const c = this.#chunks[0];
-        const k = Math.min(c.length, n - at);
-        out.set(c.subarray(0, k), at);
-        at += k;
-        if (k === c.length) this.#chunks.shift();
-        else this.#chunks[0] = c.subarray(k);
-      }
-    }
-    this.#buffered -= n;
-    this.#flow();
-    return out;
-  }
-
-  #indexOf(byte: number, from: number): number {
-    let base = 0;
-    for (const c of this.#chunks) {
-      if (from < base + c.length) {
-        const i = c.indexOf(byte, Math.max(0, from - base));
-        if (i >= 0) return base + i;
-      }
-      base += c.length;
-    }
-    return -1;
+    if (cond()) return;
+    this.#throwIfFailed(fn);
+    const held = await this.#in.wait(() => cond() || this.#failure !== undefined, need, timeoutMs);
+    if (cond()) return;
+    if (!held) this.#fail(CoreStatus.E_TIMEOUT, `nothing came within ${timeoutMs} ms while waiting for ${what}`);
+    throw this.#error(fn);
   }
 }

@@ -11,7 +11,7 @@ export {
   type Options, type OptionValue, type Config, type CacheConfig, KNOWN_OPTIONS, parseArgv, parseIni, parseCache2, configFromOptions,
 } from '../kernel/options.ts';
 export { threadOptions, socketTimeoutMs, DEFAULT_SOCKET_TIMEOUT } from '../kernel/thread-options.ts';
-export { runtime, type RuntimeName, type RuntimeBinding } from '../platform/runtime.ts';
+export { runtime, type RuntimeName, type RuntimeBinding } from '../platform/index.ts';
 export { runWorkerThread, currentThread, type ThreadMessage } from '../process/thread.ts';
 export { Master, run, type MasterOptions } from '../process/master.ts';
 export { processOf, ProcessApi, RequestScope, addRequestHook, type WorkerStats } from '../process/process.ts';

@@ -6,7 +6,7 @@
 import wasmBytes from '../../build/core.wasm';
 import type * as Abi from '../../assembly/kernel/abi.ts';
 import { LAYOUT_BASE } from './abi.ts';
-import { runtime } from '../platform/runtime.ts';
+import { runtime } from '../platform/index.ts';
 
 /** Every constant of assembly/kernel/abi.ts, which the core exports as an immutable i32 global of the same name. */
 export type CoreGlobals = { readonly [K in keyof typeof Abi]: WebAssembly.Global };

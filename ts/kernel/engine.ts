@@ -11,7 +11,7 @@ import { ThreadKind } from './abi.ts';
 import { Uwsgi } from '../uwsgi.ts';
 import { loadCacheStore, writeCacheStore } from '../cache/store.ts';
 import { cachesOf } from '../cache/cache.ts';
-import { runtime, type ThreadInit } from '../platform/runtime.ts';
+import { runtime, type ThreadInit } from '../platform/index.ts';
 import { Scheduler } from '../signals/scheduler.ts';
 import { prepareSpoolDirs } from '../spooler/spooler.ts';
 
@@ -48,7 +48,7 @@ export class Engine {
       masterPid: rt.pid(),
       hasMaster: opts.hasMaster ?? false,
       hostname: rt.hostname(),
-      cwd: typeof process !== 'undefined' && typeof process.cwd === 'function' ? process.cwd() : '.',
+      cwd: rt.cwd(),
     };
     const tid = core.thread_reserve(ThreadKind.master, 0);
     if (tid < 0) throw statusError(tid, 'reserve the master thread slot');

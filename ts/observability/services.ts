@@ -7,7 +7,8 @@
 import { UwsgiError } from '../kernel/errors.ts';
 import type { Engine } from '../kernel/engine.ts';
 import { type SocketAddress, formatAddress } from '../protocol/address.ts';
-import { runtime, type StreamConnection, type StreamListener, type UdpEndpoint } from '../platform/runtime.ts';
+import { type Listener, type UdpEndpoint, runtime } from '../platform/index.ts';
+import { SocketStream } from '../protocol/stream.ts';
 import { SnmpResponder, type SnmpSource } from './snmp-agent.ts';
 import { snmpOf } from './snmp.ts';
 import { type StatsSources, type WorkerCounters, collectStats, renderStats } from './stats.ts';
@@ -28,10 +29,10 @@ const HTTP_READ_TIMEOUT_MS = 3000;
 
 /** A running stats server. */
 export class StatsServer {
-  readonly #listener: StreamListener;
+  readonly #listener: Listener;
   readonly address: SocketAddress;
   /** @internal Use {@link startStatsServer}. */
-  constructor(listener: StreamListener, address: SocketAddress) { this.#listener = listener; this.address = address; }
+  constructor(listener: Listener, address: SocketAddress) { this.#listener = listener; this.address = address; }
   /** The TCP port it listens on (undefined for a UNIX socket). */
   get port(): number | undefined { return this.#listener.port; }
   close(): Promise<void> { return this.#listener.close(); }
@@ -53,48 +54,51 @@ export interface StatsServerOptions {
  */
 export async function startStatsServer(sources: StatsSources, opts: StatsServerOptions): Promise<StatsServer> {
   const json = () => utf8.encode(renderStats(collectStats(sources), opts.minified));
-  const serve = async (conn: StreamConnection) => {
+  const serve = async (conn: SocketStream) => {
+    let answer: Uint8Array | undefined;
     try {
-      if (!opts.http) {
-        await conn.write(json());
-        return;
+      if (!opts.http) answer = json();
+      else {
+        const path = await readRequestPath(conn);
+        if (path === '/dashboard' || path === '/dashboard/' || path?.startsWith('/dashboard?')) answer = utf8.encode(HTTP_HTML_HEAD + DASHBOARD_HTML);
+        else if (path !== null) answer = concat(utf8.encode(HTTP_JSON_HEAD), json());
       }
-      const path = await readRequestPath(conn);
-      if (path === null) return;
-      if (path === '/dashboard' || path === '/dashboard/' || path.startsWith('/dashboard?')) await conn.write(utf8.encode(HTTP_HTML_HEAD + DASHBOARD_HTML));
-      else await conn.write(concat(utf8.encode(HTTP_JSON_HEAD), json()));
     } catch {
       // The client went away: nothing to answer.
-    } finally {
-      conn.close();
     }
+    conn.end(answer);
   };
-  let listener: StreamListener;
+  let listener: Listener;
   try {
-    listener = await runtime().listenStream(opts.address, (c) => { void serve(c); });
+    listener = await runtime().listen(opts.address, (sock) => {
+      const conn = new SocketStream({ highWater: HTTP_HEAD_MAX, lowWater: HTTP_HEAD_MAX }).attach(sock);
+      // After the binding has the handlers: an answer may be written at once.
+      queueMicrotask(() => { void serve(conn); });
+      return conn;
+    });
   } catch (e) {
     throw new UwsgiError('ERR_OPTION', `stats: cannot listen on ${formatAddress(opts.address)}: ${(e as Error).message}`, { cause: e });
   }
   return new StatsServer(listener, opts.address);
 }
 
-/** The path of the HTTP request whose head arrives on `conn`, or null (timeout, EOF, oversized or not HTTP). */
-async function readRequestPath(conn: StreamConnection): Promise<string | null> {
+/** The path of the HTTP request whose head arrives on `conn`, or null (timeout, EOF, failure, oversized or not HTTP). */
+async function readRequestPath(conn: SocketStream): Promise<string | null> {
   let head = '';
   const dec = new TextDecoder('latin1');
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<null>((r) => { timer = setTimeout(() => r(null), HTTP_READ_TIMEOUT_MS); });
-  try {
-    while (!head.includes('\r\n\r\n') && !head.includes('\n\n')) {
-      const chunk = await Promise.race([conn.read(), timeout]);
-      if (chunk === null) return head.length ? pathOf(head) : null;
-      head += dec.decode(chunk);
-      if (head.length > HTTP_HEAD_MAX) return pathOf(head);
+  const deadline = Date.now() + HTTP_READ_TIMEOUT_MS;
+  while (!head.includes('\r\n\r\n') && !head.includes('\n\n')) {
+    let chunk: Uint8Array | null;
+    try {
+      chunk = await conn.read(Infinity, Math.max(1, deadline - Date.now()));
+    } catch {
+      chunk = null; // no head in time, or the connection failed
     }
-    return pathOf(head);
-  } finally {
-    clearTimeout(timer);
+    if (chunk === null) return head.length ? pathOf(head) : null;
+    head += dec.decode(chunk);
+    if (head.length > HTTP_HEAD_MAX) return pathOf(head);
   }
+  return pathOf(head);
 }
 
 function pathOf(head: string): string | null {

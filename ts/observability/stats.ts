@@ -6,7 +6,7 @@
  * @module
  */
 import type { Engine } from '../kernel/engine.ts';
-import { runtime } from '../platform/runtime.ts';
+import { runtime } from '../platform/index.ts';
 import { VERSION } from '../kernel/version.ts';
 import { cachesOf } from '../cache/cache.ts';
 import { snmpOf } from './snmp.ts';
@@ -78,10 +78,7 @@ export interface StatsSources {
 /** A collector: the value of one top-level key, or undefined to leave the key out. */
 export type Collector = (s: StatsSources) => StatsValue | undefined;
 
-const ids = (): { uid: number; gid: number } => {
-  const p = (globalThis as { process?: { getuid?: () => number; getgid?: () => number } }).process;
-  return { uid: p?.getuid?.() ?? 0, gid: p?.getgid?.() ?? 0 };
-};
+const ids = (): { uid: number; gid: number } => runtime().ids();
 
 function workerRows(s: StatsSources): ThreadRow[] {
   return (s.threads?.() ?? []).filter((t) => t.kind === 'worker').sort((a, b) => a.ident - b.ident);

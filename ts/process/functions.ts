@@ -8,7 +8,7 @@ import { UwsgiError, argCount } from '../kernel/errors.ts';
 import type { ThreadContext } from '../kernel/context.ts';
 import { threadOptions } from '../kernel/thread-options.ts';
 import { VERSION, VERSION_INFO } from '../kernel/version.ts';
-import { runtime } from '../platform/runtime.ts';
+import { runtime } from '../platform/index.ts';
 import { extractFile, magicTable } from './info.ts';
 import { type RequestInfo, type RequestResult, type RequestScope, type WorkerInfo, asyncSleep, processOf, waitFd, yieldToLoop } from './process.ts';
 

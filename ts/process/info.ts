@@ -6,7 +6,7 @@
 import { UwsgiError } from '../kernel/errors.ts';
 import type { ThreadContext } from '../kernel/context.ts';
 import { VERSION } from '../kernel/version.ts';
-import { runtime } from '../platform/runtime.ts';
+import { runtime } from '../platform/index.ts';
 
 /**
  * The bytes of a file, as uWSGI's `extract(name)`: a path, or `file://path`;
@@ -31,9 +31,11 @@ export function extractFile(name: unknown): Uint8Array | null {
 /** uWSGI's config magic variables for this engine, keyed by their letter (see `uwsgi.magic_table`). */
 export function magicTable(ctx: ThreadContext): Record<string, string> {
   const s = ctx.shared;
-  const env = (typeof process !== 'undefined' ? process.env : {}) as Record<string, string | undefined>;
-  const ids = typeof process !== 'undefined' && typeof process.getuid === 'function' ? [process.getuid(), process.getgid?.() ?? 0] : [0, 0];
-  const cpus = typeof navigator !== 'undefined' ? (navigator as { hardwareConcurrency?: number }).hardwareConcurrency ?? 1 : 1;
+  const rt = runtime();
+  const env = rt.env();
+  const { uid, gid } = rt.ids();
+  const ids = [uid, gid];
+  const cpus = rt.cpuCount();
   return {
     '%': '%',
     '(': '%(',

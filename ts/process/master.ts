@@ -8,14 +8,12 @@ import { UwsgiError } from '../kernel/errors.ts';
 import { Engine } from '../kernel/engine.ts';
 import { writeCacheStore } from '../cache/store.ts';
 import { type Options, configFromPairs, pairsFromObject, parseArgv } from '../kernel/options.ts';
-import { runtime, type ThreadHandle } from '../platform/runtime.ts';
+import { type PreparedListener, type ThreadHandle, runtime } from '../platform/index.ts';
 import type { ThreadMessage } from './thread.ts';
 import type { Uwsgi } from '../uwsgi.ts';
 import { publishMainEngine } from '../kernel/current.ts';
 import { RowField as F, ThreadKind, WK_HEADER_READY, WK_HEADER_RELOADS } from '../kernel/abi.ts';
 import { RowState, setMasterControl, writeLog } from './process.ts';
-import type { PreparedListener } from '../server/listen.ts';
-import { listenBinding } from '../platform/listen.ts';
 import { spoolerThreads } from '../spooler/config.ts';
 import { spoolerOf } from '../spooler/spooler.ts';
 import { MasterServices } from '../observability/services.ts';
@@ -517,7 +515,7 @@ export async function run(opts: MasterOptions = {}): Promise<Master> {
   const lc = config.listen;
   const prepared: PreparedListener[] = [];
   try {
-    for (const spec of lc.listeners) prepared.push(await listenBinding().prepare(spec, config.workers, lc.backlog));
+    for (const spec of lc.listeners) prepared.push(await runtime().prepareListener(spec, config.workers, lc.backlog));
   } catch (e) {
     for (const p of prepared) p.close();
     await master.stop();

@@ -10,11 +10,10 @@
  * `log_this_request()` use.
  * @module
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { UwsgiError, bytesArg, intArg, statusError, typeName } from '../kernel/errors.ts';
 import { type ThreadContext, engineService, threadService } from '../kernel/context.ts';
 import { CoreStatus, RowField as F, ThreadKind, WK_HEADER_READY, WK_HEADER_RELOADS, WK_WARNING_MAX } from '../kernel/abi.ts';
-import { runtime } from '../platform/runtime.ts';
+import { runtime } from '../platform/index.ts';
 
 /** Row states (F.STATE): the core only stores them, the master writes and workers() reads them. */
 export const RowState = { NEVER: 0, RUNNING: 1, DEAD: 2, CHEAP: 3, PAUSE: 4 } as const;
@@ -98,7 +97,7 @@ export class RequestScope {
   markEnded(): void { this.#ended = true; }
 }
 
-const als = new AsyncLocalStorage<RequestScope>();
+const als = runtime().asyncContext<RequestScope>();
 
 /** One entry of `workers()`'s `apps`. */
 export interface WorkerApp {
@@ -189,7 +188,7 @@ export class ProcessApi {
 
   /** The request the calling code runs in: the async context's, else the newest begun one. */
   current(): RequestScope | undefined {
-    const s = als.getStore();
+    const s = als.get();
     if (s && !s.ended && this.#active.includes(s)) return s;
     return this.#active[this.#active.length - 1];
   }
@@ -380,10 +379,8 @@ export class ProcessApi {
     this.#procname = name;
     const rt = runtime();
     // Only the main thread names the process; a thread keeps its name here (procname()).
-    if (rt.isMainThread()) {
-      const p = (globalThis as { process?: { title?: string } }).process;
-      try { if (p && rt.name !== 'deno') p.title = name; } catch { /* read-only title: the name stays recorded */ }
-    }
+    // Where the runtime cannot rename its process, the name stays recorded.
+    if (rt.isMainThread()) rt.setProcessTitle(name);
   }
   /** The name `setprocname` gave this thread ('' when none). */
   procname(): string { return this.#procname; }
@@ -446,7 +443,7 @@ const isStream = (v: unknown): v is StreamLike => typeof v === 'object' && v !==
 /**
  * Wait until `target` can be read from (`mode` 'read') or written to ('write'):
  * true when ready, false when `timeout` seconds pass first. `target` is a
- * socket or pipe stream (node:net sockets, on every runtime). A raw file
+ * socket or pipe stream (an event-emitting stream, on every runtime). A raw file
  * descriptor number cannot be waited on by any of the runtimes without reading
  * it: ERR_UNSUPPORTED names the runtime.
  */

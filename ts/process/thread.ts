@@ -7,7 +7,7 @@
  */
 import { attachContext } from '../kernel/engine.ts';
 import type { Uwsgi } from '../uwsgi.ts';
-import { runtime } from '../platform/runtime.ts';
+import { runtime } from '../platform/index.ts';
 import { plainMule } from '../mules/mules.ts';
 import { processOf, setThreadControl } from './process.ts';
 import { RowField as F } from '../kernel/abi.ts';

@@ -26,7 +26,8 @@ import {
   CoreStatus, PKT_ARRAY_ENTRY, PKT_HEADER_SIZE, PKT_INTERN_NEW, PKT_INTERN_NONE, PKT_MAX_BODY, PKT_VARS_ASCII,
   PKT_VARS_ENTRY,
 } from '../kernel/abi.ts';
-import { readFileBytes } from '../../bindings/shared.ts';
+import { runtime } from '../platform/index.ts';
+import { copyOutBytes } from '../kernel/pool.ts';
 
 /** Bytes of a packet header. */
 export const HEADER_SIZE = PKT_HEADER_SIZE;
@@ -132,38 +133,13 @@ function copyIn(c: CodecCore, b: Uint8Array, at: number): number {
   return p;
 }
 
-// Encoders' results up to POOL_MAX bytes are cut from a 64 KiB pool, as Node
-// cuts its small Buffers: a new ArrayBuffer per packet costs more than encoding it.
-const POOL_SIZE = 64 * 1024;
-const POOL_MAX = 4096;
-let pool = new Uint8Array(0);
-let poolAt = 0;
+// Encoders' results come out through the copy-out pool (ts/kernel/pool.ts): a
+// new ArrayBuffer per packet costs more than encoding it.
 
-/** A copy of [at, at + n) of the core's memory (`at` 8-aligned, see {@link copyIn}) in unshared memory. */
-function copyOut(c: CodecCore, at: number, n: number): Uint8Array {
-  let out: Uint8Array;
-  if (n > POOL_MAX) out = new Uint8Array(n);
-  else {
-    // A pool whose buffer was transferred away (detached) is replaced, as a full one.
-    if (poolAt + n > pool.length || pool.buffer.byteLength === 0) { pool = new Uint8Array(POOL_SIZE); poolAt = 0; }
-    out = pool.subarray(poolAt, poolAt + n);
-    poolAt = (poolAt + n + 7) & ~7; // keep the next result 8-aligned
-  }
-  out.set(c.u8.subarray(at, at + n));
-  return out;
-}
-
-/** Node and Bun: write a string's UTF-8 into the TEXT area with Buffer#utf8Write (no result object, no argument checks in JS). */
-type Utf8Writer = (text: string) => number;
-let textWriter: Utf8Writer | undefined;
+/** Writes a string's UTF-8 into the TEXT area, the runtime's fastest way (see RuntimeBinding.utf8Writer). */
+let textWriter: ((text: string) => number) | undefined;
 function writeText(c: CodecCore, text: string): number {
-  if (textWriter === undefined) {
-    const B = (globalThis as { Buffer?: { from(b: ArrayBufferLike, o: number, n: number): { utf8Write?(s: string, o: number, n: number): number } } }).Buffer;
-    const isDeno = (globalThis as { Deno?: unknown }).Deno !== undefined; // Deno's Buffer#utf8Write is JS; its encodeInto is native
-    const view = !isDeno && B ? B.from(c.u8.buffer, TEXT, PAGE) : undefined;
-    if (view && typeof view.utf8Write === 'function') textWriter = (t) => view.utf8Write!(t, 0, PAGE);
-    else textWriter = (t) => utf8enc.encodeInto(t, c.text).written;
-  }
+  textWriter ??= runtime().utf8Writer(c.text);
   return textWriter(text);
 }
 
@@ -342,9 +318,9 @@ function finishBlock(fn: string, c: CodecCore, size: number, header: readonly [n
   if (header) {
     const rc = c.x.pkt_header_write(IO, header[0], size, header[1]);
     if (rc < 0) throw statusError(rc, fn);
-    return copyOut(c, IO, HEADER_SIZE + size);
+    return copyOutBytes(c.u8, IO, HEADER_SIZE + size);
   }
-  return copyOut(c, IO, size);
+  return copyOutBytes(c.u8, IO, size);
 }
 
 /** The item-by-item encoder: any mix of strings and bytes; returns the block's size or throws. */
@@ -445,8 +421,8 @@ function encodeVarsWith(fn: string, vars: VarsInput, limit: number, header: read
  * is at most 65535 bytes and the block at most `bufferSize` (default 65535):
  * otherwise `ERR_VALUE_RANGE`.
  *
- * As with Node's small `Buffer`s, a result of up to 4 KiB is a view into a
- * shared 64 KiB pool (its `byteOffset` may be non-zero): transfer a copy
+ * A result of up to 4 KiB is a view into a shared 64 KiB pool
+ * (ts/kernel/pool.ts) (its `byteOffset` may be non-zero): transfer a copy
  * (`result.slice()`), not `result.buffer`. This holds for every encoder here.
  */
 export function encodeVars(vars: VarsInput, options: EncodeOptions = {}): Uint8Array {
@@ -708,7 +684,7 @@ export function parsefile(path: string): Record<string, Uint8Array> | null {
   if (typeof path !== 'string') throw new UwsgiError('ERR_ARG_TYPE', `parsefile: path must be a string, got ${typeName(path)}`);
   let data: Uint8Array | null;
   try {
-    data = readFileBytes(path);
+    data = runtime().readFileBytes(path);
   } catch {
     return null;
   }

@@ -1,14 +1,14 @@
 /**
  * Listener configuration (`--socket`, `--http-socket`, `--mount`, the remote
- * packet switches and limits) read from the options, and the interface
- * each runtime's binding implements to share a listening socket between the
- * workers (bindings/<runtime>/listen.ts).
+ * packet switches and limits) read from the options. How a listener is
+ * shared between the workers is the runtime binding's part
+ * (`runtime().prepareListener` in the master, `listenWithTicket` in a worker).
  * @module
  */
 import { UwsgiError } from '../kernel/errors.ts';
 import { LISTEN_RULES, parseAddress } from '../protocol/address.ts';
 import { type GivenOptions, allValues, intValue, lastValue, onOffValue, optionError } from '../kernel/option-values.ts';
-import type { RuntimeName } from '../platform/runtime.ts';
+import type { ListenTicket } from '../platform/index.ts';
 
 /** One configured listener. */
 export interface ListenerSpec {
@@ -25,8 +25,7 @@ export interface ListenerSpec {
   path?: string;
 }
 
-/** How a worker finds its listener: a descriptor the master prepared, or an address to bind with `reusePort`. */
-export type ListenTicket = { fd: number } | { reusePort: true } | { bind: true };
+export type { ListenTicket };
 
 /** Every option of the protocol subsystem, validated. */
 export interface ListenConfig {
@@ -97,49 +96,4 @@ export function listenConfig(given: GivenOptions, bufferSize: number, app?: stri
     remoteSpool: onOffValue('remote-spool', last('remote-spool')),
     mounts,
   };
-}
-
-/** A listening socket as node:net's `Server` shows it (every runtime implements node:net). */
-export interface NetServer {
-  close(cb?: (err?: Error) => void): unknown;
-  address(): unknown;
-}
-
-/** A connected socket as node:net's `Socket` shows it. */
-export interface NetSocket {
-  readonly remoteAddress?: string;
-  readonly remotePort?: number;
-  readonly localAddress?: string;
-  readonly localPort?: number;
-  on(event: 'data', fn: (chunk: Uint8Array) => void): unknown;
-  on(event: 'end' | 'close' | 'drain' | 'timeout', fn: () => void): unknown;
-  on(event: 'error', fn: (err: Error) => void): unknown;
-  once(event: 'drain' | 'close', fn: () => void): unknown;
-  write(data: Uint8Array, cb?: (err?: Error | null) => void): boolean;
-  end(data?: Uint8Array, cb?: () => void): unknown;
-  destroy(err?: Error): unknown;
-  pause(): unknown;
-  resume(): unknown;
-  setTimeout(ms: number, fn?: () => void): unknown;
-  setNoDelay?(noDelay?: boolean): unknown;
-  readonly destroyed: boolean;
-  readonly writableLength?: number;
-}
-
-/** The master's side of one shared listener. */
-export interface PreparedListener {
-  readonly spec: ListenerSpec;
-  /** A ticket for the next worker started (synchronous: respawns take one at once). */
-  ticket(): ListenTicket;
-  /** Stop handing out tickets and release the master's hold on the socket (unlinks a unix socket). */
-  close(): void;
-}
-
-/** What each runtime's bindings/<runtime>/listen.ts provides. */
-export interface ListenBinding {
-  readonly runtime: RuntimeName;
-  /** In the master, before the workers start: bind (or check) the address so workers can share it. */
-  prepare(spec: ListenerSpec, workers: number, backlog: number): Promise<PreparedListener>;
-  /** In a worker: start accepting with its ticket. */
-  listen(spec: ListenerSpec, ticket: ListenTicket, backlog: number, onConnection: (socket: NetSocket) => void): Promise<NetServer>;
 }

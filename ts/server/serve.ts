@@ -6,7 +6,7 @@
 import { UwsgiError, typeName } from '../kernel/errors.ts';
 import { type Options, configFromOptions } from '../kernel/options.ts';
 import type { ListenConfig, ListenTicket } from './listen.ts';
-import { runtime } from '../platform/runtime.ts';
+import { runtime } from '../platform/index.ts';
 import { type App, type FetchHandler, type ServerHooks, WorkerServer, listenQueue } from './server.ts';
 import type { ModuleHandle, ThreadContext } from '../kernel/context.ts';
 

@@ -22,8 +22,9 @@
  */
 import { DEFAULT_BUFFER_SIZE, PacketReader, decodeVars, type Packet } from '../protocol/codec.ts';
 import { UwsgiError, typeName } from '../kernel/errors.ts';
-import { type ListenConfig, type ListenTicket, type ListenerSpec, type NetServer, type NetSocket } from './listen.ts';
-import { AsyncLocalStorage, fileStream, listenBinding, tcpListenQueue } from '../platform/listen.ts';
+import type { ListenConfig, ListenerSpec } from './listen.ts';
+import { type Listener, type ListenerAddress, type ListenTicket, type Socket, type SocketHandlers, runtime } from '../platform/index.ts';
+import { SocketStream } from '../protocol/stream.ts';
 import { MOD, type PacketHooks, type PacketIO, servePacket } from './packets.ts';
 import type { ThreadContext } from '../kernel/context.ts';
 import { type RequestInfo, processOf } from '../process/process.ts';
@@ -104,13 +105,13 @@ export function serverHooks(): ServerHooks { return globalHooks; }
 
 // ---- per-request state (uwsgi.cl(), uwsgi.disconnect()) -------------------------------
 
-interface RequestState { cl: number; sock: NetSocket; env: Record<string, string>; disconnected: boolean }
-const requestStore = new AsyncLocalStorage<RequestState>();
+interface RequestState { cl: number; sock: Socket; env: Record<string, string>; disconnected: boolean }
+const requestStore = runtime().asyncContext<RequestState>();
 
 
 /** Close the connection of the request being served; the handler goes on. False outside a request. */
 export function disconnectCurrent(): boolean {
-  const st = requestStore.getStore();
+  const st = requestStore.get();
   if (!st) return false;
   st.disconnected = true;
   st.sock.destroy();
@@ -118,113 +119,13 @@ export function disconnectCurrent(): boolean {
 }
 
 /** The environ of the request being served (null outside a request). */
-export function currentEnv(): Record<string, string> | null { return requestStore.getStore()?.env ?? null; }
+export function currentEnv(): Record<string, string> | null { return requestStore.get()?.env ?? null; }
 
 // ---- socket input ---------------------------------------------------------------------
 
+/** Bytes buffered from a connection before it is paused, and below which it is resumed. */
 const HIGH_WATER = 64 * 1024;
 const LOW_WATER = 16 * 1024;
-
-/** Pull-style reading from a socket, with backpressure and an inactivity timeout. */
-class SocketInput {
-  readonly #sock: NetSocket;
-  readonly #timeoutMs: number;
-  #q: Uint8Array[] = [];
-  #bytes = 0;
-  #eof = false;
-  #err: Error | null = null;
-  #paused = false;
-  #wake: (() => void) | null = null;
-
-  constructor(sock: NetSocket, timeoutMs: number) {
-    this.#sock = sock;
-    this.#timeoutMs = timeoutMs;
-    sock.on('data', (c) => {
-      this.#q.push(c);
-      this.#bytes += c.length;
-      if (this.#bytes >= HIGH_WATER && !this.#paused) { this.#paused = true; sock.pause(); }
-      this.#signal();
-    });
-    sock.on('end', () => { this.#eof = true; this.#signal(); });
-    sock.on('close', () => { this.#eof = true; this.#signal(); });
-    sock.on('error', (e) => { this.#err = e; this.#signal(); });
-  }
-
-  #signal(): void { const w = this.#wake; this.#wake = null; w?.(); }
-
-  /** Put bytes back in front (what a head parser read past its end). */
-  unshift(c: Uint8Array): void { if (c.length) { this.#q.unshift(c); this.#bytes += c.length; } }
-
-  /** The next bytes (at most `max`), or null at the end of the stream. */
-  async read(max = Infinity): Promise<Uint8Array | null> {
-    while (this.#q.length === 0) {
-      if (this.#err) throw new UwsgiError('ERR_PROTOCOL', `connection failed: ${this.#err.message}`);
-      if (this.#eof) return null;
-      if (this.#paused) { this.#paused = false; this.#sock.resume(); }
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      try {
-        await new Promise<void>((resolve, reject) => {
-          this.#wake = resolve;
-          timer = setTimeout(() => reject(new UwsgiError('ERR_TIMEOUT', `the peer sent nothing for ${this.#timeoutMs} ms`)), this.#timeoutMs);
-        });
-      } finally {
-        clearTimeout(timer);
-        this.#wake = null;
-      }
-    }
-    let c = this.#q[0]!;
-    if (c.length > max) { this.#q[0] = c.subarray(max); c = c.subarray(0, max); } else this.#q.shift();
-    this.#bytes -= c.length;
-    if (this.#paused && this.#bytes < LOW_WATER) { this.#paused = false; this.#sock.resume(); }
-    return c;
-  }
-
-  /** Exactly `n` bytes, or null if the stream ends first. */
-  async readExactly(n: number): Promise<Uint8Array | null> {
-    const out = new Uint8Array(n);
-    let at = 0;
-    while (at < n) {
-      const c = await this.read(n - at);
-      if (!c) return null;
-      out.set(c, at);
-      at += c.length;
-    }
-    return out;
-  }
-
-  /** Read and drop up to `n` bytes (a body the handler left unread), so closing does not reset the connection. */
-  async discard(n: number): Promise<void> {
-    let left = n;
-    while (left > 0) {
-      const c = await this.read(left);
-      if (!c) return;
-      left -= c.length;
-    }
-  }
-}
-
-/** Write with backpressure; counts bytes into `tx`. */
-class SocketOutput {
-  readonly #sock: NetSocket;
-  tx = 0;
-  constructor(sock: NetSocket) { this.#sock = sock; }
-  async write(b: Uint8Array): Promise<void> {
-    if (b.length === 0) return;
-    if (this.#sock.destroyed) throw new UwsgiError('ERR_PROTOCOL', 'the connection is closed');
-    this.tx += b.length;
-    if (!this.#sock.write(b)) {
-      await new Promise<void>((r) => { this.#sock.once('drain', r); this.#sock.once('close', r); });
-    }
-  }
-  /** End the connection, with `last` as the final bytes (one write, then FIN: a whole small response goes out in one syscall). */
-  end(last?: Uint8Array): void {
-    if (this.#sock.destroyed) return;
-    if (last && last.length > 0) {
-      this.tx += last.length;
-      this.#sock.end(last);
-    } else this.#sock.end();
-  }
-}
 
 // ---- HTTP pieces ----------------------------------------------------------------------
 
@@ -249,7 +150,7 @@ function simpleResponse(status: number, text: string): Response {
 }
 
 /** Parse an HTTP/1.x request head into a CGI environ, or an HTTP status to answer with. */
-function parseHttpHead(head: string, sock: NetSocket, spec: ListenerSpec): Record<string, string> | number {
+function parseHttpHead(head: string, sock: Socket, spec: ListenerSpec): Record<string, string> | number {
   const lines = head.split('\r\n');
   const m = /^([A-Z][A-Z0-9!#$%&'*+.^_`|~-]*) (\S+) HTTP\/(1\.[01])$/.exec(lines[0] ?? '');
   if (!m) return 400;
@@ -375,7 +276,7 @@ export function sendfileResponse(file: unknown, chunk?: unknown, pos?: unknown, 
   const p = num('pos', pos, 0);
   const size = filesize === undefined || filesize === 0 ? undefined : num('filesize', filesize, 0);
   // Arguments are checked at once (a throw); reading the file is the promise's part.
-  return fileStream(file as string | number, c, p, size).then(
+  return runtime().fileStream(file as string | number, c, p, size).then(
     (fs) => new Response(fs.stream, { headers: { 'content-length': String(fs.size) } }),
     (e) => { throw new UwsgiError('ERR_NOT_FOUND', `sendfile: cannot read ${typeof file === 'string' ? `'${file}'` : `descriptor ${file}`}: ${(e as Error).message}`); },
   );
@@ -396,8 +297,8 @@ export class WorkerServer {
   readonly ctx: ThreadContext;
   readonly config: ListenConfig;
   readonly apps: Array<{ mountpoint: string; app: App }>;
-  readonly #servers: NetServer[] = [];
-  readonly #sockets = new Set<NetSocket>();
+  readonly #servers: Listener[] = [];
+  readonly #sockets = new Set<Socket>();
   readonly #hooks: ServerHooks;
 
   private constructor(ctx: ThreadContext, lc: ListenConfig, opts: WorkerServerOptions) {
@@ -411,12 +312,11 @@ export class WorkerServer {
   /** Start accepting on every listener of `lc`. */
   static async start(ctx: ThreadContext, lc: ListenConfig, opts: WorkerServerOptions): Promise<WorkerServer> {
     const s = new WorkerServer(ctx, lc, opts);
-    const binding = listenBinding();
     try {
       for (const spec of lc.listeners) {
         const ticket = opts.tickets[spec.id];
         if (!ticket) throw new UwsgiError('ERR_INTERNAL', `no ticket for listener ${spec.id} (${spec.address})`);
-        s.#servers.push(await binding.listen(spec, ticket, lc.backlog, (sock) => s.#accept(spec, sock)));
+        s.#servers.push(await runtime().listenWithTicket(spec, ticket, lc.backlog, (sock) => s.#accept(spec, sock)));
       }
     } catch (e) {
       await s.close();
@@ -426,11 +326,11 @@ export class WorkerServer {
   }
 
   /** Where each listener is bound (resolved ports for port 0 are not used: ports are configured). */
-  addresses(): unknown[] { return this.#servers.map((sv) => sv.address()); }
+  addresses(): Array<ListenerAddress | null> { return this.#servers.map((sv) => sv.address()); }
 
   /** Stop accepting and close every open connection. */
   async close(): Promise<void> {
-    await Promise.all(this.#servers.splice(0).map((sv) => new Promise<void>((r) => sv.close(() => r()))).concat(
+    await Promise.all(this.#servers.splice(0).map((sv) => sv.close()).concat(
       [...this.#sockets].map(async (sk) => { sk.destroy(); }),
     ));
   }
@@ -448,23 +348,22 @@ export class WorkerServer {
     };
   }
 
-  #accept(spec: ListenerSpec, sock: NetSocket): void {
+  #accept(spec: ListenerSpec, sock: Socket): SocketHandlers {
     this.#sockets.add(sock);
-    sock.on('close', () => this.#sockets.delete(sock));
-    sock.on('error', () => { /* reported through the input; a reset peer is not an app error */ });
-    const input = new SocketInput(sock, this.config.socketTimeout * 1000);
-    const out = new SocketOutput(sock);
-    const run = spec.protocol === 'http' ? this.#http(spec, sock, input, out) : this.#uwsgi(spec, sock, input, out);
+    // A failed socket (a reset peer) shows in the stream's reads; it is not an app error.
+    const io = new SocketStream({ highWater: HIGH_WATER, lowWater: LOW_WATER, timeoutMs: this.config.socketTimeout * 1000, onClosed: () => this.#sockets.delete(sock) }).attach(sock);
+    const run = spec.protocol === 'http' ? this.#http(spec, sock, io) : this.#uwsgi(spec, sock, io);
     run.catch(() => undefined).finally(() => {
-      if (!sock.destroyed) out.end();
+      if (!sock.closed) io.end();
     });
+    return io;
   }
 
-  async #uwsgi(spec: ListenerSpec, sock: NetSocket, input: SocketInput, out: SocketOutput): Promise<void> {
+  async #uwsgi(spec: ListenerSpec, sock: Socket, io: SocketStream): Promise<void> {
     const reader = new PacketReader({ bufferSize: this.config.bufferSize });
     let firstByte = -1;
     while (!reader.complete) {
-      const c = await input.read();
+      const c = await io.read();
       if (!c) return; // EOF before a whole packet: nobody to answer
       if (firstByte < 0 && c.length > 0) firstByte = c[0]!;
       let used: number;
@@ -472,11 +371,11 @@ export class WorkerServer {
         used = reader.push(c);
       } catch {
         // Over buffer-size: uWSGI logs and drops. A request gets a status line nginx can pass on.
-        if (firstByte === MOD.REQUEST) await out.write(rawHttp(413, 'request vars are larger than buffer-size'));
+        if (firstByte === MOD.REQUEST) await io.write(rawHttp(413, 'request vars are larger than buffer-size'));
         sock.destroy();
         return;
       }
-      input.unshift(c.subarray(used));
+      io.unshift(c.subarray(used));
     }
     const pkt = reader.packet();
     if (pkt.modifier1 === MOD.REQUEST || pkt.modifier1 === MOD.REQUEST_STRIP) {
@@ -484,37 +383,36 @@ export class WorkerServer {
       try {
         env = decodeVars(pkt.body, { bufferSize: this.config.bufferSize });
       } catch {
-        await this.#respond(sock, out, simpleResponse(400, 'malformed uwsgi request vars'), 'GET');
+        await this.#respond(sock, io, simpleResponse(400, 'malformed uwsgi request vars'), 'GET');
         return;
       }
       if (pkt.modifier1 === MOD.REQUEST_STRIP && env.SCRIPT_NAME && env.PATH_INFO?.startsWith(env.SCRIPT_NAME)) {
         env.PATH_INFO = env.PATH_INFO.slice(env.SCRIPT_NAME.length);
       }
-      await this.#request(spec, sock, input, out, env, pkt);
+      await this.#request(spec, sock, io, env, pkt);
       return;
     }
     const info: ServedRequest = { protocol: 'uwsgi', modifier1: pkt.modifier1, modifier2: pkt.modifier2, method: '', uri: '', remoteAddr: sock.remoteAddress ?? '', cl: 0, listener: spec.id };
     const ticket = this.#hook('accounting')?.begin(info);
-    const io: PacketIO = { readExactly: (n) => input.readExactly(n), write: (b) => out.write(b) };
     let failure: unknown;
     try {
-      const known = await servePacket(this.ctx, this.config, { raiseSignal: this.#hook('raiseSignal'), spool: this.#hook('spool') }, pkt, io);
+      const known = await servePacket(this.ctx, this.config, { raiseSignal: this.#hook('raiseSignal'), spool: this.#hook('spool') }, pkt, io satisfies PacketIO);
       // Unknown modifier: uWSGI closes without a byte; there is no reply format to use.
       if (!known) sock.destroy();
     } catch (e) {
       failure = e;
       sock.destroy();
     } finally {
-      ticket?.end(out.tx, failure);
+      ticket?.end(io.tx, failure);
     }
   }
 
-  async #http(spec: ListenerSpec, sock: NetSocket, input: SocketInput, out: SocketOutput): Promise<void> {
+  async #http(spec: ListenerSpec, sock: Socket, io: SocketStream): Promise<void> {
     const limit = Math.max(this.config.bufferSize, DEFAULT_BUFFER_SIZE);
     let buf = new Uint8Array(0);
     let end = -1;
     while (end < 0) {
-      const c = await input.read();
+      const c = await io.read();
       if (!c) return;
       const from = Math.max(0, buf.length - 3);
       const nb = new Uint8Array(buf.length + c.length);
@@ -525,26 +423,26 @@ export class WorkerServer {
         if (buf[i] === 13 && buf[i + 1] === 10 && buf[i + 2] === 13 && buf[i + 3] === 10) { end = i; break; }
       }
       if (end < 0 && buf.length > limit) {
-        await this.#respond(sock, out, simpleResponse(431, 'request head larger than buffer-size'), 'GET');
+        await this.#respond(sock, io, simpleResponse(431, 'request head larger than buffer-size'), 'GET');
         return;
       }
     }
     if (end > limit) {
-      await this.#respond(sock, out, simpleResponse(431, 'request head larger than buffer-size'), 'GET');
+      await this.#respond(sock, io, simpleResponse(431, 'request head larger than buffer-size'), 'GET');
       return;
     }
-    input.unshift(buf.subarray(end + 4));
+    io.unshift(buf.subarray(end + 4));
     const head = new TextDecoder('latin1').decode(buf.subarray(0, end));
     const env = parseHttpHead(head, sock, spec);
     if (typeof env === 'number') {
-      await this.#respond(sock, out, simpleResponse(env, REASONS[env] ?? 'error'), 'GET');
+      await this.#respond(sock, io, simpleResponse(env, REASONS[env] ?? 'error'), 'GET');
       return;
     }
     if (env.HTTP_TRANSFER_ENCODING && env.HTTP_TRANSFER_ENCODING.toLowerCase() !== 'identity') {
-      await this.#respond(sock, out, simpleResponse(411, 'chunked request bodies are not supported: send Content-Length'), 'GET');
+      await this.#respond(sock, io, simpleResponse(411, 'chunked request bodies are not supported: send Content-Length'), 'GET');
       return;
     }
-    await this.#request(spec, sock, input, out, env, null);
+    await this.#request(spec, sock, io, env, null);
   }
 
   #pickApp(env: Record<string, string>): { mountpoint: string; app: App } | undefined {
@@ -563,7 +461,7 @@ export class WorkerServer {
     return this.apps.find((a) => a.mountpoint === '') ?? this.apps[this.apps.length - 1];
   }
 
-  async #request(spec: ListenerSpec, sock: NetSocket, input: SocketInput, out: SocketOutput, env: Record<string, string>, pkt: Packet | null): Promise<void> {
+  async #request(spec: ListenerSpec, sock: Socket, io: SocketStream, env: Record<string, string>, pkt: Packet | null): Promise<void> {
     const clRaw = env.CONTENT_LENGTH ?? '';
     const cl = /^\d{1,15}$/.test(clRaw) ? Number(clRaw) : 0;
     const method = env.REQUEST_METHOD || 'GET';
@@ -576,11 +474,11 @@ export class WorkerServer {
     let left = cl;
     try {
       if (clRaw !== '' && !/^\d{1,15}$/.test(clRaw)) {
-        await this.#respond(sock, out, simpleResponse(400, 'malformed CONTENT_LENGTH'), method);
+        await this.#respond(sock, io, simpleResponse(400, 'malformed CONTENT_LENGTH'), method);
         return;
       }
       if (this.config.limitPost > 0 && cl > this.config.limitPost) {
-        await this.#respond(sock, out, simpleResponse(413, `request body over limit-post (${this.config.limitPost} bytes)`), method);
+        await this.#respond(sock, io, simpleResponse(413, `request body over limit-post (${this.config.limitPost} bytes)`), method);
         left = 0;
         sock.destroy();
         return;
@@ -591,7 +489,7 @@ export class WorkerServer {
         body = new ReadableStream<Uint8Array>({
           async pull(ctrl) {
             try {
-              const c = await input.read(left);
+              const c = await io.read(left);
               if (!c) { ctrl.error(new UwsgiError('ERR_PROTOCOL', `the request body ended ${left} bytes early`)); return; }
               left -= c.length;
               ctrl.enqueue(c);
@@ -626,39 +524,39 @@ export class WorkerServer {
           if (state.disconnected) return;
         }
       }
-      await this.#respond(sock, out, res, method);
+      await this.#respond(sock, io, res, method);
       // A body the app left unread is drained, so closing does not reset the connection under the response.
-      if (left > 0 && !sock.destroyed) await input.discard(left).catch(() => undefined);
+      if (left > 0 && !sock.closed) await io.discard(left).catch(() => undefined);
     } catch (e) {
       failure ??= e;
       sock.destroy();
     } finally {
-      ticket?.end(out.tx, failure);
+      ticket?.end(io.tx, failure);
     }
   }
 
-  async #respond(sock: NetSocket, out: SocketOutput, res: Response, method: string): Promise<void> {
+  async #respond(sock: Socket, io: SocketStream, res: Response, method: string): Promise<void> {
     const reader = method === 'HEAD' || !res.body ? null : res.body.getReader();
     if (!reader) {
-      out.end(headBytes(res, !res.body && !res.headers.has('content-length') ? 0 : undefined, null));
+      io.end(headBytes(res, !res.body && !res.headers.has('content-length') ? 0 : undefined, null));
       return;
     }
     // A body of at most one chunk (most responses) goes out with its head in one
     // write, with a Content-Length when the app gave none; longer ones stream until close.
     const a = await reader.read();
-    if (a.done) { out.end(headBytes(res, 0, null)); return; }
+    if (a.done) { io.end(headBytes(res, 0, null)); return; }
     const b = await reader.read();
-    if (b.done) { out.end(headBytes(res, a.value.length, a.value)); return; }
-    await out.write(headBytes(res, undefined, null));
-    await out.write(a.value);
-    await out.write(b.value);
+    if (b.done) { io.end(headBytes(res, a.value.length, a.value)); return; }
+    await io.write(headBytes(res, undefined, null));
+    await io.write(a.value);
+    await io.write(b.value);
     for (;;) {
-      if (sock.destroyed) { await reader.cancel().catch(() => undefined); break; }
+      if (sock.closed) { await reader.cancel().catch(() => undefined); break; }
       const r = await reader.read();
       if (r.done) break;
-      await out.write(r.value);
+      await io.write(r.value);
     }
-    out.end();
+    io.end();
   }
 }
 
@@ -690,6 +588,6 @@ function defaultOnError(e: unknown, info: ServedRequest): void {
 export function listenQueue(listeners: ListenerSpec[], id: number): number {
   const spec = listeners[id];
   if (!spec) throw new UwsgiError('ERR_NOT_FOUND', `listen_queue: no listener ${id} (${listeners.length} configured)`);
-  return spec.port === undefined ? 0 : tcpListenQueue(spec.port);
+  return spec.port === undefined ? 0 : runtime().tcpListenQueue(spec.port);
 }
 

@@ -13,7 +13,7 @@ import type { ThreadContext } from '../kernel/context.ts';
 import { SIGNAL_PAIR_BYTES, SignalTarget as Target, ThreadKind } from '../kernel/abi.ts';
 import { waitForChange } from '../kernel/atomics.ts';
 import { deliverDirect, deliverTo, deliverToStandalone, realmOf, type RealmScheduler } from './signals.ts';
-import { runtime } from '../platform/runtime.ts';
+import { runtime } from '../platform/index.ts';
 
 /** Longest wait of the master loop between two looks (ms). */
 const MASTER_SLICE_MS = 1000;

@@ -7,7 +7,7 @@
 import { UwsgiError, intArg, statusError, typeName } from '../kernel/errors.ts';
 import type { ThreadContext } from '../kernel/context.ts';
 import { realmOf, signalNumber } from './signals.ts';
-import { runtime } from '../platform/runtime.ts';
+import { runtime } from '../platform/index.ts';
 import { CRON_SLOTS, E_FULL, MONITOR_PATH_MAX, MONITOR_SLOTS, TIMERS_PER_KIND, TIMER_KIND_PLAIN, TIMER_KIND_RB } from '../kernel/abi.ts';
 
 /** Timers of each kind (add_timer, add_rb_timer) an engine holds: uWSGI's 64 (as many cron entries and file monitors). */

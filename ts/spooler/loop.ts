@@ -11,7 +11,10 @@ import {
   SPOOL_IGNORE, SPOOL_OK, SPOOL_RETRY, type SpoolTaskInfo, type SpoolerApi, type SpoolerSlot, setSpoolerFunction, spoolerFunctionOf, spoolerOf,
 } from './spooler.ts';
 import { CORRUPT_PREFIX, decodeSpoolFile, isPriorityName, isTaskName, naturalCompare, taskDict } from './file.ts';
-import * as sfs from '../../bindings/spoolfs.ts';
+import { runtime } from '../platform/index.ts';
+
+/** The spool directory's file operations (the runtime binding's, synchronous). */
+const sfs = runtime();
 
 /** Longest single wait, so the thread looks at its stop flag now and then (ms). */
 const WAIT_SLICE_MS = 1000;
@@ -168,7 +171,7 @@ export class SpoolerLoop {
     const claimed = sfs.paths.join(dir, this.#api.claimOf(name));
     // The claim: of every thread (or process) renaming this name, one succeeds.
     if (!sfs.renameIfExists(path, claimed)) return undefined;
-    const bytes = sfs.readFile(claimed);
+    const bytes = sfs.readFileBytes(claimed);
     if (bytes === null) return undefined;
     const file = decodeSpoolFile(bytes);
     if ('error' in file) {

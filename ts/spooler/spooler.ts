@@ -36,7 +36,10 @@ import {
   parseMarked, taskDict, taskFileName, tempName,
 } from './file.ts';
 import { decodeVarsList } from '../protocol/codec.ts';
-import * as sfs from '../../bindings/spoolfs.ts';
+import { runtime } from '../platform/index.ts';
+
+/** The spool directory's file operations (the runtime binding's, synchronous). */
+const sfs = runtime();
 
 // ---- the shared region (Region.SPOOLER) -------------------------------------------------
 //
@@ -419,7 +422,7 @@ export class SpoolerApi {
     if (!name.startsWith(TASK_PREFIX)) return null;
     const st = sfs.lstat(inside);
     if (!st?.isFile || !sfs.readWritable(inside)) return null;
-    const bytes = sfs.readFile(inside);
+    const bytes = sfs.readFileBytes(inside);
     if (bytes === null) return null;
     const file = decodeSpoolFile(bytes);
     if ('error' in file) return null;

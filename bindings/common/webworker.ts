@@ -13,8 +13,9 @@
  *   thread leaves `/proc/self/task` when the worker has really stopped. Where
  *   there is no probe (no /proc), the end is assumed after a short delay.
  */
-import type { SpawnHandlers, ThreadHandle, ThreadInit } from '../ts/platform/runtime.ts';
+import type { SpawnHandlers, ThreadHandle, ThreadInit } from '../../ts/platform/binding.ts';
 
+/** The `type` of the message a thread's entry posts just before it ends. */
 export const EXIT_MESSAGE = 'uwsgi-wasm:exit';
 
 interface WebWorkerLike {
@@ -32,6 +33,7 @@ export type ExitConfirmation = { kind: 'close-event' } | { kind: 'os-thread'; pr
 const POLL_MS = 5;
 const UNCONFIRMED_MS = 50;
 
+/** Start a web Worker on `url`, hand it `init`, and report its end once `confirm` says it no longer runs. */
 export function spawnWebWorker(url: URL, init: ThreadInit, handlers: SpawnHandlers, confirm: ExitConfirmation): ThreadHandle {
   const Ctor = (globalThis as unknown as { Worker: new (u: URL, o: object) => WebWorkerLike }).Worker;
   const before = confirm.kind === 'os-thread' ? confirm.probe() : undefined;
@@ -100,6 +102,7 @@ export function spawnWebWorker(url: URL, init: ThreadInit, handlers: SpawnHandle
 
 type Scope = { onmessage: ((e: { data: unknown }) => void) | null; postMessage(m: unknown): void; addEventListener(t: string, f: (e: { data: unknown }) => void): void };
 
+/** In a Worker: the first message of the parent, which is the thread's init. */
 export function receiveInitFromParent(): Promise<ThreadInit> {
   const scope = globalThis as unknown as Scope;
   return new Promise((resolveInit) => {
@@ -111,8 +114,10 @@ export function receiveInitFromParent(): Promise<ThreadInit> {
   });
 }
 
+/** In a Worker: post to the parent. */
 export function postToParent(m: unknown): void { (globalThis as unknown as Scope).postMessage(m); }
 
+/** In a Worker: be told of the parent's messages (after the init). */
 export function onParentMessage(fn: (m: unknown) => void): void {
   (globalThis as unknown as Scope).addEventListener('message', (e) => fn(e.data));
 }

@@ -1,4 +1,0 @@
-/** Bun: workers bind TCP listeners with reusePort (the kernel spreads connections). */
-import { reusePortBinding } from '../listen-shared.ts';
-
-export const bunListen = reusePortBinding('bun');

@@ -1,0 +1,421 @@
+/**
+ * What ts/ needs from a JavaScript runtime, as one interface that each of
+ * bindings/node, bindings/deno and bindings/bun implements (their index.ts
+ * exports a {@link RuntimeBinding}). Types only: this file imports nothing, so
+ * the bindings can import it without reaching back into ts/.
+ *
+ * The interface is flat at the use site (`runtime().pid()`), and declared in
+ * parts that match the bindings' files: {@link RuntimeThreads} (threads.ts),
+ * {@link RuntimeProcess} (process.ts), {@link RuntimeFiles} (files.ts),
+ * {@link RuntimeSockets} (net.ts).
+ * @module
+ */
+
+/** Which JavaScript runtime runs this code. */
+export type RuntimeName = 'node' | 'deno' | 'bun';
+
+// ---- threads ---------------------------------------------------------------------------
+
+/**
+ * How a worker finds its share of a listener the master prepared
+ * ({@link RuntimeSockets.prepareListener}): a listening descriptor of its own
+ * (Node), an address to bind with `reusePort` (Deno, Bun), or an address to
+ * bind alone (a unix socket with one worker on Deno/Bun, and `serve()`).
+ */
+export type ListenTicket = { fd: number } | { reusePort: true } | { bind: true };
+
+/** Data a spawned thread gets before it imports anything of the user's. */
+export interface ThreadInit {
+  /** The compiled core, shared with the parent. */
+  module: WebAssembly.Module;
+  /** The engine's one shared memory. */
+  memory: WebAssembly.Memory;
+  /** Thread slot reserved by the master. */
+  tid: number;
+  /** Everything the thread's engine view needs besides the memory (JSON-safe). */
+  config: unknown;
+  /** What the thread runs: `worker`, `mule`... the user file, if any, and one listener ticket per configured listener. */
+  role: { kind: string; ident: number; app?: string; listen?: ListenTicket[] };
+}
+
+/** A thread started by {@link RuntimeThreads.spawnThread}. */
+export interface ThreadHandle {
+  /** Post a structured-clone message to the thread. */
+  postMessage(msg: unknown): void;
+  /** Stop it now; resolves once the runtime confirms it no longer runs. */
+  terminate(): Promise<void>;
+}
+
+/** What a parent is told of a thread it spawned. */
+export interface SpawnHandlers {
+  /** A message the thread posted. */
+  onMessage(msg: unknown): void;
+  /**
+   * The thread is gone, as confirmed by the runtime (Node's `exit` event,
+   * Bun's `close` event, Deno's OS thread leaving /proc). `code` is its exit
+   * code (non-zero after an uncaught error, which is `error`).
+   */
+  onExit(code: number, error?: unknown): void;
+}
+
+/** Threads: each runtime's own (Node's worker_threads, web Workers on Deno and Bun). */
+export interface RuntimeThreads {
+  /** Whether this code runs on the runtime's main thread. */
+  isMainThread(): boolean;
+  /** Start a thread running the ES module at `url`, handing it `init` first. */
+  spawnThread(url: URL, init: ThreadInit, handlers: SpawnHandlers): ThreadHandle;
+  /** In a spawned thread: the init data its parent handed over. */
+  receiveInit(): Promise<ThreadInit>;
+  /** In a spawned thread: post a message to the parent. */
+  postToParent(msg: unknown): void;
+  /** In a spawned thread: be told of the parent's messages. */
+  onParentMessage(fn: (msg: unknown) => void): void;
+  /** In a spawned thread: let it end once its pending output and work are done. */
+  endThread(): void;
+}
+
+// ---- the process -----------------------------------------------------------------------
+
+/** Per-request context that follows async calls (what Node's `AsyncLocalStorage` provides). */
+export interface AsyncContext<T> {
+  /** Run `fn` with `value` as the context of everything it starts, synchronously or asynchronously. */
+  run<R>(value: T, fn: () => R): R;
+  /** The value of the innermost `run` this code was started from, or undefined outside one. */
+  get(): T | undefined;
+}
+
+/** The process this code runs in. */
+export interface RuntimeProcess {
+  /** The process id. */
+  pid(): number;
+  /** The machine's host name. */
+  hostname(): string;
+  /** Resident and virtual size of the process, in bytes (vsz 0 when the runtime cannot tell). */
+  memoryUsage(): { rss: number; vsz: number };
+  /** End the process now with `code`. */
+  exit(code: number): never;
+  /** Run `fn` on SIGINT/SIGTERM (the signal's name is passed); returns a function that removes the handler. */
+  onTerminationSignal(fn: (signal: string) => void): () => void;
+  /** The command-line arguments after the script (Node's `process.argv.slice(2)`, `Deno.args`). */
+  args(): string[];
+  /** The environment variables ({} where the runtime has none to give). */
+  env(): Record<string, string | undefined>;
+  /** The working directory (`.` where the runtime cannot tell). */
+  cwd(): string;
+  /** Real user and group id of the process (0 where the runtime has none: not POSIX). */
+  ids(): { uid: number; gid: number };
+  /** Logical CPUs the runtime reports (at least 1). */
+  cpuCount(): number;
+  /**
+   * Name the process (`ps` shows it) where the runtime allows it; call it on
+   * the main thread only. Returns false when the runtime cannot.
+   */
+  setProcessTitle(title: string): boolean;
+  /** A new per-request context (see {@link AsyncContext}). */
+  asyncContext<T>(): AsyncContext<T>;
+}
+
+// ---- files -----------------------------------------------------------------------------
+
+/** What the spooler needs from `lstat` ({@link RuntimeFiles.lstat}). */
+export interface FileStat {
+  /** A regular file. */
+  isFile: boolean;
+  /** A directory. */
+  isDirectory: boolean;
+  /** Whole seconds, as uWSGI compares them. */
+  mtimeSec: number;
+  /** Bytes. */
+  size: number;
+  /** Device number, to find the file in /proc/locks. */
+  dev: number;
+  /** Inode number, to find the file in /proc/locks. */
+  ino: number;
+}
+
+/** POSIX path helpers (pure: they do not touch the filesystem). */
+export interface PathHelpers {
+  /** The parts joined with `/` and normalised. */
+  join(...parts: string[]): string;
+  /** `p` resolved against `base` (or the working directory), normalised, no symlinks followed. */
+  resolve(base: string, p: string): string;
+  /** The directory part of `p`. */
+  dirname(p: string): string;
+  /** The last part of `p`. */
+  basename(p: string): string;
+  /** Whether `p` starts at the root. */
+  isAbsolute(p: string): boolean;
+}
+
+/**
+ * Files. Synchronous where the callers need the result before they return (a
+ * spool write must be on disk before `spool()` returns; the log line is
+ * counted at once). "Gone" answers (`null`, `false`, `[]`) are for ENOENT;
+ * other failures throw the runtime's error.
+ */
+export interface RuntimeFiles {
+  /** Read a whole file as UTF-8 text (`--ini`). */
+  readTextFile(path: string): string;
+  /** A whole file's bytes, or null when it does not exist. */
+  readFileBytes(path: string): Uint8Array | null;
+  /** Append bytes to a file (created if missing): the `--logto` log. */
+  appendFile(path: string, data: Uint8Array): void;
+  /**
+   * Replace a file's contents so that a crash at any moment leaves either the
+   * old file or the new one: write `path.tmp`, fsync it, rename it over `path`,
+   * fsync the directory.
+   */
+  writeFileAtomic(path: string, chunks: readonly Uint8Array[]): void;
+  /** Delete a file; no error when it does not exist. */
+  removeFile(path: string): void;
+  /** Whether a file or directory exists at `path`. */
+  pathExists(path: string): boolean;
+  /** Resolve a user-given path (relative to the working directory) to a file URL (for `import()`). */
+  fileUrl(path: string): URL;
+  /**
+   * Call `onChange` whenever the file or directory at `path` changes (file
+   * monitors). Throws when it cannot be watched. Returns a function that stops
+   * watching; the watch does not keep the process alive where the runtime allows.
+   */
+  watchPath(path: string, onChange: () => void): () => void;
+  /**
+   * A file (a path, or an open descriptor, which stays open) as a byte stream
+   * of `chunk`-byte reads from `pos`, and the bytes it will give (`size`, or
+   * the rest of the file): `uwsgi.sendfile`. Rejects when the file cannot be
+   * opened or measured.
+   */
+  fileStream(file: string | number, chunk: number, pos: number, size?: number): Promise<{ size: number; stream: ReadableStream<Uint8Array> }>;
+
+  // The spool directory operations (uWSGI's spooler works on plain files and renames).
+  /** Real path of `p`, or null when it does not exist. */
+  realpath(p: string): string | null;
+  /** Create a directory (parents too) with `mode` (less the umask); an existing one is fine. */
+  mkdirs(p: string, mode: number): void;
+  /** Create one directory level; false when it already exists. */
+  mkdirOne(p: string, mode: number): boolean;
+  /**
+   * Write a new file that must not exist yet (O_CREAT|O_EXCL, mode 0600, as
+   * uWSGI), set its access and modification times to `mtimeSec` if given, push
+   * it to disk (fsync) and close it. On any failure the partial file is
+   * removed and the error is thrown.
+   */
+  writeNewFile(path: string, chunks: readonly Uint8Array[], mtimeSec: number | undefined): void;
+  /**
+   * Give the file at `from` the name `to` without ever replacing an existing
+   * `to` (a hard link, then the old name is removed; a checked rename where
+   * links are refused). Throws with code EEXIST if `to` is taken.
+   */
+  publish(from: string, to: string): void;
+  /** Push a directory's entries (creations, renames, removals) to disk, where the filesystem allows. */
+  syncDir(dir: string): void;
+  /** Atomically rename; false when `from` is gone (another thread took it first). */
+  renameIfExists(from: string, to: string): boolean;
+  /** Remove a file; false when it was already gone. */
+  unlinkIfExists(p: string): boolean;
+  /** Entry names of a directory in the order the system lists them (uWSGI's readdir order); [] if it is gone. */
+  listDir(dir: string): string[];
+  /** `lstat` (symbolic links are not followed), or null when the entry is gone. */
+  lstat(p: string): FileStat | null;
+  /** Whether this process may read and write `p` (uWSGI skips task files it cannot). */
+  readWritable(p: string): boolean;
+  /**
+   * Whether a process holds a POSIX (fcntl) or flock lock on the file with
+   * this device and inode (Linux /proc/locks): a real uWSGI writer or spooler
+   * locks the spool file it works on. False where it cannot be told.
+   */
+  lockedByAnyProcess(dev: number, ino: number): boolean;
+  /**
+   * The start time of process `pid` (Linux /proc, clock ticks since boot),
+   * which tells a live process from a later one that reused its pid. null when
+   * the process does not exist; undefined when it cannot be told.
+   */
+  processStartTime(pid: number): string | null | undefined;
+  /** This process's start time (see {@link processStartTime}); '0' where it cannot be told. */
+  selfStartTime(): string;
+  /** POSIX path helpers. */
+  readonly paths: PathHelpers;
+}
+
+// ---- sockets ---------------------------------------------------------------------------
+
+/**
+ * Where a socket is: TCP `host` and `port`, or a unix socket `path` (for
+ * {@link RuntimeSockets.connect}, `\0name` is Linux's abstract namespace).
+ */
+export type Endpoint =
+  | { readonly host: string; readonly port: number; readonly path?: undefined }
+  | { readonly path: string; readonly host?: undefined; readonly port?: undefined };
+
+/** A configured listener as the bindings need it: the address as given (for messages) and where it is. */
+export interface ListenTarget {
+  /** The address as the user wrote it. */
+  readonly address: string;
+  /** TCP host (an IPv6 address without brackets); absent for a unix socket. */
+  readonly host?: string;
+  /** TCP port; absent for a unix socket. */
+  readonly port?: number;
+  /** Unix socket path. */
+  readonly path?: string;
+}
+
+/** Why a socket failed: the system's error code (`ECONNREFUSED`, `ENOENT`, `ECONNRESET`, `EPIPE`...) and message. */
+export interface SocketError {
+  /** The system's code, e.g. `ECONNRESET`. */
+  readonly code: string;
+  /** The runtime's message. */
+  readonly message: string;
+}
+
+/**
+ * What a stream socket reports, given when it is made (accepted or
+ * connected). Each runs on the event loop, never from inside a {@link Socket}
+ * method's call nor before the accept function returned; none runs after
+ * `onClose`.
+ */
+export interface SocketHandlers {
+  /** Bytes arrived: a plain `Uint8Array` (never a Node `Buffer`), the handler's to keep. */
+  onData(chunk: Uint8Array): void;
+  /** The peer finished sending (EOF); no more `onData`. */
+  onEnd(): void;
+  /** Everything written so far was handed to the system, after a `write()` that returned false. */
+  onDrain(): void;
+  /**
+   * The socket is gone (closed by either side, or destroyed); `error` when it
+   * failed: before `onConnect`, a failure to connect.
+   */
+  onClose(error?: SocketError): void;
+}
+
+/** The handlers of an outgoing socket ({@link RuntimeSockets.connect}). */
+export interface ConnectHandlers extends SocketHandlers {
+  /** The connection is established; writes go out from now on. */
+  onConnect(): void;
+}
+
+/**
+ * One stream socket (TCP or unix), accepted or connected: the one type every
+ * listener, the stats server and the client use. Writes never block: `write`
+ * queues and says whether the caller should wait for `onDrain` before writing
+ * more (backpressure); reads arrive through {@link SocketHandlers.onData},
+ * stopped by `pause()` and restarted by `resume()`.
+ */
+export interface Socket {
+  /** Queue bytes (taken as they are: do not change them afterwards). False: the queue is full, wait for `onDrain`. */
+  write(bytes: Uint8Array): boolean;
+  /** Send `last` (if given) after everything queued, then finish our side; the socket closes once the peer ends too. */
+  end(last?: Uint8Array): void;
+  /** Close both directions now, dropping anything queued; `onClose` follows. */
+  destroy(): void;
+  /** Stop delivering `onData` (the runtime stops reading, so TCP pushes back on the peer). */
+  pause(): void;
+  /** Deliver `onData` again. */
+  resume(): void;
+  /** Destroyed, or closed by both sides: writes are dropped. */
+  readonly closed: boolean;
+  /** The peer's address (undefined for a unix socket, or once closed where the runtime forgets it). */
+  readonly remoteAddress: string | undefined;
+  /** The peer's port (as remoteAddress). */
+  readonly remotePort: number | undefined;
+  /** Our side's address (undefined for a unix socket). */
+  readonly localAddress: string | undefined;
+  /** Our side's port (undefined for a unix socket). */
+  readonly localPort: number | undefined;
+}
+
+/** Where a listener is bound, as Node's `server.address()` says it: `{ address, family, port }`, or the unix socket path. */
+export type ListenerAddress = { address: string; family: string; port: number } | string;
+
+/** A listening stream socket. */
+export interface Listener {
+  /** The TCP port it got (the system's pick for port 0), or undefined for a unix socket. */
+  readonly port: number | undefined;
+  /** Where it is bound (null once closed). */
+  address(): ListenerAddress | null;
+  /**
+   * Stop accepting; a unix socket file it made is removed. Resolves once the
+   * listening socket is closed (on node:net, once every connection it
+   * accepted has closed too).
+   */
+  close(): Promise<void>;
+}
+
+/**
+ * Called for each accepted connection; returns the socket's handlers (kept
+ * until `onClose`). Runs before any byte of the connection is delivered.
+ */
+export type AcceptFn = (socket: Socket) => SocketHandlers;
+
+/** The master's side of one listener shared by the workers ({@link RuntimeSockets.prepareListener}). */
+export interface PreparedListener {
+  /** A ticket for the next worker started (synchronous: respawns take one at once). */
+  ticket(): ListenTicket;
+  /** Stop handing out tickets and release the master's hold on the socket (a unix socket file is removed). */
+  close(): void;
+}
+
+/** A bound UDP socket ({@link RuntimeSockets.listenUdp}). */
+export interface UdpEndpoint {
+  /** The port it got (the one asked for, or the system's pick for 0). */
+  readonly port: number;
+  /** Stop receiving and release the port. */
+  close(): Promise<void>;
+}
+
+/** Sockets: outgoing and listening streams, UDP, and the listen queue. */
+export interface RuntimeSockets {
+  /** Open a stream socket to `target`; `handlers` hear of it (`onConnect`, or `onClose` with the reason it failed). */
+  connect(target: Endpoint, handlers: ConnectHandlers): Socket;
+  /**
+   * Listen on `target` from this thread alone (the master's stats server): a
+   * stale unix socket file at the path is replaced, anything else there is
+   * refused. Rejects with the runtime's error when the address cannot be bound.
+   */
+  listen(target: Endpoint, accept: AcceptFn): Promise<Listener>;
+  /**
+   * In the master, before the workers start: make `target` shareable by
+   * `workers` worker threads (Node: bind it once and hand each worker a
+   * duplicate descriptor; Deno and Bun: check the address, then every worker
+   * binds it with reusePort). Throws a `UwsgiError` (`ERR_OPTION` when the
+   * address cannot be bound, `ERR_UNSUPPORTED` for a unix socket shared by
+   * several workers where the runtime cannot share one).
+   */
+  prepareListener(target: ListenTarget, workers: number, backlog: number): Promise<PreparedListener>;
+  /**
+   * In a worker (or a thread serving alone, with a `bind` ticket): listen on
+   * `target` with the ticket the master gave, and an accept queue of `backlog`.
+   * Rejects with a `UwsgiError` (`ERR_OPTION`) when it cannot listen.
+   */
+  listenWithTicket(target: ListenTarget, ticket: ListenTicket, backlog: number, accept: AcceptFn): Promise<Listener>;
+  /**
+   * Bind a UDP socket on `addr` (port 0: any free port). `onMessage` gets each
+   * datagram and a function that answers its sender.
+   */
+  listenUdp(addr: { host: string; port: number }, onMessage: (data: Uint8Array, reply: (data: Uint8Array) => void) => void): Promise<UdpEndpoint>;
+  /** Connections waiting in the accept queue of the TCP listeners on `port` (Linux /proc/net/tcp*); 0 where it cannot be read. */
+  tcpListenQueue(port: number): number;
+}
+
+// ---- the whole binding -----------------------------------------------------------------
+
+/** Everything ts/ needs from a runtime. Each bindings/<runtime>/index.ts exports one. */
+export interface RuntimeBinding extends RuntimeThreads, RuntimeProcess, RuntimeFiles, RuntimeSockets {
+  /** Which runtime this binding is for. */
+  readonly name: RuntimeName;
+  /** The runtime's version string, e.g. `20.20.2`. */
+  readonly version: string;
+  /** Called once before the wasm module is compiled (Node 20 turns Liftoff off here). */
+  prepareWasm(): void;
+  /**
+   * Whether a fresh `new Uint8Array(n)` of up to 64 bytes is cheaper than a
+   * view into a pooled buffer (JavaScriptCore: yes; V8: no, and Deno's own
+   * arrays cost about 300 ns): the cache's hot read path picks its copy by it
+   * (ts/kernel/pool.ts holds the pool).
+   */
+  readonly smallOwnArrays: boolean;
+  /**
+   * A function that writes a string's UTF-8 into `target` from its start and
+   * returns the bytes written (whole characters, as many as fit), the fastest
+   * way the runtime has: the codec's encoders pack their text with it.
+   */
+  utf8Writer(target: Uint8Array): (text: string) => number;
+}
