@@ -1,6 +1,6 @@
 // Mule mailboxes (`--mules`, `--mule`, `--farm`): one bounded ring of message
 // slots per channel. Channel 0 is the queue every mule reads, channels 1..M are
-// the mules' own, the farms' follow in option order (ts/mules.ts numbers them).
+// the mules' own, the farms' follow in option order (ts/mules/mules.ts numbers them).
 // One region:
 //
 //  header (one line):
@@ -20,7 +20,7 @@
 // one store of tail; a pull copies the slot out and then commits with one store
 // of head. So a thread that dies inside either leaves the ring as it was before
 // (or after) its operation, never in between, and the robust mutex passes on.
-// `bell` is a counter the JS side rings (ts/mules.ts) when a message arrives
+// `bell` is a counter the JS side rings (ts/mules/mules.ts) when a message arrives
 // for a mule; only the mule's own channel's bell is used.
 
 import { E_BAD_ID, E_BOUNDS, E_EMPTY, E_FULL, OK, REGION_MULES } from "../kernel/abi";

@@ -1,4 +1,4 @@
-// The hinted read path (ts/cache.ts: a thread remembers the slot and insert
+// The hinted read path (ts/cache/cache.ts: a thread remembers the slot and insert
 // stamp where a key was found, the core checks them under its seqlock): a hint
 // that has gone stale must never return another key's value or an old value.
 import { createEngine, type Uwsgi } from 'uwsgi-wasm';

@@ -3,22 +3,10 @@
 import { createEngine, type Uwsgi } from 'uwsgi-wasm';
 import { cachesOf } from 'uwsgi-wasm/engine';
 import { describe, test } from 'vitest';
-import { assert } from '../lib/helpers.ts';
+import { assert, rng } from '../lib/helpers.ts';
 
 const env = (globalThis as { process?: { env: Record<string, string | undefined> } }).process?.env ?? {};
 const OPS = Number(env.UWSGI_WASM_CACHE_OPS ?? 1_000_000);
-
-/** mulberry32: small, seeded, good enough to drive a random walk. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Entry { v: Uint8Array; e: number }
 const int64le = (n: bigint) => { const b = new Uint8Array(8); new DataView(b.buffer).setBigInt64(0, n, true); return b; };

@@ -41,3 +41,18 @@ export async function untilAtLeast(words: Int32Array, i: number, n: number): Pro
 }
 
 export { assert };
+
+/**
+ * A seeded random generator (mulberry32) giving numbers in [0, 1): the same
+ * sequence on every run and runtime, so a failing random walk replays.
+ */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

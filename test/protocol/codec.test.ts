@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import wire from '../vectors/wire.json';
 import { describe, test } from 'vitest';
-import { assert, throwsUwsgi } from '../lib/helpers.ts';
+import { assert, throwsUwsgi, rng } from '../lib/helpers.ts';
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
@@ -17,18 +17,6 @@ const vector = (name: string, direction = 'request') => {
   if (!c) throw new Error(`no wire vector '${name}' ${direction}`);
   return hex(c.hex);
 };
-
-/** Seeded PRNG (mulberry32): the same inputs on every run and runtime. */
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type RefResult = { ok: Array<[number, number, number, number]> } | { err: 'short' | 'empty' | 'many' };
 

@@ -1,6 +1,6 @@
 import { createEngine, type Uwsgi } from 'uwsgi-wasm';
 import { describe, test } from 'vitest';
-import { assert, throwsUwsgi } from '../lib/helpers.ts';
+import { assert, throwsUwsgi, rng } from '../lib/helpers.ts';
 
 const text = (u8: Uint8Array | null) => (u8 === null ? null : new TextDecoder().decode(u8));
 const queue = (slots = 10, blocksize = 64): Uwsgi => createEngine({ queue: slots, 'queue-blocksize': blocksize }).uwsgi;
@@ -41,16 +41,6 @@ class RingModel {
     for (let j = 1; j <= Math.min(k, this.n); j++) out.push(this.slots[(this.pos - j + this.n * 2) % this.n]);
     return out;
   }
-}
-
-/** mulberry32: a small seeded generator, so a failure replays. */
-function rng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 describe('queue', () => {

@@ -131,7 +131,7 @@ export class CacheApi {
     if (cache === undefined || cache === null || cache === '') return this.#handles.length ? 0 : -1;
     if (typeof cache !== 'string') throw new UwsgiError('ERR_ARG_TYPE', `${fn}: cache must be a string, got ${typeName(cache)}`);
     if (cache.includes('@')) {
-      // The cache_* functions send remote names to ts/client.ts before reaching here.
+      // The cache_* functions send remote names to ts/client/client.ts before reaching here.
       throw new UwsgiError('ERR_UNSUPPORTED', `${fn}: '${cache}' is a remote cache: use the cache_* functions, which return promises for remote caches`);
     }
     return this.#byName.get(cache) ?? -1;

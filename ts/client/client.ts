@@ -3,7 +3,7 @@
  * 17: uWSGI's "cache magic"), RPC (173), signals (110), spool requests (17)
  * and generic messages, byte-compatible with real uWSGI 2.0.21's clients (the
  * captured requests in `wire.json` are reproduced exactly). Packets go through
- * the one codec (ts/codec.ts); sockets through ts/net.ts.
+ * the one codec (ts/protocol/codec.ts); sockets through ts/client/connection.ts.
  *
  * Results follow uWSGI: a server that declines (a cache miss, an unknown RPC
  * function, a refused `set`) closes the connection without a byte, and that is

@@ -115,13 +115,13 @@ export const KNOWN_OPTIONS: Readonly<Record<string, OptionSpec>> = {
   'queue-store': { kind: 'value', built: false },
   'queue-store-sync': { kind: 'value', built: false },
   harakiri: { kind: 'value', built: true },
-  // Process control and logging (ts/process.ts).
+  // Process control and logging (ts/process/process.ts).
   logto: { kind: 'value', built: true },
   'memory-report': { kind: 'flag', built: true },
   socket: { kind: 'list', built: true },
   s: { kind: 'list', built: true, alias: 'socket' },
   'http-socket': { kind: 'list', built: true },
-  // Listeners (ts/listen.ts): accept backlog, body and idle limits, what remote packets may do.
+  // Listeners (ts/server/listen.ts): accept backlog, body and idle limits, what remote packets may do.
   listen: { kind: 'value', built: true },
   l: { kind: 'value', built: true, alias: 'listen' },
   'limit-post': { kind: 'value', built: true },
@@ -132,9 +132,9 @@ export const KNOWN_OPTIONS: Readonly<Record<string, OptionSpec>> = {
   'remote-spool': { kind: 'value', built: true },
   // Refused with ERR_UNSUPPORTED when given: FastCGI is not served.
   'fastcgi-socket': { kind: 'list', built: false },
-  // The spooler's options (ts/spoolconfig.ts).
+  // The spooler's options (ts/spooler/config.ts).
   ...SPOOLER_OPTIONS,
-  // The stats server and the SNMP agent (ts/stats.ts, ts/snmp-agent.ts).
+  // The stats server and the SNMP agent (ts/observability/stats.ts, ts/observability/snmp-agent.ts).
   stats: { kind: 'value', built: true },
   'stats-server': { kind: 'value', built: true, alias: 'stats' },
   'stats-http': { kind: 'flag', built: true },

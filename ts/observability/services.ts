@@ -123,7 +123,7 @@ export class SnmpAgent {
   close(): Promise<void> { return this.#udp.close(); }
 }
 
-/** Answer SNMP requests on UDP `address` from `source` (see ts/snmp-agent.ts for what it answers). */
+/** Answer SNMP requests on UDP `address` from `source` (see ts/observability/snmp-agent.ts for what it answers). */
 export async function startSnmpAgent(source: SnmpSource, address: { host: string; port: number }): Promise<SnmpAgent> {
   const responder = new SnmpResponder(source);
   try {

@@ -15,7 +15,7 @@ import { SNMP_SLOTS } from '../kernel/abi.ts';
 /** A JSON value of the document (bigint for 64-bit counters). */
 export type StatsValue = string | number | bigint | boolean | null | StatsValue[] | { [key: string]: StatsValue };
 
-/** One thread the master runs, as its thread table says (ts/master.ts `threadRows`). */
+/** One thread the master runs, as its thread table says (ts/process/master.ts `threadRows`). */
 export interface ThreadRow {
   kind: 'worker' | 'mule' | 'spooler';
   /** Worker id (1..N) or mule id (1..M). */

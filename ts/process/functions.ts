@@ -142,7 +142,7 @@ export abstract class ProcessFunctions {
   /** true in a spooler thread, null elsewhere. */
   i_am_the_spooler(): true | null { argCount('i_am_the_spooler', arguments.length, 0, 0); return this.ctx.kind === 'spooler' ? true : null; }
 
-  // ---- logging (ts/process.ts) ----------------------------------------------------------
+  // ---- logging (ts/process/process.ts) ----------------------------------------------------------
 
   /** Write a line to the log (the `--logto` file, else stderr). Returns true. */
   log(message: string | Uint8Array): true {
@@ -173,7 +173,7 @@ export abstract class ProcessFunctions {
    */
   sorry_i_need_to_block(): void { argCount('sorry_i_need_to_block', arguments.length, 0, 0); }
 
-  // ---- async helpers (ts/process.ts) --------------------------------------------------
+  // ---- async helpers (ts/process/process.ts) --------------------------------------------------
 
   /** Resolve after `seconds` without blocking the event loop. */
   async_sleep(seconds: number): Promise<void> { argCount('async_sleep', arguments.length, 1, 1); return asyncSleep(seconds); }

@@ -1,6 +1,6 @@
 /**
  * Process control, request accounting, logging and async helpers for one
- * thread: the per-thread side of the status table (assembly/workers.ts).
+ * thread: the per-thread side of the status table (assembly/process/workers.ts).
  *
  * Request accounting has one entry point: `request_begin()` / `request_end()`
  * (or `accounted(fn)`), called by listeners and user servers around each

@@ -13,7 +13,7 @@
  * ```
  *
  * Decoding and the length checks run in the WebAssembly core
- * (assembly/packet.ts): every length read from the input is checked against
+ * (assembly/protocol/packet.ts): every length read from the input is checked against
  * the bytes that remain and against the size limit before anything is read,
  * and malformed input throws a {@link UwsgiError} with code `ERR_PROTOCOL`.
  * The core instance the codec uses is private to the calling thread (its own

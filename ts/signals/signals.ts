@@ -1,12 +1,12 @@
 /**
  * uWSGI signals (numbers 0..255, unrelated to POSIX signals) between the
  * threads of an engine. The signal table, the master's routing inbox and one
- * mailbox per thread live in shared memory (assembly/signals.ts). A sender adds
+ * mailbox per thread live in shared memory (assembly/signals/signals.ts). A sender adds
  * the signal to the receiver's mailbox and rings its bell; the receiver waits
  * on the bell with Atomics.waitAsync, so its event loop stays free, and runs
  * its handler. Targets naming "the first available" thread of a group
  * (`worker`, `mule`, a farm, the spooler) go through the master, which picks
- * one (ts/scheduler.ts).
+ * one (ts/signals/scheduler.ts).
  *
  * A handler is a JS function, so it runs in the thread that registered it. As
  * uWSGI's forked workers inherit what the master registered, views of one
@@ -89,7 +89,7 @@ interface Realm {
   scheduler?: RealmScheduler;
 }
 
-/** The part of the master's scheduler (ts/scheduler.ts) the signal side uses. */
+/** The part of the master's scheduler (ts/signals/scheduler.ts) the signal side uses. */
 export interface RealmScheduler {
   readonly tid: number;
   /** Start the master loop if it is not running (a standalone engine starts it on first use). */

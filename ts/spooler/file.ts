@@ -15,7 +15,7 @@
  * The reserved keys `spooler`, `priority` and `at` stay inside the vars; only
  * `body` is taken out and written raw after them. A reader, like uWSGI's, uses
  * only bytes 1..2 of the header. The vars block goes through the one codec
- * (ts/codec.ts).
+ * (ts/protocol/codec.ts).
  *
  * Names in a spool directory (or in one of its priority subdirectories):
  *

@@ -1,10 +1,10 @@
 /**
  * The spooler: tasks written as files into spool directories (uWSGI's exact
- * format, ts/spoolfile.ts), run later by spooler threads that call the user's
+ * format, ts/spooler/file.ts), run later by spooler threads that call the user's
  * spooler function. This module holds the writing side (`spool`), the
  * read-only functions (`spooler_jobs`, `spooler_get_task`...), the shared
  * region with the spoolers' counters and bells, and the claim bookkeeping the
- * spooler loop (ts/spoolloop.ts) and the master use.
+ * spooler loop (ts/spooler/loop.ts) and the master use.
  *
  * Durability (a task is never lost, a finished task never runs again):
  * - write: the file is written under a temporary name, fsynced, then given its
