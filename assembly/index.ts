@@ -7,11 +7,10 @@
 export * from "./kernel/abi";
 import { E_BAD_STATE, OK, THREAD_ALIVE, THREAD_LOST } from "./kernel/abi";
 import {
-  HELD_MAX, bindLayout, headerInit, headerPublish, heldAt, heldCount, maxThreads, regionAdd, regionOffset, regionSize,
+  bindLayout, headerInit, headerPublish, heldCount, maxThreads, regionAdd, regionOffset, regionSize,
   scratchPtr, ownerWordOf, threadAttach, threadFinish, threadIdent, threadKind, threadQuarantine, threadRequestStop,
-  threadReserve, threadState, threadsBytes, selfTid, ownerAlive, selfOwner,
+  threadReserve, threadState, threadsBytes, threadsCheck, selfTid, ownerAlive, selfOwner,
 } from "./kernel/layout";
-import { rwReleaseDeadReader } from "./locks/lock";
 import {
   wkAdd, wkBegin, wkBind, wkBytes, wkCount, wkEnd, wkGet, wkGetWarning, wkHeaderGet, wkHeaderSet, wkInit,
   wkLogAdd, wkLogSize, wkRow, wkRows, wkSet, wkSetWarning,
@@ -91,19 +90,19 @@ export function bind(): i32 {
 export { threadReserve as thread_reserve, threadAttach as thread_attach, threadState as thread_state };
 export { threadKind as thread_kind, threadIdent as thread_ident, threadRequestStop as thread_request_stop };
 export { maxThreads as max_threads, scratchPtr as scratch_ptr };
+export { threadsCheck as threads_check, heldCount as thread_read_holds };
 export function self_tid(): i32 { return selfTid; }
 
 /**
- * Thread `tid` is gone: give back its read holds and free the slot under a new
- * generation, so every lock word naming it reads as "owner dead" and the next
- * locker takes it over. Returns how many user locks it still held.
+ * Thread `tid` is gone: free the slot under a new generation, so every lock
+ * word naming it reads as "owner dead" and the next locker takes it over, and
+ * its read holds stop counting. Returns how many user locks it still held.
  */
 export function thread_finish(tid: i32): i32 {
   const state = threadState(tid);
   if (state == THREAD_LOST) { threadFinish(tid); return 0; } // quarantined: recovered already
   if (state != THREAD_ALIVE) return E_BAD_STATE;
   const held = userLocksHeldBy(ownerWordOf(tid));
-  releaseReadHolds(tid);
   sigThreadGone(tid);
   threadFinish(tid);
   return held;
@@ -117,15 +116,8 @@ export function thread_finish(tid: i32): i32 {
 export function thread_quarantine(tid: i32): i32 {
   if (threadState(tid) != THREAD_ALIVE) return E_BAD_STATE;
   const held = userLocksHeldBy(ownerWordOf(tid));
-  releaseReadHolds(tid);
   threadQuarantine(tid);
   return held;
-}
-
-/** Give back the read holds thread `tid` recorded (at most HELD_MAX: its slot keeps no more). */
-@inline function releaseReadHolds(tid: i32): void {
-  const n = heldCount(tid);
-  for (let i: u32 = 0; i < n && i < HELD_MAX; i++) rwReleaseDeadReader(<usize>heldAt(tid, i));
 }
 
 // ---- user locks ------------------------------------------------------------------

@@ -37,6 +37,10 @@ export interface CoreExports extends CoreGlobals {
   max_threads(): number;
   scratch_ptr(): number;
   self_tid(): number;
+  /** The thread table's invariants (a freed slot records no read hold...): 0, or E_CORRUPT. */
+  threads_check(): number;
+  /** Read holds thread `tid` records now (rwlocks it holds for reading). */
+  thread_read_holds(tid: number): number;
   lock_acquire(n: number, timeoutMs: number): number;
   lock_try(n: number): number;
   lock_release(n: number): number;

@@ -4,7 +4,7 @@
  * @module
  */
 import { UwsgiError, argCount, bytesArg, int64Arg, intArg, statusError } from '../kernel/errors.ts';
-import { CoreStatus } from '../kernel/abi.ts';
+import { CoreStatus, READ_HOLDS_MAX } from '../kernel/abi.ts';
 import { type ThreadContext, threadService } from '../kernel/context.ts';
 
 const WIDTH_NAME: Record<number, string> = { 1: '8', 2: '16', 4: '32', 8: '64' };
@@ -15,6 +15,11 @@ const WRITE_RANGE: Record<number, [number, number]> = {
   2: [-0x8000, 0xffff],
   4: [-0x80000000, 0xffffffff],
 };
+
+/** A thread's read holds are recorded in its thread slot, which has room for READ_HOLDS_MAX. */
+function tooManyReadHolds(fn: string, id: number): UwsgiError {
+  return new UwsgiError('ERR_FULL', `${fn}: this thread holds ${READ_HOLDS_MAX} read locks already (sharedarea_rlock on as many areas), the most a thread may hold at once; release one before reading sharedarea ${id}`);
+}
 
 /**
  * One shared area (uWSGI 2.0's `--sharedarea`, addressed by id). Every access is
@@ -45,6 +50,7 @@ export class SharedArea {
     if (rc === CoreStatus.E_BAD_STATE) {
       throw new UwsgiError('ERR_LOCK_STATE', `${fn}: this thread holds sharedarea ${this.id} for reading; release it before writing`);
     }
+    if (rc === CoreStatus.E_FULL) throw tooManyReadHolds(fn, this.id);
     throw statusError(rc, `${fn} (sharedarea ${this.id})`);
   }
 
@@ -156,6 +162,7 @@ export class SharedArea {
   #lock(fn: string, write: boolean): boolean {
     const rc = this.#ctx.x.sa_lock(this.id, write ? 1 : 0);
     if (rc === CoreStatus.E_BAD_STATE) throw new UwsgiError('ERR_LOCK_STATE', `${fn}: this thread already holds sharedarea ${this.id}`);
+    if (rc === CoreStatus.E_FULL) throw tooManyReadHolds(fn, this.id);
     if (rc < 0) throw statusError(rc, `${fn} (sharedarea ${this.id})`);
     return rc === CoreStatus.OWNER_DIED;
   }
