@@ -35,7 +35,7 @@ import {
 } from "./sharedarea/sharedarea";
 import {
   queueBind, queueBytes, queueCapacity, queueGet, queueInit, queueLast, queuePop, queuePull, queuePullSlot,
-  queuePush, queueSet, queueSlot, queueSlots,
+  queuePush, queueSet, queueSlot, queueSlots, queueCheck,
 } from "./queue/queue";
 import {
   rpcBind, rpcBytes, rpcInit, rpcLookup, rpcMailbox, rpcMailboxData, rpcMax, rpcName, rpcOwnedBySelf, rpcOwnerTid,
@@ -134,7 +134,7 @@ export { saUpdates as sa_updates, saHits as sa_hits };
 // ---- queue ---------------------------------------------------------------------------
 export { queueSlots as queue_slots, queueCapacity as queue_capacity, queuePush as queue_push, queueSet as queue_set };
 export { queuePull as queue_pull, queuePop as queue_pop, queueGet as queue_get, queueLast as queue_last };
-export { queueSlot as queue_slot, queuePullSlot as queue_pull_slot };
+export { queueSlot as queue_slot, queuePullSlot as queue_pull_slot, queueCheck as queue_check };
 
 // ---- local RPC -----------------------------------------------------------------------
 export { rpcRegister as rpc_register, rpcLookup as rpc_lookup, rpcOwnerTid as rpc_owner_tid, rpcName as rpc_name };

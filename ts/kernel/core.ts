@@ -75,6 +75,8 @@ export interface CoreExports extends CoreGlobals {
   queue_last(skip: number, n: number, out: number, room: number): number;
   queue_slot(): number;
   queue_pull_slot(): number;
+  /** The queue's invariants (heads in the ring, sizes within a slot, no journal left): 0, E_CORRUPT or E_BAD_STATE. */
+  queue_check(): number;
   rpc_bytes(max: number, threads: number): number;
   rpc_init(offset: number, max: number, threads: number): void;
   rpc_register(name: number, len: number, argc: number): number;
