@@ -58,6 +58,17 @@ interface WorkerSlot {
   spawns?: number;
 }
 
+/** How `killWorker`, `killMule` and `killSpooler` kill. */
+export interface KillOptions {
+  /**
+   * How long to wait for the runtime to confirm that the thread is gone before
+   * quarantining its slot (default 1500 ms). A runtime that cannot stop a
+   * thread that never yields (Deno) never confirms: its locks pass on from that
+   * moment, as if it had died wherever it then is.
+   */
+  confirmMs?: number;
+}
+
 const QUICK_DEATH_MS = 1000;
 const MAX_BACKOFF_MS = 5000;
 const STOP_GRACE_MS = 2000;
@@ -314,7 +325,7 @@ export class Master {
    * that never yields) is quarantined: its locks pass on, its slot is never
    * reused while it may run, and the worker is respawned in a fresh slot.
    */
-  async #terminate(slot: WorkerSlot): Promise<void> {
+  async #terminate(slot: WorkerSlot, confirmMs = KILL_CONFIRM_MS): Promise<void> {
     const handle = slot.handle;
     const tid = slot.tid;
     if (!handle) return;
@@ -322,7 +333,7 @@ export class Master {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const confirmed = await Promise.race([
       handle.terminate().then(() => true),
-      new Promise<boolean>((r) => { timer = setTimeout(() => r(false), KILL_CONFIRM_MS); }),
+      new Promise<boolean>((r) => { timer = setTimeout(() => r(false), confirmMs); }),
     ]);
     clearTimeout(timer);
     if (confirmed || slot.tid !== tid) return;
@@ -407,19 +418,21 @@ export class Master {
    * Kill worker `ident` as if it crashed (its thread is terminated at once); the
    * master respawns it. Tests use it to show lock recovery.
    */
-  killWorker(ident: number): Promise<void> { return this.#kill('worker', ident, 'killWorker'); }
+  killWorker(ident: number, opts?: KillOptions): Promise<void> { return this.#kill('worker', ident, 'killWorker', opts); }
 
   /** Kill mule `ident` as if it crashed; the master respawns it. */
-  killMule(ident: number): Promise<void> { return this.#kill('mule', ident, 'killMule'); }
+  killMule(ident: number, opts?: KillOptions): Promise<void> { return this.#kill('mule', ident, 'killMule', opts); }
 
   /** Kill spooler thread `ident` (1-based) as if it crashed, even mid-task; the master respawns it and its task runs again. */
-  killSpooler(ident: number): Promise<void> { return this.#kill('spooler', ident, 'killSpooler'); }
+  killSpooler(ident: number, opts?: KillOptions): Promise<void> { return this.#kill('spooler', ident, 'killSpooler', opts); }
 
-  async #kill(kind: WorkerSlot['kind'], ident: number, fn: string): Promise<void> {
+  async #kill(kind: WorkerSlot['kind'], ident: number, fn: string, opts?: KillOptions): Promise<void> {
     const slot = this.#workers.find((w) => w.kind === kind && w.ident === ident && w.handle && !w.stopping);
     if (!slot?.handle) throw new UwsgiError('ERR_NOT_FOUND', `${fn}: no running ${kind} ${ident}`);
+    const confirmMs = opts?.confirmMs ?? KILL_CONFIRM_MS;
+    if (!Number.isFinite(confirmMs) || confirmMs < 0) throw new UwsgiError('ERR_VALUE_RANGE', `${fn}: confirmMs must be a number of milliseconds >= 0, got ${confirmMs}`);
     slot.killed = true;
-    await this.#terminate(slot);
+    await this.#terminate(slot, confirmMs);
   }
 
   /** Ask `slots`' threads to stop, then terminate those still running after a grace period. */
