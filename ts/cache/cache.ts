@@ -25,6 +25,9 @@ const MATH_DEFAULT: Record<MathFn, number> = { cache_inc: 1, cache_dec: 1, cache
 /** A key or value argument: strings are UTF-8 encoded. */
 export type Bytes = string | Uint8Array;
 
+/** Matches a lone surrogate: under the `u` flag a well-formed pair is one code point, not in Cs. */
+const LONE_SURROGATE = /\p{Cs}/u;
+
 /** Strings up to this many UTF-16 units are tried as ASCII first (a plain loop beats TextEncoder there). */
 const ASCII_MAX = 64;
 /** Values up to this many bytes are copied byte by byte (cheaper than a subarray and set). */
@@ -173,11 +176,19 @@ export class CacheApi {
     this.#remember(l, key, { slot, lo: stamp % 4294967296 | 0, hi: Math.floor(stamp / 4294967296) | 0 });
   }
 
-  /** Put the key in scratch; returns its length, or -1 when it cannot be a key of any cache. */
+  /**
+   * Put the key in scratch; returns its length, or -1 when it cannot be a key of any cache.
+   * A string with a lone surrogate is ERR_ARG_TYPE: UTF-8 has no form for it (the encoder
+   * would make it U+FFFD, so '\ud800', '\udfff' and '\ufffd' would be one key), and
+   * uWSGI's Python 3 refuses such a str as well.
+   */
   #key(fn: string, key: unknown): number {
     if (typeof key === 'string') {
       const n = key.length;
       if (n <= ASCII_MAX && asciiInto(this.#u8, this.#base, key, n)) return n;
+      if (LONE_SURROGATE.test(key)) {
+        throw new UwsgiError('ERR_ARG_TYPE', `${fn}: key has a lone surrogate (an unpaired code unit U+D800..U+DFFF), which has no UTF-8 form; pass a well-formed string or the key's bytes`);
+      }
       const r = utf8.encodeInto(key, this.#scratch);
       return r.read < n ? -1 : r.written;
     }
