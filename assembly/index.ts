@@ -31,7 +31,7 @@ import {
 import {
   saAdd32, saAdd64, saAdd64f, saAreaBytes, saBegin, saBind, saCheck, saCount, saData, saDirBytes, saEnd,
   saHits, saInit, saInitArea, saLock, saRead64, saReadInt, saSize, saUnlock, saUpdates, saWrite64,
-  saWriteInt,
+  saWriteInt, saReadStatus,
 } from "./sharedarea/sharedarea";
 import {
   queueBind, queueBytes, queueCapacity, queueGet, queueInit, queueLast, queuePop, queuePull, queuePullSlot,
@@ -129,7 +129,7 @@ export { saCount as sa_count, saSize as sa_size, saData as sa_data, saCheck as s
 export { saBegin as sa_begin, saEnd as sa_end, saLock as sa_lock, saUnlock as sa_unlock };
 export { saReadInt as sa_read_int, saWriteInt as sa_write_int, saAdd32 as sa_add32 };
 export { saRead64 as sa_read64, saWrite64 as sa_write64, saAdd64 as sa_add64, saAdd64f as sa_add64f };
-export { saUpdates as sa_updates, saHits as sa_hits };
+export { saUpdates as sa_updates, saHits as sa_hits, saReadStatus as sa_read_status };
 
 // ---- queue ---------------------------------------------------------------------------
 export { queueSlots as queue_slots, queueCapacity as queue_capacity, queuePush as queue_push, queueSet as queue_set };

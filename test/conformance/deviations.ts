@@ -114,7 +114,31 @@ export const DEVIATIONS: readonly Deviation[] = [
     reason: 'uWSGI silently returns None for an SNMP slot number outside 1..100 (0, 101..255); we throw ERR_NOT_FOUND naming the slot range.',
     applies: (o) => o.fn.startsWith('snmp_') && o.expected === null && o.threw && o.actual instanceof UwsgiError && o.actual.code === 'ERR_NOT_FOUND',
   },
+  {
+    id: 'unlock-not-owner-is-error',
+    principle: 'a',
+    reason: 'uWSGI ignores the EPERM of unlocking a lock another process holds and returns None, leaving the caller believing it released it; we throw ERR_LOCK_STATE naming the holder (a free lock is still a silent no-op, as in uWSGI).',
+    applies: (o) => o.fn === 'unlock' && o.expected === null && o.threw && o.actual instanceof UwsgiError && o.actual.code === 'ERR_LOCK_STATE',
+  },
+  {
+    id: 'relock-is-error',
+    principle: 'a',
+    reason: 'A second lock(n) by the thread holding n hangs a uWSGI worker forever (its locks are not recursive); we throw ERR_LOCK_STATE at once.',
+    applies: (o) => o.fn === 'lock' && o.threw && o.actual instanceof UwsgiError && o.actual.code === 'ERR_LOCK_STATE' && heldBefore(o),
+  },
 ];
+
+/** Whether the case took lock `o.args[0]` (default 0) earlier and has not released it since. */
+function heldBefore(o: Observed): boolean {
+  const n = o.args[0] ?? 0;
+  let held = false;
+  for (const e of o.earlier ?? []) {
+    if ((e.args[0] ?? 0) !== n || e.threw) continue;
+    if (e.fn === 'lock') held = true;
+    else if (e.fn === 'unlock') held = false;
+  }
+  return held;
+}
 
 /** Equal once every Python bytes value is compared with a JS string by its UTF-8 bytes. */
 function textEqual(expected: Vec, actual: unknown): boolean {

@@ -12,7 +12,7 @@ import { type ThreadContext, threadService } from '../kernel/context.ts';
 import type { CacheConfig } from '../kernel/options.ts';
 import { runtime } from '../platform/index.ts';
 import { copyOutWords } from '../kernel/pool.ts';
-import { CACHE_MATH_DEC, CACHE_MATH_DIV, CACHE_MATH_INC, CACHE_MATH_MUL, CACHE_VALUE_ALIGN, E_SCRATCH } from '../kernel/abi.ts';
+import { CACHE_MATH_DEC, CACHE_MATH_DIV, CACHE_MATH_INC, CACHE_MATH_MUL, CACHE_VALUE_ALIGN, E_SCRATCH, E_VALUE_RANGE } from '../kernel/abi.ts';
 
 const utf8 = new TextEncoder();
 const utf8d = new TextDecoder();
@@ -413,6 +413,9 @@ export class CacheApi {
     const rc = typeof d === 'number'
       ? x.cache_math_f(c, kl, MATH[fn], d, e, this.now())
       : x.cache_math(c, kl, MATH[fn], BigInt.asIntN(64, int64Arg(fn, 'delta', d)), e, this.now());
+    if (rc === E_VALUE_RANGE) {
+      throw new UwsgiError('ERR_VALUE_RANGE', `${fn}: the result does not fit in a signed 64-bit integer; the counter is left unchanged (uWSGI wraps it)`);
+    }
     this.#check(fn, rc);
     return rc === 1;
   }

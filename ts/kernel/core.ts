@@ -55,6 +55,8 @@ export interface CoreExports extends CoreGlobals {
   sa_lock(id: number, write: number): number;
   sa_unlock(id: number): number;
   sa_read_int(id: number, pos: number, width: number): number;
+  /** Why this thread's last sa_read_int returned NaN (a status). */
+  sa_read_status(): number;
   sa_write_int(id: number, pos: number, width: number, value: number): number;
   sa_add32(id: number, pos: number, delta: number): number;
   sa_read64(id: number, pos: number, out: number): number;
