@@ -56,6 +56,11 @@ interface WorkerSlot {
   killed?: boolean;
   /** Threads started for this id so far (stats: respawn_count). */
   spawns?: number;
+  /** Why the current thread's import failed (it reported it before dying). */
+  importError?: string;
+  /** The last import failure, and how many deaths in a row it caused. */
+  lastImportError?: string;
+  sameImportDeaths?: number;
 }
 
 /** How `killWorker`, `killMule` and `killSpooler` kill. */
@@ -69,6 +74,8 @@ export interface KillOptions {
   confirmMs?: number;
 }
 
+/** A thread that dies at import this many times in a row with the same error is not respawned again. */
+const IMPORT_DEATHS_MAX = 3;
 const QUICK_DEATH_MS = 1000;
 const MAX_BACKOFF_MS = 5000;
 const STOP_GRACE_MS = 2000;
@@ -91,6 +98,8 @@ export class Master {
   readonly #log: (line: string) => void;
   #stopping = false;
   #finished = false;
+  /** A thread was left down after failing at import again and again: `done` resolves with 1. */
+  #gaveUp = false;
   #resolveDone!: (code: number) => void;
   #removeSignals?: () => void;
   #readyWaiters: Array<() => void> = [];
@@ -225,6 +234,8 @@ export class Master {
         } else if (msg?.type === 'uwsgi-wasm:control') {
           if (msg.op === 'reload') void this.reload();
           else if (msg.op === 'stop') void this.stop();
+        } else if (msg?.type === 'uwsgi-wasm:import-failed') {
+          slot.importError = `${msg.file}: ${msg.error}`;
         } else if (msg?.type === 'uwsgi-wasm:serving') {
           slot.serving = true;
           this.#servingWaiters.splice(0).forEach((f) => f());
@@ -356,13 +367,14 @@ export class Master {
     const failed = code !== 0 || error !== undefined;
     const killed = slot.killed === true;
     slot.killed = false;
+    const gaveUp = failed && !killed && this.#importDeath(slot);
     if (slot.kind === 'spooler') {
       // A spooler ends cleanly only when stopped or recycled (spooler-max-tasks): respawn unless stopping.
-      const respawn = !this.#stopping && !slot.stopping;
+      const respawn = !this.#stopping && !slot.stopping && !gaveUp;
       spoolerOf(this.engine.uwsgi.ctx).threadGone(slot.ident, respawn);
       if (respawn && !failed) { slot.quickDeaths = 0; this.#spawn(slot); return; }
     }
-    if (this.#stopping || slot.stopping || !failed) {
+    if (this.#stopping || slot.stopping || !failed || gaveUp) {
       slot.state = 'done';
       this.#exitWaiters.splice(0).forEach((f) => f());
       this.#servingWaiters.splice(0).forEach((f) => f());
@@ -377,6 +389,24 @@ export class Master {
     this.#log(`uwsgi-wasm: ${slot.kind} ${slot.ident} died (code ${code}${why}); respawning${delay ? ` in ${delay} ms` : ''}`);
     slot.state = 'starting';
     setTimeout(() => { if (!this.#stopping && !slot.stopping) this.#spawn(slot); else { slot.state = 'done'; this.#maybeDone(); } }, delay);
+  }
+
+  /**
+   * Count a death at import: true when the slot's thread failed at import
+   * IMPORT_DEATHS_MAX times in a row with the same error, so respawning it
+   * again would only fail again (a broken app, or one that throws in a
+   * spooler); the master then says why and leaves the slot down.
+   */
+  #importDeath(slot: WorkerSlot): boolean {
+    const why = slot.importError;
+    slot.importError = undefined;
+    if (why === undefined) { slot.sameImportDeaths = 0; slot.lastImportError = undefined; return false; }
+    slot.sameImportDeaths = why === slot.lastImportError ? (slot.sameImportDeaths ?? 0) + 1 : 1;
+    slot.lastImportError = why;
+    if (slot.sameImportDeaths < IMPORT_DEATHS_MAX) return false;
+    this.#gaveUp = true;
+    this.#log(`uwsgi-wasm: ${slot.kind} ${slot.ident} failed at import ${slot.sameImportDeaths} times in a row with the same error (${why}); not respawning it`);
+    return true;
   }
 
   #maybeDone(): void {
@@ -400,8 +430,9 @@ export class Master {
       if (this.#spoolerWatch !== undefined) clearInterval(this.#spoolerWatch);
       // Every spooler thread is gone: tasks one of them held go back to their directory.
       if (this.engine.shared.config.spooler.dirs.length > 0) spoolerOf(this.engine.uwsgi.ctx).recoverAll();
-      this.#resolveDone(0);
-      void this.services.close().finally(() => this.#resolveDone(0));
+      const code = this.#gaveUp ? 1 : 0;
+      this.#resolveDone(code);
+      void this.services.close().finally(() => this.#resolveDone(code));
     }
   }
 
