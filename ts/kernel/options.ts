@@ -67,6 +67,10 @@ export interface Options {
   'spooler-harakiri'?: number;
   /** `--spooler-import FILE`: files the spooler threads import instead of the app. Repeatable. */
   'spooler-import'?: string | string[];
+  /** `--spooler-packet-rate N`: spool packets (modifier 17) the engine accepts per second; more are refused (default 100, 0: no limit). */
+  'spooler-packet-rate'?: number;
+  /** `--spooler-max-bytes N`: a spool packet is refused while its spool directory holds N bytes or more (default 64 MiB, 0: no limit). */
+  'spooler-max-bytes'?: number;
   /** Every other option of uWSGI that this project knows; see {@link KNOWN_OPTIONS}. */
   [name: string]: OptionValue | undefined;
 }
