@@ -160,6 +160,9 @@ let threadsBase: usize = 0;
 let scratchBase: usize = 0;
 export let selfTid: i32 = -1;
 export let selfOwner: i32 = 0;
+/** Where this thread's slot generation lives, and the generation it attached under (selfDeclaredDead). */
+let selfGenAddr: usize = 0;
+let selfGen: i32 = 0;
 
 @inline function slot(tid: i32): usize { return threadsBase + <usize>tid * THREAD_SIZE; }
 
@@ -207,6 +210,8 @@ export function threadAttach(tid: i32): i32 {
   if (aload32(slot(tid) + T_STATE) != THREAD_ALIVE) return E_BAD_STATE;
   selfTid = tid;
   selfOwner = ownerWordOf(tid);
+  selfGenAddr = slot(tid) + T_GEN;
+  selfGen = aload32(selfGenAddr) & OWNER_GEN_MASK;
   return OK;
 }
 
@@ -249,7 +254,9 @@ export function threadRequestStop(tid: i32): void {
  * a thread must not take locks any more: lock paths return E_STOPPED.
  */
 @inline export function selfDeclaredDead(): bool {
-  return selfTid >= 0 && !ownerAlive(selfOwner);
+  // One load on every lock path: the master gives the slot a new generation when it declares the
+  // thread gone (threadQuarantine, threadFinish), so a changed generation is that declaration.
+  return selfGenAddr != 0 && (aload32(selfGenAddr) & OWNER_GEN_MASK) != selfGen;
 }
 
 // ---- read holds (locks/lock.ts) ------------------------------------------------
