@@ -90,7 +90,8 @@ export class Master {
   readonly engine: Engine;
   /**
    * Resolves with an exit code once every worker is done (mules still running are
-   * then stopped) or the master was stopped.
+   * then stopped) or the master was stopped: 0, or 1 when a thread was left down
+   * after failing at import three times in a row with the same error.
    */
   readonly done: Promise<number>;
   readonly #workers: WorkerSlot[] = [];
