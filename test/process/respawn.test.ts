@@ -81,4 +81,32 @@ describe('respawn policy', () => {
       await master.stop();
     }
   }, 60_000);
+
+  test('no free thread slot for a respawn: the master logs it and tries again, instead of ending the process', async () => {
+    const logs: string[] = [];
+    const master = await run({
+      options: { workers: 1, sharedarea: 1, 'extra-threads': 0 },
+      app: 'build/tests/fixtures/import-fails.js', handleSignals: false, log: (l) => logs.push(l),
+    });
+    try {
+      const view = master.uwsgi.sharedarea(0).view();
+      const words = new Int32Array(view.buffer, view.byteOffset, 4);
+      await untilAtLeast(words, 2, 1);
+      // The worker's slot is the only one besides the master's: take it while the worker is dead.
+      let squatter: ReturnType<typeof master.engine.attach> | undefined;
+      for (let i = 0; i < 50 && !squatter; i++) {
+        await master.killWorker(1);
+        try { squatter = master.engine.attach('worker', 9); } catch { await untilAtLeast(words, 2, Atomics.load(words, 2) + 1); }
+      }
+      assert.ok(squatter, 'never caught the slot free');
+      for (let i = 0; i < 100 && !logs.some((l) => /no free thread slot/.test(l)); i++) await sleep(20);
+      assert.ok(logs.some((l) => /uwsgi-wasm: worker 1: .*no free thread slot.*retrying in 1000 ms/.test(l)), logs.join('\n'));
+      const before = Atomics.load(words, 2);
+      master.engine.threadExited(squatter.ctx.tid);
+      // The next try finds the slot: the worker runs again.
+      await untilAtLeast(words, 2, before + 1);
+    } finally {
+      await master.stop();
+    }
+  }, 60_000);
 });

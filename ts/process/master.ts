@@ -77,6 +77,8 @@ export interface KillOptions {
 /** A thread that dies at import this many times in a row with the same error is not respawned again. */
 const IMPORT_DEATHS_MAX = 3;
 const QUICK_DEATH_MS = 1000;
+/** How long the master waits before trying again to start a thread when no thread slot is free. */
+const SLOT_RETRY_MS = 1000;
 const MAX_BACKOFF_MS = 5000;
 const STOP_GRACE_MS = 2000;
 const EXIT_GRACE_MS = 2000;
@@ -208,7 +210,17 @@ export class Master {
   }
 
   #spawn(slot: WorkerSlot): void {
-    slot.tid = this.engine.reserveThread(slot.kind, slot.ident);
+    try {
+      slot.tid = this.engine.reserveThread(slot.kind, slot.ident);
+    } catch (e) {
+      // Every slot is taken, by threads the runtime could not stop (quarantined) or by attached
+      // views: try again later rather than end the process from a timer.
+      if (!(e instanceof UwsgiError) || e.code !== 'ERR_FULL' || this.#stopping) throw e;
+      slot.state = 'starting';
+      this.#log(`uwsgi-wasm: ${slot.kind} ${slot.ident}: ${e.message}; ${this.#quarantined.size} slot(s) held by threads that did not stop; retrying in ${SLOT_RETRY_MS} ms`);
+      setTimeout(() => { if (!this.#stopping && !slot.stopping && slot.tid < 0) this.#spawn(slot); else if (slot.tid < 0) { slot.state = 'done'; this.#maybeDone(); } }, SLOT_RETRY_MS);
+      return;
+    }
     slot.spawns = (slot.spawns ?? 0) + 1;
     slot.reportedExit = undefined;
     slot.spawnedAt = Date.now();
