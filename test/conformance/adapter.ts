@@ -109,7 +109,7 @@ export function sameValue(expected: Vec, actual: unknown, path = 'result'): Comp
   }
   if (typeof expected.bytes === 'string') {
     if (!(actual instanceof Uint8Array)) return no(`expected bytes ${expected.bytes}, got ${show(actual)}`);
-    return hex(actual) === expected.bytes ? { ok: true } : no(`expected bytes ${expected.bytes}, got ${hex(actual)}`);
+    return hex(actual) === expected.bytes ? { ok: true } : no(`expected bytes ${expected.bytes.length > 96 ? `${expected.bytes.slice(0, 64)}… (${expected.bytes.length / 2} bytes)` : expected.bytes}, got ${hexShort(actual)}`);
   }
   if (typeof expected.int === 'string') {
     return (typeof actual === 'bigint' || typeof actual === 'number') && BigInt(actual) === BigInt(expected.int) ? { ok: true } : no(`expected ${expected.int}, got ${show(actual)}`);
@@ -136,11 +136,14 @@ export function sameError(expected: { error: string }, actual: unknown): Compare
   return py === expected.error ? { ok: true } : { ok: false, why: `expected ${expected.error}, got ${actual.code} (${py}): ${actual.message}` };
 }
 
+/** Bytes as hex in messages, long values cut (a 4 KiB area read would bury the line). */
+const hexShort = (u8: Uint8Array) => (u8.length > 48 ? `${hex(u8.subarray(0, 32))}… (${u8.length} bytes)` : hex(u8));
+
 export function show(v: unknown): string {
-  if (v instanceof Uint8Array) return `bytes ${hex(v)}`;
+  if (v instanceof Uint8Array) return `bytes ${hexShort(v)}`;
   if (v instanceof Error) return `${v.name}${(v as UwsgiError).code ? `[${(v as UwsgiError).code}]` : ''}: ${v.message}`;
   if (typeof v === 'bigint') return `${v}n`;
-  try { return JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? `${x}n` : x instanceof Uint8Array ? `bytes ${hex(x)}` : x)) ?? String(v); } catch { return String(v); }
+  try { return JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? `${x}n` : x instanceof Uint8Array ? `bytes ${hexShort(x)}` : x)) ?? String(v); } catch { return String(v); }
 }
 
 export { hex, asBytes };
