@@ -13,7 +13,12 @@ const unhex = (h: string) => Uint8Array.from(h.match(/../g) ?? [], (b) => parseI
 const utf8 = new TextEncoder();
 const asBytes = (v: unknown): Uint8Array => (v instanceof Uint8Array ? v : utf8.encode(String(v)));
 
-/** Which Python exception each of our error codes stands for. */
+/**
+ * Which Python exception each of our error codes stands for, as uWSGI 2.0.21
+ * raises it: its argument parser's TypeError and OverflowError, ValueError for
+ * what its functions refuse themselves (unknown ids, full tables, "no mule
+ * configured"), OSError (IOError) for a node it cannot reach.
+ */
 export const PYTHON_ERROR_OF: Record<UwsgiErrorCode, string> = {
   ERR_ARG_TYPE: 'TypeError',
   ERR_ARG_COUNT: 'TypeError',
@@ -21,16 +26,30 @@ export const PYTHON_ERROR_OF: Record<UwsgiErrorCode, string> = {
   ERR_BOUNDS: 'ValueError',
   ERR_NOT_FOUND: 'ValueError',
   ERR_OPTION: 'ValueError',
-  ERR_NOT_CONFIGURED: 'AttributeError',
+  ERR_NOT_CONFIGURED: 'ValueError',
   ERR_UNSUPPORTED: 'ValueError',
   ERR_LOCK_STATE: 'ValueError',
   ERR_TIMEOUT: 'SystemError',
   ERR_STOPPED: 'SystemError',
-  ERR_FULL: 'SystemError',
+  ERR_FULL: 'ValueError',
   ERR_LAYOUT: 'SystemError',
   ERR_EXISTS: 'ValueError',
   ERR_INTERNAL: 'SystemError',
+  ERR_CONNECT: 'OSError',
+  ERR_CLOSED: 'OSError',
+  ERR_BAD_REPLY: 'OSError',
+  ERR_REJECTED: 'ValueError',
+  ERR_PROTOCOL: 'ValueError',
 };
+
+/**
+ * An exception of the Python side of an op that is not a uwsgi function's
+ * (a missing module attribute, a missing dict key): the runner raises it
+ * where the oracle's helper would have.
+ */
+export class PythonError extends Error {
+  constructor(readonly pyClass: string, message: string) { super(message); this.name = pyClass; }
+}
 
 /** JS functions standing for the oracle's named callables. */
 export function namedCallable(name: string, api: () => Uwsgi): unknown {
@@ -131,6 +150,7 @@ export function sameValue(expected: Vec, actual: unknown, path = 'result'): Comp
 
 /** Whether an error we threw matches the Python exception uWSGI raised. */
 export function sameError(expected: { error: string }, actual: unknown): Compare {
+  if (actual instanceof PythonError) return actual.pyClass === expected.error ? { ok: true } : { ok: false, why: `expected ${expected.error}, got ${actual.pyClass}: ${actual.message}` };
   if (!(actual instanceof UwsgiError)) return { ok: false, why: `expected ${expected.error}, got a non-UwsgiError throw: ${show(actual)}` };
   const py = PYTHON_ERROR_OF[actual.code];
   return py === expected.error ? { ok: true } : { ok: false, why: `expected ${expected.error}, got ${actual.code} (${py}): ${actual.message}` };

@@ -273,6 +273,7 @@ export class ProcessApi {
   setUserHarakiri(seconds: number, log: (l: string) => void): void {
     const n = intArg('set_user_harakiri', 'seconds', seconds);
     if (n < 0) throw new UwsgiError('ERR_VALUE_RANGE', `set_user_harakiri: seconds must be >= 0, got ${n}`);
+    if (n > 0x7fffffff) throw new UwsgiError('ERR_VALUE_RANGE', `set_user_harakiri: seconds ${n} do not fit in a signed 32-bit integer`);
     if (!this.ctx.shared.hasMaster) { log('unable to set user harakiri without the master process'); return; }
     if (this.row === 0) { log(`unable to set user harakiri in the ${this.ctx.kind} thread (only workers, mules and spoolers have one)`); return; }
     this.ctx.x.wk_set(this.row, F.USER_DEADLINE, n === 0 ? 0 : Date.now() + n * 1000);
@@ -346,6 +347,7 @@ export class ProcessApi {
   setLogvar(key: unknown, value: unknown): void {
     const k = logvarKey('set_logvar', key);
     const v = bytesArg('set_logvar', 'value', value);
+    if (v.length > LOGVAR_MAX) throw new UwsgiError('ERR_VALUE_RANGE', `set_logvar: value is longer than ${LOGVAR_MAX} bytes`);
     (this.current() ?? this.#outside).logvars.set(k, v.slice());
   }
 
@@ -395,10 +397,15 @@ export class ProcessApi {
   logFile(): string | undefined { return this.#logto(); }
 }
 
+/** Longest logvar key or value, in bytes (uWSGI's struct uwsgi_logvar: one-byte lengths). */
+const LOGVAR_MAX = 255;
+const utf8Length = (s: string): number => new TextEncoder().encode(s).length;
+
 function logvarKey(fn: string, key: unknown): string {
   if (key instanceof Uint8Array) key = new TextDecoder().decode(key);
   if (typeof key !== 'string') throw new UwsgiError('ERR_ARG_TYPE', `${fn}: key must be a string or Uint8Array, got ${typeName(key)}`);
-  if (key === '') throw new UwsgiError('ERR_VALUE_RANGE', `${fn}: key must not be empty`);
+  // uWSGI keeps a logvar's key and value lengths in one byte each (255 at most; longer ones wrap).
+  if (utf8Length(key) > LOGVAR_MAX) throw new UwsgiError('ERR_VALUE_RANGE', `${fn}: key is longer than ${LOGVAR_MAX} bytes`);
   return key;
 }
 
