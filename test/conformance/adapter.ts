@@ -48,7 +48,8 @@ export const PYTHON_ERROR_OF: Record<UwsgiErrorCode, string> = {
  * where the oracle's helper would have.
  */
 export class PythonError extends Error {
-  constructor(readonly pyClass: string, message: string) { super(message); this.name = pyClass; }
+  readonly pyClass: string;
+  constructor(pyClass: string, message: string) { super(message); this.pyClass = pyClass; this.name = pyClass; }
 }
 
 /** JS functions standing for the oracle's named callables. */

@@ -88,6 +88,16 @@ export class RequestScope {
   get tx(): number { return this.#tx; }
   /** Whether the request has ended. */
   get ended(): boolean { return this.#ended; }
+  /** Whether `grunt()` detached it: counted done for the worker, its work still running. */
+  get grunt(): boolean { return this.#grunt; }
+  #grunt = false;
+  #gruntDone = false;
+  /** @internal */
+  markGrunt(): void { this.#grunt = true; }
+  /** @internal The detached work ended: true the first time. */
+  finishGrunt(): boolean { if (this.#gruntDone) return false; this.#gruntDone = true; return true; }
+  /** @internal Whether it is a grunt whose work is still running. */
+  get gruntRunning(): boolean { return this.#grunt && !this.#gruntDone; }
   /** End the request (once): its numbers go into the status table. */
   end(result: RequestResult = {}): void {
     if (!this.#owner) throw new UwsgiError('ERR_NOT_FOUND', 'request_end: this scope is not a request (outside any request)');
@@ -127,6 +137,8 @@ export interface WorkerInfo {
 export interface WorkerStats extends WorkerInfo {
   accepting: number;
   harakiri_count: number;
+  /** Requests `grunt()` detached that still run. */
+  grunts: number;
   /** Stats' respawn_count: spawns so far (1 for a never-respawned worker). */
   spawns: number;
 }
@@ -190,6 +202,8 @@ export class ProcessApi {
   current(): RequestScope | undefined {
     const s = als.get();
     if (s && !s.ended && this.#active.includes(s)) return s;
+    // A grunt's code keeps its request (request_id, cl, logvars) after the worker counted it done.
+    if (s && s.gruntRunning) return s;
     return this.#active[this.#active.length - 1];
   }
 
@@ -212,6 +226,11 @@ export class ProcessApi {
 
   /** @internal */
   endScope(scope: RequestScope, result: RequestResult, fn: string): void {
+    // The end of a grunt's detached work (the listener ends its request): it no longer runs.
+    if (scope.grunt) {
+      if (scope.finishGrunt() && this.row > 0) this.ctx.x.wk_add(this.row, F.GRUNTS, -1);
+      return;
+    }
     if (scope.ended) throw new UwsgiError('ERR_NOT_FOUND', `${fn}: request ${scope.id} has already ended`);
     if (result === null || typeof result !== 'object') throw new UwsgiError('ERR_ARG_TYPE', `${fn}: result must be an object like { tx, exception }, got ${typeName(result)}`);
     let tx = scope.tx;
@@ -249,6 +268,23 @@ export class ProcessApi {
     }
     if (!scope.ended) this.endScope(scope, {}, 'accounted');
     return value;
+  }
+
+  /**
+   * uWSGI 1.x's grunt, for threads: the request in progress is counted done
+   * for the worker now (requests, avg_rt, harakiri) and its remaining work goes
+   * on detached, shown in the `grunts` column of the worker's stats until the
+   * request really ends. Returns true: the calling code is the grunt (uWSGI's
+   * forked child got True; there is no second copy of the code here to get None).
+   */
+  grunt(fn = 'grunt'): true {
+    const s = this.current();
+    if (!s) throw new UwsgiError('ERR_NOT_FOUND', `${fn}: no request in progress (a grunt continues a request)`);
+    if (s.grunt) return true;
+    this.endScope(s, {}, fn);
+    s.markGrunt();
+    if (this.row > 0) this.ctx.x.wk_add(this.row, F.GRUNTS, 1);
+    return true;
   }
 
   /** `--harakiri N`: the deadline follows the oldest request in progress. */
@@ -306,7 +342,7 @@ export class ProcessApi {
       id, pid: g(F.PID), requests, delta_requests: g(F.DELTA), signals: g(F.SIGNALS), exceptions, status: bytesOf(status),
       rss: g(F.RSS), vsz: g(F.VSZ), running_time: g(F.RUNNING_TIME), last_spawn: g(F.LAST_SPAWN),
       respawn_count: Math.max(0, spawns - 1), tx: g(F.TX), avg_rt: g(F.AVG_RT), apps,
-      accepting: g(F.ACCEPTING), harakiri_count: g(F.HARAKIRIS), spawns,
+      accepting: g(F.ACCEPTING), harakiri_count: g(F.HARAKIRIS), spawns, grunts: g(F.GRUNTS),
     };
   }
 
@@ -314,7 +350,7 @@ export class ProcessApi {
     const n = this.ctx.x.wk_count(ThreadKind.worker);
     const out: WorkerInfo[] = [];
     for (let id = 1; id <= n; id++) {
-      const { accepting: _a, harakiri_count: _h, spawns: _s, ...info } = this.#info(id, id);
+      const { accepting: _a, harakiri_count: _h, spawns: _s, grunts: _g, ...info } = this.#info(id, id);
       out.push(info);
     }
     return out;
