@@ -391,7 +391,7 @@ export const DEVIATIONS: readonly Deviation[] = [
     id: 'state-after-a-listed-deviation',
     principle: 'a',
     reason: 'An earlier call of the case on the same object (key, byte range, lock, signal, slot, logvar, queue, RPC table) was a listed deviation that left another state than uWSGI\'s (uWSGI stored what we refused, or refused what we accept); this later result follows from that call and is the state that row describes.',
-    applies: (o) => (o.earlier ?? []).some((e) => e.excused !== undefined && e.excused !== 'state-after-a-listed-deviation' && (e.threw !== isErr(e.expected) || e.threw) && sameObject(e, o)),
+    applies: (o) => (o.earlier ?? []).some((e) => e.excused !== undefined && e.excused !== 'state-after-a-listed-deviation' && e.threw !== isErr(e.expected) && sameObject(e, o)),
   },
 ];
 
