@@ -126,6 +126,21 @@ describe('uWSGI 1.x packet handlers and grunt', () => {
     }
   });
 
+  test('grunt inside accounted(): counted once, the grunt ends with the function', async () => {
+    const w = createEngine({}).attach('worker', 1);
+    const grunts = () => processOf(w.ctx).workerStats()[0]!.grunts;
+    let release!: () => void;
+    const gate = new Promise<void>((r) => { release = r; });
+    const done = w.accounted(async () => { w.grunt(); await gate; return w.request_id(); });
+    await Promise.resolve();
+    assert.equal(grunts(), 1);
+    assert.equal(w.workers()[0]!.requests, 1);
+    release();
+    assert.equal(await done, 0);
+    assert.equal(grunts(), 0);
+    assert.equal(w.workers()[0]!.requests, 1, 'not counted twice');
+  });
+
   test('grunt: the worker counts the request done and serves again while the grunt goes on', async () => {
     const engine = createEngine({});
     const w = engine.attach('worker', 1);

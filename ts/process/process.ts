@@ -263,10 +263,11 @@ export class ProcessApi {
     try {
       value = await als.run(scope, () => fn(scope));
     } catch (e) {
-      if (!scope.ended) this.endScope(scope, { exception: true }, 'accounted');
+      if (!scope.ended || scope.gruntRunning) this.endScope(scope, { exception: true }, 'accounted');
       throw e;
     }
-    if (!scope.ended) this.endScope(scope, {}, 'accounted');
+    // A grunt's end (the request was counted when it detached) only ends the grunt.
+    if (!scope.ended || scope.gruntRunning) this.endScope(scope, {}, 'accounted');
     return value;
   }
 
