@@ -317,6 +317,8 @@ export const ROW_APP = 136;
 export const ROW_STATE = 140;
 /** Thread slot of the thread the row follows (the newest during a reload). */
 export const ROW_TID = 144;
+/** Requests detached by `grunt()` that still run (counted done for the worker). */
+export const ROW_GRUNTS = 148;
 
 // ---- SNMP (observability/snmp.ts) ----------------------------------------------------------
 

@@ -23,6 +23,16 @@ type MathFn = keyof typeof MATH;
 const MATH_DEFAULT: Record<MathFn, number> = { cache_inc: 1, cache_dec: 1, cache_mul: 2, cache_div: 2 };
 
 /** A key or value argument: strings are UTF-8 encoded. */
+/**
+ * Seconds to live: an integer. A bigint within 64 bits (uWSGI's C long) is
+ * taken as a number (past 2^53 seconds it is "never" either way); wider ones
+ * are ERR_VALUE_RANGE, uWSGI's OverflowError.
+ */
+function expiryArg(fn: string, v: unknown): number {
+  if (typeof v === 'bigint' && v >= -(1n << 63n) && v < 1n << 63n) return Number(v);
+  return intArg(fn, 'expires', v);
+}
+
 export type Bytes = string | Uint8Array;
 
 /** Strings up to this many UTF-16 units are tried as ASCII first (a plain loop beats TextEncoder there). */
@@ -128,7 +138,8 @@ export class CacheApi {
    * (first) cache; -1 when no such local cache exists (uWSGI then returns None).
    */
   index(fn: string, cache: unknown): number {
-    if (cache === undefined || cache === null || cache === '') return this.#handles.length ? 0 : -1;
+    // Only an omitted name means the default cache; null is a wrong type (uWSGI's None is a TypeError).
+    if (cache === undefined || cache === '') return this.#handles.length ? 0 : -1;
     if (typeof cache !== 'string') throw new UwsgiError('ERR_ARG_TYPE', `${fn}: cache must be a string, got ${typeName(cache)}`);
     if (cache.includes('@')) {
       // The cache_* functions send remote names to ts/client/client.ts before reaching here.
@@ -324,7 +335,7 @@ export class CacheApi {
   /** cache_set (update false) / cache_update (update true): true when stored. */
   store(fn: string, key: unknown, value: unknown, expires: unknown, cache: unknown, update: boolean): boolean {
     if (!(value instanceof Uint8Array) && typeof value !== 'string') this.#value(fn, value); // throws the typed error
-    const e = expires === undefined || expires === 0 ? 0 : intArg(fn, 'expires', expires);
+    const e = expires === undefined || expires === 0 ? 0 : expiryArg(fn, expires);
     const l = this.#local(fn, cache);
     const kl = this.#key(fn, key);
     if (l === undefined || kl < 0) return false;
@@ -394,7 +405,7 @@ export class CacheApi {
   math(fn: MathFn, key: unknown, delta: unknown, expires: unknown, cache: unknown): boolean {
     const d = delta === undefined ? MATH_DEFAULT[fn] : delta;
     if (typeof d !== 'bigint' && !(typeof d === 'number' && Number.isSafeInteger(d))) int64Arg(fn, 'delta', d); // throws the typed error
-    const e = expires === undefined ? 0 : intArg(fn, 'expires', expires);
+    const e = expires === undefined ? 0 : expiryArg(fn, expires);
     const c = this.handle(fn, cache);
     const kl = this.#key(fn, key);
     if (c === 0 || kl < 0) return false;

@@ -260,6 +260,7 @@ export class Master {
     x.wk_set(row, F.DEADLINE, 0);
     x.wk_set(row, F.USER_DEADLINE, 0);
     x.wk_set(row, F.APP, 0);
+    if (!sharing) x.wk_set(row, F.GRUNTS, 0);
     x.wk_set(row, F.STATE, RowState.RUNNING);
   }
 
@@ -271,6 +272,7 @@ export class Master {
     if (other) { x.wk_set(row, F.TID, other.tid); return; }
     x.wk_set(row, F.PID, 0);
     x.wk_set(row, F.BUSY, 0);
+    x.wk_set(row, F.GRUNTS, 0); // its grunts were threads' work: they died with it
     x.wk_set(row, F.DEADLINE, 0);
     x.wk_set(row, F.USER_DEADLINE, 0);
     x.wk_set(row, F.STATE, RowState.DEAD);
