@@ -12,6 +12,8 @@ import {
   decodeReply, djb33x, encodeAnnounce, encodeCacheDel, encodeCacheImage, encodeCacheSet, encodeReply, encodeSubscription,
   imageSize, keysFromFile, murmur2, nodeName, replicationOf, runtime, startCluster,
 } from 'uwsgi-wasm/engine';
+import { readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { describe, test } from 'vitest';
 import { assert, rng, throwsUwsgi } from '../lib/helpers.ts';
 import { freePort } from '../lib/interop.ts';
@@ -376,6 +378,26 @@ describe('cluster: cache replication between engines over 127.0.0.1', () => {
       assert.match(String(err), /sent no dump/);
     } finally {
       await server.close();
+    }
+  });
+
+  test('a value too large for one datagram is not sent, and the log says so', async () => {
+    const port = await freePort();
+    const log = `${tmpdir()}/uwsgi-wasm-cluster-${process.pid}-${port}.log`;
+    const a = createEngine({ cache2: `name=c,items=4,blocksize=70000,nodes=127.0.0.1:${port}`, logto: log }).uwsgi;
+    const b = createEngine({ cache2: `name=c,items=4,blocksize=70000,udp=127.0.0.1:${port}` }).uwsgi;
+    const s = await startCluster(b);
+    try {
+      const before = replicationOf(a.ctx).stats.failed;
+      assert.equal(a.cache_set('huge', new Uint8Array(66_000), 0, 'c'), true, 'stored locally');
+      assert.equal(replicationOf(a.ctx).stats.failed, before + 1);
+      assert.match(readFileSync(log, 'utf8'), /\[cache-udp-node\] cache 'c': a key of 4 bytes with its value does not fit one datagram; not replicated/);
+      assert.equal(a.cache_set('small', 'ok', 0, 'c'), true);
+      await until(() => text(b.cache_get('small', 'c')) === 'ok');
+      assert.equal(b.cache_get('huge', 'c'), null);
+    } finally {
+      await s.stop();
+      rmSync(log, { force: true });
     }
   });
 

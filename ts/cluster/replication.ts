@@ -16,6 +16,7 @@
 import { UwsgiError, statusError } from '../kernel/errors.ts';
 import { type ThreadContext, threadService } from '../kernel/context.ts';
 import { type Bytes, cachesOf, setCacheWriteHook } from '../cache/cache.ts';
+import { writeLog } from '../process/process.ts';
 import { type UdpSocket, runtime } from '../platform/index.ts';
 import { Connection, parseAddress } from '../client/connection.ts';
 import { socketTimeoutMs } from '../kernel/thread-options.ts';
@@ -83,7 +84,9 @@ export class ReplicationSender {
     const now = deleted ? null : cachesOf(this.#ctx).readWithExpiry(index, k);
     const packet = now ? encodeCacheSet(k, now.value, now.expires) : encodeCacheDel(k);
     if (!packet) {
+      // uWSGI sends it with its length wrapped; we do not send it, and say so as uWSGI logs its send errors.
       this.stats.failed++;
+      writeLog(this.#ctx, `uwsgi-wasm: [cache-udp-node] cache '${cfg.name}': a key of ${k.length} bytes with its value does not fit one datagram; not replicated`);
       return;
     }
     this.#send(packet, cfg.nodes);
