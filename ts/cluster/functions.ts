@@ -20,6 +20,9 @@ import './replication.ts';
 export type { MessageReply } from './packets.ts';
 
 const utf8 = new TextEncoder();
+/** Replies one call gathers at most, and their bytes at most: a group's strangers cannot make it hold more. */
+const MAX_REPLIES = 1024;
+const MAX_REPLY_BYTES = 16 * 1024 * 1024;
 
 /** The live nodes (heard within the tolerance), in table order. */
 function liveNodes(ctx: ThreadContext) {
@@ -88,7 +91,8 @@ export abstract class ClusterFunctions {
    * `multicast_message` RPC function returns (`register_rpc('multicast_message',
    * fn)`, called with the message), or an empty reply without one. For this
    * node's own cluster group it resolves as soon as every live node replied.
-   * uWSGI 1.x sent the packet and returned true; nobody answered.
+   * At most 1024 replies (16 MiB in all) are kept. uWSGI 1.x sent the packet
+   * and returned true; nobody answered.
    */
   send_multicast_message(group: string, message: string | Uint8Array, timeout?: number): Promise<MessageReply[]> {
     argCount('send_multicast_message', arguments.length, 2, 3);
@@ -119,6 +123,7 @@ export abstract class ClusterFunctions {
 async function gather(ctx: ThreadContext, to: { host: string; port: number }, packet: Uint8Array, ms: number, expected: Set<string> | null): Promise<MessageReply[]> {
   const replies: MessageReply[] = [];
   const seen = new Set<string>();
+  let bytes = 0;
   let done: () => void = () => {};
   const finished = new Promise<void>((r) => { done = r; });
   const sock = await runtime().openUdp({ host: '0.0.0.0', port: 0, multicastTtl: ctx.shared.config.cluster.multicastTtl, broadcast: to.host === '255.255.255.255' }, (d, from) => {
@@ -126,8 +131,9 @@ async function gather(ctx: ThreadContext, to: { host: string; port: number }, pa
     const r = p && p.modifier2 === 1 ? decodeReply(p.body) : null;
     if (!r) return;
     r.node = nodeName(r.node, from.address);
-    if (seen.has(r.node)) return;
+    if (seen.has(r.node) || replies.length >= MAX_REPLIES || bytes + r.reply.length > MAX_REPLY_BYTES) return;
     seen.add(r.node);
+    bytes += r.reply.length;
     replies.push(r);
     if (expected && [...expected].every((n) => seen.has(n))) done();
   });
