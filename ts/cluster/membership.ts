@@ -13,6 +13,7 @@
  * to the group, they give that host our configuration or control of us.
  * @module
  */
+import { UwsgiError } from '../kernel/errors.ts';
 import type { ThreadContext } from '../kernel/context.ts';
 import { type UdpPeer, type UdpSocket, runtime } from '../platform/index.ts';
 import { RowField as F, ThreadKind } from '../kernel/abi.ts';
@@ -87,10 +88,16 @@ export class ClusterMember {
   /** Join the group, say so, announce, and keep announcing. */
   async start(): Promise<void> {
     const g = this.#group;
-    this.#sock = await runtime().openUdp({
-      host: '0.0.0.0', port: g.port, reuseAddr: true, broadcast: g.broadcast,
-      multicastGroup: g.broadcast ? undefined : g.host, multicastTtl: this.#cfg.multicastTtl, multicastLoopback: true,
-    }, (d, from) => this.#heard(d, from));
+    try {
+      this.#sock = await runtime().openUdp({
+        host: '0.0.0.0', port: g.port, reuseAddr: true, broadcast: g.broadcast,
+        multicastGroup: g.broadcast ? undefined : g.host, multicastTtl: this.#cfg.multicastTtl, multicastLoopback: true,
+      }, (d, from) => this.#heard(d, from));
+    } catch (e) {
+      const code = (e as { code?: string }).code;
+      const hint = code === 'ENODEV' || code === 'EADDRNOTAVAIL' ? ' (no interface routes the group: add a route for 224.0.0.0/4 or a default route)' : '';
+      throw new UwsgiError('ERR_OPTION', `option 'cluster': cannot join ${g.text}: ${(e as Error).message}${hint}`, { cause: e });
+    }
     this.#log(`uwsgi-wasm: joined cluster ${g.text} as ${this.#cfg.announce}`);
     this.#sendGroup(encodeJoin(this.#ctx.shared.hostname));
     this.announce();
