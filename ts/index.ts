@@ -44,6 +44,7 @@ export type { SignalHandler } from './signals/signals.ts';
 export type { SpoolOptions, SpoolTask, SpoolerFunction, SpoolTaskInfo } from './spooler/spooler.ts';
 export type { RemoteSpooler } from './spooler/functions.ts';
 export type { SnmpSlots, SnmpSlot, SnmpType } from './observability/snmp.ts';
+export type { MessageReply } from './cluster/packets.ts';
 
 /** Options of the standalone engine the default export uses outside a master. */
 export const STANDALONE_OPTIONS = { sharedarea: 1, locks: 8, queue: 100, cache2: 'name=default,items=1000,blocksize=4096' } as const;

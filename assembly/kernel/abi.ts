@@ -123,6 +123,8 @@ export const REGION_WORKERS = 12;
 export const REGION_SNMP = 13;
 /** The spooler's counters and bells: ts/spooler/spooler.ts lays it out; only JS reads and writes it. */
 export const REGION_SPOOLER = 14;
+/** The cluster's node table: ts/cluster/table.ts lays it out; only JS reads and writes it. */
+export const REGION_CLUSTER = 15;
 
 // ---- threads ----------------------------------------------------------------------
 

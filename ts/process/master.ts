@@ -18,6 +18,7 @@ import { spoolerThreads } from '../spooler/config.ts';
 import { spoolerOf } from '../spooler/spooler.ts';
 import { MasterServices } from '../observability/services.ts';
 import type { ThreadRow } from '../observability/stats.ts';
+import { type ClusterServices, startCluster } from '../cluster/service.ts';
 
 /** How `run` is told what to start. */
 export interface MasterOptions {
@@ -95,6 +96,8 @@ export class Master {
   #spoolerWatch?: ReturnType<typeof setInterval>;
   /** The stats server and SNMP agent (`--stats`, `--snmp`), started by `run()`. */
   readonly services: MasterServices;
+  /** The cluster's services (`--cluster`, subscriptions, cache `udp=`/`sync=`), started by `run()` before the workers. */
+  cluster?: ClusterServices;
 
   /** @internal Use `run()`. */
   constructor(engine: Engine, app: string | undefined, opts: MasterOptions) {
@@ -162,6 +165,9 @@ export class Master {
     if (this.#workers.every((w) => w.state !== 'starting')) return Promise.resolve();
     return new Promise((r) => this.#readyWaiters.push(r));
   }
+
+  /** @internal Start the cluster's services (`run()` does, before the workers: `sync=` fills the caches first). */
+  async startCluster(): Promise<void> { this.cluster = await startCluster(this.engine.uwsgi, this.#log); }
 
   /** @internal The listeners `run()` prepared; each worker started gets a ticket for each. */
   setListeners(listeners: PreparedListener[]): void { this.#listeners = listeners; }
@@ -392,6 +398,7 @@ export class Master {
       // Every spooler thread is gone: tasks one of them held go back to their directory.
       if (this.engine.shared.config.spooler.dirs.length > 0) spoolerOf(this.engine.uwsgi.ctx).recoverAll();
       this.#resolveDone(0);
+      void this.cluster?.stop(true);
       void this.services.close().finally(() => this.#resolveDone(0));
     }
   }
@@ -485,6 +492,8 @@ export class Master {
     if (this.#stopping) return void (await this.done);
     this.#stopping = true;
     const wasFinished = this.#finished;
+    // Leave the cluster and unsubscribe from routers first, so no new request comes while the workers stop (as uWSGI).
+    await this.cluster?.stop(true);
     await this.#stopThreads(this.#workers);
     await this.done;
     // Workers that were done long ago already had the stores written; the main thread may have changed them since.
@@ -526,6 +535,7 @@ export async function run(opts: MasterOptions = {}): Promise<Master> {
   master.setListeners(prepared);
   try {
     await master.services.start();
+    await master.startCluster();
   } catch (e) {
     await master.stop();
     throw e;

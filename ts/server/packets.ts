@@ -13,6 +13,7 @@ import type { ThreadContext } from '../kernel/context.ts';
 import { cachesOf } from '../cache/cache.ts';
 import { callRpc as callLocalRpc } from '../rpc/rpc.ts';
 import { MOD_FASTFUNC, MOD_MARSHAL, serveFastfunc, serveMarshal } from './handlers.ts';
+import { cacheDumpReply } from '../cluster/cache-image.ts';
 
 /** Where a packet handler reads the bytes after the packet and writes its answer. */
 export interface PacketIO {
@@ -150,9 +151,12 @@ async function serveCache(ctx: ThreadContext, lc: ListenConfig, pkt: Packet, io:
       else await io.write(enc.encode('HTTP/1.0 404 Not Found\r\nContent-Type: text/plain\r\nContent-Length: 9\r\n\r\nNot Found'));
       return;
     }
-    case 6: // DUMP: uWSGI sends its raw item table; our layout is our own, so it is refused
-      await io.write(ack(false));
+    case 6: { // DUMP, optional cache name: the cache as uWSGI's image (what a uWSGI's `sync=` reads); nothing when there is no such cache
+      const name = bytesToText(pkt.body);
+      const index = !enabled ? -1 : name === '' ? def : name.includes('@') ? -1 : api.index('cache (dump)', name);
+      if (index >= 0) for (const part of cacheDumpReply(ctx, index)) await io.write(part);
       return;
+    }
     case 17:
       try {
         await serveCacheMagic(ctx, lc, pkt, io);
