@@ -65,10 +65,11 @@ export class Atom {
 // ---- compound terms ----------------------------------------------------------------------
 
 /** An Erlang tuple: `new Tuple(Atom.of('ok'), 1)` is `{ok, 1}`. */
-export class Tuple<T extends TermInput = Term> implements Iterable<T> {
+export class Tuple<T extends TermInput = TermInput> implements Iterable<T> {
   /** The elements, in order. */
   readonly elements: T[];
-  constructor(...elements: T[]) { this.elements = elements; }
+  // NoInfer: elements of different types make a Tuple<TermInput>, not an error about the first one's type.
+  constructor(...elements: NoInfer<T>[]) { this.elements = elements; }
   /** A tuple of an array's elements (no copy: the tuple keeps the array). */
   static from<T extends TermInput>(elements: T[]): Tuple<T> {
     const t = new Tuple<T>();
@@ -83,12 +84,12 @@ export class Tuple<T extends TermInput = Term> implements Iterable<T> {
 }
 
 /** A list whose tail is not `[]`: `[1, 2 | tail]` is `new ImproperList([1, 2], tail)`. */
-export class ImproperList<T extends TermInput = Term> {
+export class ImproperList<T extends TermInput = TermInput> {
   /** The elements before the tail (at least one). */
   readonly elements: T[];
   /** What the last cell points to instead of `[]`. */
   readonly tail: T;
-  constructor(elements: T[], tail: T) { this.elements = elements; this.tail = tail; }
+  constructor(elements: NoInfer<T>[], tail: NoInfer<T>) { this.elements = elements; this.tail = tail; }
 }
 
 /**
@@ -182,7 +183,7 @@ export class ErlangFun {
 
 /** An Erlang term as the codec decodes it (see the table in this module's documentation). */
 export type Term =
-  | number | bigint | boolean | Uint8Array | Atom | Tuple | Term[] | ImproperList | Map<Term, Term>
+  | number | bigint | boolean | Uint8Array | Atom | Tuple<Term> | Term[] | ImproperList<Term> | Map<Term, Term>
   | Pid | Reference | Port | BitBinary | ErlangFun;
 
 /**

@@ -18,6 +18,7 @@ import { spoolerThreads } from '../spooler/config.ts';
 import { spoolerOf } from '../spooler/spooler.ts';
 import { MasterServices } from '../observability/services.ts';
 import type { ThreadRow } from '../observability/stats.ts';
+import { MasterErlang } from '../erlang/bridge.ts';
 
 /** How `run` is told what to start. */
 export interface MasterOptions {
@@ -95,6 +96,8 @@ export class Master {
   #spoolerWatch?: ReturnType<typeof setInterval>;
   /** The stats server and SNMP agent (`--stats`, `--snmp`), started by `run()`. */
   readonly services: MasterServices;
+  /** The Erlang node (`--erlang`), started by `run()`: it owns the connections every thread's erlang_* calls use. */
+  #erlang?: MasterErlang;
 
   /** @internal Use `run()`. */
   constructor(engine: Engine, app: string | undefined, opts: MasterOptions) {
@@ -116,6 +119,15 @@ export class Master {
 
   /** The master thread's module object (worker_id 0). */
   get uwsgi(): Uwsgi { return this.engine.uwsgi; }
+
+  /** @internal Start the `--erlang` node (before the threads, which may use it at once). */
+  async startErlang(): Promise<void> {
+    this.#erlang = await MasterErlang.start(this.engine.uwsgi.ctx, (tid, msg) => {
+      const slot = this.#workers.find((w) => w.tid === tid && w.handle);
+      slot?.handle?.postMessage(msg);
+      return slot !== undefined;
+    });
+  }
 
   /** @internal */
   start(): void {
@@ -214,6 +226,8 @@ export class Master {
         } else if (msg?.type === 'uwsgi-wasm:control') {
           if (msg.op === 'reload') void this.reload();
           else if (msg.op === 'stop') void this.stop();
+        } else if (this.#erlang?.handle(tid, msg)) {
+          // An erlang_* call of the thread: the node answers it.
         } else if (msg?.type === 'uwsgi-wasm:serving') {
           slot.serving = true;
           this.#servingWaiters.splice(0).forEach((f) => f());
@@ -335,6 +349,7 @@ export class Master {
   #exited(slot: WorkerSlot, tid: number, code: number, error?: unknown, quarantinedLocks?: number): void {
     if (slot.tid !== tid) return; // already handled
     const recovered = quarantinedLocks ?? this.engine.threadExited(tid);
+    this.#erlang?.threadGone(tid);
     slot.serving = false;
     slot.tid = -1;
     slot.handle = undefined;
@@ -389,6 +404,7 @@ export class Master {
       if (this.#spoolerWatch !== undefined) clearInterval(this.#spoolerWatch);
       // Every spooler thread is gone: tasks one of them held go back to their directory.
       if (this.engine.shared.config.spooler.dirs.length > 0) spoolerOf(this.engine.uwsgi.ctx).recoverAll();
+      void this.#erlang?.close();
       this.#resolveDone(0);
       void this.services.close().finally(() => this.#resolveDone(0));
     }
@@ -524,6 +540,7 @@ export async function run(opts: MasterOptions = {}): Promise<Master> {
   master.setListeners(prepared);
   try {
     await master.services.start();
+    await master.startErlang();
   } catch (e) {
     await master.stop();
     throw e;
