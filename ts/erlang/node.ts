@@ -463,6 +463,8 @@ export class ErlangNode implements ConnectionHost {
     if (this.#stopped) throw new UwsgiError('ERR_CLOSED', `${fn}: the Erlang node ${this.nodeName} has stopped`);
     if (typeof node === 'number') {
       const c = this.#conns.get(node);
+      // Ids are handed out in order: one below the next that is gone has ended.
+      if (!c && node > 0 && node < this.#nextId) throw new UwsgiError('ERR_CLOSED', `${fn}: Erlang connection ${node} has ended`);
       if (!c) throw new UwsgiError('ERR_NOT_FOUND', `${fn}: no Erlang connection ${node}`);
       if (c.isClosed) throw new UwsgiError(c.error!.code, `${fn}: ${c.error!.message}`);
       await c.ready;
