@@ -54,6 +54,7 @@ export class EncodedTerm {
 
 const utf8 = new TextEncoder();
 const utf8Strict = new TextDecoder('utf-8', { fatal: true });
+const bytesAsText = new TextDecoder('latin1');
 
 // ---- encoding ----------------------------------------------------------------------------
 
@@ -153,7 +154,8 @@ function writeTerm(w: Writer, term: TermInput): void {
     if (v === END) { open.delete(openStack.pop()!); continue; }
     switch (typeof v) {
       case 'number':
-        if (Number.isInteger(v)) writeInteger(w, Number.isSafeInteger(v) ? v : BigInt(v));
+        // Beyond 2^53 a number is a float in all but name (integers that large are bigints): only safe integers are integers.
+        if (Number.isSafeInteger(v)) writeInteger(w, v);
         else writeFloat(w, v);
         continue;
       case 'bigint': writeInteger(w, v); continue;
@@ -276,7 +278,10 @@ interface Frame {
   n: number;
   map?: Map<Term, Term>;
   key?: Term;
-  /** Map pairs read (a repeated key does not grow the map). */
+  /** Where the map key being read starts, and the bytes of the compound keys read so far. */
+  keyAt?: number;
+  keyBytes?: Set<string>;
+  /** Map pairs read. */
   pairs: number;
 }
 
@@ -379,6 +384,8 @@ export function decodeTermAt(bytes: Uint8Array, pos = 0, end = bytes.length): { 
   const stack: Frame[] = [];
   for (;;) {
     const at = r.pos;
+    const parent = stack[stack.length - 1];
+    if (parent?.kind === MAP_KEY) parent.keyAt = at;
     const tag = r.u8('a tag');
     let value: Term;
     switch (tag) {
@@ -523,6 +530,9 @@ export function decodeTermAt(bytes: Uint8Array, pos = 0, end = bytes.length): { 
         continue;
       }
       if (top.kind === MAP_KEY) {
+        // Erlang refuses a map that repeats a key. Numbers, atoms and booleans compare as values; compound keys by their bytes.
+        const primitive = typeof value !== 'object' || value instanceof Atom;
+        if (primitive ? top.map!.has(value) : !addKeyBytes(top, bytes, r.pos)) r.fail('a map repeats a key', top.keyAt);
         top.key = value;
         top.kind = MAP_VALUE;
         break;
@@ -534,6 +544,16 @@ export function decodeTermAt(bytes: Uint8Array, pos = 0, end = bytes.length): { 
       value = top.map!;
     }
   }
+}
+
+/** Remember a compound map key's bytes; false when the map had them already. */
+function addKeyBytes(f: Frame, bytes: Uint8Array, end: number): boolean {
+  // windows-1252 as WHATWG decodes it is one character per byte, one-to-one: the bytes as a string key.
+  const k = bytesAsText.decode(bytes.subarray(f.keyAt!, end));
+  f.keyBytes ??= new Set();
+  if (f.keyBytes.has(k)) return false;
+  f.keyBytes.add(k);
+  return true;
 }
 
 /** A decoded list: proper when the tail is `[]` (or another list, which extends it), else improper. */
