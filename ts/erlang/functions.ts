@@ -72,16 +72,16 @@ export abstract class ErlangFunctions {
   }
 
   /**
-   * Send `message` (any term of the mapping) to `process` on `node`: a
+   * Send `message` (any term of the mapping) to `process_name` on `node`: a
    * registered name (a string or an Atom) or a {@link Pid}. Resolves true
    * once it is handed to the system (Erlang sends never wait for the receiver).
    */
-  erlang_send_message(node: ErlangNodeRef, process: string | Atom | Pid, message: TermInput, options?: ErlangCallOptions): Promise<true> {
+  erlang_send_message(node: ErlangNodeRef, process_name: string | Atom | Pid, message: TermInput, options?: ErlangCallOptions): Promise<true> {
     argCount('erlang_send_message', arguments.length, 3, 4);
     const fn = 'erlang_send_message';
     try {
       const n = nodeArg(fn, node);
-      const to = process instanceof Pid ? process : nameArg(fn, 'process', process);
+      const to = process_name instanceof Pid ? process_name : nameArg(fn, 'process_name', process_name);
       const bytes = encodeTerm(message);
       const t = timeoutOf(this.ctx, fn, options);
       return erlangAccess(this.ctx, fn).send(fn, n, to, bytes, t).then(() => true as const);
@@ -89,18 +89,18 @@ export abstract class ErlangFunctions {
   }
 
   /**
-   * Messages sent from Erlang to `{name, 'this@node'}` call `callable(message,
+   * Messages sent from Erlang to `{process_name, 'this@node'}` call `callable(message,
    * sender)` in this thread (`sender`: `{ from, node, connection }`, to reply
    * with `erlang_send_message(sender.connection, sender.from, reply)`). When
    * several threads register one name (every worker runs the app), they take
    * turns. `rex` is taken: it serves `rpc:call` from the RPC table. Resolves
    * true once the node routes the name here.
    */
-  erlang_register_process(name: string | Atom, callable: ErlangProcess): Promise<true> {
+  erlang_register_process(process_name: string | Atom, callable: ErlangProcess): Promise<true> {
     argCount('erlang_register_process', arguments.length, 2, 2);
     const fn = 'erlang_register_process';
     try {
-      const n = nameArg(fn, 'name', name);
+      const n = nameArg(fn, 'process_name', process_name);
       if (typeof callable !== 'function') throw new UwsgiError('ERR_ARG_TYPE', `${fn}: callable must be a function, got ${typeName(callable)}`);
       if ([...n].length > 255) throw new UwsgiError('ERR_VALUE_RANGE', `${fn}: a process name is an atom: at most 255 characters`);
       return erlangAccess(this.ctx, fn).register(fn, n, this.ctx.tid, callable).then(() => true as const);
