@@ -28,7 +28,8 @@ describe('erlang codec', () => {
     assert.equal(vec('negbig'), -(2 ** 40), 'a bignum within the safe range is a number');
     assert.equal(vec('largebig'), 1n << 2100n, 'LARGE_BIG_EXT');
     assert.equal(vec('float'), 1.5);
-    assert.equal(vec('intfloat'), 2);
+    assert.deepEqual(vec('intfloat'), new ErlangFloat(2), 'an integral float stays a float');
+    assert.equal(Number(vec('intfloat')), 2);
     assert.equal(vec('tiny'), 5e-324);
     assert.deepEqual(vec('binary'), Uint8Array.of(104, 195, 169, 108, 108, 111));
     assert.deepEqual(vec('empty_bin'), new Uint8Array(0));
@@ -70,7 +71,7 @@ describe('erlang codec', () => {
   test('every type of the mapping round-trips; strings, ErlangFloat and plain objects encode one way, as documented', () => {
     const node = Atom.of('a@b');
     const samples: TermInput[] = [
-      0, 255, 256, -1, 2 ** 31 - 1, -(2 ** 31), 2 ** 31, Number.MAX_SAFE_INTEGER, -Number.MAX_SAFE_INTEGER, 1n << 64n, -(1n << 300n), 1.25, -0.5, 1e300,
+      0, 255, 256, -1, 2 ** 31 - 1, -(2 ** 31), 2 ** 31, Number.MAX_SAFE_INTEGER, -Number.MAX_SAFE_INTEGER, 1n << 64n, -(1n << 300n), 1.25, -0.5, new ErlangFloat(1e300), new ErlangFloat(-3),
       true, false, Atom.of('ok'), Atom.of(''), Atom.of('héllo wörld'), Atom.of('x'.repeat(255)), Atom.of('é'.repeat(200)),
       enc('bytes'), new Uint8Array(0), new Uint8Array(70_000).fill(7), new BitBinary(Uint8Array.of(0xff, 0x80), 1),
       [], [1, 2, 3], [256, -1], [[[]]], Array.from({ length: 70_000 }, (_, i) => i % 256), new ImproperList([1, Atom.of('a')], enc('t')),
@@ -86,7 +87,8 @@ describe('erlang codec', () => {
     // One-way conveniences: a string is a UTF-8 binary, ErlangFloat a float, a plain object a map with atom keys.
     assert.deepEqual(decodeTerm(encodeTerm('héllo')), enc('héllo'));
     assert.equal(toHex(encodeTerm(new ErlangFloat(2))), '834640' + '00'.repeat(7));
-    assert.equal(decodeTerm(encodeTerm(new ErlangFloat(2))), 2);
+    assert.equal(toHex(encodeTerm(decodeTerm(encodeTerm(new ErlangFloat(2))))), '834640' + '00'.repeat(7), '2.0 goes back as 2.0');
+    assert.deepEqual(decodeTerm(encodeTerm(1e300)), new ErlangFloat(1e300), 'a number past 2^53 is a float');
     assert.deepEqual(decodeTerm(encodeTerm({ a: 1, b: [true] })), new Map<Term, Term>([[Atom.of('a'), 1], [Atom.of('b'), [true]]]));
     // A proper list whose tail is a list (OTP never sends one, but may) is one list.
     assert.deepEqual(decodeTerm(Uint8Array.of(131, 108, 0, 0, 0, 1, 97, 1, 108, 0, 0, 0, 1, 97, 2, 106)), [1, 2]);
@@ -215,6 +217,7 @@ describe('erlang codec', () => {
 /** One text per Erlang term, from the decoder's output. */
 function canon(t: Term): string {
   if (typeof t === 'number' || typeof t === 'bigint') return `n:${t}`;
+  if (t instanceof ErlangFloat) return `n:${t.value}`;
   if (typeof t === 'boolean') return `a:${t}`;
   if (t instanceof Atom) return `a:${t.name}`;
   if (t instanceof Uint8Array) return `b:${toHex(t)}`;

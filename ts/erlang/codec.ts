@@ -370,6 +370,9 @@ function readBig(r: Reader, n: number): number | bigint {
   return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
 }
 
+/** A decoded float: a number, or an ErlangFloat when integral (a plain number would go back as an integer). */
+const floatTerm = (f: number): Term => (Number.isInteger(f) ? new ErlangFloat(f) : f);
+
 const FLOAT_TEXT = /^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$/;
 
 /**
@@ -395,9 +398,10 @@ export function decodeTermAt(bytes: Uint8Array, pos = 0, end = bytes.length): { 
       case Tag.LARGE_BIG: { const n = r.u32('an integer size'); value = readBig(r, n); break; }
       case Tag.NEW_FLOAT: {
         r.need(8, 'a float');
-        value = r.dv.getFloat64(r.pos);
+        const f = r.dv.getFloat64(r.pos);
         r.pos += 8;
-        if (!Number.isFinite(value)) r.fail('a float is NaN or infinite, which Erlang never makes', at);
+        if (!Number.isFinite(f)) r.fail('a float is NaN or infinite, which Erlang never makes', at);
+        value = floatTerm(f);
         break;
       }
       case Tag.FLOAT: {
@@ -405,8 +409,9 @@ export function decodeTermAt(bytes: Uint8Array, pos = 0, end = bytes.length): { 
         const nul = raw.indexOf(0);
         const text = String.fromCharCode(...raw.subarray(0, nul < 0 ? 31 : nul));
         if (!FLOAT_TEXT.test(text)) r.fail(`a float's text is not a number: '${text}'`, at);
-        value = Number(text);
-        if (!Number.isFinite(value)) r.fail('a float is out of range', at);
+        const f = Number(text);
+        if (!Number.isFinite(f)) r.fail('a float is out of range', at);
+        value = floatTerm(f);
         break;
       }
       case Tag.SMALL_ATOM_UTF8: case Tag.ATOM_UTF8: case Tag.SMALL_ATOM: case Tag.ATOM: {

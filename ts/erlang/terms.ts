@@ -7,7 +7,7 @@
  * | atom | {@link Atom} (one object per name while in use, so `===` works) | |
  * | `true`, `false` | `true`, `false` | |
  * | integer | `number` when it is a safe integer, else `bigint` | `bigint` |
- * | float | `number` | `number` that is not an integer; {@link ErlangFloat} for an integral float |
+ * | float | `number`; {@link ErlangFloat} when its value is integral (`2.0`), so it stays a float when sent back | `number` that is not a safe integer |
  * | binary | `Uint8Array` | `string` (as UTF-8) |
  * | bitstring | {@link BitBinary} | |
  * | proper list, string (`"abc"` is a list) | `Term[]` | |
@@ -93,14 +93,19 @@ export class ImproperList<T extends TermInput = TermInput> {
 }
 
 /**
- * A float that must be sent as a float even when its value is integral
- * (`new ErlangFloat(2)` is `2.0`; a plain `2` is the integer 2). Decoded
- * floats are plain numbers.
+ * A float whose value is integral: `new ErlangFloat(2)` is Erlang's `2.0`,
+ * where a plain `2` is the integer 2. The decoder gives one for every such
+ * float, so a term passed back unchanged keeps its floats (`2.0 =:= 2` is
+ * false in Erlang). It converts to its number in arithmetic (`valueOf`).
  */
 export class ErlangFloat {
   /** The value. */
   readonly value: number;
   constructor(value: number) { this.value = value; }
+  /** The number, for arithmetic and comparisons (`f > 1`). */
+  valueOf(): number { return this.value; }
+  /** As Erlang prints it: `2.0`. */
+  toString(): string { return Number.isInteger(this.value) ? `${this.value}.0` : String(this.value); }
 }
 
 /** A bitstring whose length is not a whole number of bytes (`<<1:3>>`). */
@@ -184,13 +189,13 @@ export class ErlangFun {
 /** An Erlang term as the codec decodes it (see the table in this module's documentation). */
 export type Term =
   | number | bigint | boolean | Uint8Array | Atom | Tuple<Term> | Term[] | ImproperList<Term> | Map<Term, Term>
-  | Pid | Reference | Port | BitBinary | ErlangFun;
+  | ErlangFloat | Pid | Reference | Port | BitBinary | ErlangFun;
 
 /**
- * What the codec encodes: every {@link Term}, plus `string` (a UTF-8 binary),
- * {@link ErlangFloat}, and plain objects (maps with atom keys). These three
- * come back as `Uint8Array`, `number` and `Map`.
+ * What the codec encodes: every {@link Term}, plus `string` (a UTF-8 binary)
+ * and plain objects (maps with atom keys), which come back as `Uint8Array`
+ * and `Map`.
  */
 export type TermInput =
-  | Term | string | ErlangFloat | TermInput[] | Tuple<TermInput> | ImproperList<TermInput> | Map<TermInput, TermInput>
+  | Term | string | TermInput[] | Tuple<TermInput> | ImproperList<TermInput> | Map<TermInput, TermInput>
   | { readonly [key: string]: TermInput };
