@@ -7,6 +7,9 @@
  */
 import { createEngine, ErlangRpcError, Atom, Tuple, Pid, Reference, type Uwsgi } from 'uwsgi-wasm';
 import { type ErlangNode, type ErlangNodeOverrides, startErlangNode, stopErlangNode, encodeTerm, ImproperList } from 'uwsgi-wasm/erlang';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, test } from 'vitest';
 import { assert, rejectsUwsgi, throwsUwsgi } from '../lib/helpers.ts';
 import { FakeEpmd, FakeNode, PEER_FLAGS, type PeerConn, hs, until } from './fake-peer.ts';
@@ -39,6 +42,24 @@ describe('erlang: options', () => {
     throwsUwsgi(() => createEngine({ erlang: 'a@b c' }), 'ERR_OPTION', /invalid host part/);
     throwsUwsgi(() => createEngine({ 'erlang-cookie': 'x' }), 'ERR_OPTION', /needs '--erlang NAME' too/);
     throwsUwsgi(() => createEngine({ erlang: 'js', 'erlang-cookie': 'x'.repeat(256) }), 'ERR_OPTION', /at most 255 characters/);
+  });
+
+  test('without --erlang-cookie the cookie is the first line of ~/.erlang.cookie, as erl reads it', async () => {
+    const proc = (globalThis as { process?: { env: Record<string, string | undefined> } }).process!;
+    const home = mkdtempSync(join(tmpdir(), 'uwsgi-erlang-home-'));
+    const saved = proc.env.HOME;
+    proc.env.HOME = home;
+    try {
+      const u = createEngine({ erlang: 'cookie@127.0.0.1' }).uwsgi;
+      await rejectsUwsgi(startErlangNode(u.ctx, { epmd: null, log: () => {} }), 'ERR_OPTION', /no cookie: give --erlang-cookie, or create .*\.erlang\.cookie/);
+      writeFileSync(join(home, '.erlang.cookie'), 'SECRETCOOKIE\n');
+      const node = await startErlangNode(u.ctx, { epmd: null, log: () => {} });
+      assert.equal(node.cookie, 'SECRETCOOKIE');
+      await stopErlangNode(u.ctx);
+    } finally {
+      if (saved === undefined) delete proc.env.HOME; else proc.env.HOME = saved;
+      rmSync(home, { recursive: true, force: true });
+    }
   });
 
   test('without --erlang every function rejects with ERR_NOT_CONFIGURED; bad arguments are typed', async () => {
