@@ -318,10 +318,13 @@ function atomText(r: Reader, len: number, utf8Encoded: boolean): string {
   const raw = r.b.subarray(r.pos, r.pos + len);
   r.pos += len;
   let name: string;
-  if (utf8Encoded) {
-    try { name = utf8Strict.decode(raw); } catch { r.fail('an atom is not valid UTF-8', at); }
+  let ascii = true;
+  for (let i = 0; i < raw.length; i++) if (raw[i]! >= 0x80) { ascii = false; break; }
+  // Most atoms are ASCII, where building the string beats a TextDecoder call (slow for short input).
+  if (ascii || !utf8Encoded) {
+    name = String.fromCharCode.apply(null, raw as unknown as number[]);
   } else {
-    name = String.fromCharCode(...raw);
+    try { name = utf8Strict.decode(raw); } catch { r.fail('an atom is not valid UTF-8', at); }
   }
   if (len > MAX_ATOM_CHARS && [...name].length > MAX_ATOM_CHARS) r.fail(`an atom is longer than ${MAX_ATOM_CHARS} characters`, at);
   return name;
