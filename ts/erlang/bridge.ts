@@ -18,7 +18,7 @@ import { decodeTerm, encodeTerm } from './codec.ts';
 import { EPMD_PORT } from './epmd.ts';
 import { ErlangRpcError } from './errors.ts';
 import { type ErlangNodeOptions, type ErlangSender, ErlangNode } from './node.ts';
-import { Atom, Pid, type Term } from './terms.ts';
+import { Pid, type Term } from './terms.ts';
 
 /** What a registered process's callable is given: the message, and who sent it. */
 export type ErlangProcess = (message: Term, sender: ErlangSender) => unknown;
@@ -318,6 +318,3 @@ export class MasterErlang {
   /** Stop the node. */
   close(): Promise<void> { return stopErlangNode(this.#ctx); }
 }
-
-/** An atom's name, or a string as it is (function and module names). */
-export function nameOf(v: string | Atom): string { return v instanceof Atom ? v.name : v; }

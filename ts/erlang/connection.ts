@@ -73,6 +73,8 @@ export class DistConnection {
   lastSent = Date.now();
   /** Ticks received and answered (liveness, for tests and stats). */
   ticksReceived = 0;
+  /** The handshake completed at some point (it may be closed now). */
+  wasUp = false;
 
   readonly #host: ConnectionHost;
   readonly #reader: FrameReader;
@@ -252,6 +254,7 @@ export class DistConnection {
 
   #established(): void {
     this.#state = 'up';
+    this.wasUp = true;
     // The frames after this one (possibly in the same chunk) have 4-byte lengths.
     this.#reader.prefix = 4;
     clearTimeout(this.#handshakeTimer);

@@ -8,7 +8,7 @@ import { UwsgiError, argCount, typeName } from '../kernel/errors.ts';
 import type { ThreadContext } from '../kernel/context.ts';
 import { socketTimeoutMs } from '../kernel/thread-options.ts';
 import { decodeTerm, encodeTerm } from './codec.ts';
-import { type ErlangProcess, erlangAccess, nameOf } from './bridge.ts';
+import { type ErlangProcess, erlangAccess } from './bridge.ts';
 import { Atom, Pid, type Term, type TermInput } from './terms.ts';
 
 /** A connection: the id `erlang_connect` gave, or a node name (`name@host`, connected on first use). */
@@ -138,7 +138,7 @@ export abstract class ErlangFunctions {
       const f = nameArg(fn, 'function', func);
       const encoded = encodeTerm(Array.isArray(args) ? args : [args]);
       const t = timeoutOf(this.ctx, fn, options);
-      return erlangAccess(this.ctx, fn).rpc(fn, n, nameOf(m), nameOf(f), encoded, t).then((b) => decodeTerm(b));
+      return erlangAccess(this.ctx, fn).rpc(fn, n, m, f, encoded, t).then((b) => decodeTerm(b));
     } catch (e) { return Promise.reject(e); }
   }
 }

@@ -263,9 +263,8 @@ export class ErlangNode implements ConnectionHost {
       if (box.messages.length === 0) this.#mailboxes.delete(conn.id);
     }
     if (!this.#mailboxes.has(conn.id)) this.#conns.delete(conn.id);
-    if (conn.isUp || error.code === 'ERR_PROTOCOL' || (conn.role === 'acceptor' && conn.peer)) {
-      if (!this.#stopped) this.#opts.log(`uwsgi-wasm: erlang: connection ${conn.id} ended: ${error.message}`);
-    }
+    // An established connection's end, or bad input, is news for the log; a failed connect is its caller's error.
+    if (!this.#stopped && (conn.wasUp || error.code === 'ERR_PROTOCOL')) this.#opts.log(`uwsgi-wasm: erlang: connection ${conn.id} ended: ${error.message}`);
   }
 
   /** @internal */
