@@ -51,6 +51,10 @@ describe('erlang codec', () => {
     assert.equal(map.get(Atom.of('k')), true, 'atom keys work with Map.get (one Atom object per name)');
     assert.deepEqual([...map.entries()].find(([k]) => k instanceof Uint8Array)![1], [1]);
     assert.equal(vec('uatom'), Atom.of('hé'), 'a latin-1 ATOM_EXT');
+    // The same bytes as UTF-8 and as Latin-1 are two atoms (the decoder's atom table keys on both).
+    assert.equal(decodeTerm(hex('837702c3a9')), Atom.of('é'));
+    assert.equal(decodeTerm(hex('837302c3a9')), Atom.of('Ã©'));
+    assert.equal(decodeTerm(hex('837702c3a9')), Atom.of('é'));
     assert.deepEqual((vec('bools') as Tuple).elements, [true, false, Atom.of('undefined')]);
     const fun = vec('export') as ErlangFun;
     assert.ok(fun instanceof ErlangFun && fun.export?.module === Atom.of('lists') && fun.export.function === Atom.of('reverse') && fun.export.arity === 1);
