@@ -11,6 +11,7 @@
  */
 import type { ThreadContext } from './kernel/context.ts';
 import { CacheFunctions } from './cache/functions.ts';
+import { ErlangFunctions } from './erlang/functions.ts';
 import { ClientFunctions } from './client/functions.ts';
 import { ClusterFunctions } from './cluster/functions.ts';
 import { LockFunctions } from './locks/locks.ts';
@@ -29,6 +30,7 @@ import { SpoolerFunctions } from './spooler/functions.ts';
 const PARTS = [
   ProcessFunctions, CacheFunctions, QueueFunctions, SnmpFunctions, SpoolerFunctions, ClientFunctions, ServerFunctions,
   ProtocolFunctions, LockFunctions, SharedareaFunctions, RpcFunctions, MuleFunctions, SignalFunctions, ClusterFunctions,
+  ErlangFunctions,
 ] as const;
 
 /**
@@ -37,10 +39,11 @@ const PARTS = [
  * {@link SnmpFunctions}, {@link SpoolerFunctions}, {@link ClientFunctions},
  * {@link ServerFunctions}, {@link ProtocolFunctions}, {@link LockFunctions},
  * {@link SharedareaFunctions}, {@link RpcFunctions}, {@link MuleFunctions},
- * {@link SignalFunctions} and {@link ClusterFunctions}.
+ * {@link SignalFunctions}, {@link ClusterFunctions} and {@link ErlangFunctions}.
  */
 export interface Uwsgi extends ProcessFunctions, CacheFunctions, QueueFunctions, SnmpFunctions, SpoolerFunctions, ClientFunctions,
-  ServerFunctions, ProtocolFunctions, LockFunctions, SharedareaFunctions, RpcFunctions, MuleFunctions, SignalFunctions, ClusterFunctions {}
+  ServerFunctions, ProtocolFunctions, LockFunctions, SharedareaFunctions, RpcFunctions, MuleFunctions, SignalFunctions, ClusterFunctions,
+  ErlangFunctions {}
 
 /** The uwsgi module API for one thread of one engine. */
 export class Uwsgi {

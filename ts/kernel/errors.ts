@@ -45,6 +45,8 @@ export type UwsgiErrorCode =
   | 'ERR_REJECTED'
   /** Anything else that went wrong inside the engine. */
   | 'ERR_INTERNAL'
+  /** A remote procedure call failed on the remote node (Erlang's `{badrpc, Reason}`; the error carries the reason). */
+  | 'ERR_BADRPC'
   /** Bytes that break the uwsgi protocol: a truncated packet, an empty vars key, a size over the limit. */
   | 'ERR_PROTOCOL';
 

@@ -10,6 +10,7 @@ import { type ListenConfig, listenConfig } from '../server/listen.ts';
 import { SPOOLER_OPTIONS, type SpoolerConfig, spoolerConfig } from '../spooler/config.ts';
 import { SERVICE_RULES, type SocketAddress, parseAddress } from '../protocol/address.ts';
 import { CLUSTER_OPTIONS, type CachePeers, type ClusterConfig, cachePeers, clusterConfig } from '../cluster/config.ts';
+import { ERLANG_OPTIONS, type ErlangConfig, erlangConfig } from '../erlang/config.ts';
 
 /** A value as given: a string, `true` for a flag, or a list for a repeated option. */
 export type OptionValue = string | number | boolean | Array<string | number>;
@@ -68,6 +69,10 @@ export interface Options {
   'spooler-harakiri'?: number;
   /** `--spooler-import FILE`: files the spooler threads import instead of the app. Repeatable. */
   'spooler-import'?: string | string[];
+  /** `--erlang NAME` (`name` or `name@host`): run an Erlang distribution node (ts/erlang/). */
+  erlang?: string;
+  /** `--erlang-cookie`: the node's cookie (default: `~/.erlang.cookie`, as `erl`). */
+  'erlang-cookie'?: string;
   /** Every other option of uWSGI that this project knows; see {@link KNOWN_OPTIONS}. */
   [name: string]: OptionValue | undefined;
 }
@@ -146,6 +151,8 @@ export const KNOWN_OPTIONS: Readonly<Record<string, OptionSpec>> = {
   'snmp-community': { kind: 'value', built: true },
   'rpc-max': { kind: 'value', built: true },
   mount: { kind: 'list', built: true },
+  // The Erlang distribution node (ts/erlang/config.ts).
+  ...ERLANG_OPTIONS,
   'enable-metrics': { kind: 'flag', built: false },
   // The cluster: multicast membership, router subscriptions, cache replication (ts/cluster/config.ts).
   ...CLUSTER_OPTIONS,
@@ -250,6 +257,8 @@ export interface Config {
   statsNoCores: boolean;
   /** The cluster: `--cluster`, subscriptions to routers, who may write to caches over UDP. */
   cluster: ClusterConfig;
+  /** `--erlang` and `--erlang-cookie`: the Erlang distribution node the master runs (absent: none). */
+  erlang?: ErlangConfig;
 }
 
 const PAGE_SIZE = 4096;
@@ -521,8 +530,12 @@ export function configFromPairs(pairs: Array<[string, string | true]>, app?: str
     logto: logto === true || logto === '' ? undefined : logto,
     memoryReport: last('memory-report') === true,
     ...statsSnmpConfig(last),
+    ...optionalErlang(erlangConfig(expanded)),
   };
 }
+
+/** The `erlang` key only when `--erlang` is given (a config without it has no such key). */
+const optionalErlang = (erlang: ErlangConfig | undefined): Pick<Config, 'erlang'> => (erlang ? { erlang } : {});
 
 /** The `--snmp*` and `--stats*` options. */
 function statsSnmpConfig(last: (n: string) => string | true | undefined): Pick<Config, 'snmp' | 'snmpCommunity' | 'stats' | 'statsHttp' | 'statsMinified' | 'statsNoCores'> {

@@ -113,6 +113,11 @@ export interface RuntimeProcess {
   setProcessTitle(title: string): boolean;
   /** A new per-request context (see {@link AsyncContext}). */
   asyncContext<T>(): AsyncContext<T>;
+  /**
+   * The MD5 digest of `data` (16 bytes): the Erlang distribution handshake
+   * proves the cookie with it, and Web Crypto has no MD5.
+   */
+  md5(data: Uint8Array): Uint8Array;
 }
 
 // ---- files -----------------------------------------------------------------------------

@@ -19,6 +19,7 @@ import { spoolerOf } from '../spooler/spooler.ts';
 import { MasterServices } from '../observability/services.ts';
 import type { ThreadRow } from '../observability/stats.ts';
 import { type ClusterServices, startCluster } from '../cluster/service.ts';
+import { MasterErlang } from '../erlang/bridge.ts';
 
 /** How `run` is told what to start. */
 export interface MasterOptions {
@@ -98,6 +99,8 @@ export class Master {
   readonly services: MasterServices;
   /** The cluster's services (`--cluster`, subscriptions, cache `udp=`/`sync=`), started by `run()` before the workers. */
   cluster?: ClusterServices;
+  /** The Erlang node (`--erlang`), started by `run()`: it owns the connections every thread's erlang_* calls use. */
+  #erlang?: MasterErlang;
 
   /** @internal Use `run()`. */
   constructor(engine: Engine, app: string | undefined, opts: MasterOptions) {
@@ -119,6 +122,15 @@ export class Master {
 
   /** The master thread's module object (worker_id 0). */
   get uwsgi(): Uwsgi { return this.engine.uwsgi; }
+
+  /** @internal Start the `--erlang` node (before the threads, which may use it at once). */
+  async startErlang(): Promise<void> {
+    this.#erlang = await MasterErlang.start(this.engine.uwsgi.ctx, (tid, msg) => {
+      const slot = this.#workers.find((w) => w.tid === tid && w.handle);
+      slot?.handle?.postMessage(msg);
+      return slot !== undefined;
+    });
+  }
 
   /** @internal */
   start(): void {
@@ -220,6 +232,8 @@ export class Master {
         } else if (msg?.type === 'uwsgi-wasm:control') {
           if (msg.op === 'reload') void this.reload();
           else if (msg.op === 'stop') void this.stop();
+        } else if (this.#erlang?.handle(tid, msg)) {
+          // An erlang_* call of the thread: the node answers it.
         } else if (msg?.type === 'uwsgi-wasm:serving') {
           slot.serving = true;
           this.#servingWaiters.splice(0).forEach((f) => f());
@@ -343,6 +357,7 @@ export class Master {
   #exited(slot: WorkerSlot, tid: number, code: number, error?: unknown, quarantinedLocks?: number): void {
     if (slot.tid !== tid) return; // already handled
     const recovered = quarantinedLocks ?? this.engine.threadExited(tid);
+    this.#erlang?.threadGone(tid);
     slot.serving = false;
     slot.tid = -1;
     slot.handle = undefined;
@@ -397,6 +412,7 @@ export class Master {
       if (this.#spoolerWatch !== undefined) clearInterval(this.#spoolerWatch);
       // Every spooler thread is gone: tasks one of them held go back to their directory.
       if (this.engine.shared.config.spooler.dirs.length > 0) spoolerOf(this.engine.uwsgi.ctx).recoverAll();
+      void this.#erlang?.close();
       this.#resolveDone(0);
       void this.cluster?.stop(true);
       void this.services.close().finally(() => this.#resolveDone(0));
@@ -536,6 +552,7 @@ export async function run(opts: MasterOptions = {}): Promise<Master> {
   try {
     await master.services.start();
     await master.startCluster();
+    await master.startErlang();
   } catch (e) {
     await master.stop();
     throw e;
