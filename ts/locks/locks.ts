@@ -47,8 +47,9 @@ export function acquireLock(ctx: ThreadContext, num: unknown, timeoutMs: number,
 
 /**
  * Release lock `num`. A free lock is left alone (uWSGI returns None); a lock
- * another thread holds is ERR_LOCK_STATE, where uWSGI ignores pthread's EPERM
- * and leaves the caller believing it released it.
+ * another thread holds is ERR_LOCK_STATE and stays held, where uWSGI's mutex
+ * (which does not check its owner) releases it under a holder that goes on
+ * believing it holds it.
  */
 export function releaseLock(ctx: ThreadContext, num: unknown, fn: string): void {
   const n = checkLock(ctx, fn, num);
@@ -107,8 +108,8 @@ export abstract class LockFunctions {
 
   /**
    * Release user lock `locknum`. Releasing a lock nobody holds does nothing (as
-   * in uWSGI); releasing one another thread holds is ERR_LOCK_STATE (uWSGI
-   * silently leaves it held).
+   * in uWSGI); releasing one another thread holds is ERR_LOCK_STATE and it
+   * stays held (uWSGI releases it under its holder).
    */
   unlock(locknum: number = 0): void {
     argCount('unlock', arguments.length, 0, 1);
