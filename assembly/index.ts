@@ -7,11 +7,10 @@
 export * from "./kernel/abi";
 import { E_BAD_STATE, OK, THREAD_ALIVE, THREAD_LOST } from "./kernel/abi";
 import {
-  HELD_MAX, bindLayout, headerInit, headerPublish, heldAt, heldCount, maxThreads, regionAdd, regionOffset, regionSize,
+  bindLayout, headerInit, headerPublish, heldCount, maxThreads, regionAdd, regionOffset, regionSize,
   scratchPtr, ownerWordOf, threadAttach, threadFinish, threadIdent, threadKind, threadQuarantine, threadRequestStop,
-  threadReserve, threadState, threadsBytes, selfTid, ownerAlive, selfOwner,
+  threadReserve, threadState, threadsBytes, threadsCheck, selfTid, ownerAlive, selfOwner,
 } from "./kernel/layout";
-import { rwReleaseDeadReader } from "./locks/lock";
 import {
   wkAdd, wkBegin, wkBind, wkBytes, wkCount, wkEnd, wkGet, wkGetWarning, wkHeaderGet, wkHeaderSet, wkInit,
   wkLogAdd, wkLogSize, wkRow, wkRows, wkSet, wkSetWarning,
@@ -32,11 +31,11 @@ import {
 import {
   saAdd32, saAdd64, saAdd64f, saAreaBytes, saBegin, saBind, saCheck, saCount, saData, saDirBytes, saEnd,
   saHits, saInit, saInitArea, saLock, saRead64, saReadInt, saSize, saUnlock, saUpdates, saWrite64,
-  saWriteInt,
+  saWriteInt, saReadStatus,
 } from "./sharedarea/sharedarea";
 import {
   queueBind, queueBytes, queueCapacity, queueGet, queueInit, queueLast, queuePop, queuePull, queuePullSlot,
-  queuePush, queueSet, queueSlot, queueSlots,
+  queuePush, queueSet, queueSlot, queueSlots, queueCheck,
 } from "./queue/queue";
 import {
   rpcBind, rpcBytes, rpcInit, rpcLookup, rpcMailbox, rpcMailboxData, rpcMax, rpcName, rpcOwnedBySelf, rpcOwnerTid,
@@ -91,19 +90,19 @@ export function bind(): i32 {
 export { threadReserve as thread_reserve, threadAttach as thread_attach, threadState as thread_state };
 export { threadKind as thread_kind, threadIdent as thread_ident, threadRequestStop as thread_request_stop };
 export { maxThreads as max_threads, scratchPtr as scratch_ptr };
+export { threadsCheck as threads_check, heldCount as thread_read_holds };
 export function self_tid(): i32 { return selfTid; }
 
 /**
- * Thread `tid` is gone: give back its read holds and free the slot under a new
- * generation, so every lock word naming it reads as "owner dead" and the next
- * locker takes it over. Returns how many user locks it still held.
+ * Thread `tid` is gone: free the slot under a new generation, so every lock
+ * word naming it reads as "owner dead" and the next locker takes it over, and
+ * its read holds stop counting. Returns how many user locks it still held.
  */
 export function thread_finish(tid: i32): i32 {
   const state = threadState(tid);
   if (state == THREAD_LOST) { threadFinish(tid); return 0; } // quarantined: recovered already
   if (state != THREAD_ALIVE) return E_BAD_STATE;
   const held = userLocksHeldBy(ownerWordOf(tid));
-  releaseReadHolds(tid);
   sigThreadGone(tid);
   threadFinish(tid);
   return held;
@@ -117,15 +116,8 @@ export function thread_finish(tid: i32): i32 {
 export function thread_quarantine(tid: i32): i32 {
   if (threadState(tid) != THREAD_ALIVE) return E_BAD_STATE;
   const held = userLocksHeldBy(ownerWordOf(tid));
-  releaseReadHolds(tid);
   threadQuarantine(tid);
   return held;
-}
-
-/** Give back the read holds thread `tid` recorded (at most HELD_MAX: its slot keeps no more). */
-@inline function releaseReadHolds(tid: i32): void {
-  const n = heldCount(tid);
-  for (let i: u32 = 0; i < n && i < HELD_MAX; i++) rwReleaseDeadReader(<usize>heldAt(tid, i));
 }
 
 // ---- user locks ------------------------------------------------------------------
@@ -137,12 +129,12 @@ export { saCount as sa_count, saSize as sa_size, saData as sa_data, saCheck as s
 export { saBegin as sa_begin, saEnd as sa_end, saLock as sa_lock, saUnlock as sa_unlock };
 export { saReadInt as sa_read_int, saWriteInt as sa_write_int, saAdd32 as sa_add32 };
 export { saRead64 as sa_read64, saWrite64 as sa_write64, saAdd64 as sa_add64, saAdd64f as sa_add64f };
-export { saUpdates as sa_updates, saHits as sa_hits };
+export { saUpdates as sa_updates, saHits as sa_hits, saReadStatus as sa_read_status };
 
 // ---- queue ---------------------------------------------------------------------------
 export { queueSlots as queue_slots, queueCapacity as queue_capacity, queuePush as queue_push, queueSet as queue_set };
 export { queuePull as queue_pull, queuePop as queue_pop, queueGet as queue_get, queueLast as queue_last };
-export { queueSlot as queue_slot, queuePullSlot as queue_pull_slot };
+export { queueSlot as queue_slot, queuePullSlot as queue_pull_slot, queueCheck as queue_check };
 
 // ---- local RPC -----------------------------------------------------------------------
 export { rpcRegister as rpc_register, rpcLookup as rpc_lookup, rpcOwnerTid as rpc_owner_tid, rpcName as rpc_name };

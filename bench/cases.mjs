@@ -196,6 +196,24 @@ export const CASES = [
       },
     },
   },
+  {
+    // A shared hold: the read lock path (a record in the reader's own thread slot, then a check for a writer).
+    suite: 'sharedarea',
+    case: 'read64 (shared hold)',
+    threads: 1,
+    subjects: {
+      'uwsgi-wasm': async () => {
+        const { createEngine } = await library();
+        const { uwsgi } = createEngine({ locks: 4, sharedarea: 1 });
+        const area = uwsgi.sharedarea(0);
+        return () => area.read64(8);
+      },
+      'raw-atomics': async () => {
+        const counters = new BigInt64Array(new SharedArrayBuffer(16));
+        return () => Atomics.load(counters, 1);
+      },
+    },
+  },
   ...cacheCases(),
   {
     suite: 'queue',

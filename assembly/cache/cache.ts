@@ -49,7 +49,7 @@
 import {
   CACHE_FLAG_BITMAP, CACHE_FLAG_CLEAR_ON_FULL, CACHE_FLAG_LAZY, CACHE_FLAG_LRU, CACHE_FLAG_MURMUR2, CACHE_FLAG_NO_EXPIRE,
   CACHE_ITEM_KEY, CACHE_MATH_DEC, CACHE_MATH_INC, CACHE_MATH_MUL, CACHE_VALUE_ALIGN, E_BAD_ID, E_CORRUPT, E_SCRATCH,
-  E_STOPPED, OK, OWNER_DIED, REGION_CACHE,
+  E_STOPPED, E_VALUE_RANGE, OK, OWNER_DIED, REGION_CACHE,
 } from "../kernel/abi";
 import { alignUp, aload32, astore32, cas32, copyBytes, ld64, ldu32, sameBytes, st64, stu32 } from "../kernel/mem";
 import { ownerAlive, regionOffset, scratchPtr, scratchSize, selfOwner, selfTid } from "../kernel/layout";
@@ -883,18 +883,40 @@ export function cacheClear(c: usize): i32 {
   return OK;
 }
 
-/** `op` is one of abi.ts CACHE_MATH_*: anything other than INC, DEC and MUL divides. */
+const I64_MIN: i64 = -9223372036854775807 - 1;
+/** Set by applyMath when the result does not fit in a signed 64-bit integer. */
+let mathOverflow = false;
+
+/**
+ * `op` is one of abi.ts CACHE_MATH_*: anything other than INC, DEC and MUL
+ * divides. A result past the int64 range sets mathOverflow (uWSGI wraps it).
+ */
 function applyMath(v: i64, op: i32, d: i64): i64 {
-  if (op == CACHE_MATH_INC) return v + d;
-  if (op == CACHE_MATH_DEC) return v - d;
-  if (op == CACHE_MATH_MUL) return v * d;
-  if (d == 0) return 0; // uWSGI stores 0 on division by zero
-  if (d == -1) return 0 - v; // wraps for INT64_MIN instead of trapping
-  return v / d;
+  mathOverflow = false;
+  let r: i64;
+  if (op == CACHE_MATH_INC) {
+    r = v + d;
+    mathOverflow = ((v ^ r) & (d ^ r)) < 0;
+  } else if (op == CACHE_MATH_DEC) {
+    r = v - d;
+    mathOverflow = ((v ^ d) & (v ^ r)) < 0;
+  } else if (op == CACHE_MATH_MUL) {
+    r = v * d;
+    mathOverflow = v != 0 && ((v == -1 && d == I64_MIN) || (d == -1 && v == I64_MIN) || r / v != d);
+  } else if (d == 0) {
+    r = 0; // uWSGI stores 0 on division by zero
+  } else if (d == -1) {
+    r = 0 - v; // INT64_MIN / -1 would trap
+    mathOverflow = v == I64_MIN;
+  } else {
+    r = v / d;
+  }
+  return r;
 }
 
 /**
- * cache_inc/dec/mul/div: 1 done, 0 refused (full...). A missing key starts at
+ * cache_inc/dec/mul/div: 1 done, 0 refused (full...), E_VALUE_RANGE when the
+ * result does not fit in int64 (nothing is changed). A missing key starts at
  * math_initial and takes `expires`; an existing one keeps its expiry. An
  * existing value of any size is read as the first 8 bytes of its block(s).
  */
@@ -914,6 +936,7 @@ export function cacheMath(c: usize, keylen: u32, op: i32, delta: i64, expires: f
     else { v = 0; for (let i: u32 = 0; i < cap; i++) v |= (<i64>load<u8>(p + i)) << (<i64>(i * 8)); }
   }
   v = applyMath(v, op, delta);
+  if (mathOverflow) { wunlock(c); return E_VALUE_RANGE; }
   const a = storePrepare(c, key, keylen, 8, absExpires(c, <i64>expires, t), s != 0, true, t);
   if (a == 0) { wunlock(c); return 0; }
   store<i64>(a, v);

@@ -94,6 +94,8 @@ export const LINE_SIZE = 64;
 export const OWNER_TID_BITS = 12;
 /** Most thread slots a layout may have: what the owner word's tid bits can name. */
 export const LAYOUT_MAX_THREADS = (1 << OWNER_TID_BITS) - 2;
+/** Read holds (rwlocks held for reading: sharedarea_rlock, a cache's or the queue's reader) a thread may have at once; one more is E_FULL. */
+export const READ_HOLDS_MAX = 16;
 
 // Region kinds, the keys of the layout's region table (layout_region). Stable
 // numbers: 8 is unused.

@@ -18,16 +18,24 @@
 //  │ kind │ index │ offset │ size │   (offset and size in bytes, u32)
 //  └──────┴───────┴────────┴──────┘
 //
-// Thread table entry (one per thread slot, THREAD_SIZE bytes, one cache line):
-//  ┌───────┬─────┬──────┬───────┬──────┬────────────┬──────────────────────┐
-//  │ state │ gen │ kind │ ident │ stop │ held_count │ held[HELD_MAX] (u32) │
-//  │ +0    │ +4  │ +8   │ +12   │ +16  │ +20        │ +24 .. +56           │
-//  └───────┴─────┴──────┴───────┴──────┴────────────┴──────────────────────┘
-// `held` lists the rwlocks this thread holds for reading, so that a reader that
-// dies mid-operation can be subtracted from the reader count (locks/lock.ts).
+// Header field +28: threads_used, one more than the highest slot ever reserved
+// (writers scan the thread table up to it).
+//
+// Thread table entry (one per thread slot, THREAD_SIZE bytes, two cache lines):
+//  ┌───────┬─────┬──────┬───────┬──────┬──────────┬─────┬──────────────────────────┐
+//  │ state │ gen │ kind │ ident │ stop │ held_hwm │ ... │ held[HELD_MAX] (u32)     │
+//  │ +0    │ +4  │ +8   │ +12   │ +16  │ +20      │     │ +64 .. +128 (own line)   │
+//  └───────┴─────┴──────┴───────┴──────┴──────────┴─────┴──────────────────────────┘
+// `held` is the truth about this thread's read holds: each entry is the address
+// of an rwlock the thread holds for reading, or 0. Taking and giving back a
+// read hold is one store to the thread's own entry, so a thread that dies at
+// any moment has either recorded a hold or not; there is no reader count to
+// leak (locks/lock.ts derives "readers present" by scanning the entries of
+// live threads). `held_hwm` only grows while the slot lives: entries at or
+// past it are 0, so a scan stops there.
 
 import {
-  E_BAD_STATE, E_FULL, E_LAYOUT, LAYOUT_BASE, LAYOUT_HEADER_SIZE, LAYOUT_MAX_THREADS, OK, OWNER_TID_BITS as TID_BITS,
+  E_BAD_STATE, E_CORRUPT, E_FULL, E_LAYOUT, LAYOUT_BASE, LAYOUT_HEADER_SIZE, LAYOUT_MAX_THREADS, OK, OWNER_TID_BITS as TID_BITS, READ_HOLDS_MAX,
   REGION_SCRATCH, REGION_THREADS, THREAD_ALIVE, THREAD_FREE, THREAD_LOST,
 } from "./abi";
 import { LINE, aload32, astore32, cas32, ld32, ldu32, st32, stu32 } from "./mem";
@@ -43,6 +51,7 @@ const H_TOTAL: u32 = H_STATE + 4;
 const H_NREGIONS: u32 = H_TOTAL + 4;
 const H_MAX_THREADS: u32 = H_NREGIONS + 4;
 const H_SCRATCH_SIZE: u32 = H_MAX_THREADS + 4;
+const H_THREADS_USED: u32 = H_SCRATCH_SIZE + 4;
 const H_REGIONS: u32 = 32;
 const REGION_ENTRY: u32 = 16;
 /** Region table entries: as many as fill the header (64 in abi.ts's LAYOUT_HEADER_SIZE). */
@@ -50,16 +59,19 @@ export const MAX_REGIONS: u32 = (<u32>LAYOUT_HEADER_SIZE - H_REGIONS) / REGION_E
 
 const STATE_READY: i32 = 1;
 
-export const THREAD_SIZE: u32 = LINE;
+const HOLDS: u32 = READ_HOLDS_MAX;
+export const THREAD_SIZE: u32 = LINE + HOLDS * 4;
 const T_STATE: u32 = 0;
 const T_GEN: u32 = 4;
 const T_KIND: u32 = 8;
 const T_IDENT: u32 = 12;
 const T_STOP: u32 = 16;
-const T_HELD_COUNT: u32 = 20;
-const T_HELD: u32 = 24;
-/** Read holds a slot records (held[]): a thread holding more cannot have the extra ones given back if it dies. */
-export const HELD_MAX: u32 = 8;
+const T_HELD_HWM: u32 = 20;
+// On their own line: the owner writes them on every read hold, other threads
+// read state and gen on every lock they contend for.
+const T_HELD: u32 = LINE;
+/** Read holds a thread may have at once (abi.ts READ_HOLDS_MAX, a line of entries); one more is refused (E_FULL). */
+export const HELD_MAX: u32 = HOLDS;
 
 /** Owner words pack (tid + 1) in bits 0..11 and the slot generation in bits 12..29. */
 export const OWNER_TID_BITS: u32 = TID_BITS;
@@ -80,6 +92,7 @@ export function headerInit(total: u32, maxThreads: u32, scratchSize: u32): i32 {
   stu32(hdr(H_NREGIONS), 0);
   stu32(hdr(H_MAX_THREADS), maxThreads);
   stu32(hdr(H_SCRATCH_SIZE), scratchSize);
+  stu32(hdr(H_THREADS_USED), 0);
   return OK;
 }
 
@@ -136,6 +149,8 @@ export function regionCount(kind: u32): u32 {
 }
 
 export function maxThreads(): u32 { return ldu32(hdr(H_MAX_THREADS)); }
+/** One more than the highest thread slot ever reserved: slots past it have never run. */
+@inline function threadsUsed(): i32 { return aload32(hdr(H_THREADS_USED)); }
 export function scratchSize(): u32 { return ldu32(hdr(H_SCRATCH_SIZE)); }
 
 // ---- thread table -----------------------------------------------------------
@@ -145,6 +160,9 @@ let threadsBase: usize = 0;
 let scratchBase: usize = 0;
 export let selfTid: i32 = -1;
 export let selfOwner: i32 = 0;
+/** Where this thread's slot generation lives, and the generation it attached under (selfDeclaredDead). */
+let selfGenAddr: usize = 0;
+let selfGen: i32 = 0;
 
 @inline function slot(tid: i32): usize { return threadsBase + <usize>tid * THREAD_SIZE; }
 
@@ -173,7 +191,13 @@ export function threadReserve(kind: i32, ident: i32): i32 {
       st32(s + T_KIND, kind);
       st32(s + T_IDENT, ident);
       astore32(s + T_STOP, 0);
-      astore32(s + T_HELD_COUNT, 0);
+      // threadFinish left the entries empty; a fresh layout has them zeroed.
+      astore32(s + T_HELD_HWM, 0);
+      // Makes the slot visible to writers' scans (only ever grows).
+      while (true) {
+        const used = threadsUsed();
+        if (used > tid || cas32(hdr(H_THREADS_USED), used, tid + 1) == used) break;
+      }
       return tid;
     }
   }
@@ -186,6 +210,8 @@ export function threadAttach(tid: i32): i32 {
   if (aload32(slot(tid) + T_STATE) != THREAD_ALIVE) return E_BAD_STATE;
   selfTid = tid;
   selfOwner = ownerWordOf(tid);
+  selfGenAddr = slot(tid) + T_GEN;
+  selfGen = aload32(selfGenAddr) & OWNER_GEN_MASK;
   return OK;
 }
 
@@ -222,54 +248,114 @@ export function threadRequestStop(tid: i32): void {
   return selfTid >= 0 && aload32(slot(selfTid) + T_STOP) != 0;
 }
 
-// Read-hold bookkeeping, for rwlock recovery. Only the owning thread writes its
-// list while alive; threadRelease reads it after the thread is gone.
-export function heldPush(lockAddr: usize): void {
-  if (selfTid < 0) return;
-  const s = slot(selfTid);
-  const n = ldu32(s + T_HELD_COUNT);
-  if (n < HELD_MAX) stu32(s + T_HELD + n * 4, <u32>lockAddr);
-  // Publishes the entry before the count that makes it visible to a recoverer.
-  astore32(s + T_HELD_COUNT, <i32>(n + 1));
+/**
+ * Whether this thread has been declared gone while it still runs (a runtime that
+ * cannot stop a thread lets it go on after the master recovered its locks). Such
+ * a thread must not take locks any more: lock paths return E_STOPPED.
+ */
+@inline export function selfDeclaredDead(): bool {
+  // One load on every lock path: the master gives the slot a new generation when it declares the
+  // thread gone (threadQuarantine, threadFinish), so a changed generation is that declaration.
+  return selfGenAddr != 0 && (aload32(selfGenAddr) & OWNER_GEN_MASK) != selfGen;
 }
 
-export function heldPop(lockAddr: usize): void {
-  if (selfTid < 0) return;
+// ---- read holds (locks/lock.ts) ------------------------------------------------
+// Only the owning thread writes its entries; other threads read them (writers
+// scanning for readers). Each change that matters to them is one atomic store.
+
+/**
+ * Index of a free entry in this thread's read-hold list, or -1 when all
+ * HELD_MAX are in use. The high-water mark covers the entry before it is used.
+ */
+export function holdFree(): i32 {
+  if (selfTid < 0) return -1;
   const s = slot(selfTid);
-  const n = ldu32(s + T_HELD_COUNT);
-  if (n == 0) return;
-  const last = n - 1;
-  const cap = last < HELD_MAX ? last : HELD_MAX - 1;
-  for (let i: i32 = <i32>cap; i >= 0; i--) {
-    if (ldu32(s + T_HELD + <u32>i * 4) == <u32>lockAddr) {
-      if (<u32>i != last && last < HELD_MAX) stu32(s + T_HELD + <u32>i * 4, ldu32(s + T_HELD + last * 4));
-      break;
-    }
+  const hwm = ldu32(s + T_HELD_HWM);
+  for (let i: u32 = 0; i < hwm; i++) if (ldu32(s + T_HELD + i * 4) == 0) return <i32>i;
+  if (hwm >= HELD_MAX) return -1;
+  // Publishes the wider scan range before the entry it covers can be set.
+  astore32(s + T_HELD_HWM, <i32>(hwm + 1));
+  return <i32>hwm;
+}
+
+/** Record (addr != 0) or drop (addr == 0) read hold `i` of this thread: the one step that takes or gives back a hold. */
+@inline export function holdSet(i: i32, addr: usize): void {
+  // Publishes the hold to writers (sequentially consistent: a writer that claimed the lock
+  // before this store sees the entry; one that claims it after is seen by our re-check).
+  astore32(slot(selfTid) + T_HELD + <u32>i * 4, <i32>addr);
+}
+
+/** Index of this thread's read hold on the rwlock at `addr`, or -1. */
+export function holdFind(addr: usize): i32 {
+  if (selfTid < 0) return -1;
+  const s = slot(selfTid);
+  const hwm = ldu32(s + T_HELD_HWM);
+  for (let i: i32 = <i32>hwm - 1; i >= 0; i--) if (ldu32(s + T_HELD + <u32>i * 4) == <u32>addr) return i;
+  return -1;
+}
+
+/**
+ * Whether a live thread records a read hold on the rwlock at `addr`. A thread
+ * that died (its slot freed or quarantined) holds nothing, whatever its entries
+ * say: that is how a dead reader's hold goes away without any repair.
+ */
+export function readHeld(addr: usize): bool {
+  const used = threadsUsed();
+  for (let tid = 0; tid < used; tid++) {
+    const s = slot(tid);
+    // Observes each reader's entry stores (and their high-water mark, stored before them).
+    if (aload32(s + T_STATE) != THREAD_ALIVE) continue;
+    const hwm = <u32>aload32(s + T_HELD_HWM);
+    for (let i: u32 = 0; i < hwm && i < HELD_MAX; i++) if (aload32(s + T_HELD + i * 4) == <i32>addr) return true;
   }
-  astore32(s + T_HELD_COUNT, <i32>last);
-}
-
-/** Whether this thread holds the rwlock at `lockAddr` for reading. */
-export function heldBySelf(lockAddr: usize): bool {
-  if (selfTid < 0) return false;
-  const s = slot(selfTid);
-  const n = ldu32(s + T_HELD_COUNT);
-  const cap = n < HELD_MAX ? n : HELD_MAX;
-  for (let i: u32 = 0; i < cap; i++) if (ldu32(s + T_HELD + i * 4) == <u32>lockAddr) return true;
   return false;
 }
 
-export function heldCount(tid: i32): u32 { return ldu32(slot(tid) + T_HELD_COUNT); }
-export function heldAt(tid: i32, i: u32): u32 { return ldu32(slot(tid) + T_HELD + i * 4); }
+/** Read holds recorded by thread `tid` (any state), for checks and stats. */
+export function heldCount(tid: i32): u32 {
+  if (tid < 0 || tid >= <i32>maxThreads()) return 0;
+  const s = slot(tid);
+  const hwm = ldu32(s + T_HELD_HWM);
+  let n: u32 = 0;
+  for (let i: u32 = 0; i < hwm && i < HELD_MAX; i++) if (ldu32(s + T_HELD + i * 4) != 0) n++;
+  return n;
+}
 
 /**
- * The thread in slot `tid` is gone (exited, terminated, killed). Its read holds
- * are given back by the caller (rwlock.ts), then the slot gets a new generation
- * so every lock word naming the old owner reads as "owner dead", and is freed.
+ * The thread table's invariants: a free slot records no read hold, every
+ * high-water mark is within HELD_MAX, no slot past threads_used was ever used.
+ * OK or E_CORRUPT (its tests call it after killing threads).
+ */
+export function threadsCheck(): i32 {
+  const max = <i32>maxThreads();
+  const used = threadsUsed();
+  if (used < 0 || used > max) return E_CORRUPT;
+  for (let tid = 0; tid < max; tid++) {
+    const s = slot(tid);
+    const state = aload32(s + T_STATE);
+    const hwm = ldu32(s + T_HELD_HWM);
+    if (hwm > HELD_MAX) return E_CORRUPT;
+    if (tid >= used && state != THREAD_FREE) return E_CORRUPT;
+    if (state == THREAD_FREE && heldCount(tid) != 0) return E_CORRUPT;
+  }
+  return OK;
+}
+
+@inline function dropHolds(s: usize): void {
+  for (let i: u32 = 0; i < HELD_MAX; i++) astore32(s + T_HELD + i * 4, 0);
+  astore32(s + T_HELD_HWM, 0);
+}
+
+/**
+ * The thread in slot `tid` is gone (exited, terminated, killed). The slot gets
+ * a new generation, so every lock word naming the old owner reads as "owner
+ * dead", and is freed; its read holds stop counting the moment it is not
+ * alive, and are cleared here so the next thread starts with none.
  */
 export function threadFinish(tid: i32): void {
   const s = slot(tid);
-  astore32(s + T_HELD_COUNT, 0);
+  // The thread is gone (the runtime confirmed it): nobody else writes these entries.
+  dropHolds(s);
   atomic.add<i32>(s + T_GEN, 1);
   // Publishes the death: ownerAlive() of any word naming the old generation is now false.
   astore32(s + T_STATE, THREAD_FREE);
@@ -284,9 +370,9 @@ export function threadFinish(tid: i32): void {
  */
 export function threadQuarantine(tid: i32): void {
   const s = slot(tid);
-  astore32(s + T_HELD_COUNT, 0);
   atomic.add<i32>(s + T_GEN, 1);
-  // Publishes the death for lock owners; reservers skip a LOST slot.
+  // Publishes the death for lock owners and writers (its read holds no longer count);
+  // reservers skip a LOST slot. The zombie may still write its entries: threadFinish clears them.
   astore32(s + T_STATE, THREAD_LOST);
 }
 

@@ -19,12 +19,19 @@
 //
 // Semantics follow uWSGI exactly, quirks included (push overwrites unread
 // data, pop always moves `pos` back first). Writers run under the rwlock for
-// writing, get/last under it for reading. A writer records the slot it is
-// rewriting in `dirty` before touching it and clears it once done: if the
-// writer dies in between, readers treat that slot as empty and the next writer
-// empties it for good, so a half-written message is never returned.
+// writing, get/last under it for reading.
+//
+// Crash consistency: `dirty` is a one-entry journal. A writer records what it
+// is about to do (the operation and slot i, as OP | i+1) before its first
+// change and clears it after its last; if it dies in between, the next writer
+// finishes or undoes that operation from the record alone, whatever step it
+// died at: a push or set is undone (the slot is emptied and a push's `pos` put
+// back), a pull or pop is finished (the slot is emptied and the head moved), so
+// a half-written message is never returned, a message is never taken twice and
+// the FIFO head never stops at a slot already taken. Readers treat the recorded
+// slot as empty meanwhile.
 
-import { E_BAD_STATE, E_BOUNDS, QUEUE_SLOT_HEADER, REGION_QUEUE } from "../kernel/abi";
+import { E_BAD_STATE, E_BOUNDS, E_CORRUPT, OK, QUEUE_SLOT_HEADER, REGION_QUEUE } from "../kernel/abi";
 import { LINE, ld32, ldu32, st32, stu32 } from "../kernel/mem";
 import { regionOffset } from "../kernel/layout";
 import { rwReadLock, rwReadUnlock, rwWriteLock, rwWriteUnlock } from "../locks/lock";
@@ -36,6 +43,13 @@ const Q_POS: u32 = Q_LOCK + 8;
 const Q_PULL_POS: u32 = Q_POS + 4;
 const Q_DIRTY: u32 = Q_PULL_POS + 4;
 const Q_RING: u32 = LINE;
+
+// The journal's operations (bits 30..31 of `dirty`; bits 0..29 hold slot + 1).
+const OP_SET: i32 = 0;
+const OP_PUSH: i32 = 1 << 30;
+const OP_PULL: i32 = 2 << 30;
+const OP_POP: i32 = 3 << 30;
+const OP_MASK: i32 = 3 << 30;
 
 const S_SIZE: u32 = 0;
 /** The payload follows the slot header (abi.ts QUEUE_SLOT_HEADER: uWSGI counts it in the blocksize). */
@@ -68,9 +82,15 @@ function writeBegin(): i32 {
   const rc = rwWriteLock(q + Q_LOCK);
   if (rc < 0) return rc;
   const dirty = ld32(q + Q_DIRTY);
-  // A writer died mid-update: the slot it was rewriting may hold half a message.
+  // A writer died mid-operation: finish or undo it from the journal.
   if (dirty != 0) {
-    stu32(slotAt(<u32>(dirty - 1)) + S_SIZE, 0);
+    const op = dirty & OP_MASK;
+    const i = <u32>((dirty & ~OP_MASK) - 1);
+    if (i < slots()) {
+      stu32(slotAt(i) + S_SIZE, 0);
+      if (op == OP_PUSH || op == OP_POP) stu32(q + Q_POS, i);
+      else if (op == OP_PULL) stu32(q + Q_PULL_POS, (i + 1) % slots());
+    }
     st32(q + Q_DIRTY, 0);
   }
   return rc;
@@ -78,17 +98,20 @@ function writeBegin(): i32 {
 
 @inline function writeEnd(): void { rwWriteUnlock(q + Q_LOCK); }
 
-/** Length of the message in slot `i` (0 when empty or left half-written by a dead writer). */
+/** Record the operation about to change slot `i` (the journal), before its first store. */
+@inline function journal(op: i32, i: u32): void { st32(q + Q_DIRTY, op | <i32>(i + 1)); }
+/** The operation is complete: nothing to finish or undo. */
+@inline function journalDone(): void { st32(q + Q_DIRTY, 0); }
+
+/** Length of the message in slot `i` (0 when empty or the journal's slot: a dead writer's half-done change). */
 @inline function sizeOf(i: u32): u32 {
-  return ld32(q + Q_DIRTY) == <i32>(i + 1) ? 0 : ldu32(slotAt(i) + S_SIZE);
+  return (ld32(q + Q_DIRTY) & ~OP_MASK) == <i32>(i + 1) ? 0 : ldu32(slotAt(i) + S_SIZE);
 }
 
 function writeSlot(i: u32, src: usize, len: u32): void {
   const s = slotAt(i);
-  st32(q + Q_DIRTY, <i32>(i + 1));
   memory.copy(s + S_PAYLOAD, src, len);
   stu32(s + S_SIZE, len);
-  st32(q + Q_DIRTY, 0);
 }
 
 /** Copy slot `i`'s message to `out` and return its length (0: none). */
@@ -109,8 +132,10 @@ export function queuePush(src: usize, len: u32): i32 {
   const rc = writeBegin();
   if (rc < 0) return rc;
   const pos = ldu32(q + Q_POS);
+  journal(OP_PUSH, pos);
   writeSlot(pos, src, len);
   stu32(q + Q_POS, (pos + 1) % slots());
+  journalDone();
   writeEnd();
   return 1;
 }
@@ -126,7 +151,9 @@ export function queueSet(index: f64, src: usize, len: u32): i32 {
   if (len > capacity()) return E_BOUNDS;
   const rc = writeBegin();
   if (rc < 0) return rc;
+  journal(OP_SET, <u32>index);
   writeSlot(<u32>index, src, len);
+  journalDone();
   writeEnd();
   return 1;
 }
@@ -139,8 +166,10 @@ export function queuePull(out: usize): i32 {
   const at = ldu32(q + Q_PULL_POS);
   const len = readSlot(at, out);
   if (len != 0) {
+    journal(OP_PULL, at);
     stu32(slotAt(at) + S_SIZE, 0);
     stu32(q + Q_PULL_POS, (at + 1) % slots());
+    journalDone();
   }
   writeEnd();
   return <i32>len;
@@ -153,9 +182,14 @@ export function queuePop(out: usize): i32 {
   if (rc < 0) return rc;
   const n = slots();
   const at = (ldu32(q + Q_POS) + n - 1) % n;
-  stu32(q + Q_POS, at);
   const len = readSlot(at, out);
-  if (len != 0) stu32(slotAt(at) + S_SIZE, 0);
+  // uWSGI moves `pos` back even when the slot is empty; with a message the move and the take are one journaled step.
+  if (len != 0) journal(OP_POP, at);
+  stu32(q + Q_POS, at);
+  if (len != 0) {
+    stu32(slotAt(at) + S_SIZE, 0);
+    journalDone();
+  }
   writeEnd();
   return <i32>len;
 }
@@ -197,6 +231,23 @@ export function queueLast(skip: u32, n: u32, out: usize, room: u32): i32 {
   }
   rwReadUnlock(q + Q_LOCK);
   return <i32>done;
+}
+
+/**
+ * The queue's invariants, for tests that kill writers: both heads inside the
+ * ring, every slot's size within a slot, and no journal left once the lock is
+ * free (a dead writer's record is resolved by the next writer, so a check
+ * runs a writer's repair first). OK, E_CORRUPT, or E_BAD_STATE without a queue.
+ */
+export function queueCheck(): i32 {
+  if (q == 0) return E_BAD_STATE;
+  const rc = writeBegin();
+  if (rc < 0) return rc;
+  const n = slots();
+  let ok = ldu32(q + Q_POS) < n && ldu32(q + Q_PULL_POS) < n && ld32(q + Q_DIRTY) == 0;
+  for (let i: u32 = 0; i < n && ok; i++) ok = ldu32(slotAt(i) + S_SIZE) <= capacity();
+  writeEnd();
+  return ok ? OK : E_CORRUPT;
 }
 
 /** queue_slot: the push head. Read without the lock, as uWSGI does. */

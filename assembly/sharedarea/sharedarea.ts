@@ -17,7 +17,7 @@
 // holds the area (sharedarea_rlock/wlock) does not lock again, so user-level
 // locking composes with the helpers instead of deadlocking as in uWSGI.
 
-import { OK, OWNER_DIED, HELD_ALREADY, E_BAD_ID, E_BOUNDS, E_BAD_STATE, REGION_SHAREDAREA } from "../kernel/abi";
+import { OK, OWNER_DIED, HELD_ALREADY, E_BAD_ID, E_BOUNDS, E_BAD_STATE, E_VALUE_RANGE, REGION_SHAREDAREA } from "../kernel/abi";
 import { LINE, alignUp, ld64, ldu32, st64, stu32 } from "../kernel/mem";
 import { regionOffset } from "../kernel/layout";
 import { rwHeldBySelf, rwReadLock, rwReadUnlock, rwUnlock, rwWriteLock, rwWriteUnlock } from "../locks/lock";
@@ -130,10 +130,14 @@ export function saUnlock(id: i32): i32 {
 
 const NAN: f64 = NaN;
 
-/** Signed read of `width` bytes (1, 2 or 4); NaN when refused (saCheck tells why). */
+/** Why this thread's last saReadInt returned NaN (per thread: wasm globals are not shared). */
+let readStatus: i32 = OK;
+export function saReadStatus(): i32 { return readStatus; }
+
+/** Signed read of `width` bytes (1, 2 or 4); NaN when refused (saReadStatus tells why). */
 export function saReadInt(id: i32, pos: f64, width: i32): f64 {
   const rc = saBegin(id, pos, <f64>width, false);
-  if (rc < 0) return NAN;
+  if (rc < 0) { readStatus = rc; return NAN; }
   const p = saData(id) + <usize>pos;
   let v: f64;
   if (width == 1) v = <f64>load<i8>(p);
@@ -185,7 +189,13 @@ export function saAdd64(id: i32, pos: f64, delta: i64, out: usize): i32 {
   const rc = saBegin(id, pos, 8, true);
   if (rc < 0) return rc;
   const p = saData(id) + <usize>pos;
-  const v = load<i64>(p) + delta;
+  const old = load<i64>(p);
+  const v = old + delta;
+  // A signed 64-bit counter past its range is refused and left alone (uWSGI wraps silently).
+  if (((old ^ v) & (delta ^ v)) < 0) {
+    if (rc != HELD_ALREADY) saEnd(id, true);
+    return E_VALUE_RANGE;
+  }
   store<i64>(p, v);
   st64(out, v);
   if (rc != HELD_ALREADY) saEnd(id, true);

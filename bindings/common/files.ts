@@ -96,7 +96,7 @@ function listDir(dir: string): string[] {
 function lstat(p: string): FileStat | null {
   let s: fs.Stats;
   try { s = fs.lstatSync(p); } catch (e) { if (code(e) === 'ENOENT' || code(e) === 'ENOTDIR') return null; throw e; }
-  return { isFile: s.isFile(), isDirectory: s.isDirectory(), mtimeSec: Math.floor(s.mtimeMs / 1000), size: s.size, dev: s.dev, ino: s.ino };
+  return { isFile: s.isFile(), isDirectory: s.isDirectory(), mtimeSec: Math.floor(s.mtimeMs / 1000), size: s.size, dev: s.dev, ino: s.ino, mode: s.mode & 0o7777 };
 }
 
 /** Whether the caller may read and write `p` (uWSGI skips task files it cannot). */

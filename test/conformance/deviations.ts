@@ -360,11 +360,23 @@ export const DEVIATIONS: readonly Deviation[] = [
     applies: (o) => o.fn === 'sharedarea_write16' && isErr(o.expected) && o.expected.error === 'ValueError' && o.threw && o.actual instanceof UwsgiError && o.actual.code === 'ERR_VALUE_RANGE',
   },
   {
-    id: 'owner-checked-unlock',
-    principle: 'c',
-    reason: 'A lock word names its owner (design decision 6, so a dead holder\'s lock can be recovered): unlock() by a thread that does not hold the lock leaves it held. uWSGI\'s pthread mutex released a lock the master took before the fork when a worker unlocked it.',
-    applies: (o) => o.fn === 'is_locked' && o.expected === false && o.actual === true &&
-      (o.earlier ?? []).some((e) => e.fn === 'unlock' && (e.args[0] ?? 0) === (o.args[0] ?? 0) && !e.threw),
+    id: 'unlock-not-owner-is-error',
+    principle: 'a',
+    reason: 'uWSGI\'s mutex does not check its owner: a worker\'s unlock() released the lock the master took before the fork, under a holder that goes on believing it holds it. A lock word here names its owner (design decision 6, so a dead holder\'s lock can be recovered): unlock() of a lock another thread holds is ERR_LOCK_STATE naming the holder, and the lock stays held (a free lock is still a silent no-op, as in uWSGI).',
+    applies: (o) => o.fn === 'unlock' && o.expected === null && o.threw && o.actual instanceof UwsgiError && o.actual.code === 'ERR_LOCK_STATE',
+  },
+  {
+    id: 'relock-is-error',
+    principle: 'a',
+    reason: 'A second lock(n) by the thread holding n waits for itself forever in uWSGI (its locks are not recursive); we throw ERR_LOCK_STATE at once.',
+    applies: (o) => o.fn === 'lock' && o.threw && o.actual instanceof UwsgiError && o.actual.code === 'ERR_LOCK_STATE' && heldBefore(o),
+  },
+  {
+    id: 'int64-counter-wrap-becomes-error',
+    principle: 'a',
+    reason: 'uWSGI wraps a 64-bit counter whose result leaves the int64 range (cache_inc/dec/mul/div, sharedarea inc64/dec64/inclong: 2^63-1 + 1 becomes -2^63); we refuse it with ERR_VALUE_RANGE and leave the value as it was.',
+    applies: (o) => /^(cache_(inc|dec|mul|div)|sharedarea_(inc64|dec64|inclong))$/.test(o.fn) && !isErr(o.expected) && o.threw &&
+      o.actual instanceof UwsgiError && o.actual.code === 'ERR_VALUE_RANGE' && /signed 64-bit|int64/.test(o.actual.message),
   },
   {
     id: 'file-monitor-needs-the-path',
@@ -394,6 +406,18 @@ export const DEVIATIONS: readonly Deviation[] = [
     applies: (o) => (o.earlier ?? []).some((e) => e.excused !== undefined && e.excused !== 'state-after-a-listed-deviation' && e.threw !== isErr(e.expected) && sameObject(e, o)),
   },
 ];
+
+/** Whether the case took lock `o.args[0]` (default 0) earlier and has not released it since. */
+function heldBefore(o: Observed): boolean {
+  const n = o.args[0] ?? 0;
+  let held = false;
+  for (const e of o.earlier ?? []) {
+    if ((e.args[0] ?? 0) !== n || e.threw) continue;
+    if (e.fn === 'lock') held = true;
+    else if (e.fn === 'unlock') held = false;
+  }
+  return held;
+}
 
 /** Equal once every Python bytes value is compared with a JS string by its UTF-8 bytes. */
 function textEqual(expected: Vec, actual: unknown): boolean {

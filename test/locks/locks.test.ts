@@ -30,15 +30,42 @@ describe('locks', () => {
     throwsUwsgi(() => (uwsgi.lock as (...a: number[]) => void)(1, 2), 'ERR_ARG_COUNT', /lock\(\) takes at most 1 argument \(2 given\)/);
   });
 
-  test('unlock of a free lock, or of one another thread holds, does nothing (as uWSGI)', () => {
+  test('unlock of a free lock does nothing (as uWSGI); of one another thread holds, ERR_LOCK_STATE and the lock stays held', () => {
     const engine = createEngine({ locks: 1 });
     const other = engine.attach('worker', 1);
     engine.uwsgi.unlock(1);
+    engine.uwsgi.Lock(1).release();
     other.lock(1);
-    engine.uwsgi.unlock(1);
+    throwsUwsgi(() => engine.uwsgi.unlock(1), 'ERR_LOCK_STATE', new RegExp(`unlock\\(1\\): lock 1 is held by thread slot ${other.ctx.tid}, not by this thread`));
+    throwsUwsgi(() => engine.uwsgi.Lock(1).release(), 'ERR_LOCK_STATE', /Lock\.release\(1\)/);
     assert.equal(engine.uwsgi.is_locked(1), true);
     other.unlock(1);
     assert.equal(engine.uwsgi.is_locked(1), false);
+    // A dead holder's lock is the next locker's to take over (and be told), not an unlocker's to drop.
+    other.lock(1);
+    engine.threadExited(other.ctx.tid);
+    throwsUwsgi(() => engine.uwsgi.unlock(1), 'ERR_LOCK_STATE', /held by a thread that died \(the next lock\(\) takes it over\)/);
+    assert.equal(engine.uwsgi.Lock(1).acquire(100), true);
+    engine.uwsgi.unlock(1);
+  });
+
+  test('a thread taking a lock it holds already gets ERR_LOCK_STATE at once, not a wait that never ends', () => {
+    const engine = createEngine({ locks: 2 });
+    const { uwsgi } = engine;
+    const lock = uwsgi.Lock(1);
+    lock.acquire();
+    // Bounded first: were it a wait, it would be ERR_TIMEOUT after 200 ms.
+    throwsUwsgi(() => lock.acquire(200), 'ERR_LOCK_STATE', /Lock\.acquire\(1\): this thread holds lock 1 already \(locks are not recursive/);
+    throwsUwsgi(() => uwsgi.lock(1), 'ERR_LOCK_STATE', /lock\(1\): this thread holds lock 1 already/);
+    assert.equal(lock.tryAcquire(), false);
+    assert.equal(uwsgi.is_locked(1), true, 'the refused relock left the lock held');
+    uwsgi.unlock(1);
+    assert.equal(uwsgi.is_locked(1), false, 'one unlock releases it: nothing was counted twice');
+    // Another thread still waits (and times out) as usual: only the holder is refused.
+    const other = engine.attach('worker', 1);
+    uwsgi.lock(2);
+    throwsUwsgi(() => other.Lock(2).acquire(50), 'ERR_TIMEOUT');
+    uwsgi.unlock(2);
   });
 
   test('Lock handle: tryAcquire, bounded acquire times out while another thread holds it', () => {

@@ -12,7 +12,7 @@ import { type ThreadContext, threadService } from '../kernel/context.ts';
 import type { CacheConfig } from '../kernel/options.ts';
 import { runtime } from '../platform/index.ts';
 import { copyOutWords } from '../kernel/pool.ts';
-import { CACHE_MATH_DEC, CACHE_MATH_DIV, CACHE_MATH_INC, CACHE_MATH_MUL, CACHE_VALUE_ALIGN, E_SCRATCH } from '../kernel/abi.ts';
+import { CACHE_MATH_DEC, CACHE_MATH_DIV, CACHE_MATH_INC, CACHE_MATH_MUL, CACHE_VALUE_ALIGN, E_SCRATCH, E_VALUE_RANGE } from '../kernel/abi.ts';
 
 const utf8 = new TextEncoder();
 const utf8d = new TextDecoder();
@@ -34,6 +34,9 @@ function expiryArg(fn: string, v: unknown): number {
 }
 
 export type Bytes = string | Uint8Array;
+
+/** Matches a lone surrogate: under the `u` flag a well-formed pair is one code point, not in Cs. */
+const LONE_SURROGATE = /\p{Cs}/u;
 
 /** Strings up to this many UTF-16 units are tried as ASCII first (a plain loop beats TextEncoder there). */
 const ASCII_MAX = 64;
@@ -201,11 +204,19 @@ export class CacheApi {
     this.#remember(l, key, { slot, lo: stamp % 4294967296 | 0, hi: Math.floor(stamp / 4294967296) | 0 });
   }
 
-  /** Put the key in scratch; returns its length, or -1 when it cannot be a key of any cache. */
+  /**
+   * Put the key in scratch; returns its length, or -1 when it cannot be a key of any cache.
+   * A string with a lone surrogate is ERR_ARG_TYPE: UTF-8 has no form for it (the encoder
+   * would make it U+FFFD, so '\ud800', '\udfff' and '\ufffd' would be one key), and
+   * uWSGI's Python 3 refuses such a str as well.
+   */
   #key(fn: string, key: unknown): number {
     if (typeof key === 'string') {
       const n = key.length;
       if (n <= ASCII_MAX && asciiInto(this.#u8, this.#base, key, n)) return n;
+      if (LONE_SURROGATE.test(key)) {
+        throw new UwsgiError('ERR_ARG_TYPE', `${fn}: key has a lone surrogate (an unpaired code unit U+D800..U+DFFF), which has no UTF-8 form; pass a well-formed string or the key's bytes`);
+      }
       const r = utf8.encodeInto(key, this.#scratch);
       return r.read < n ? -1 : r.written;
     }
@@ -439,6 +450,9 @@ export class CacheApi {
     const rc = typeof d === 'number'
       ? x.cache_math_f(c, kl, MATH[fn], d, e, this.now())
       : x.cache_math(c, kl, MATH[fn], BigInt.asIntN(64, int64Arg(fn, 'delta', d)), e, this.now());
+    if (rc === E_VALUE_RANGE) {
+      throw new UwsgiError('ERR_VALUE_RANGE', `${fn}: the result does not fit in a signed 64-bit integer; the counter is left unchanged (uWSGI wraps it)`);
+    }
     this.#check(fn, rc);
     if (rc === 1 && this.#replicating) this.#written(cache, key, false);
     return rc === 1;

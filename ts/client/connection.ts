@@ -13,6 +13,7 @@ import { CoreStatus } from '../kernel/abi.ts';
 import { CONNECT_RULES, parseAddress as parseSocketAddress } from '../protocol/address.ts';
 import { type Endpoint, type Socket, runtime } from '../platform/index.ts';
 import { SocketStream } from '../protocol/stream.ts';
+import { delayMs } from '../kernel/timers.ts';
 
 const utf8d = new TextDecoder();
 
@@ -53,12 +54,12 @@ export function parseAddress(fn: string, addr: unknown, arg = 'address'): NetAdd
   return { text, target: parseSocketAddress(text, { ...CONNECT_RULES, label: `${fn}: ${arg}` }) };
 }
 
-/** A timeout argument in seconds (fractions allowed): -1 waits forever; anything else must be > 0. */
+/** A timeout argument in seconds (fractions allowed): -1 waits forever; anything else must be > 0 (and at most 2^53 - 1 ms). */
 export function timeoutArg(fn: string, name: string, v: unknown): number {
   if (typeof v !== 'number' || Number.isNaN(v)) throw new UwsgiError('ERR_ARG_TYPE', `${fn}: ${name} must be a number of seconds, got ${typeName(v)}`);
   if (v === -1) return -1;
   if (!(v > 0) || !Number.isFinite(v)) throw new UwsgiError('ERR_VALUE_RANGE', `${fn}: ${name} must be > 0 seconds (or -1: no timeout), got ${v}`);
-  return v * 1000;
+  return delayMs(fn, name, v);
 }
 
 /**

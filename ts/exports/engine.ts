@@ -13,7 +13,7 @@ export {
 export { threadOptions, socketTimeoutMs, DEFAULT_SOCKET_TIMEOUT } from '../kernel/thread-options.ts';
 export { runtime, type RuntimeName, type RuntimeBinding } from '../platform/index.ts';
 export { runWorkerThread, currentThread, type ThreadMessage } from '../process/thread.ts';
-export { Master, run, type MasterOptions } from '../process/master.ts';
+export { Master, run, type KillOptions, type MasterOptions } from '../process/master.ts';
 export { processOf, ProcessApi, RequestScope, addRequestHook, type WorkerStats } from '../process/process.ts';
 export { cachesOf, CacheApi } from '../cache/cache.ts';
 export { sharedareasOf } from '../sharedarea/sharedarea.ts';

@@ -37,6 +37,10 @@ export interface CoreExports extends CoreGlobals {
   max_threads(): number;
   scratch_ptr(): number;
   self_tid(): number;
+  /** The thread table's invariants (a freed slot records no read hold...): 0, or E_CORRUPT. */
+  threads_check(): number;
+  /** Read holds thread `tid` records now (rwlocks it holds for reading). */
+  thread_read_holds(tid: number): number;
   lock_acquire(n: number, timeoutMs: number): number;
   lock_try(n: number): number;
   lock_release(n: number): number;
@@ -51,6 +55,8 @@ export interface CoreExports extends CoreGlobals {
   sa_lock(id: number, write: number): number;
   sa_unlock(id: number): number;
   sa_read_int(id: number, pos: number, width: number): number;
+  /** Why this thread's last sa_read_int returned NaN (a status). */
+  sa_read_status(): number;
   sa_write_int(id: number, pos: number, width: number, value: number): number;
   sa_add32(id: number, pos: number, delta: number): number;
   sa_read64(id: number, pos: number, out: number): number;
@@ -71,6 +77,8 @@ export interface CoreExports extends CoreGlobals {
   queue_last(skip: number, n: number, out: number, room: number): number;
   queue_slot(): number;
   queue_pull_slot(): number;
+  /** The queue's invariants (heads in the ring, sizes within a slot, no journal left): 0, E_CORRUPT or E_BAD_STATE. */
+  queue_check(): number;
   rpc_bytes(max: number, threads: number): number;
   rpc_init(offset: number, max: number, threads: number): void;
   rpc_register(name: number, len: number, argc: number): number;

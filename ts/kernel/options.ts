@@ -69,6 +69,10 @@ export interface Options {
   'spooler-harakiri'?: number;
   /** `--spooler-import FILE`: files the spooler threads import instead of the app. Repeatable. */
   'spooler-import'?: string | string[];
+  /** `--spooler-packet-rate N`: spool packets (modifier 17) the engine accepts per second; more are refused (default 100, 0: no limit). */
+  'spooler-packet-rate'?: number;
+  /** `--spooler-max-bytes N`: a spool packet is refused while its spool directory holds N bytes or more (default 64 MiB, 0: no limit). */
+  'spooler-max-bytes'?: number;
   /** `--erlang NAME` (`name` or `name@host`): run an Erlang distribution node (ts/erlang/). */
   erlang?: string;
   /** `--erlang-cookie`: the node's cookie (default: `~/.erlang.cookie`, as `erl`). */

@@ -28,16 +28,38 @@ export function checkLock(ctx: ThreadContext, fn: string, num: unknown): number 
 /**
  * Take lock `num`, waiting at most `timeoutMs` (-1: no limit). Returns true
  * when its previous holder died holding it (the thread's recovery callback ran).
+ * Taking a lock the thread holds already is ERR_LOCK_STATE: the locks are not
+ * recursive, and waiting for oneself would never end (uWSGI's worker hangs).
  */
 export function acquireLock(ctx: ThreadContext, num: unknown, timeoutMs: number, fn: string): boolean {
   const n = checkLock(ctx, fn, num);
   const rc = ctx.x.lock_acquire(n, timeoutMs);
+  if (rc === CoreStatus.E_BAD_STATE) {
+    throw new UwsgiError('ERR_LOCK_STATE', `${fn}(${n}): this thread holds lock ${n} already (locks are not recursive; waiting for itself would never end)`);
+  }
   if (rc < 0) throw statusError(rc, `${fn}(${n})`);
   if (rc === CoreStatus.OWNER_DIED) {
     lockRecovery(ctx).onRecovered(n);
     return true;
   }
   return false;
+}
+
+/**
+ * Release lock `num`. A free lock is left alone (uWSGI returns None); a lock
+ * another thread holds is ERR_LOCK_STATE and stays held, where uWSGI's mutex
+ * (which does not check its owner) releases it under a holder that goes on
+ * believing it holds it.
+ */
+export function releaseLock(ctx: ThreadContext, num: unknown, fn: string): void {
+  const n = checkLock(ctx, fn, num);
+  const rc = ctx.x.lock_release(n);
+  if (rc === CoreStatus.E_NOT_OWNER) {
+    const holder = ctx.x.lock_holder(n);
+    const who = holder < 0 ? 'a thread that died (the next lock() takes it over)' : `thread slot ${holder}`;
+    throw new UwsgiError('ERR_LOCK_STATE', `${fn}(${n}): lock ${n} is held by ${who}, not by this thread`);
+  }
+  if (rc < 0) throw statusError(rc, `${fn}(${n})`);
 }
 
 /** A held user lock, for `using`-style code: `const l = uwsgi.Lock(2); l.acquire(); try {...} finally { l.release(); }`. */
@@ -56,8 +78,8 @@ export class Lock {
   }
   /** Take it only if free now. */
   tryAcquire(): boolean { return this.#ctx.x.lock_try(checkLock(this.#ctx, 'Lock.tryAcquire', this.num)) === 0; }
-  /** Release it (a lock this thread does not hold is left alone, as `unlock`). */
-  release(): void { this.#ctx.x.lock_release(checkLock(this.#ctx, 'Lock.release', this.num)); }
+  /** Release it. A free lock is left alone; one another thread holds is ERR_LOCK_STATE, as `unlock`. */
+  release(): void { releaseLock(this.#ctx, this.num, 'Lock.release'); }
   /** Whether a running thread holds it. */
   get locked(): boolean { return this.#ctx.x.lock_is_locked(checkLock(this.#ctx, 'Lock.locked', this.num)) === 1; }
 }
@@ -76,17 +98,22 @@ export abstract class LockFunctions {
 
   /**
    * Block until user lock `locknum` (default 0) is held by this thread. Not
-   * recursive. If its holder died, the lock is taken over and `onLockRecovered` runs.
+   * recursive: taking it again before `unlock` is ERR_LOCK_STATE. If its holder
+   * died, the lock is taken over and `onLockRecovered` runs.
    */
   lock(locknum: number = 0): void {
     argCount('lock', arguments.length, 0, 1);
     acquireLock(this.ctx, locknum, -1, 'lock');
   }
 
-  /** Release user lock `locknum`. Releasing a lock nobody holds, or another thread holds, does nothing (as in uWSGI). */
+  /**
+   * Release user lock `locknum`. Releasing a lock nobody holds does nothing (as
+   * in uWSGI); releasing one another thread holds is ERR_LOCK_STATE and it
+   * stays held (uWSGI releases it under its holder).
+   */
   unlock(locknum: number = 0): void {
     argCount('unlock', arguments.length, 0, 1);
-    this.ctx.x.lock_release(checkLock(this.ctx, 'unlock', locknum));
+    releaseLock(this.ctx, locknum, 'unlock');
   }
 
   /** Whether lock `locknum` is held by a running thread (the caller included). */

@@ -136,6 +136,8 @@ export interface FileStat {
   dev: number;
   /** Inode number, to find the file in /proc/locks. */
   ino: number;
+  /** Permission bits (`st_mode & 0o7777`): priority directories take their spool directory's. */
+  mode: number;
 }
 
 /** POSIX path helpers (pure: they do not touch the filesystem). */

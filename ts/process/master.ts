@@ -58,9 +58,29 @@ interface WorkerSlot {
   killed?: boolean;
   /** Threads started for this id so far (stats: respawn_count). */
   spawns?: number;
+  /** Why the current thread's import failed (it reported it before dying). */
+  importError?: string;
+  /** The last import failure, and how many deaths in a row it caused. */
+  lastImportError?: string;
+  sameImportDeaths?: number;
 }
 
+/** How `killWorker`, `killMule` and `killSpooler` kill. */
+export interface KillOptions {
+  /**
+   * How long to wait for the runtime to confirm that the thread is gone before
+   * quarantining its slot (default 1500 ms). A runtime that cannot stop a
+   * thread that never yields (Deno) never confirms: its locks pass on from that
+   * moment, as if it had died wherever it then is.
+   */
+  confirmMs?: number;
+}
+
+/** A thread that dies at import this many times in a row with the same error is not respawned again. */
+const IMPORT_DEATHS_MAX = 3;
 const QUICK_DEATH_MS = 1000;
+/** How long the master waits before trying again to start a thread when no thread slot is free. */
+const SLOT_RETRY_MS = 1000;
 const MAX_BACKOFF_MS = 5000;
 const STOP_GRACE_MS = 2000;
 const EXIT_GRACE_MS = 2000;
@@ -74,7 +94,8 @@ export class Master {
   readonly engine: Engine;
   /**
    * Resolves with an exit code once every worker is done (mules still running are
-   * then stopped) or the master was stopped.
+   * then stopped) or the master was stopped: 0, or 1 when a thread was left down
+   * after failing at import three times in a row with the same error.
    */
   readonly done: Promise<number>;
   readonly #workers: WorkerSlot[] = [];
@@ -82,6 +103,8 @@ export class Master {
   readonly #log: (line: string) => void;
   #stopping = false;
   #finished = false;
+  /** A thread was left down after failing at import again and again: `done` resolves with 1. */
+  #gaveUp = false;
   #resolveDone!: (code: number) => void;
   #removeSignals?: () => void;
   #readyWaiters: Array<() => void> = [];
@@ -205,7 +228,17 @@ export class Master {
   }
 
   #spawn(slot: WorkerSlot): void {
-    slot.tid = this.engine.reserveThread(slot.kind, slot.ident);
+    try {
+      slot.tid = this.engine.reserveThread(slot.kind, slot.ident);
+    } catch (e) {
+      // Every slot is taken, by threads the runtime could not stop (quarantined) or by attached
+      // views: try again later rather than end the process from a timer.
+      if (!(e instanceof UwsgiError) || e.code !== 'ERR_FULL' || this.#stopping) throw e;
+      slot.state = 'starting';
+      this.#log(`uwsgi-wasm: ${slot.kind} ${slot.ident}: ${e.message}; ${this.#quarantined.size} slot(s) held by threads that did not stop; retrying in ${SLOT_RETRY_MS} ms`);
+      setTimeout(() => { if (!this.#stopping && !slot.stopping && slot.tid < 0) this.#spawn(slot); else if (slot.tid < 0) { slot.state = 'done'; this.#maybeDone(); } }, SLOT_RETRY_MS);
+      return;
+    }
     slot.spawns = (slot.spawns ?? 0) + 1;
     slot.reportedExit = undefined;
     slot.spawnedAt = Date.now();
@@ -232,6 +265,8 @@ export class Master {
         } else if (msg?.type === 'uwsgi-wasm:control') {
           if (msg.op === 'reload') void this.reload();
           else if (msg.op === 'stop') void this.stop();
+        } else if (msg?.type === 'uwsgi-wasm:import-failed') {
+          slot.importError = `${msg.file}: ${msg.error}`;
         } else if (this.#erlang?.handle(tid, msg)) {
           // An erlang_* call of the thread: the node answers it.
         } else if (msg?.type === 'uwsgi-wasm:serving') {
@@ -336,7 +371,7 @@ export class Master {
    * that never yields) is quarantined: its locks pass on, its slot is never
    * reused while it may run, and the worker is respawned in a fresh slot.
    */
-  async #terminate(slot: WorkerSlot): Promise<void> {
+  async #terminate(slot: WorkerSlot, confirmMs = KILL_CONFIRM_MS): Promise<void> {
     const handle = slot.handle;
     const tid = slot.tid;
     if (!handle) return;
@@ -344,7 +379,7 @@ export class Master {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const confirmed = await Promise.race([
       handle.terminate().then(() => true),
-      new Promise<boolean>((r) => { timer = setTimeout(() => r(false), KILL_CONFIRM_MS); }),
+      new Promise<boolean>((r) => { timer = setTimeout(() => r(false), confirmMs); }),
     ]);
     clearTimeout(timer);
     if (confirmed || slot.tid !== tid) return;
@@ -368,13 +403,14 @@ export class Master {
     const failed = code !== 0 || error !== undefined;
     const killed = slot.killed === true;
     slot.killed = false;
+    const gaveUp = failed && !killed && this.#importDeath(slot);
     if (slot.kind === 'spooler') {
       // A spooler ends cleanly only when stopped or recycled (spooler-max-tasks): respawn unless stopping.
-      const respawn = !this.#stopping && !slot.stopping;
+      const respawn = !this.#stopping && !slot.stopping && !gaveUp;
       spoolerOf(this.engine.uwsgi.ctx).threadGone(slot.ident, respawn);
       if (respawn && !failed) { slot.quickDeaths = 0; this.#spawn(slot); return; }
     }
-    if (this.#stopping || slot.stopping || !failed) {
+    if (this.#stopping || slot.stopping || !failed || gaveUp) {
       slot.state = 'done';
       this.#exitWaiters.splice(0).forEach((f) => f());
       this.#servingWaiters.splice(0).forEach((f) => f());
@@ -389,6 +425,24 @@ export class Master {
     this.#log(`uwsgi-wasm: ${slot.kind} ${slot.ident} died (code ${code}${why}); respawning${delay ? ` in ${delay} ms` : ''}`);
     slot.state = 'starting';
     setTimeout(() => { if (!this.#stopping && !slot.stopping) this.#spawn(slot); else { slot.state = 'done'; this.#maybeDone(); } }, delay);
+  }
+
+  /**
+   * Count a death at import: true when the slot's thread failed at import
+   * IMPORT_DEATHS_MAX times in a row with the same error, so respawning it
+   * again would only fail again (a broken app, or one that throws in a
+   * spooler); the master then says why and leaves the slot down.
+   */
+  #importDeath(slot: WorkerSlot): boolean {
+    const why = slot.importError;
+    slot.importError = undefined;
+    if (why === undefined) { slot.sameImportDeaths = 0; slot.lastImportError = undefined; return false; }
+    slot.sameImportDeaths = why === slot.lastImportError ? (slot.sameImportDeaths ?? 0) + 1 : 1;
+    slot.lastImportError = why;
+    if (slot.sameImportDeaths < IMPORT_DEATHS_MAX) return false;
+    this.#gaveUp = true;
+    this.#log(`uwsgi-wasm: ${slot.kind} ${slot.ident} failed at import ${slot.sameImportDeaths} times in a row with the same error (${why}); not respawning it`);
+    return true;
   }
 
   #maybeDone(): void {
@@ -412,10 +466,11 @@ export class Master {
       if (this.#spoolerWatch !== undefined) clearInterval(this.#spoolerWatch);
       // Every spooler thread is gone: tasks one of them held go back to their directory.
       if (this.engine.shared.config.spooler.dirs.length > 0) spoolerOf(this.engine.uwsgi.ctx).recoverAll();
+      const code = this.#gaveUp ? 1 : 0;
       void this.#erlang?.close();
-      this.#resolveDone(0);
+      this.#resolveDone(code);
       void this.cluster?.stop(true);
-      void this.services.close().finally(() => this.#resolveDone(0));
+      void this.services.close().finally(() => this.#resolveDone(code));
     }
   }
 
@@ -432,19 +487,21 @@ export class Master {
    * Kill worker `ident` as if it crashed (its thread is terminated at once); the
    * master respawns it. Tests use it to show lock recovery.
    */
-  killWorker(ident: number): Promise<void> { return this.#kill('worker', ident, 'killWorker'); }
+  killWorker(ident: number, opts?: KillOptions): Promise<void> { return this.#kill('worker', ident, 'killWorker', opts); }
 
   /** Kill mule `ident` as if it crashed; the master respawns it. */
-  killMule(ident: number): Promise<void> { return this.#kill('mule', ident, 'killMule'); }
+  killMule(ident: number, opts?: KillOptions): Promise<void> { return this.#kill('mule', ident, 'killMule', opts); }
 
   /** Kill spooler thread `ident` (1-based) as if it crashed, even mid-task; the master respawns it and its task runs again. */
-  killSpooler(ident: number): Promise<void> { return this.#kill('spooler', ident, 'killSpooler'); }
+  killSpooler(ident: number, opts?: KillOptions): Promise<void> { return this.#kill('spooler', ident, 'killSpooler', opts); }
 
-  async #kill(kind: WorkerSlot['kind'], ident: number, fn: string): Promise<void> {
+  async #kill(kind: WorkerSlot['kind'], ident: number, fn: string, opts?: KillOptions): Promise<void> {
     const slot = this.#workers.find((w) => w.kind === kind && w.ident === ident && w.handle && !w.stopping);
     if (!slot?.handle) throw new UwsgiError('ERR_NOT_FOUND', `${fn}: no running ${kind} ${ident}`);
+    const confirmMs = opts?.confirmMs ?? KILL_CONFIRM_MS;
+    if (!Number.isFinite(confirmMs) || confirmMs < 0) throw new UwsgiError('ERR_VALUE_RANGE', `${fn}: confirmMs must be a number of milliseconds >= 0, got ${confirmMs}`);
     slot.killed = true;
-    await this.#terminate(slot);
+    await this.#terminate(slot, confirmMs);
   }
 
   /** Ask `slots`' threads to stop, then terminate those still running after a grace period. */

@@ -14,6 +14,7 @@ import { UwsgiError, bytesArg, intArg, statusError, typeName } from '../kernel/e
 import { type ThreadContext, engineService, threadService } from '../kernel/context.ts';
 import { CoreStatus, RowField as F, ThreadKind, WK_HEADER_READY, WK_HEADER_RELOADS, WK_WARNING_MAX } from '../kernel/abi.ts';
 import { runtime } from '../platform/index.ts';
+import { type LongTimer, delayMs, longTimeout } from '../kernel/timers.ts';
 
 /** Row states (F.STATE): the core only stores them, the master writes and workers() reads them. */
 export const RowState = { NEVER: 0, RUNNING: 1, DEAD: 2, CHEAP: 3, PAUSE: 4 } as const;
@@ -467,10 +468,10 @@ function seconds(fn: string, name: string, v: unknown): number {
   return v;
 }
 
-/** Resolve after `secs` seconds without blocking the thread's event loop. */
+/** Resolve after `secs` seconds (up to 2^53 - 1 ms, however long) without blocking the thread's event loop. */
 export function asyncSleep(secs: unknown): Promise<void> {
-  const s = seconds('async_sleep', 'seconds', secs);
-  return new Promise((r) => setTimeout(r, s * 1000));
+  const ms = delayMs('async_sleep', 'seconds', seconds('async_sleep', 'seconds', secs));
+  return new Promise((r) => { longTimeout(r, ms); });
 }
 
 /** Yield to the event loop: resolves (with true) after pending I/O and timers had a turn. */
@@ -493,6 +494,7 @@ const isStream = (v: unknown): v is StreamLike => typeof v === 'object' && v !==
  */
 export function waitFd(fn: string, target: unknown, mode: 'read' | 'write', timeout?: unknown): Promise<boolean> {
   const t = timeout === undefined || timeout === null ? 0 : seconds(fn, 'timeout', timeout);
+  const ms = delayMs(fn, 'timeout', t);
   if (typeof target === 'number') {
     throw new UwsgiError('ERR_UNSUPPORTED', `${fn}: ${runtime().name} cannot wait on a raw file descriptor (${target}) without reading it; pass the socket or pipe stream instead`);
   }
@@ -502,14 +504,14 @@ export function waitFd(fn: string, target: unknown, mode: 'read' | 'write', time
   if (mode === 'write' && !target.writableNeedDrain) return Promise.resolve(true);
   const events = mode === 'read' ? ['readable', 'end', 'close', 'error'] : ['drain', 'close', 'error'];
   return new Promise((resolve) => {
-    let timer: ReturnType<typeof setTimeout> | undefined;
+    let timer: LongTimer | undefined;
     const done = (v: boolean) => {
-      if (timer !== undefined) clearTimeout(timer);
+      timer?.cancel();
       for (const e of events) target.removeListener(e, ready);
       resolve(v);
     };
     const ready = () => done(true);
     for (const e of events) target.once(e, ready);
-    if (t > 0) timer = setTimeout(() => done(false), t * 1000);
+    if (t > 0) timer = longTimeout(() => done(false), ms);
   });
 }

@@ -31,7 +31,18 @@ export type ThreadMessage =
   /** `uwsgi.reload()` / `uwsgi.stop()` called in a thread: the master acts. */
   | { type: 'uwsgi-wasm:control'; op: 'reload' | 'stop' }
   /** A worker accepts on every configured listener (sent only when there are listeners). */
-  | { type: 'uwsgi-wasm:serving' };
+  | { type: 'uwsgi-wasm:serving' }
+  /** Importing the thread's file (app, mule file, spooler-import file) threw: the thread ends with it. */
+  | { type: 'uwsgi-wasm:import-failed'; file: string; error: string };
+
+/** How an import failure is told apart from another: the error's name, code and message. */
+export function importErrorText(e: unknown): string {
+  if (e instanceof Error) {
+    const code = (e as { code?: unknown }).code;
+    return `${e.name}${typeof code === 'string' ? ` ${code}` : ''}: ${e.message}`;
+  }
+  return String(e);
+}
 
 /**
  * Run this thread: wait for the parent's init, attach, import the app. The
@@ -61,6 +72,16 @@ export async function runWorkerThread(): Promise<void> {
     stop: () => rt.postToParent({ type: 'uwsgi-wasm:control', op: 'stop' } satisfies ThreadMessage),
   });
   const proc = processOf(u.ctx); // captures is_a_reload at start
+  // Tells the master why the thread is about to die, so that it can stop respawning one that
+  // fails at import the same way again and again.
+  const importFile = async (file: string): Promise<unknown> => {
+    try {
+      return await import(rt.fileUrl(file).href);
+    } catch (e) {
+      rt.postToParent({ type: 'uwsgi-wasm:import-failed', file, error: importErrorText(e) } satisfies ThreadMessage);
+      throw e;
+    }
+  };
   rt.postToParent({ type: 'uwsgi-wasm:ready' } satisfies ThreadMessage);
   const loaded = (startedMs: number) => {
     if (proc.row > 0) {
@@ -72,7 +93,7 @@ export async function runWorkerThread(): Promise<void> {
   if (init.role.kind === 'spooler') {
     rt.postToParent({ type: 'uwsgi-wasm:loaded' } satisfies ThreadMessage);
     // Ends after a stop or after spooler-max-tasks; the master respawns it unless stopping.
-    await runSpoolerThread(u.ctx, init.role.app, (f) => import(rt.fileUrl(f).href), (stop) => { onStop = stop; });
+    await runSpoolerThread(u.ctx, init.role.app, importFile, (stop) => { onStop = stop; });
     finish(0);
   } else if (init.role.kind === 'mule' && !init.role.app) {
     rt.postToParent({ type: 'uwsgi-wasm:loaded' } satisfies ThreadMessage);
@@ -83,7 +104,7 @@ export async function runWorkerThread(): Promise<void> {
     rt.postToParent({ type: 'uwsgi-wasm:loaded' } satisfies ThreadMessage);
   } else if (init.role.app) {
     const t0 = performance.now();
-    const mod = await import(rt.fileUrl(init.role.app).href) as { default?: unknown };
+    const mod = await importFile(init.role.app) as { default?: unknown };
     // Loaded means serving: a reload retires old workers only once new ones accept.
     await serveListeners(mod);
     loaded(t0);

@@ -8,6 +8,7 @@
  */
 import { UwsgiError } from '../kernel/errors.ts';
 import type { Socket, SocketError, SocketHandlers } from '../platform/index.ts';
+import { type LongTimer, longTimeout } from '../kernel/timers.ts';
 
 /** Options of a {@link SocketStream}. */
 export interface SocketStreamOptions {
@@ -104,14 +105,14 @@ export class SocketStream implements SocketHandlers {
   wait(cond: () => boolean, need: number, timeoutMs: number): Promise<boolean> {
     if (cond()) return Promise.resolve(true);
     return new Promise<boolean>((resolve) => {
-      let timer: ReturnType<typeof setTimeout> | undefined;
+      let timer: LongTimer | undefined;
       let seen = this.progress;
       const arm = () => {
         if (timeoutMs < 0) return;
-        clearTimeout(timer);
-        timer = setTimeout(() => { finish(); resolve(false); }, timeoutMs);
+        timer?.cancel();
+        timer = longTimeout(() => { finish(); resolve(false); }, timeoutMs);
       };
-      const finish = () => { clearTimeout(timer); this.#waiters.delete(w); this.#flow(); };
+      const finish = () => { timer?.cancel(); this.#waiters.delete(w); this.#flow(); };
       const w: Waiter = {
         need,
         wake: () => {
@@ -242,10 +243,10 @@ export class SocketStream implements SocketHandlers {
   drained(timeoutMs: number): Promise<boolean> {
     if (this.closed) return Promise.resolve(true);
     return new Promise<boolean>((resolve) => {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const done = () => { clearTimeout(timer); this.#writers.delete(done); resolve(true); };
+      let timer: LongTimer | undefined;
+      const done = () => { timer?.cancel(); this.#writers.delete(done); resolve(true); };
       this.#writers.add(done);
-      if (timeoutMs >= 0) timer = setTimeout(() => { this.#writers.delete(done); resolve(false); }, timeoutMs);
+      if (timeoutMs >= 0) timer = longTimeout(() => { this.#writers.delete(done); resolve(false); }, timeoutMs);
     });
   }
 

@@ -19,6 +19,9 @@ export abstract class RpcFunctions {
    * Only a non-empty Uint8Array it returns (or resolves to) is a result; anything
    * else, or a throw, makes the call return null, as in uWSGI. Registering an
    * existing name takes it over. `argc` is accepted for uWSGI compatibility.
+   * `fn` need not be callable, as in uWSGI (its recorded vectors): the name is
+   * listed and a call returns null. In a spooler thread it checks its arguments
+   * and registers nothing: the workers, importing the same app, own the function.
    */
   register_rpc(name: string | Uint8Array, fn: (...args: Uint8Array[]) => unknown, argc?: number): true {
     argCount('register_rpc', arguments.length, 2, 3);

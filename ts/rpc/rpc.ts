@@ -185,7 +185,10 @@ export function registerRpc(ctx: ThreadContext, name: unknown, fn: unknown, argc
   const bytes = nameBytes('register_rpc', name);
   // uWSGI records argc for remote callers; a local call passes whatever it is given.
   const n = argc === undefined ? 0 : intArg('register_rpc', 'argc', argc);
-  if (ctx.kind === 'spooler') throw new UwsgiError('ERR_UNSUPPORTED', `register_rpc: a spooler cannot register RPC functions`);
+  // A spooler thread imports the app only to find its spooler function; the workers, which
+  // import the same app, own its RPC functions (uWSGI's spooler inherits the master's
+  // registration). Registering here would route calls to a thread busy with tasks.
+  if (ctx.kind === 'spooler') return true;
   const entry = ctx.x.rpc_register(ctx.scratch, stageName(ctx, bytes), n & 0xff);
   if (entry < 0) {
     if (entry === CoreStatus.E_FULL) throw new UwsgiError('ERR_FULL', `register_rpc: the RPC table is full (${ctx.x.rpc_max()} functions; raise 'rpc-max')`);

@@ -4,7 +4,7 @@
  * @module
  */
 import { UwsgiError, argCount, bytesArg, int64Arg, intArg, statusError } from '../kernel/errors.ts';
-import { CoreStatus } from '../kernel/abi.ts';
+import { CoreStatus, READ_HOLDS_MAX } from '../kernel/abi.ts';
 import { type ThreadContext, threadService } from '../kernel/context.ts';
 
 /**
@@ -28,6 +28,16 @@ const WRITE_RANGE: Record<number, [number, number]> = {
   2: [0, 0xffff],
   4: [-0x80000000, 0xffffffff],
 };
+
+/** A 64-bit counter is signed: a result past its range is refused where uWSGI wraps it. */
+function overflow64(fn: string): UwsgiError {
+  return new UwsgiError('ERR_VALUE_RANGE', `${fn}: the result does not fit in a signed 64-bit integer; the value is left unchanged (uWSGI wraps it)`);
+}
+
+/** A thread's read holds are recorded in its thread slot, which has room for READ_HOLDS_MAX. */
+function tooManyReadHolds(fn: string, id: number): UwsgiError {
+  return new UwsgiError('ERR_FULL', `${fn}: this thread holds ${READ_HOLDS_MAX} read locks already (sharedarea_rlock on as many areas), the most a thread may hold at once; release one before reading sharedarea ${id}`);
+}
 
 /**
  * One shared area (uWSGI 2.0's `--sharedarea`, addressed by id). Every access is
@@ -58,6 +68,7 @@ export class SharedArea {
     if (rc === CoreStatus.E_BAD_STATE) {
       throw new UwsgiError('ERR_LOCK_STATE', `${fn}: this thread holds sharedarea ${this.id} for reading; release it before writing`);
     }
+    if (rc === CoreStatus.E_FULL) throw tooManyReadHolds(fn, this.id);
     throw statusError(rc, `${fn} (sharedarea ${this.id})`);
   }
 
@@ -93,7 +104,7 @@ export class SharedArea {
   #readInt(fn: string, pos: unknown, width: number): number {
     const p = posArg(fn, pos);
     const v = this.#ctx.x.sa_read_int(this.id, p, width);
-    if (Number.isNaN(v)) this.#fail(fn, this.#ctx.x.sa_check(this.id, p, width), p, width);
+    if (Number.isNaN(v)) this.#fail(fn, this.#ctx.x.sa_read_status(), p, width);
     return v;
   }
 
@@ -157,19 +168,23 @@ export class SharedArea {
       rc = x.sa_add64f(this.id, p, sign * delta, this.#ctx.scratch);
     } else {
       const d = int64Arg(fn, 'delta', delta);
-      rc = x.sa_add64(this.id, p, BigInt.asIntN(64, sign === 1 ? d : -d), this.#ctx.scratch);
+      // -(-2^63) has no int64 form: subtracting it is refused like any other overflow.
+      if (sign === -1 && d === -(1n << 63n)) throw overflow64(fn);
+      rc = x.sa_add64(this.id, p, sign === 1 ? d : -d, this.#ctx.scratch);
     }
+    if (rc === CoreStatus.E_VALUE_RANGE) throw overflow64(fn);
     if (rc < 0) this.#fail(fn, rc, p, 8);
     return this.#ctx.dv.getBigInt64(this.#ctx.scratch, true);
   }
-  /** Add `delta` (default 1) to the signed 64-bit value at `pos`; returns the new value. */
+  /** Add `delta` (default 1) to the signed 64-bit value at `pos`; returns the new value. A result past the int64 range is ERR_VALUE_RANGE (nothing changes). */
   inc64(pos: number, delta: bigint | number = 1): bigint { return this.add64('sharedarea.inc64', pos, delta, 1); }
-  /** Subtract `delta` (default 1); returns the new value. */
+  /** Subtract `delta` (default 1); returns the new value (ERR_VALUE_RANGE past the int64 range). */
   dec64(pos: number, delta: bigint | number = 1): bigint { return this.add64('sharedarea.dec64', pos, delta, -1); }
 
   #lock(fn: string, write: boolean): boolean {
     const rc = this.#ctx.x.sa_lock(this.id, write ? 1 : 0);
     if (rc === CoreStatus.E_BAD_STATE) throw new UwsgiError('ERR_LOCK_STATE', `${fn}: this thread already holds sharedarea ${this.id}`);
+    if (rc === CoreStatus.E_FULL) throw tooManyReadHolds(fn, this.id);
     if (rc < 0) throw statusError(rc, `${fn} (sharedarea ${this.id})`);
     return rc === CoreStatus.OWNER_DIED;
   }

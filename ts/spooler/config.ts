@@ -40,7 +40,23 @@ export interface SpoolerConfig {
    * files every spooler thread imports instead of the app, to register the spooler function.
    */
   imports: string[];
+  /**
+   * `--spooler-packet-rate N`: spool packets (modifier 17, from the network)
+   * accepted per second by the whole engine; more are refused. Default 100, 0: no limit.
+   */
+  packetRate: number;
+  /**
+   * `--spooler-max-bytes N`: a spool packet is refused while its target
+   * directory (with its priority subdirectories, each counted as 4096 bytes)
+   * holds N bytes or more. Default 64 MiB, 0: no limit.
+   */
+  maxBytes: number;
 }
+
+/** Default of `--spooler-packet-rate`: spool packets accepted per second. */
+export const DEFAULT_PACKET_RATE = 100;
+/** Default of `--spooler-max-bytes`: bytes a spool directory may hold before spool packets are refused. */
+export const DEFAULT_MAX_BYTES = 64 * 1024 * 1024;
 
 /** Option names of the spooler, with their kind for options.ts's table. */
 export const SPOOLER_OPTIONS = {
@@ -58,6 +74,8 @@ export const SPOOLER_OPTIONS = {
   'spooler-pyimport': { kind: 'list', built: true, alias: 'spooler-import' },
   'spooler-py-import': { kind: 'list', built: true, alias: 'spooler-import' },
   'spooler-python-import': { kind: 'list', built: true, alias: 'spooler-import' },
+  'spooler-packet-rate': { kind: 'value', built: true },
+  'spooler-max-bytes': { kind: 'value', built: true },
   // Refused when given (see REFUSED below): accepted names, so the refusal can say why.
   'spooler-chdir': { kind: 'value', built: false },
   'spooler-signal-as-task': { kind: 'flag', built: false },
@@ -102,6 +120,8 @@ export function spoolerConfig(pairs: GivenOptions): SpoolerConfig {
     maxTasks: intValue('spooler-max-tasks', last('spooler-max-tasks'), 0, 0, 0x7fffffff),
     harakiri: intValue('spooler-harakiri', last('spooler-harakiri'), 0, 0, 86400),
     imports,
+    packetRate: intValue('spooler-packet-rate', last('spooler-packet-rate'), DEFAULT_PACKET_RATE, 0, 0x7fffffff),
+    maxBytes: intValue('spooler-max-bytes', last('spooler-max-bytes'), DEFAULT_MAX_BYTES, 0, Number.MAX_SAFE_INTEGER),
   };
 }
 

@@ -32,7 +32,7 @@ import { type SpoolerConfig, spoolerThreads } from './config.ts';
 import { ring } from '../kernel/atomics.ts';
 import { Region } from '../kernel/abi.ts';
 import {
-  type MarkOwner, type SpoolPairs, TASK_PREFIX, claimName, decodeSpoolFile, encodeSpoolFile, isTaskName,
+  type MarkOwner, type SpoolPairs, TASK_PREFIX, claimName, decodeSpoolFile, encodeSpoolFile, isPriorityName, isTaskName,
   parseMarked, taskDict, taskFileName, tempName,
 } from './file.ts';
 import { decodeVarsList } from '../protocol/codec.ts';
@@ -44,10 +44,10 @@ const sfs = runtime();
 // ---- the shared region (Region.SPOOLER) -------------------------------------------------
 //
 //  header (64 bytes)                         one slot per spooler thread (64 bytes each)
-//  ┌───────────┬─────────┬───────┬───────┐   ┌──────┬─────────┬───────┬───────┬───────┬──────────┬────────────┬─────┐
-//  │ frequency │ counter │ boot0 │ boot1 │   │ bell │ running │ alive │ tasks │ total │ respawns │ task_start │ dir │
-//  │ +0        │ +4      │ +8    │ +12   │   │ +0   │ +4      │ +8    │ +12   │ +16   │ +20      │ +24        │ +28 │
-//  └───────────┴─────────┴───────┴───────┘   └──────┴─────────┴───────┴───────┴───────┴──────────┴────────────┴─────┘
+//  ┌───────────┬─────────┬───────┬───────┬──────────┬────────────┐   ┌──────┬─────────┬───────┬───────┬───────┬──────────┬────────────┬─────┐
+//  │ frequency │ counter │ boot0 │ boot1 │ rate_sec │ rate_count │   │ bell │ running │ alive │ tasks │ total │ respawns │ task_start │ dir │
+//  │ +0        │ +4      │ +8    │ +12   │ +16      │ +20        │   │ +0   │ +4      │ +8    │ +12   │ +16   │ +20      │ +24        │ +28 │
+//  └───────────┴─────────┴───────┴───────┴──────────┴────────────┘   └──────┴─────────┴───────┴───────┴───────┴──────────┴────────────┴─────┘
 // frequency: set_spooler_frequency (0: the option's value). counter: task file
 // names (uWSGI's per-process counter; shared here since the writers are
 // threads of one process). boot: random id of this engine, in claimed names.
@@ -55,12 +55,20 @@ const sfs = runtime();
 // running/task_start: a task runs since that unix second (harakiri, stats).
 // alive: the thread is in its loop (spooler_pid). tasks: since this
 // incarnation started (max-tasks); total and respawns: over its lifetime.
+// rate_sec/rate_count: the unix second of the current spool-packet window
+// and the packets accepted in it (spooler-packet-rate, shared by every thread).
 
 const H_FREQUENCY = 0;
 const H_COUNTER = H_FREQUENCY + 4;
 const H_BOOT0 = H_COUNTER + 4;
 const H_BOOT1 = H_BOOT0 + 4;
+const H_RATE_SEC = H_BOOT1 + 4;
+const H_RATE_COUNT = H_RATE_SEC + 4;
 const HEADER_BYTES = 64;
+/** What a directory costs in the spooler-max-bytes budget (a block: packets could otherwise make directories for free). */
+const DIR_BYTES = 4096;
+/** How long a thread trusts its last measure of a spool directory's size (plus what it wrote since). */
+const SIZE_TTL_MS = 1000;
 const S_BELL = 0;
 const S_RUNNING = S_BELL + 4;
 const S_ALIVE = S_RUNNING + 4;
@@ -263,7 +271,7 @@ export class SpoolerApi {
    * the reserved keys among the vars choose the spooler, the priority and the
    * start time. Returns the task file's absolute path.
    */
-  write(fn: string, vars: SpoolPairs, body: Uint8Array): string {
+  write(fn: string, vars: SpoolPairs, body: Uint8Array, packet = false): string {
     this.#require(fn);
     let spooler: string | undefined, priority: string | undefined, at = 0;
     for (const [k, v] of vars) {
@@ -277,9 +285,15 @@ export class SpoolerApi {
     const chunks = encodeSpoolFile(vars, body);
     const top = this.#cfg.dirs[dirIndex].path;
     const dir = priority === undefined ? top : sfs.paths.join(top, priority);
+    const bytes = chunks.reduce((n, c) => n + c.length, 0);
+    if (packet) this.#admitPacket(fn, top);
+    let made = false;
     if (priority !== undefined) {
-      try { sfs.mkdirOne(dir, 0o777); } catch (e) { throw this.#ioError(fn, `cannot create the priority directory ${dir}`, e); }
+      // The spool directory's own mode (0750 when we created it), never wider: packets choose these names.
+      const mode = sfs.lstat(top)?.mode ?? 0o750;
+      try { made = sfs.mkdirOne(dir, mode); } catch (e) { throw this.#ioError(fn, `cannot create the priority directory ${dir}`, e); }
     }
+    this.#grew(top, bytes + (made ? DIR_BYTES : 0));
     const i32 = this.#region();
     const counter = (Atomics.add(i32, this.#h(H_COUNTER), 1) + 1) >>> 0;
     const rand = crypto.getRandomValues(new Uint32Array(1))[0] & 0x7fffffff;
@@ -297,6 +311,58 @@ export class SpoolerApi {
     }
     this.wake(dirIndex);
     return final;
+  }
+
+  /** Per spool directory: the bytes it held when this thread last measured, and when. */
+  readonly #sizes = new Map<string, { at: number; bytes: number }>();
+
+  /**
+   * A spool packet (from the network) is refused (ERR_FULL) beyond
+   * `spooler-packet-rate` packets per second for the whole engine, or while
+   * its target directory holds `spooler-max-bytes` or more. Local `spool()`
+   * calls come from the app itself and are not limited.
+   */
+  #admitPacket(fn: string, top: string): void {
+    const { packetRate, maxBytes } = this.#cfg;
+    if (maxBytes > 0) {
+      const held = this.#sizeOf(top);
+      if (held >= maxBytes) throw new UwsgiError('ERR_FULL', `${fn}: the spool directory ${top} holds ${held} bytes, spooler-max-bytes is ${maxBytes}: spool packet refused`);
+    }
+    if (packetRate > 0) {
+      const i32 = this.#region();
+      const sec = Math.floor(Date.now() / 1000) | 0;
+      const seen = Atomics.load(i32, this.#h(H_RATE_SEC));
+      // The first packet of a new second opens its window (one thread wins; the others count in it).
+      if (seen !== sec && Atomics.compareExchange(i32, this.#h(H_RATE_SEC), seen, sec) === seen) Atomics.store(i32, this.#h(H_RATE_COUNT), 0);
+      if (Atomics.add(i32, this.#h(H_RATE_COUNT), 1) >= packetRate) {
+        throw new UwsgiError('ERR_FULL', `${fn}: more than ${packetRate} spool packets this second (spooler-packet-rate): refused`);
+      }
+    }
+  }
+
+  /** Bytes in `top` and its priority subdirectories (each directory counts DIR_BYTES), measured at most once a second. */
+  #sizeOf(top: string): number {
+    const now = performance.now();
+    const known = this.#sizes.get(top);
+    if (known && now - known.at < SIZE_TTL_MS) return known.bytes;
+    let bytes = 0;
+    const walk = (dir: string, depth: number) => {
+      for (const name of sfs.listDir(dir)) {
+        const st = sfs.lstat(sfs.paths.join(dir, name));
+        if (!st) continue;
+        if (st.isFile) bytes += st.size;
+        else if (st.isDirectory && depth === 0 && isPriorityName(name)) { bytes += DIR_BYTES; walk(sfs.paths.join(dir, name), 1); }
+      }
+    };
+    walk(top, 0);
+    this.#sizes.set(top, { at: now, bytes });
+    return bytes;
+  }
+
+  /** This thread wrote `bytes` into `top`: the cached measure follows until it is taken again. */
+  #grew(top: string, bytes: number): void {
+    const known = this.#sizes.get(top);
+    if (known) known.bytes += bytes;
   }
 
   /** Ring the bell of every spooler thread of directory `dirIndex` (a new task is there). */
@@ -615,7 +681,7 @@ export const spoolerOf = threadService<SpoolerApi>((ctx) => new SpoolerApi(ctx))
  */
 export function enqueueSpoolPacket(ctx: ThreadContext, vars: Uint8Array | SpoolPairs, body: Uint8Array = new Uint8Array(0)): string {
   const pairs: SpoolPairs = vars instanceof Uint8Array ? decodeVarsList(vars).map(([k, v]) => [k.slice(), v.slice()]) : vars;
-  return spoolerOf(ctx).write('spool', pairs, body);
+  return spoolerOf(ctx).write('spool', pairs, body, true);
 }
 
 /**
