@@ -151,6 +151,25 @@ export const KIND_EMBEDDED = 4;
 
 /** Offset of the key bytes in a cache item (cache_item_addr). */
 export const CACHE_ITEM_KEY = 56;
+/** Offset of an item's version word (u32): every writer that changes the item bumps it first. */
+export const CACHE_ITEM_VERSION = 24;
+/** Offset of an item's insert stamp (i64, little-endian: its low word first). */
+export const CACHE_ITEM_STAMP = 48;
+// A thread's counter line of a cache (cache_line_addr): what JS reads and writes there.
+/** Near-cache hits (u32) this thread counted in JS since the core last folded them into its hits. */
+export const CACHE_LINE_NEAR_HITS = 20;
+/** The last hit's slot (u32), written by the core with every hit it serves. */
+export const CACHE_LINE_FOUND_SLOT = 24;
+/** The last hit's item version (u32), read in the same consistent snapshot as the value. */
+export const CACHE_LINE_FOUND_VERSION = 28;
+/** The last hit's insert stamp (i64: low word, then high word). */
+export const CACHE_LINE_FOUND_STAMP = 32;
+/** The last hit's absolute expiry (i64 unix seconds, 0 never). */
+export const CACHE_LINE_FOUND_EXPIRES = 40;
+/** The last hit's item address (u32). */
+export const CACHE_LINE_FOUND_ITEM = 48;
+/** JS asks the core to fold its near-cache hits (cache_near_fold) when their count reaches this. */
+export const CACHE_NEAR_FOLD = 0x40000000;
 /** cache_get / cache_set put the value in scratch after the key, rounded up to this. */
 export const CACHE_VALUE_ALIGN = 8;
 // Flag bits of cache_init, one per cache2 option.

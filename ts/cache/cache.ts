@@ -12,7 +12,12 @@ import { type ThreadContext, threadService } from '../kernel/context.ts';
 import type { CacheConfig } from '../kernel/options.ts';
 import { runtime } from '../platform/index.ts';
 import { copyOutWords } from '../kernel/pool.ts';
-import { CACHE_MATH_DEC, CACHE_MATH_DIV, CACHE_MATH_INC, CACHE_MATH_MUL, CACHE_VALUE_ALIGN, E_SCRATCH } from '../kernel/abi.ts';
+import {
+  CACHE_ITEM_STAMP, CACHE_ITEM_VERSION, CACHE_LINE_FOUND_EXPIRES, CACHE_LINE_FOUND_ITEM, CACHE_LINE_FOUND_SLOT,
+  CACHE_LINE_FOUND_STAMP, CACHE_LINE_FOUND_VERSION, CACHE_LINE_NEAR_HITS, CACHE_MATH_DEC, CACHE_MATH_DIV,
+  CACHE_MATH_INC, CACHE_MATH_MUL, CACHE_NEAR_FOLD, CACHE_VALUE_ALIGN, E_SCRATCH,
+} from '../kernel/abi.ts';
+import { POOL_MAX } from '../kernel/pool.ts';
 
 const utf8 = new TextEncoder();
 const utf8d = new TextDecoder();
@@ -52,15 +57,40 @@ function bytesInto(u8: Uint8Array, at: number, b: Uint8Array, n: number): void {
 /** Where the core puts a value in scratch after a key of `keylen` bytes (assembly/cache/cache.ts valueOffset). */
 const valueOffset = (keylen: number) => (keylen + CACHE_VALUE_ALIGN - 1) & -CACHE_VALUE_ALIGN;
 
-/** Hints kept per cache and thread at most (then the older half is dropped). */
-const HINTS_MAX = 16384;
-
+/** Keys a thread remembers per cache when the near cache is off (hints only). */
+const HINTS_MAX = 32768;
+/** Int32 words from an item's version word to the low word of its stamp. */
+const STAMP_WORD = (CACHE_ITEM_STAMP - CACHE_ITEM_VERSION) >> 2;
 
 /**
- * Where a key's item was last found: its slot and the item's stamp (unique per
- * insert) as its two 32-bit halves, so the core call takes only i32s.
+ * What a thread knows of one key (string keys only). Where its item was: the
+ * slot and the item's insert stamp (stamps are never reused), a hint that lets
+ * the core skip encoding, hashing and the chain walk; a stale hint only costs
+ * the full lookup. With the near cache on, also the value read there and the
+ * item's version at that moment: while the version and the stamp's low word
+ * in the shared memory are unchanged, that value is still the current one (see
+ * bump() in assembly/cache/cache.ts for why), so a get returns it without
+ * calling the core or copying anything.
  */
-interface Hint { slot: number; lo: number; hi: number }
+interface Known {
+  /** The item's slot. */
+  slot: number;
+  /** The item's insert stamp, low and high 32-bit halves (the core call takes only i32s). */
+  lo: number;
+  hi: number;
+  /** Int32 index, in the shared memory, of the item's version word (the stamp's low word is STAMP_WORD after it). */
+  vi: number;
+  /** The item's version when `value` was read. */
+  ver: number;
+  /** The value read at `ver`, returned as is by every get that finds the item unchanged; null: a hint only. */
+  value: Uint8Array | null;
+  /** The pooled buffer `value` is a view of (what remembering it keeps alive), or null when it has its own. */
+  buf: ArrayBuffer | null;
+  /** The item's absolute expiry (unix seconds, 0: never): lazy_expire caches check it on every hit. */
+  exp: number;
+  /** near_check: a private copy of `value`, compared with it on every hit. */
+  copy: Uint8Array | null;
+}
 
 /** What one thread knows of one cache. */
 interface Local {
@@ -71,13 +101,26 @@ interface Local {
   /** Writes need the clock even without an expiry (lazy_expire, sweep_on_full). */
   writeClock: boolean;
   /**
-   * String key -> hint, so a repeated key skips encoding and hashing: the core
-   * checks the slot still holds the same insert (stamps are never reused), so a
-   * stale hint only costs the full lookup. Two generations bound the memory.
-   * Null for purge_lru caches (their reads take the exclusive path anyway).
+   * String key -> what this thread knows of it, oldest first (a Map keeps
+   * insertion order: the oldest is dropped when a bound is reached). Null for
+   * purge_lru caches, whose reads must move the item (the exclusive path), and
+   * for a thread without a counter line in the cache.
    */
-  hints: Map<string, Hint> | null;
-  older: Map<string, Hint> | null;
+  known: Map<string, Known> | null;
+  /** Whether values are remembered (near_items and near_bytes both above 0). */
+  near: boolean;
+  /** Keys remembered at most (near_items, or HINTS_MAX with the near cache off). */
+  maxKeys: number;
+  /** near_bytes: bytes the remembered values may keep alive. */
+  maxBytes: number;
+  /** Bytes they keep alive now: each pooled buffer once, plus values with buffers of their own. */
+  bytes: number;
+  /** Pooled buffers the remembered values are views of, with how many values each holds. */
+  buffers: Map<ArrayBuffer, number>;
+  /** near_check. */
+  check: boolean;
+  /** Int32 index of this thread's counter line in the cache (abi.ts CACHE_LINE_*), 0 without one. */
+  line: number;
 }
 
 /** The cache functions of one thread of one engine. */
@@ -91,25 +134,33 @@ export class CacheApi {
   readonly #size: number;
   readonly #keyOff: number;
   readonly #locals: Local[];
-  readonly #u32: Int32Array;
+  readonly #i32: Int32Array;
   readonly #own: boolean;
+  /** The near cache loads the version in JS (`Atomics.load`) rather than in the core: the binding's inlineAtomicsLoad. */
+  readonly #jsLoads: boolean;
   /** @internal Use the `uwsgi` object's cache_* methods. */
   constructor(ctx: ThreadContext) {
     this.#ctx = ctx;
     const caches = ctx.shared.config.caches;
     this.#handles = caches.map((_, i) => ctx.x.cache_handle(i) >>> 0);
     caches.forEach((c, i) => { if (!this.#byName.has(c.name)) this.#byName.set(c.name, i); });
-    this.#locals = caches.map((c, i) => ({
-      c: this.#handles[i], lazy: c.lazyExpire, writeClock: c.lazyExpire || c.sweepOnFull > 0,
-      hints: c.purgeLru ? null : new Map(), older: c.purgeLru ? null : new Map(),
-    }));
+    this.#locals = caches.map((c, i) => {
+      const line = ctx.x.cache_line_addr(this.#handles[i]) >>> 2;
+      const near = c.nearItems > 0 && c.nearBytes > 0;
+      return {
+        c: this.#handles[i], lazy: c.lazyExpire, writeClock: c.lazyExpire || c.sweepOnFull > 0,
+        known: c.purgeLru || line === 0 ? null : new Map(), near, maxKeys: near ? c.nearItems : HINTS_MAX,
+        maxBytes: c.nearBytes, bytes: 0, buffers: new Map(), check: c.nearCheck, line,
+      };
+    });
     this.#u8 = ctx.u8;
     this.#base = ctx.scratch;
     this.#size = ctx.shared.plan.scratchSize;
     this.#scratch = ctx.u8.subarray(ctx.scratch, ctx.scratch + this.#size);
     this.#keyOff = ctx.x.CACHE_ITEM_KEY.value as number;
-    this.#u32 = new Int32Array(ctx.u8.buffer, ctx.u8.byteOffset, ctx.u8.byteLength >> 2);
+    this.#i32 = new Int32Array(ctx.u8.buffer, ctx.u8.byteOffset, ctx.u8.byteLength >> 2);
     this.#own = runtime().smallOwnArrays;
+    this.#jsLoads = runtime().inlineAtomicsLoad;
     // The core's optimistic readers keep their fence (an atomic add between the value copy and
     // the second sequence-word load) on every CPU. x86 keeps loads in order, but the wasm memory
     // model lets a compiler move the copy's plain loads after that seq-cst load (it only orders
@@ -151,26 +202,110 @@ export class CacheApi {
     return i < 0 ? undefined : this.#locals[i];
   }
 
-  #hint(l: Local, key: string): Hint | undefined {
-    const h = l.hints!.get(key);
-    if (h !== undefined) return h;
-    const o = l.older!.get(key);
-    if (o !== undefined) this.#remember(l, key, o);
-    return o;
+  // ---- what a thread remembers of its keys (hints and the near cache) ----------------------
+
+  /**
+   * Whether `k`'s value is still the item's current value: the near cache's
+   * whole check, two loads from the shared memory and no call into the core.
+   * A lazy_expire cache also checks the item's expiry against the clock.
+   */
+  #fresh(l: Local, k: Known): boolean {
+    if (this.#jsLoads) {
+      const i32 = this.#i32;
+      // Observes the item's last finished write: every writer stores a new version before it finishes (bump() in
+      // assembly/cache/cache.ts), and a sequentially consistent load cannot miss one that finished before this get began.
+      if (Atomics.load(i32, k.vi) !== k.ver || i32[k.vi + STAMP_WORD] !== k.lo) return false;
+    } else if (this.#ctx.x.cache_near_valid(k.vi << 2, k.ver, k.lo) !== 1) return false; // the same loads, in the core
+    return k.exp === 0 || !l.lazy || k.exp > this.now();
   }
 
-  #remember(l: Local, key: string, h: Hint): void {
-    if (l.hints!.size >= HINTS_MAX) { l.older = l.hints; l.hints = new Map(); }
-    l.hints!.set(key, h);
+  /** Count a hit the near cache served on this thread's line (the core counts the others), folding it before it could wrap. */
+  #nearHit(l: Local): void {
+    const i32 = this.#i32;
+    const at = l.line + (CACHE_LINE_NEAR_HITS >> 2);
+    // A plain store: only this thread writes the word; the stats read it atomically.
+    const n = i32[at] + 1;
+    i32[at] = n;
+    if (n >= CACHE_NEAR_FOLD) this.#ctx.x.cache_near_fold(l.c);
   }
 
-  /** After a full lookup that hit: keep where the key was found. */
-  #learn(l: Local, key: string): void {
-    const x = this.#ctx.x;
-    const stamp = x.cache_found_stamp();
-    if (stamp < 0) return;
-    const slot = x.cache_found_slot() | 0;
-    this.#remember(l, key, { slot, lo: stamp % 4294967296 | 0, hi: Math.floor(stamp / 4294967296) | 0 });
+  /** near_check: throw if the caller changed the value `k` hands out (and forget it, so later gets are right). */
+  #verify(fn: string, l: Local, key: string, k: Known): void {
+    const v = k.value!;
+    const copy = k.copy!;
+    let same = v.length === copy.length;
+    for (let i = 0; same && i < v.length; i++) same = v[i] === copy[i];
+    if (same) return;
+    this.#forget(l, key, k);
+    throw new UwsgiError('ERR_MODIFIED', `${fn}: the value returned for key '${key}' was modified by the caller; a get returns the same array to every later get while the value is unchanged (copy it before changing it)`);
+  }
+
+  /** Whether `#out` gives a view of the pooled copy-out buffer for a value of `n` bytes. */
+  #pooled(n: number): boolean { return !(n <= SMALL_COPY && this.#own) && n <= POOL_MAX; }
+
+  /** Forget `key`. */
+  #forget(l: Local, key: string, k: Known): void {
+    this.#release(l, k);
+    l.known!.delete(key);
+  }
+
+  /** Stop remembering `k`'s value (and counting what it keeps alive). */
+  #release(l: Local, k: Known): void {
+    const v = k.value;
+    if (v === null) return;
+    if (k.buf === null) l.bytes -= v.length;
+    else {
+      const n = l.buffers.get(k.buf)! - 1;
+      if (n === 0) { l.buffers.delete(k.buf); l.bytes -= k.buf.byteLength; } else l.buffers.set(k.buf, n);
+    }
+    if (k.copy !== null) l.bytes -= k.copy.length;
+    k.value = null;
+    k.buf = null;
+    k.copy = null;
+  }
+
+  /**
+   * After the core served a hit of `key` (it recorded the item on this
+   * thread's line, read in the same snapshot as the value): remember where the
+   * item is and, with the near cache on, `value`, the array just handed out
+   * (`pooled`: a view of the copy-out pool, whose whole buffer it keeps alive).
+   * The oldest keys are dropped past near_items keys or near_bytes bytes.
+   */
+  #learn(l: Local, key: string, value: Uint8Array | null, pooled: boolean): void {
+    const i32 = this.#i32;
+    const at = l.line;
+    const slot = i32[at + (CACHE_LINE_FOUND_SLOT >> 2)];
+    const ver = i32[at + (CACHE_LINE_FOUND_VERSION >> 2)];
+    const lo = i32[at + (CACHE_LINE_FOUND_STAMP >> 2)];
+    const hi = i32[at + (CACHE_LINE_FOUND_STAMP >> 2) + 1];
+    const exp = (i32[at + (CACHE_LINE_FOUND_EXPIRES >> 2)] >>> 0) + i32[at + (CACHE_LINE_FOUND_EXPIRES >> 2) + 1] * 4294967296;
+    const vi = ((i32[at + (CACHE_LINE_FOUND_ITEM >> 2)] >>> 0) + CACHE_ITEM_VERSION) >>> 2;
+    const known = l.known!;
+    let k = known.get(key);
+    if (k === undefined) {
+      if (known.size >= l.maxKeys) this.#evictOldest(l);
+      k = { slot, lo, hi, vi, ver, value: null, buf: null, exp, copy: null };
+      known.set(key, k);
+    } else {
+      this.#release(l, k);
+      k.slot = slot; k.lo = lo; k.hi = hi; k.vi = vi; k.ver = ver; k.exp = exp;
+    }
+    if (!l.near || value === null) return;
+    k.value = value;
+    if (pooled) {
+      const buf = value.buffer as ArrayBuffer;
+      const n = l.buffers.get(buf);
+      if (n === undefined) { l.buffers.set(buf, 1); l.bytes += buf.byteLength; } else l.buffers.set(buf, n + 1);
+      k.buf = buf;
+    } else l.bytes += value.length;
+    if (l.check) { k.copy = value.slice(); l.bytes += value.length; }
+    while (l.bytes > l.maxBytes) this.#evictOldest(l);
+  }
+
+  /** Forget the key remembered longest ago. */
+  #evictOldest(l: Local): void {
+    const first = l.known!.entries().next();
+    if (!first.done) this.#forget(l, first.value[0], first.value[1]);
   }
 
   /** Put the key in scratch; returns its length, or -1 when it cannot be a key of any cache. */
@@ -242,29 +377,51 @@ export class CacheApi {
       for (let i = 0; i < n; i++) o[i] = u8[from + i];
       return o;
     }
-    return copyOutWords(this.#u8, this.#u32, from, n);
+    return copyOutWords(this.#u8, this.#i32, from, n);
   }
 
   get(fn: string, key: unknown, cache: unknown): Uint8Array | null {
     const l = this.#local(fn, cache);
-    const x = this.#ctx.x;
-    if (l !== undefined && l.hints !== null && typeof key === 'string') {
-      const h = this.#hint(l, key);
-      if (h !== undefined) {
-        const n = x.cache_get_hinted(l.c, h.slot, h.lo, h.hi, l.lazy ? this.now() : 0);
-        if (n > 0) return this.#out(this.#base, n);
-        if (n < 0 && n !== E_SCRATCH) throw statusError(n, fn);
-        l.hints.delete(key);
-        l.older!.delete(key);
+    if (l !== undefined && l.known !== null && typeof key === 'string') {
+      const k = l.known.get(key);
+      if (k !== undefined) {
+        const v = k.value;
+        if (v !== null && this.#fresh(l, k)) {
+          if (k.copy !== null) this.#verify(fn, l, key, k);
+          this.#nearHit(l);
+          return v;
+        }
+        return this.#getHinted(fn, l, key, k);
       }
     }
+    return this.#getFull(fn, l, key);
+  }
+
+  /** A get of a key whose item was found before: the core checks the slot still holds it (no lookup) and copies the value. */
+  #getHinted(fn: string, l: Local, key: string, k: Known): Uint8Array | null {
+    const n = this.#ctx.x.cache_get_hinted(l.c, k.slot, k.lo, k.hi, l.lazy ? this.now() : 0);
+    if (n > 0) {
+      const v = this.#out(this.#base, n);
+      this.#learn(l, key, v, this.#pooled(n));
+      return v;
+    }
+    if (n < 0 && n !== E_SCRATCH) throw statusError(n, fn);
+    if (n === 0) this.#forget(l, key, k);
+    return this.#getFull(fn, l, key);
+  }
+
+  /** A get by the full lookup (key encoded and hashed by the core). */
+  #getFull(fn: string, l: Local | undefined, key: unknown): Uint8Array | null {
     const kl = this.#key(fn, key);
     if (l === undefined || kl < 0) return null;
+    const x = this.#ctx.x;
+    const learn = l.known !== null && typeof key === 'string';
     // One call: the core looks the key up without a lock and copies the value to scratch.
     const n = x.cache_get(l.c, kl, l.lazy ? this.now() : 0);
     if (n > 0) {
-      if (l.hints !== null && typeof key === 'string') this.#learn(l, key);
-      return this.#out(this.#base + valueOffset(kl), n);
+      const v = this.#out(this.#base + valueOffset(kl), n);
+      if (learn) this.#learn(l, key as string, v, this.#pooled(n));
+      return v;
     }
     if (n === 0) return null;
     if (n !== E_SCRATCH) throw statusError(n, fn);
@@ -273,6 +430,7 @@ export class CacheApi {
     if (a <= 0) { this.#check(fn, a); return null; }
     const out = this.#u8.slice(a, a + x.cache_last_len());
     x.cache_read_end(l.c);
+    if (learn) this.#learn(l, key as string, out, false);
     return out;
   }
 
@@ -280,26 +438,37 @@ export class CacheApi {
   getInto(fn: string, key: unknown, buf: unknown, cache: unknown): number {
     if (!(buf instanceof Uint8Array)) throw new UwsgiError('ERR_ARG_TYPE', `${fn}: buf must be a Uint8Array, got ${typeName(buf)}`);
     const l = this.#local(fn, cache);
-    const x = this.#ctx.x;
-    if (l !== undefined && l.hints !== null && typeof key === 'string') {
-      const h = this.#hint(l, key);
-      if (h !== undefined) {
-        const n = x.cache_get_hinted(l.c, h.slot, h.lo, h.hi, l.lazy ? this.now() : 0);
+    if (l !== undefined && l.known !== null && typeof key === 'string') {
+      const k = l.known.get(key);
+      if (k !== undefined) {
+        const v = k.value;
+        if (v !== null && this.#fresh(l, k)) {
+          if (k.copy !== null) this.#verify(fn, l, key, k);
+          this.#nearHit(l);
+          const n = Math.min(v.length, buf.length);
+          if (n <= SMALL_COPY) bytesInto(buf, 0, v, n); else buf.set(n === v.length ? v : v.subarray(0, n));
+          return v.length;
+        }
+        const n = this.#ctx.x.cache_get_hinted(l.c, k.slot, k.lo, k.hi, l.lazy ? this.now() : 0);
         if (n > 0) {
           this.#copyOut(this.#base, Math.min(n, buf.length), buf);
+          // Without the near cache nothing is allocated: only where the item is gets remembered.
+          this.#learn(l, key, l.near ? this.#out(this.#base, n) : null, this.#pooled(n));
           return n;
         }
         if (n < 0 && n !== E_SCRATCH) throw statusError(n, fn);
-        l.hints.delete(key);
-        l.older!.delete(key);
+        if (n === 0) this.#forget(l, key, k);
       }
     }
     const kl = this.#key(fn, key);
     if (l === undefined || kl < 0) return -1;
+    const x = this.#ctx.x;
+    const learn = l.known !== null && typeof key === 'string';
     const n = x.cache_get(l.c, kl, l.lazy ? this.now() : 0);
     if (n > 0) {
-      if (l.hints !== null && typeof key === 'string') this.#learn(l, key);
-      this.#copyOut(this.#base + valueOffset(kl), Math.min(n, buf.length), buf);
+      const at = this.#base + valueOffset(kl);
+      this.#copyOut(at, Math.min(n, buf.length), buf);
+      if (learn) this.#learn(l, key as string, l.near ? this.#out(at, n) : null, this.#pooled(n));
       return n;
     }
     if (n === 0) return -1;
@@ -308,12 +477,18 @@ export class CacheApi {
     if (a <= 0) { this.#check(fn, a); return -1; }
     const len = x.cache_last_len();
     buf.set(this.#u8.subarray(a, a + Math.min(len, buf.length)));
+    const v = learn && l.near ? this.#u8.slice(a, a + len) : null;
     x.cache_read_end(l.c);
+    if (learn) this.#learn(l, key as string, v, false);
     return len;
   }
 
   exists(fn: string, key: unknown, cache: unknown): boolean {
     const l = this.#local(fn, cache);
+    if (l !== undefined && l.known !== null && typeof key === 'string') {
+      const k = l.known.get(key);
+      if (k !== undefined && k.value !== null && this.#fresh(l, k)) { this.#nearHit(l); return true; }
+    }
     const kl = this.#key(fn, key);
     if (l === undefined || kl < 0) return false;
     const rc = this.#ctx.x.cache_has(l.c, kl, l.lazy ? this.now() : 0);
@@ -442,6 +617,19 @@ export class CacheApi {
     if (rc < 0) throw statusError(rc, `cache '${this.configs[index]?.name ?? index}' check`);
   }
 
+  /**
+   * What this thread remembers of cache `index`: keys (where their items are),
+   * values held by the near cache, and the bytes those values keep alive
+   * (each pooled buffer counted once; bounded by near_bytes).
+   */
+  near(index: number): { keys: number; values: number; bytes: number } {
+    const l = this.#locals[index];
+    if (l === undefined) throw new UwsgiError('ERR_NOT_FOUND', `cache near: no cache ${index} (${this.#locals.length} configured)`);
+    let values = 0;
+    if (l.known !== null) for (const k of l.known.values()) if (k.value !== null) values++;
+    return { keys: l.known?.size ?? 0, values, bytes: l.bytes };
+  }
+
   /** Counters of cache `index`: items stored, lookups that hit / missed, full events, repairs after a crash. */
   stats(index: number): { items: number; hits: bigint; miss: bigint; full: bigint; repairs: number } {
     const c = this.#handles[index];
@@ -489,5 +677,5 @@ export class Cache {
   keys(): Uint8Array[] { return this.#api.keys('Cache.keys', this.name); }
 }
 
-/** The calling thread's cache functions (one object per thread view: it holds the thread's key hints). */
+/** The calling thread's cache functions (one object per thread view: it holds what the thread remembers of its keys). */
 export const cachesOf = threadService<CacheApi>((ctx) => new CacheApi(ctx));

@@ -187,8 +187,9 @@ export interface CoreExports extends CoreGlobals {
   cache_set(c: number, keylen: number, vallen: number, expires: number, now: number, update: number): number;
   cache_value_offset(keylen: number): number;
   cache_get_hinted(c: number, slot: number, stampLo: number, stampHi: number, now: number): number;
-  cache_found_slot(): number;
-  cache_found_stamp(): number;
+  cache_line_addr(c: number): number;
+  cache_near_fold(c: number): void;
+  cache_near_valid(versionAddr: number, ver: number, stampLo: number): number;
   cache_item_value_addr(c: number, slot: number): number;
   cache_item_value_len(c: number, slot: number): number;
   cache_item_expires(c: number, slot: number): number;
