@@ -59,8 +59,9 @@
 import {
   CACHE_FLAG_BITMAP, CACHE_FLAG_CLEAR_ON_FULL, CACHE_FLAG_LAZY, CACHE_FLAG_LRU, CACHE_FLAG_MURMUR2, CACHE_FLAG_NO_EXPIRE,
   CACHE_ITEM_KEY, CACHE_ITEM_STAMP, CACHE_ITEM_VERSION, CACHE_LINE_FOUND_EXPIRES, CACHE_LINE_FOUND_ITEM,
-  CACHE_LINE_FOUND_SLOT, CACHE_LINE_FOUND_STAMP, CACHE_LINE_FOUND_VERSION, CACHE_LINE_NEAR_HITS, CACHE_MATH_DEC, CACHE_MATH_INC, CACHE_MATH_MUL, CACHE_VALUE_ALIGN, E_BAD_ID, E_CORRUPT, E_SCRATCH,
-  E_STOPPED, OK, OWNER_DIED, REGION_CACHE,
+  CACHE_LINE_FOUND_SLOT, CACHE_LINE_FOUND_STAMP, CACHE_LINE_FOUND_VERSION, CACHE_LINE_NEAR_HITS, CACHE_MATH_DEC,
+  CACHE_STORE_KEEP_EXPIRES, CACHE_STORE_UPDATE, CACHE_MATH_INC, CACHE_MATH_MUL, CACHE_VALUE_ALIGN, E_BAD_ID, E_CORRUPT, E_SCRATCH,
+  E_BAD_STATE, E_STOPPED, OK, OWNER_DIED, REGION_CACHE,
 } from "../kernel/abi";
 import { alignUp, aload32, astore32, cas32, copyBytes, ld64, ldu32, sameBytes, st64, stu32 } from "../kernel/mem";
 import { ownerAlive, regionOffset, scratchPtr, scratchSize, selfOwner, selfTid } from "../kernel/layout";
@@ -941,30 +942,34 @@ function storeCommit(c: usize): void {
 }
 
 /**
- * cache_set (update 0) / cache_update (update 1), first half: key in scratch.
- * Returns the address for the value's bytes with the cache held (JS copies the
- * value there, then calls cacheStoreEnd), 0 when refused, or a negative status.
+ * cache_set / cache_update, first half: key in scratch; `mode` is abi.ts
+ * CACHE_STORE_* bits (UPDATE: overwrite a live key; KEEP_EXPIRES: it keeps its
+ * expiry). Returns the address for the value's bytes with the cache held (JS
+ * copies the value there, then calls cacheStoreEnd), 0 when refused, or a
+ * negative status.
  */
-export function cacheStoreBegin(c: usize, keylen: u32, vallen: u32, expires: f64, now: f64, update: i32): f64 {
+export function cacheStoreBegin(c: usize, keylen: u32, vallen: u32, expires: f64, now: f64, mode: i32): f64 {
   const rc = wlock(c);
   if (rc < 0) return <f64>rc;
   const t = <i64>now;
-  const a = storePrepare(c, scratchPtr(), keylen, vallen, absExpires(c, <i64>expires, t), false, update != 0, t);
+  const a = storePrepare(c, scratchPtr(), keylen, vallen, absExpires(c, <i64>expires, t),
+    (mode & CACHE_STORE_KEEP_EXPIRES) != 0, (mode & CACHE_STORE_UPDATE) != 0, t);
   if (a == 0) { wunlock(c); return 0; }
   return <f64>a;
 }
 
 /**
  * cache_set / cache_update in one call: key in scratch, the value's `vallen`
- * bytes at scratch + cacheValueOffset(keylen) (the caller checked they fit).
- * Returns 1 stored, 0 refused, or a negative status.
+ * bytes at scratch + cacheValueOffset(keylen) (the caller checked they fit);
+ * `mode` as cacheStoreBegin's. Returns 1 stored, 0 refused, or a negative status.
  */
-export function cacheSet(c: usize, keylen: u32, vallen: u32, expires: f64, now: f64, update: i32): i32 {
+export function cacheSet(c: usize, keylen: u32, vallen: u32, expires: f64, now: f64, mode: i32): i32 {
   const rc = wlock(c);
   if (rc < 0) return rc;
   const key = scratchPtr();
   const t = <i64>now;
-  const a = storePrepare(c, key, keylen, vallen, absExpires(c, <i64>expires, t), false, update != 0, t);
+  const a = storePrepare(c, key, keylen, vallen, absExpires(c, <i64>expires, t),
+    (mode & CACHE_STORE_KEEP_EXPIRES) != 0, (mode & CACHE_STORE_UPDATE) != 0, t);
   if (a == 0) { wunlock(c); return 0; }
   copyBytes(a, key + valueOffset(keylen), vallen);
   storeCommit(c);
@@ -997,6 +1002,88 @@ export function cacheClear(c: usize): i32 {
   clearLocked(c);
   wunlock(c);
   return OK;
+}
+
+/**
+ * cache_touch: give the live key in scratch a new expiry (`expires` seconds
+ * from now, 0 never) without changing its value. 1 done, 0 missing.
+ */
+export function cacheTouch(c: usize, keylen: u32, expires: f64, now: f64): i32 {
+  if (!validKey(c, keylen)) return 0;
+  const rc = wlock(c);
+  if (rc < 0) return rc;
+  const key = scratchPtr();
+  const t = <i64>now;
+  const s = lookupLive(c, key, keylen, hashKey(c, key, keylen), t);
+  if (s != 0) {
+    const it = item(c, s);
+    // The expiry is part of what a near cache remembers (lazy_expire checks it).
+    bump(c, it);
+    st64(it + I_EXPIRES, absExpires(c, <i64>expires, t));
+  }
+  wunlock(c);
+  return s != 0 ? 1 : 0;
+}
+
+// ---- read-modify-write under the exclusive hold (cache_cas, cache_update_with) ----------
+//
+// cacheRmwBegin takes the hold and finds the key; JS reads the value where it
+// is, decides, then ends with exactly one of cacheRmwStore (+ cacheStoreEnd),
+// cacheRmwDelete or cacheRmwEnd, each of which gives the hold back. The key is
+// put in scratch again before each of them (JS may have used the scratch meanwhile).
+
+/**
+ * Take the cache exclusively and look the key in scratch up (a lazily expired
+ * item is deleted first). Returns the value's address (length: cacheLastLen,
+ * expiry: cacheLastExpires) or 0 when the key is missing, with the hold kept
+ * either way; a negative status (nothing held) when the hold cannot be taken.
+ */
+export function cacheRmwBegin(c: usize, keylen: u32, now: f64): f64 {
+  const rc = wlock(c);
+  if (rc < 0) return <f64>rc;
+  readLen = 0;
+  readExpires = 0;
+  if (!validKey(c, keylen)) return 0;
+  const key = scratchPtr();
+  const s = lookupLive(c, key, keylen, hashKey(c, key, keylen), <i64>now);
+  if (s == 0) return 0;
+  const it = item(c, s);
+  readLen = iget(it, I_VALSIZE);
+  readExpires = ld64(it + I_EXPIRES);
+  return <f64>blockAddr(c, iget(it, I_BLOCK));
+}
+
+/** Whether this thread still holds cache `c` exclusively (a thread declared dead no longer does). */
+@inline function heldExclusively(c: usize): bool { return rwHeldBySelf(c + C_LOCK) == 1 && !declaredDead(); }
+
+/**
+ * Under cacheRmwBegin's hold: store `vallen` bytes for the key in scratch
+ * (`mode` as cacheStoreBegin's). Returns the address for the value (then
+ * cacheStoreEnd commits and gives the hold back), or 0 when refused (the hold
+ * is given back), or E_BAD_STATE when the hold is not this thread's.
+ */
+export function cacheRmwStore(c: usize, keylen: u32, vallen: u32, expires: f64, now: f64, mode: i32): f64 {
+  if (!heldExclusively(c)) return <f64>E_BAD_STATE;
+  const t = <i64>now;
+  const a = storePrepare(c, scratchPtr(), keylen, vallen, absExpires(c, <i64>expires, t),
+    (mode & CACHE_STORE_KEEP_EXPIRES) != 0, (mode & CACHE_STORE_UPDATE) != 0, t);
+  if (a == 0) { wunlock(c); return 0; }
+  return <f64>a;
+}
+
+/** Under cacheRmwBegin's hold: delete the key in scratch and give the hold back. 1 deleted, 0 missing. */
+export function cacheRmwDelete(c: usize, keylen: u32, now: f64): i32 {
+  if (!heldExclusively(c)) return E_BAD_STATE;
+  const key = scratchPtr();
+  const s = validKey(c, keylen) ? lookupLive(c, key, keylen, hashKey(c, key, keylen), <i64>now) : 0;
+  if (s != 0) { beginChange(c, s); itemDelete(c, s); endChange(c); }
+  wunlock(c);
+  return s != 0 ? 1 : 0;
+}
+
+/** Give cacheRmwBegin's hold back without a change. */
+export function cacheRmwEnd(c: usize): void {
+  if (heldExclusively(c)) wunlock(c);
 }
 
 /** `op` is one of abi.ts CACHE_MATH_*: anything other than INC, DEC and MUL divides. */

@@ -185,6 +185,11 @@ export const CACHE_FLAG_CLEAR_ON_FULL = 8;
 export const CACHE_FLAG_NO_EXPIRE = 16;
 /** hash=murmur2 (djb33x otherwise). */
 export const CACHE_FLAG_MURMUR2 = 32;
+// Mode bits of cache_set / cache_store_begin.
+/** Overwrite a live key (cache_update); without it a live key is refused (cache_set). */
+export const CACHE_STORE_UPDATE = 1;
+/** A live key keeps its expiry (cache_update's keepTtl); a new one takes the one given. */
+export const CACHE_STORE_KEEP_EXPIRES = 2;
 // Operations of cache_math (cache_inc/dec/mul/div).
 /** cache_inc: add. */
 export const CACHE_MATH_INC = 0;

@@ -11,13 +11,13 @@ import { UwsgiError, int64Arg, intArg, statusError, typeName } from '../kernel/e
 import { type ThreadContext, threadService } from '../kernel/context.ts';
 import type { CacheConfig } from '../kernel/options.ts';
 import { runtime } from '../platform/index.ts';
-import { copyOutWords } from '../kernel/pool.ts';
+import { POOL_MAX, copyOutWords } from '../kernel/pool.ts';
 import {
   CACHE_ITEM_STAMP, CACHE_ITEM_VERSION, CACHE_LINE_FOUND_EXPIRES, CACHE_LINE_FOUND_ITEM, CACHE_LINE_FOUND_SLOT,
   CACHE_LINE_FOUND_STAMP, CACHE_LINE_FOUND_VERSION, CACHE_LINE_NEAR_HITS, CACHE_MATH_DEC, CACHE_MATH_DIV,
-  CACHE_MATH_INC, CACHE_MATH_MUL, CACHE_NEAR_FOLD, CACHE_VALUE_ALIGN, E_SCRATCH,
+  CACHE_MATH_INC, CACHE_MATH_MUL, CACHE_NEAR_FOLD, CACHE_STORE_KEEP_EXPIRES, CACHE_STORE_UPDATE, CACHE_VALUE_ALIGN,
+  E_SCRATCH,
 } from '../kernel/abi.ts';
-import { POOL_MAX } from '../kernel/pool.ts';
 
 const utf8 = new TextEncoder();
 const utf8d = new TextDecoder();
@@ -347,10 +347,10 @@ export class CacheApi {
     throw new UwsgiError('ERR_ARG_TYPE', `${fn}: value must be a string or Uint8Array, got ${typeName(v)}`);
   }
 
-  #value(fn: string, v: unknown): Uint8Array {
+  #value(fn: string, v: unknown, what = 'value'): Uint8Array {
     if (v instanceof Uint8Array) return v;
     if (typeof v === 'string') return utf8.encode(v);
-    throw new UwsgiError('ERR_ARG_TYPE', `${fn}: value must be a string or Uint8Array, got ${typeName(v)}`);
+    throw new UwsgiError('ERR_ARG_TYPE', `${fn}: ${what} must be a string or Uint8Array, got ${typeName(v)}`);
   }
 
   #check(fn: string, rc: number): void { if (rc < 0) throw statusError(rc, fn); }
@@ -381,6 +381,7 @@ export class CacheApi {
   }
 
   get(fn: string, key: unknown, cache: unknown): Uint8Array | null {
+    if (this.#busy !== null) this.#refuseBusy(fn);
     const l = this.#local(fn, cache);
     if (l !== undefined && l.known !== null && typeof key === 'string') {
       const k = l.known.get(key);
@@ -436,6 +437,7 @@ export class CacheApi {
 
   /** Copy the value into `buf` (as much as fits); its full length, or -1 on a miss. */
   getInto(fn: string, key: unknown, buf: unknown, cache: unknown): number {
+    if (this.#busy !== null) this.#refuseBusy(fn);
     if (!(buf instanceof Uint8Array)) throw new UwsgiError('ERR_ARG_TYPE', `${fn}: buf must be a Uint8Array, got ${typeName(buf)}`);
     const l = this.#local(fn, cache);
     if (l !== undefined && l.known !== null && typeof key === 'string') {
@@ -484,6 +486,7 @@ export class CacheApi {
   }
 
   exists(fn: string, key: unknown, cache: unknown): boolean {
+    if (this.#busy !== null) this.#refuseBusy(fn);
     const l = this.#local(fn, cache);
     if (l !== undefined && l.known !== null && typeof key === 'string') {
       const k = l.known.get(key);
@@ -496,8 +499,12 @@ export class CacheApi {
     return rc === 1;
   }
 
-  /** cache_set (update false) / cache_update (update true): true when stored. */
-  store(fn: string, key: unknown, value: unknown, expires: unknown, cache: unknown, update: boolean): boolean {
+  /**
+   * cache_set (update false) / cache_update (update true): true when stored.
+   * `keepTtl`: a live key keeps its expiry (`expires` applies to a new one).
+   */
+  store(fn: string, key: unknown, value: unknown, expires: unknown, cache: unknown, update: boolean, keepTtl = false): boolean {
+    if (this.#busy !== null) this.#refuseBusy(fn);
     if (!(value instanceof Uint8Array) && typeof value !== 'string') this.#value(fn, value); // throws the typed error
     const e = expires === undefined || expires === 0 ? 0 : intArg(fn, 'expires', expires);
     const l = this.#local(fn, cache);
@@ -506,23 +513,152 @@ export class CacheApi {
     const c = l.c;
     const x = this.#ctx.x;
     const now = e !== 0 || l.writeClock ? this.now() : 0;
+    const mode = (update ? CACHE_STORE_UPDATE : 0) | (keepTtl ? CACHE_STORE_KEEP_EXPIRES : 0);
     const vl = this.#valueIn(fn, value, kl);
     if (vl >= 0) {
       // One call: the value is in scratch after the key.
-      const rc = x.cache_set(c, kl, vl, e, now, update ? 1 : 0);
+      const rc = x.cache_set(c, kl, vl, e, now, mode);
       this.#check(fn, rc);
       return rc === 1;
     }
     // Larger than the scratch: the core holds the cache exclusively while the value is copied in.
     const v = this.#value(fn, value);
-    const a = x.cache_store_begin(c, kl, v.length, e, now, update ? 1 : 0);
+    const a = x.cache_store_begin(c, kl, v.length, e, now, mode);
     if (a <= 0) { this.#check(fn, a); return false; }
     this.#u8.set(v, a);
     x.cache_store_end(c);
     return true;
   }
 
+  // ---- beyond uWSGI: touch, compare-and-swap, read-modify-write ------------------------------
+
+  /**
+   * The function cache_update_with is running on this thread (it holds a
+   * cache's write lock meanwhile), or null. Every cache function refuses to
+   * run from it: the same cache would wait for itself, and another cache could
+   * wait for a thread that waits for this one.
+   */
+  #busy: string | null = null;
+
+  #refuseBusy(fn: string): never {
+    throw new UwsgiError('ERR_LOCK_STATE', `${fn}: called from the function given to ${this.#busy}, which runs holding the cache's write lock; it must not call cache functions`);
+  }
+
+  /** cache_touch: a new expiry (`expires` s from now, 0 never) for a live key, its value unchanged. */
+  touch(fn: string, key: unknown, expires: unknown, cache: unknown): boolean {
+    if (this.#busy !== null) this.#refuseBusy(fn);
+    const e = intArg(fn, 'expires', expires);
+    if (e < 0) throw new UwsgiError('ERR_VALUE_RANGE', `${fn}: expires must be 0 (never) or more seconds, got ${e}`);
+    const l = this.#local(fn, cache);
+    const kl = this.#key(fn, key);
+    if (l === undefined || kl < 0) return false;
+    const rc = this.#ctx.x.cache_touch(l.c, kl, e, this.now());
+    this.#check(fn, rc);
+    return rc === 1;
+  }
+
+  /**
+   * cache_cas: store `value` only if the key's value is `expected` byte for
+   * byte (null: only if the key is missing), atomically: under the cache's
+   * write lock. `expires` omitted keeps the item's expiry (never, for a new key).
+   * False when the value differs, or the cache refused the new one (full, too big).
+   */
+  cas(fn: string, key: unknown, expected: unknown, value: unknown, expires: unknown, cache: unknown): boolean {
+    if (this.#busy !== null) this.#refuseBusy(fn);
+    const want = expected === null ? null : this.#value(fn, expected, 'expected');
+    const v = this.#value(fn, value);
+    const e = expires === undefined ? undefined : intArg(fn, 'expires', expires);
+    const l = this.#local(fn, cache);
+    const kl = this.#key(fn, key);
+    if (l === undefined || kl < 0) return false;
+    const x = this.#ctx.x;
+    const now = this.now();
+    const a = x.cache_rmw_begin(l.c, kl, now);
+    this.#check(fn, a);
+    let held = true;
+    try {
+      let same = a === 0 ? want === null : want !== null && x.cache_last_len() === want.length;
+      if (same && a !== 0) {
+        const u8 = this.#u8;
+        for (let i = 0; same && i < want!.length; i++) same = u8[a + i] === want![i];
+      }
+      if (!same) return false;
+      return this.#rmwStore(fn, l, key, kl, v, e, now, () => { held = false; });
+    } finally {
+      if (held) x.cache_rmw_end(l.c);
+    }
+  }
+
+  /**
+   * cache_update_with: `f(current)` decides the key's next value while the
+   * cache's write lock is held, so no other write lands in between. `current`
+   * is a copy (null when missing); `f` returns the new value (string or
+   * bytes), null to delete the key, or undefined to leave it as it is. It must
+   * return synchronously, must not call cache functions (ERR_LOCK_STATE) and
+   * should be short: other writers wait meanwhile (readers do not: they keep
+   * seeing the value before). If it throws, nothing changes. Returns the value
+   * the key holds afterwards (null: missing). `expires` omitted keeps the
+   * item's expiry (never, for a new key). ERR_FULL when the cache refuses the
+   * new value (full, or larger than it holds). An unknown cache or a key no
+   * cache can hold gives null without calling `f`, as uWSGI's functions do.
+   */
+  updateWith(fn: string, key: unknown, f: unknown, expires: unknown, cache: unknown): Uint8Array | null {
+    if (this.#busy !== null) this.#refuseBusy(fn);
+    if (typeof f !== 'function') throw new UwsgiError('ERR_ARG_TYPE', `${fn}: fn must be a function, got ${typeName(f)}`);
+    const e = expires === undefined ? undefined : intArg(fn, 'expires', expires);
+    const l = this.#local(fn, cache);
+    const kl = this.#key(fn, key);
+    if (l === undefined || kl < 0) return null;
+    const x = this.#ctx.x;
+    const now = this.now();
+    const a = x.cache_rmw_begin(l.c, kl, now);
+    this.#check(fn, a);
+    let held = true;
+    try {
+      const current = a === 0 ? null : this.#u8.slice(a, a + x.cache_last_len());
+      let next: unknown;
+      this.#busy = fn;
+      try { next = (f as (v: Uint8Array | null) => unknown)(current); } finally { this.#busy = null; }
+      if (next !== null && typeof next === 'object' && typeof (next as { then?: unknown }).then === 'function') {
+        throw new UwsgiError('ERR_ARG_TYPE', `${fn}: fn returned a promise; it runs holding the cache's write lock and must return the new value synchronously`);
+      }
+      if (next === undefined) return current;
+      // The function may have used this thread's scratch (other uwsgi functions do): the key goes in again.
+      this.#key(fn, key);
+      if (next === null) {
+        held = false;
+        this.#check(fn, x.cache_rmw_delete(l.c, kl, now));
+        return null;
+      }
+      const v = this.#value(fn, next, 'the value fn returned');
+      if (!this.#rmwStore(fn, l, key, kl, v, e, now, () => { held = false; })) {
+        throw new UwsgiError('ERR_FULL', `${fn}: the cache refused the new value (${v.length} bytes: full, or larger than it holds); the key is unchanged`);
+      }
+      return v;
+    } finally {
+      if (held) x.cache_rmw_end(l.c);
+    }
+  }
+
+  /** The store half of cas/updateWith, under cache_rmw_begin's hold; `released` is called once the core has given it back. */
+  #rmwStore(fn: string, l: Local, key: unknown, kl: number, v: Uint8Array, e: number | undefined, now: number, released: () => void): boolean {
+    const x = this.#ctx.x;
+    this.#key(fn, key);
+    const mode = CACHE_STORE_UPDATE | (e === undefined ? CACHE_STORE_KEEP_EXPIRES : 0);
+    const b = x.cache_rmw_store(l.c, kl, v.length, e ?? 0, now, mode);
+    if (b <= 0) {
+      if (b === 0) released(); // refused: the core gave the hold back
+      this.#check(fn, b);
+      return false;
+    }
+    released();
+    this.#u8.set(v, b);
+    x.cache_store_end(l.c);
+    return true;
+  }
+
   del(fn: string, key: unknown, cache: unknown): boolean {
+    if (this.#busy !== null) this.#refuseBusy(fn);
     const c = this.handle(fn, cache);
     const kl = this.#key(fn, key);
     if (c === 0 || kl < 0) return false;
@@ -532,6 +668,7 @@ export class CacheApi {
   }
 
   clear(fn: string, cache: unknown): boolean {
+    if (this.#busy !== null) this.#refuseBusy(fn);
     const c = this.handle(fn, cache);
     if (c === 0) return false;
     this.#check(fn, this.#ctx.x.cache_clear(c));
@@ -539,6 +676,7 @@ export class CacheApi {
   }
 
   keys(fn: string, cache: unknown): Uint8Array[] {
+    if (this.#busy !== null) this.#refuseBusy(fn);
     const c = this.handle(fn, cache);
     if (c === 0) throw new UwsgiError('ERR_NOT_FOUND', 'no local uWSGI cache available');
     const x = this.#ctx.x;
@@ -558,6 +696,7 @@ export class CacheApi {
   }
 
   num(fn: string, key: unknown, cache: unknown): bigint {
+    if (this.#busy !== null) this.#refuseBusy(fn);
     const c = this.handle(fn, cache);
     const kl = this.#key(fn, key);
     if (c === 0 || kl < 0) return 0n;
@@ -567,6 +706,7 @@ export class CacheApi {
   }
 
   math(fn: MathFn, key: unknown, delta: unknown, expires: unknown, cache: unknown): boolean {
+    if (this.#busy !== null) this.#refuseBusy(fn);
     const d = delta === undefined ? MATH_DEFAULT[fn] : delta;
     if (typeof d !== 'bigint' && !(typeof d === 'number' && Number.isSafeInteger(d))) int64Arg(fn, 'delta', d); // throws the typed error
     const e = expires === undefined ? 0 : intArg(fn, 'expires', expires);
@@ -671,6 +811,14 @@ export class Cache {
   set(key: Bytes, value: Bytes, expires = 0): boolean { return this.#api.store('Cache.set', key, value, expires, this.name, true); }
   /** Store only if the key is not live. */
   add(key: Bytes, value: Bytes, expires = 0): boolean { return this.#api.store('Cache.add', key, value, expires, this.name, false); }
+  /** Give a live key a new expiry (`expires` seconds from now, 0 = never), its value unchanged. False when missing. */
+  touch(key: Bytes, expires: number): boolean { return this.#api.touch('Cache.touch', key, expires, this.name); }
+  /** Store `value` only if the current value is `expected` (null: only if missing), atomically. See `uwsgi.cache_cas`. */
+  cas(key: Bytes, expected: Bytes | null, value: Bytes, expires?: number): boolean { return this.#api.cas('Cache.cas', key, expected, value, expires, this.name); }
+  /** Read-modify-write under the cache's write lock. See `uwsgi.cache_update_with` for what `fn` may do. */
+  updateWith(key: Bytes, fn: (current: Uint8Array | null) => Bytes | null | undefined, expires?: number): Uint8Array | null {
+    return this.#api.updateWith('Cache.updateWith', key, fn, expires, this.name);
+  }
   has(key: Bytes): boolean { return this.#api.exists('Cache.has', key, this.name); }
   delete(key: Bytes): boolean { return this.#api.del('Cache.delete', key, this.name); }
   clear(): void { this.#api.clear('Cache.clear', this.name); }

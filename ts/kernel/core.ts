@@ -99,7 +99,7 @@ export interface CoreExports extends CoreGlobals {
   cache_read_end(c: number): void;
   cache_exists(c: number, keylen: number, now: number): number;
   cache_num(c: number, keylen: number, now: number, out: number): number;
-  cache_store_begin(c: number, keylen: number, vallen: number, expires: number, now: number, update: number): number;
+  cache_store_begin(c: number, keylen: number, vallen: number, expires: number, now: number, mode: number): number;
   cache_store_end(c: number): void;
   cache_del(c: number, keylen: number, now: number): number;
   cache_clear(c: number): number;
@@ -184,12 +184,17 @@ export interface CoreExports extends CoreGlobals {
   cache_last_expires(): number;
   cache_get(c: number, keylen: number, now: number): number;
   cache_has(c: number, keylen: number, now: number): number;
-  cache_set(c: number, keylen: number, vallen: number, expires: number, now: number, update: number): number;
+  cache_set(c: number, keylen: number, vallen: number, expires: number, now: number, mode: number): number;
   cache_value_offset(keylen: number): number;
   cache_get_hinted(c: number, slot: number, stampLo: number, stampHi: number, now: number): number;
   cache_line_addr(c: number): number;
   cache_near_fold(c: number): void;
   cache_near_valid(versionAddr: number, ver: number, stampLo: number): number;
+  cache_touch(c: number, keylen: number, expires: number, now: number): number;
+  cache_rmw_begin(c: number, keylen: number, now: number): number;
+  cache_rmw_store(c: number, keylen: number, vallen: number, expires: number, now: number, mode: number): number;
+  cache_rmw_delete(c: number, keylen: number, now: number): number;
+  cache_rmw_end(c: number): void;
   cache_item_value_addr(c: number, slot: number): number;
   cache_item_value_len(c: number, slot: number): number;
   cache_item_expires(c: number, slot: number): number;
