@@ -227,7 +227,14 @@ function djb33x(p: usize, len: u32): u32 {
   return h;
 }
 
-/** MurmurHash2 (seed = length); the 1..3-byte tail uses signed chars, as uWSGI's. */
+/**
+ * MurmurHash2 (seed = length) as uWSGI 2.0 computes it (core/hash.c): the
+ * 1..3 leftover bytes are mixed in as signed chars, and they are read from the
+ * start of the key, not its end (uWSGI indexes `key`, which its loop never
+ * advances). Kept so that buckets, and so `cache_keys`' order, match uWSGI's;
+ * the cost, as there, is that keys differing only in their last len % 4 bytes
+ * share a bucket (the default djb33x has no such blind spot).
+ */
 function murmur2(p: usize, len: u32): u32 {
   const m: u32 = 0x5bd1e995;
   let h: u32 = len;
@@ -239,9 +246,9 @@ function murmur2(p: usize, len: u32): u32 {
     i += 4;
   }
   const rest = len - i;
-  if (rest == 3) h ^= <u32>(<i32>load<i8>(p + i + 2)) << 16;
-  if (rest >= 2) h ^= <u32>(<i32>load<i8>(p + i + 1)) << 8;
-  if (rest >= 1) { h ^= <u32>(<i32>load<i8>(p + i)); h *= m; }
+  if (rest == 3) h ^= <u32>(<i32>load<i8>(p + 2)) << 16;
+  if (rest >= 2) h ^= <u32>(<i32>load<i8>(p + 1)) << 8;
+  if (rest >= 1) { h ^= <u32>(<i32>load<i8>(p)); h *= m; }
   h ^= h >> 13; h *= m; h ^= h >> 15;
   return h;
 }
