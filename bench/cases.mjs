@@ -24,37 +24,81 @@ function rawSpinLock() {
 }
 
 
-/** The cache suite's data: 16-byte keys, 32-byte values, a 10k working set, a fixed order. */
-export function cacheData() {
-  const keys = Array.from({ length: 10_000 }, (_, i) => `key:${String(i * 7919).padStart(12, '0')}`);
-  const value = new Uint8Array(32).fill(0x61);
+/**
+ * The cache suite's data: 16-byte keys, a fixed order over the working set.
+ * Default: 32-byte values, 10k keys; the large-value rows use fewer keys, so
+ * that the working set (1 MiB, 4 MiB) fits a thread's default near cache.
+ */
+export function cacheData(size = 32, count = 10_000) {
+  const keys = Array.from({ length: count }, (_, i) => `key:${String(i * 7919).padStart(12, '0')}`);
+  const value = new Uint8Array(size).fill(0x61);
   let i = 0;
   const next = () => keys[(i = (i + 1) % keys.length)];
   return { keys, value, next };
 }
 
-async function uwsgiCache() {
+/** The cache2 spec the uwsgi-wasm rows use for values of `size` bytes. */
+const cacheSpec = (size = 32) => `name=default,items=20000,blocksize=${Math.max(64, size)},keysize=32`;
+
+async function uwsgiCache(size, count) {
   const { createEngine } = await library();
-  const { uwsgi } = createEngine({ cache2: 'name=default,items=20000,blocksize=64,keysize=32' });
-  const d = cacheData();
+  const { uwsgi } = createEngine({ cache2: cacheSpec(size) });
+  const d = cacheData(size, count);
   for (const k of d.keys) uwsgi.cache_update(k, d.value);
   return { uwsgi, ...d };
 }
 
-/** A JS peer store `c` (anything with `set`) filled with the rows' 10k keys. */
-export function filled(c) {
-  const d = cacheData();
+/** A JS peer store `c` (anything with `set`) filled with the rows' keys. */
+export function filled(c, size, count) {
+  const d = cacheData(size, count);
   for (const k of d.keys) c.set(k, d.value);
   return { c, ...d };
 }
 
-async function lruCache(opts) {
+async function lruCache(opts, size, count) {
   const { LRUCache } = await import('lru-cache');
-  return filled(new LRUCache({ max: 20_000, ...opts }));
+  return filled(new LRUCache({ max: 20_000, ...opts }), size, count);
 }
 
-export function mapCache() {
-  return filled(new Map());
+export function mapCache(size, count) {
+  return filled(new Map(), size, count);
+}
+
+/** Keys per large-value row: 1 KiB values over 1000 keys (1 MiB), 64 KiB values over 64 keys (4 MiB). */
+const LARGE = [[1024, 1000, '1 KiB value, 1000 keys'], [65536, 64, '64 KiB value, 64 keys']];
+
+/** Keys the writer thread of the contended row rewrites: 1% of the 10k. */
+const REWRITTEN = 100;
+
+/**
+ * A master with one worker that rewrites 1% of the keys (every 100th) in a
+ * loop until the row ends, while the main thread reads all of them: what a
+ * thread's near cache is worth when another thread writes.
+ */
+async function cacheRewritten() {
+  const { run } = await library();
+  const app = new URL('./fixtures/cache-writer.mjs', import.meta.url).pathname;
+  const master = await run({ options: { workers: 1, sharedarea: 1, cache2: cacheSpec() }, app, handleSignals: false });
+  await master.ready();
+  const u = master.uwsgi;
+  const d = cacheData();
+  for (const k of d.keys) u.cache_update(k, d.value);
+  const view = u.sharedarea(0).view();
+  const words = new Int32Array(view.buffer, view.byteOffset, 8);
+  Atomics.store(words, 1, REWRITTEN);
+  // Publishes the key count and starts the writer.
+  Atomics.store(words, 0, 1);
+  Atomics.notify(words, 0);
+  // Waits until the writer runs, so every sample is taken while it writes.
+  while (Atomics.load(words, 2) === 0) Atomics.wait(words, 2, 0, 10);
+  return {
+    op: () => u.cache_get(d.next()),
+    close: async () => {
+      // Publishes "stop" to the writer.
+      Atomics.store(words, 0, -1);
+      await master.stop();
+    },
+  };
 }
 
 /** Gets per op of the thread-scaling row: the op is this many gets, done by one thread or split over two. */
@@ -114,6 +158,24 @@ function cacheCases() {
         'lru-cache': async () => { const { c, next } = await lruCache({}); return () => c.get(next()); },
         'lru-cache ttl': async () => { const { c, next } = await lruCache({ ttl: 600_000 }); return () => c.get(next()); },
         'Map': async () => { const { c, next } = mapCache(); return () => c.get(next()); },
+      },
+    },
+    ...LARGE.map(([size, count, name]) => ({
+      suite: 'cache', case: `get (16 B key, ${name})`, threads: 1,
+      subjects: {
+        'uwsgi-wasm': async () => { const { uwsgi, next } = await uwsgiCache(size, count); return () => uwsgi.cache_get(next()); },
+        'lru-cache': async () => { const { c, next } = await lruCache({}, size, count); return () => c.get(next()); },
+        'Map': async () => { const { c, next } = mapCache(size, count); return () => c.get(next()); },
+      },
+    })),
+    {
+      // Our reads while another thread rewrites 1% of the keys, against lru-cache's reads of a cache
+      // no other thread can write (goal: at least 0.7x lru-cache's get).
+      suite: 'cache', case: 'get while another thread rewrites 1% of the keys (16 B key, 32 B value, 10k keys)', threads: 1,
+      subjects: {
+        'uwsgi-wasm (1 writer thread)': { setup: cacheRewritten, threads: 2 },
+        'lru-cache': async () => { const { c, next } = await lruCache({}); return () => c.get(next()); },
+        'lru-cache ttl': async () => { const { c, next } = await lruCache({ ttl: 600_000 }); return () => c.get(next()); },
       },
     },
     {

@@ -35,6 +35,7 @@ export type { WorkerServer } from './server/server.ts';
 export { RequestScope, type RequestInfo, type RequestResult, type WorkerInfo, type WorkerApp } from './process/process.ts';
 export type { Lock } from './locks/locks.ts';
 export type { Bytes, Cache } from './cache/cache.ts';
+export type { CacheUpdateOptions } from './cache/functions.ts';
 export type { CacheResult, RemoteCacheName, MessagePayload, SpoolVars } from './client/client.ts';
 export type { MultiMessageNode, ClientApi } from './client/connections.ts';
 export type { SharedArea, SharedAreas } from './sharedarea/sharedarea.ts';

@@ -19,14 +19,24 @@
 //  │ +192: seq (the seqlock word optimistic readers check: odd while a writer changes anything; on its own line)        │
 //  └─────────────────────────────────────────────────────────────────────────────────────────────────────────────────────┘
 //  item slot (slot 0 is reserved: index 0 means "none", as in uWSGI):
-//  ┌─────────┬──────┬─────────┬─────────────┬─────────────┬──────┬──────┬──────┬──────┬──────────┬──────────┬───────────┐
-//  │ keysize │ hash │ valsize │ first_block │ expires i64 │ (0)  │ mark │ prev │ next │ lru_prev │ lru_next │ stamp i64 │ key
-//  │ +0      │ +4   │ +8      │ +12         │ +16         │ +24  │ +28  │ +32  │ +36  │ +40      │ +44      │ +48       │ +56
-//  └─────────┴──────┴─────────┴─────────────┴─────────────┴──────┴──────┴──────┴──────┴──────────┴──────────┴───────────┴─────
+//  ┌─────────┬──────┬─────────┬─────────────┬─────────────┬─────────┬──────┬──────┬──────┬──────────┬──────────┬───────────┐
+//  │ keysize │ hash │ valsize │ first_block │ expires i64 │ version │ mark │ prev │ next │ lru_prev │ lru_next │ stamp i64 │ key
+//  │ +0      │ +4   │ +8      │ +12         │ +16         │ +24     │ +28  │ +32  │ +36  │ +40      │ +44      │ +48       │ +56
+//  └─────────┴──────┴─────────┴─────────────┴─────────────┴─────────┴──────┴──────┴──────┴──────────┴──────────┴───────────┴─────
 //  `stamp` is unique per insert (a per-cache counter): a slot whose stamp is
 //  unchanged still holds the same key (threads use it as a lookup hint).
+//  `version` counts the changes of the slot (insert, update, expiry change,
+//  delete, repair); it never goes back, and when it wraps the slot takes a
+//  fresh stamp, so a (version, stamp) pair never comes back. A thread that
+//  remembers the value it read with the pair knows the value is still current
+//  while the pair is unchanged (the near cache, ts/cache/cache.ts; see bump()).
 //  Per-thread counters (one line per thread slot, written only by that thread):
-//  hits i64 +0, miss i64 +8. Reads write nothing shared, so they scale.
+//  ┌──────────┬──────────┬───────┬───────────┬──────────────────────────────────────────────────────────────┐
+//  │ hits i64 │ miss i64 │ fence │ near hits │ last hit: slot, version, stamp i64, expires i64, item address │
+//  │ +0       │ +8       │ +16   │ +20       │ +24 +28 +32 +40 +48 (abi.ts CACHE_LINE_*)                      │
+//  └──────────┴──────────┴───────┴───────────┴──────────────────────────────────────────────────────────────┘
+//  Reads write nothing shared but their own line, so they scale. `near hits`
+//  is counted by JS (reads served without the core), folded into `hits` by the core.
 //  A slot is live when keysize != 0. Hash chains, the LRU list, the free stack
 //  and the bitmap can all be rebuilt from the live slots: that is the repair.
 //
@@ -48,8 +58,10 @@
 
 import {
   CACHE_FLAG_BITMAP, CACHE_FLAG_CLEAR_ON_FULL, CACHE_FLAG_LAZY, CACHE_FLAG_LRU, CACHE_FLAG_MURMUR2, CACHE_FLAG_NO_EXPIRE,
-  CACHE_ITEM_KEY, CACHE_MATH_DEC, CACHE_MATH_INC, CACHE_MATH_MUL, CACHE_VALUE_ALIGN, E_BAD_ID, E_CORRUPT, E_SCRATCH,
-  E_STOPPED, E_VALUE_RANGE, OK, OWNER_DIED, REGION_CACHE,
+  CACHE_ITEM_KEY, CACHE_ITEM_STAMP, CACHE_ITEM_VERSION, CACHE_LINE_FOUND_EXPIRES, CACHE_LINE_FOUND_ITEM,
+  CACHE_LINE_FOUND_SLOT, CACHE_LINE_FOUND_STAMP, CACHE_LINE_FOUND_VERSION, CACHE_LINE_NEAR_HITS, CACHE_MATH_DEC,
+  CACHE_STORE_KEEP_EXPIRES, CACHE_STORE_UPDATE, CACHE_MATH_INC, CACHE_MATH_MUL, CACHE_VALUE_ALIGN, E_BAD_ID, E_CORRUPT, E_SCRATCH,
+  E_BAD_STATE, E_STOPPED, E_VALUE_RANGE, OK, OWNER_DIED, REGION_CACHE,
 } from "../kernel/abi";
 import { alignUp, aload32, astore32, cas32, copyBytes, ld64, ldu32, sameBytes, st64, stu32 } from "../kernel/mem";
 import { ownerAlive, regionOffset, scratchPtr, scratchSize, selfOwner, selfTid } from "../kernel/layout";
@@ -96,6 +108,12 @@ const C_HEADER: u32 = 256;
 const T_HITS: u32 = 0;
 const T_MISS: u32 = 8;
 const T_FENCE: u32 = 16;
+const T_NEAR: u32 = CACHE_LINE_NEAR_HITS;
+const T_FOUND_SLOT: u32 = CACHE_LINE_FOUND_SLOT;
+const T_FOUND_VERSION: u32 = CACHE_LINE_FOUND_VERSION;
+const T_FOUND_STAMP: u32 = CACHE_LINE_FOUND_STAMP;
+const T_FOUND_EXPIRES: u32 = CACHE_LINE_FOUND_EXPIRES;
+const T_FOUND_ITEM: u32 = CACHE_LINE_FOUND_ITEM;
 const COUNTER_LINE: u32 = 64;
 
 // ---- item fields --------------------------------------------------------------
@@ -104,12 +122,15 @@ const I_HASH: u32 = 4;
 const I_VALSIZE: u32 = 8;
 const I_BLOCK: u32 = 12;
 const I_EXPIRES: u32 = 16;
+/** +24 (abi.ts CACHE_ITEM_VERSION: JS loads it to validate what it remembers). */
+const I_VERSION: u32 = CACHE_ITEM_VERSION;
 const I_MARK: u32 = 28;
 const I_PREV: u32 = 32;
 const I_NEXT: u32 = 36;
 const I_LRU_PREV: u32 = 40;
 const I_LRU_NEXT: u32 = 44;
-const I_STAMP: u32 = 48;
+/** +48 (abi.ts CACHE_ITEM_STAMP). */
+const I_STAMP: u32 = CACHE_ITEM_STAMP;
 /** +56, after the stamp (abi.ts CACHE_ITEM_KEY: JS reads keys there). */
 const I_KEY: u32 = CACHE_ITEM_KEY;
 
@@ -206,7 +227,14 @@ function djb33x(p: usize, len: u32): u32 {
   return h;
 }
 
-/** MurmurHash2 (seed = length); the 1..3-byte tail uses signed chars, as uWSGI's. */
+/**
+ * MurmurHash2 (seed = length) as uWSGI 2.0 computes it (core/hash.c): the
+ * 1..3 leftover bytes are mixed in as signed chars, and they are read from the
+ * start of the key, not its end (uWSGI indexes `key`, which its loop never
+ * advances). Kept so that buckets, and so `cache_keys`' order, match uWSGI's;
+ * the cost, as there, is that keys differing only in their last len % 4 bytes
+ * share a bucket (the default djb33x has no such blind spot).
+ */
 function murmur2(p: usize, len: u32): u32 {
   const m: u32 = 0x5bd1e995;
   let h: u32 = len;
@@ -218,9 +246,9 @@ function murmur2(p: usize, len: u32): u32 {
     i += 4;
   }
   const rest = len - i;
-  if (rest == 3) h ^= <u32>(<i32>load<i8>(p + i + 2)) << 16;
-  if (rest >= 2) h ^= <u32>(<i32>load<i8>(p + i + 1)) << 8;
-  if (rest >= 1) { h ^= <u32>(<i32>load<i8>(p + i)); h *= m; }
+  if (rest == 3) h ^= <u32>(<i32>load<i8>(p + 2)) << 16;
+  if (rest >= 2) h ^= <u32>(<i32>load<i8>(p + 1)) << 8;
+  if (rest >= 1) { h ^= <u32>(<i32>load<i8>(p)); h *= m; }
   h ^= h >> 13; h *= m; h ^= h >> 15;
   return h;
 }
@@ -308,6 +336,46 @@ function runlock(c: usize): void { rwReadUnlock(c + C_LOCK); }
 @inline function endChange(c: usize): void {
   // Publishes "consistent again" after the last structural write.
   astore32(c + C_DIRTY, 0);
+}
+
+/** The next insert stamp of the cache (never reused: a 64-bit counter). */
+@inline function nextStamp(c: usize): i64 {
+  const st = ld64(c + C_STAMP) + 1;
+  st64(c + C_STAMP, st);
+  return st;
+}
+
+/**
+ * Announce a change of item `it` to the threads that remember its value (the
+ * near cache, ts/cache/cache.ts). Every change of an item's key, value,
+ * length, block or expiry calls this first, from the exclusive holder, inside
+ * the seqlock window (seq odd).
+ *
+ * The freshness guarantee, and why it holds: a get never returns a value
+ * older than the last write that finished before the get began.
+ * - A thread remembers a value together with the item's version and stamp
+ *   read in the same consistent snapshot (an optimistic read validated by
+ *   `seq`, or one under the lock): no writer was active in between, and every
+ *   writer bumps the version inside its window, so that value is the one
+ *   current at that version.
+ * - The version store below is sequentially consistent, and it comes before
+ *   the writer's seqEnd and unlock in its program order. A write that
+ *   finished before a get began therefore has its version store before the
+ *   get's sequentially consistent load of the version (JS `Atomics.load`, or
+ *   the core's atomic load) in the single total order of such operations,
+ *   which real time respects: the load returns that version or a later one,
+ *   never the remembered one. A write not yet finished may or may not be
+ *   seen, which the guarantee allows.
+ * - Versions only grow, modulo 2^32. The bump that wraps to 0 first gives the
+ *   slot a fresh stamp (plain stores, made visible by the version store after
+ *   them to a reader that loads the version and then the stamp), so a
+ *   (version, stamp) pair could only come back after 2^32 wraps.
+ */
+@inline function bump(c: usize, it: usize): void {
+  const v = iget(it, I_VERSION) + 1;
+  if (v == 0) st64(it + I_STAMP, nextStamp(c));
+  // Publishes "this item changed" to readers validating what they remember (see above).
+  astore32(it + I_VERSION, v);
 }
 
 // ---- lists ----------------------------------------------------------------------
@@ -404,6 +472,7 @@ function runFree(c: usize, first: u32, n: u32): void {
 /** Unlink and free a live slot. Runs inside a change (dirty set by the caller). */
 function itemDelete(c: usize, slot: u32): void {
   const it = item(c, slot);
+  bump(c, it);
   chainRemove(c, slot);
   if (has(c, F_LRU)) lruRemove(c, slot);
   if (has(c, F_BITMAP)) runFree(c, iget(it, I_BLOCK), blocksFor(c, iget(it, I_VALSIZE)));
@@ -489,11 +558,76 @@ function lookupLive(c: usize, key: usize, keylen: u32, h: u32, now: i64): u32 {
   atomic.add<i32>(c + hget(c, C_COUNTERS_OFF) + <usize>t * COUNTER_LINE + T_FENCE, 0);
 }
 
+/** This thread's counter line of cache `c`, or 0 when the thread has none. */
+@inline function lineAddr(c: usize): usize {
+  if (selfTid < 0 || <u32>selfTid >= hget(c, C_THREADS)) return 0;
+  return c + hget(c, C_COUNTERS_OFF) + <usize>selfTid * COUNTER_LINE;
+}
+
 /** Bump one of this thread's counters: a plain add on a line no other thread writes. */
 @inline function count(c: usize, field: u32): void {
-  if (selfTid < 0 || <u32>selfTid >= hget(c, C_THREADS)) return;
-  const p = c + hget(c, C_COUNTERS_OFF) + <usize>selfTid * COUNTER_LINE + field;
-  store<i64>(p, load<i64>(p) + 1);
+  const line = lineAddr(c);
+  if (line == 0) return;
+  store<i64>(line + field, load<i64>(line + field) + 1);
+}
+
+/** Address of this thread's counter line of cache `c` (abi.ts CACHE_LINE_* fields), 0 when it has none. */
+export function cacheLineAddr(c: usize): usize { return lineAddr(c); }
+
+/**
+ * Fold the near-cache hits JS counted on this thread's line into its hits
+ * (JS calls it before the u32 count could wrap: abi.ts CACHE_NEAR_FOLD).
+ */
+export function cacheNearFold(c: usize): void {
+  const line = lineAddr(c);
+  if (line == 0) return;
+  store<i64>(line + T_HITS, load<i64>(line + T_HITS) + <i64>ldu32(line + T_NEAR));
+  stu32(line + T_NEAR, 0);
+}
+
+/**
+ * The near cache's check, for runtimes whose JIT calls out for `Atomics.load`
+ * (then a call into the core costs less): 1 when the item whose version word
+ * is at `versionAddr` still has version `ver` and the stamp whose low word is
+ * `stampLo`, else 0. The version load is sequentially consistent, as JS's
+ * `Atomics.load` would be (see bump() for why that makes the check exact);
+ * the stamp is loaded after it.
+ */
+export function cacheNearValid(versionAddr: u32, ver: u32, stampLo: u32): i32 {
+  // Observes the item's last finished write (see bump()).
+  if (atomic.load<u32>(<usize>versionAddr) != ver) return 0;
+  return ldu32(<usize>versionAddr + (I_STAMP - I_VERSION)) == stampLo ? 1 : 0;
+}
+
+// What the last hit found, read in the same snapshot as its value (per thread).
+let foundSlot: u32 = 0;
+let foundItem: usize = 0;
+let foundStamp: i64 = 0;
+let foundVersion: u32 = 0;
+let foundExpires: i64 = 0;
+
+/** Note slot `s` (item `it`) as found: called where its value is read, inside the same snapshot. */
+@inline function noteFound(it: usize, s: u32): void {
+  foundSlot = s;
+  foundItem = it;
+  foundStamp = ld64(it + I_STAMP);
+  foundVersion = iget(it, I_VERSION);
+  foundExpires = ld64(it + I_EXPIRES);
+}
+
+/**
+ * Copy the last hit to this thread's line, where JS reads it to remember the
+ * key (its slot and stamp as a lookup hint, its version and expiry with the
+ * value). Plain stores: only this thread reads them, right after this call.
+ */
+function recordFound(c: usize): void {
+  const line = lineAddr(c);
+  if (line == 0) return;
+  stu32(line + T_FOUND_SLOT, foundSlot);
+  stu32(line + T_FOUND_VERSION, foundVersion);
+  st64(line + T_FOUND_STAMP, foundStamp);
+  st64(line + T_FOUND_EXPIRES, foundExpires);
+  stu32(line + T_FOUND_ITEM, <u32>foundItem);
 }
 
 /** Where cacheGet/cacheSet put the value in scratch: after the key, aligned to abi.ts CACHE_VALUE_ALIGN. */
@@ -515,7 +649,6 @@ const RETRY: i32 = -1;
  * cache's region or loop more than `items` times.
  */
 function optimisticGet(c: usize, key: usize, keylen: u32, h: u32, now: i64): i32 {
-  foundSlot = 0;
   // Observes the last writer's seqEnd (its changes are visible after this load).
   const seq = aload32(c + C_SEQ);
   if ((seq & 1) != 0) return RETRY;
@@ -535,8 +668,7 @@ function optimisticGet(c: usize, key: usize, keylen: u32, h: u32, now: i64): i32
       const off = valueOffset(keylen);
       if (<u64>off + <u64>vs > <u64>scratchSize()) len = E_SCRATCH;
       else { copyBytes(key + off, blockAddr(c, b), vs); len = <i32>vs; }
-      foundSlot = s;
-      foundStamp = ld64(it + I_STAMP);
+      noteFound(it, s);
       break;
     }
     s = iget(it, I_NEXT);
@@ -547,17 +679,6 @@ function optimisticGet(c: usize, key: usize, keylen: u32, h: u32, now: i64): i32
   if (aload32(c + C_SEQ) != seq) return RETRY;
   return len;
 }
-
-// The slot and stamp of the last optimistic hit (per thread): JS keeps them as a hint for the key.
-let foundSlot: u32 = 0;
-let foundStamp: i64 = 0;
-/** Stamps are compared as f64 across the boundary: exact below 2^53. */
-const STAMP_EXACT: i64 = 1 << 53;
-
-/** Slot of the last lock-free hit of cacheGet (0 when the last call had none). */
-export function cacheFoundSlot(): u32 { return foundSlot; }
-/** Stamp of that slot's item, or -1 when it cannot serve as a hint. */
-export function cacheFoundStamp(): f64 { return foundSlot == 0 || foundStamp >= STAMP_EXACT ? -1 : <f64>foundStamp; }
 
 /**
  * cache_get by hint: the item in `slot` if its stamp is still the one given
@@ -591,13 +712,13 @@ export function cacheGetHinted(c: usize, slot: u32, stampLo: u32, stampHi: u32, 
       else if (vs == 0 || b >= blocks) continue;
       else if ((flags & F_BITMAP) != 0 ? <u64>b + <u64>((vs + bs - 1) / bs) > <u64>blocks : vs > bs) continue;
       else if (vs > room) len = E_SCRATCH;
-      else { copyBytes(out, blockAddr(c, b), vs); len = <i32>vs; }
+      else { copyBytes(out, blockAddr(c, b), vs); len = <i32>vs; noteFound(it, slot); }
     }
     // Keeps the reads above before the check below (see readFence).
     if (readFence) fence(c);
     // Observes whether a writer started meanwhile.
     if (aload32(c + C_SEQ) != seq) continue;
-    if (len > 0) count(c, T_HITS);
+    if (len > 0) { count(c, T_HITS); recordFound(c); }
     return len < 0 && len != E_SCRATCH ? 0 : len;
   }
   return 0;
@@ -622,7 +743,6 @@ export function cacheSetReadFence(on: i32): void { readFence = on != 0; }
  * cacheGetBegin), or a negative status. Without purge_lru it takes no lock.
  */
 export function cacheGet(c: usize, keylen: u32, now: f64): i32 {
-  foundSlot = 0;
   if (!validKey(c, keylen)) return 0;
   if (declaredDead()) return E_STOPPED;
   const key = scratchPtr();
@@ -633,6 +753,7 @@ export function cacheGet(c: usize, keylen: u32, now: f64): i32 {
       const r = optimisticGet(c, key, keylen, h, t);
       if (r == RETRY) continue;
       count(c, r == 0 ? T_MISS : T_HITS);
+      if (r > 0) recordFound(c);
       return r;
     }
   }
@@ -716,6 +837,9 @@ function lookupBegin(c: usize, keylen: u32, now: f64, touch: bool): f64 {
   const it = item(c, s);
   if (exclusive && touch) { beginChange(c, 0); lruRemove(c, s); lruAppend(c, s); endChange(c); }
   count(c, T_HITS);
+  // Under the hold no writer is active: the item's version and value agree.
+  noteFound(it, s);
+  recordFound(c);
   readMode = exclusive ? 2 : 1;
   readLen = iget(it, I_VALSIZE);
   readExpires = ld64(it + I_EXPIRES);
@@ -786,6 +910,7 @@ function storePrepare(c: usize, key: usize, keylen: u32, vallen: u32, expiresAbs
     if (b < 0) { endChange(c); full(c, now); return 0; } // uWSGI does not retry after a bitmap failure
     block = <u32>b;
   }
+  bump(c, item(c, s));
   beginChange(c, s);
   hset(c, C_OP_BLOCK, block);
   hset(c, C_OP_LEN, vallen);
@@ -799,8 +924,7 @@ function storePrepare(c: usize, key: usize, keylen: u32, vallen: u32, expiresAbs
     iset(it, I_VALSIZE, vallen);
     iset(it, I_BLOCK, block);
     st64(it + I_EXPIRES, expiresAbs);
-    st64(it + I_STAMP, ld64(c + C_STAMP) + 1);
-    st64(c + C_STAMP, ld64(c + C_STAMP) + 1);
+    st64(it + I_STAMP, nextStamp(c));
     iset(it, I_KEYSIZE, keylen);
     chainAppend(c, s);
     if (has(c, F_LRU)) lruAppend(c, s);
@@ -825,30 +949,34 @@ function storeCommit(c: usize): void {
 }
 
 /**
- * cache_set (update 0) / cache_update (update 1), first half: key in scratch.
- * Returns the address for the value's bytes with the cache held (JS copies the
- * value there, then calls cacheStoreEnd), 0 when refused, or a negative status.
+ * cache_set / cache_update, first half: key in scratch; `mode` is abi.ts
+ * CACHE_STORE_* bits (UPDATE: overwrite a live key; KEEP_EXPIRES: it keeps its
+ * expiry). Returns the address for the value's bytes with the cache held (JS
+ * copies the value there, then calls cacheStoreEnd), 0 when refused, or a
+ * negative status.
  */
-export function cacheStoreBegin(c: usize, keylen: u32, vallen: u32, expires: f64, now: f64, update: i32): f64 {
+export function cacheStoreBegin(c: usize, keylen: u32, vallen: u32, expires: f64, now: f64, mode: i32): f64 {
   const rc = wlock(c);
   if (rc < 0) return <f64>rc;
   const t = <i64>now;
-  const a = storePrepare(c, scratchPtr(), keylen, vallen, absExpires(c, <i64>expires, t), false, update != 0, t);
+  const a = storePrepare(c, scratchPtr(), keylen, vallen, absExpires(c, <i64>expires, t),
+    (mode & CACHE_STORE_KEEP_EXPIRES) != 0, (mode & CACHE_STORE_UPDATE) != 0, t);
   if (a == 0) { wunlock(c); return 0; }
   return <f64>a;
 }
 
 /**
  * cache_set / cache_update in one call: key in scratch, the value's `vallen`
- * bytes at scratch + cacheValueOffset(keylen) (the caller checked they fit).
- * Returns 1 stored, 0 refused, or a negative status.
+ * bytes at scratch + cacheValueOffset(keylen) (the caller checked they fit);
+ * `mode` as cacheStoreBegin's. Returns 1 stored, 0 refused, or a negative status.
  */
-export function cacheSet(c: usize, keylen: u32, vallen: u32, expires: f64, now: f64, update: i32): i32 {
+export function cacheSet(c: usize, keylen: u32, vallen: u32, expires: f64, now: f64, mode: i32): i32 {
   const rc = wlock(c);
   if (rc < 0) return rc;
   const key = scratchPtr();
   const t = <i64>now;
-  const a = storePrepare(c, key, keylen, vallen, absExpires(c, <i64>expires, t), false, update != 0, t);
+  const a = storePrepare(c, key, keylen, vallen, absExpires(c, <i64>expires, t),
+    (mode & CACHE_STORE_KEEP_EXPIRES) != 0, (mode & CACHE_STORE_UPDATE) != 0, t);
   if (a == 0) { wunlock(c); return 0; }
   copyBytes(a, key + valueOffset(keylen), vallen);
   storeCommit(c);
@@ -881,6 +1009,88 @@ export function cacheClear(c: usize): i32 {
   clearLocked(c);
   wunlock(c);
   return OK;
+}
+
+/**
+ * cache_touch: give the live key in scratch a new expiry (`expires` seconds
+ * from now, 0 never) without changing its value. 1 done, 0 missing.
+ */
+export function cacheTouch(c: usize, keylen: u32, expires: f64, now: f64): i32 {
+  if (!validKey(c, keylen)) return 0;
+  const rc = wlock(c);
+  if (rc < 0) return rc;
+  const key = scratchPtr();
+  const t = <i64>now;
+  const s = lookupLive(c, key, keylen, hashKey(c, key, keylen), t);
+  if (s != 0) {
+    const it = item(c, s);
+    // The expiry is part of what a near cache remembers (lazy_expire checks it).
+    bump(c, it);
+    st64(it + I_EXPIRES, absExpires(c, <i64>expires, t));
+  }
+  wunlock(c);
+  return s != 0 ? 1 : 0;
+}
+
+// ---- read-modify-write under the exclusive hold (cache_cas, cache_update_with) ----------
+//
+// cacheRmwBegin takes the hold and finds the key; JS reads the value where it
+// is, decides, then ends with exactly one of cacheRmwStore (+ cacheStoreEnd),
+// cacheRmwDelete or cacheRmwEnd, each of which gives the hold back. The key is
+// put in scratch again before each of them (JS may have used the scratch meanwhile).
+
+/**
+ * Take the cache exclusively and look the key in scratch up (a lazily expired
+ * item is deleted first). Returns the value's address (length: cacheLastLen,
+ * expiry: cacheLastExpires) or 0 when the key is missing, with the hold kept
+ * either way; a negative status (nothing held) when the hold cannot be taken.
+ */
+export function cacheRmwBegin(c: usize, keylen: u32, now: f64): f64 {
+  const rc = wlock(c);
+  if (rc < 0) return <f64>rc;
+  readLen = 0;
+  readExpires = 0;
+  if (!validKey(c, keylen)) return 0;
+  const key = scratchPtr();
+  const s = lookupLive(c, key, keylen, hashKey(c, key, keylen), <i64>now);
+  if (s == 0) return 0;
+  const it = item(c, s);
+  readLen = iget(it, I_VALSIZE);
+  readExpires = ld64(it + I_EXPIRES);
+  return <f64>blockAddr(c, iget(it, I_BLOCK));
+}
+
+/** Whether this thread still holds cache `c` exclusively (a thread declared dead no longer does). */
+@inline function heldExclusively(c: usize): bool { return rwHeldBySelf(c + C_LOCK) == 1 && !declaredDead(); }
+
+/**
+ * Under cacheRmwBegin's hold: store `vallen` bytes for the key in scratch
+ * (`mode` as cacheStoreBegin's). Returns the address for the value (then
+ * cacheStoreEnd commits and gives the hold back), or 0 when refused (the hold
+ * is given back), or E_BAD_STATE when the hold is not this thread's.
+ */
+export function cacheRmwStore(c: usize, keylen: u32, vallen: u32, expires: f64, now: f64, mode: i32): f64 {
+  if (!heldExclusively(c)) return <f64>E_BAD_STATE;
+  const t = <i64>now;
+  const a = storePrepare(c, scratchPtr(), keylen, vallen, absExpires(c, <i64>expires, t),
+    (mode & CACHE_STORE_KEEP_EXPIRES) != 0, (mode & CACHE_STORE_UPDATE) != 0, t);
+  if (a == 0) { wunlock(c); return 0; }
+  return <f64>a;
+}
+
+/** Under cacheRmwBegin's hold: delete the key in scratch and give the hold back. 1 deleted, 0 missing. */
+export function cacheRmwDelete(c: usize, keylen: u32, now: f64): i32 {
+  if (!heldExclusively(c)) return E_BAD_STATE;
+  const key = scratchPtr();
+  const s = validKey(c, keylen) ? lookupLive(c, key, keylen, hashKey(c, key, keylen), <i64>now) : 0;
+  if (s != 0) { beginChange(c, s); itemDelete(c, s); endChange(c); }
+  wunlock(c);
+  return s != 0 ? 1 : 0;
+}
+
+/** Give cacheRmwBegin's hold back without a change. */
+export function cacheRmwEnd(c: usize): void {
+  if (heldExclusively(c)) wunlock(c);
 }
 
 const I64_MIN: i64 = -9223372036854775807 - 1;
@@ -1024,7 +1234,14 @@ export function cacheSweep(c: usize, now: f64): i32 {
 export function cacheCount(c: usize): u32 { return aload32(c + C_COUNT); }
 export function cacheRepairs(c: usize): u32 { return aload32(c + C_REPAIRS); }
 export function cacheDirty(c: usize): i32 { return aload32(c + C_DIRTY); }
-export function cacheHits(c: usize): i64 { return counterSum(c, T_HITS); }
+/** Hits counted by the core plus the near-cache hits JS counted on each line (u32 words, not yet folded). */
+export function cacheHits(c: usize): i64 {
+  const n = hget(c, C_THREADS);
+  const base = c + hget(c, C_COUNTERS_OFF);
+  let near: i64 = 0;
+  for (let t: u32 = 0; t < n; t++) near += <i64>atomic.load<u32>(base + t * COUNTER_LINE + T_NEAR);
+  return counterSum(c, T_HITS) + near;
+}
 export function cacheMiss(c: usize): i64 { return counterSum(c, T_MISS); }
 
 /** One counter summed over every thread's line (each line is written by its own thread only). */
@@ -1068,6 +1285,8 @@ function rebuild(c: usize): void {
   hset(c, C_COUNT, 0);
   for (let s: u32 = 1; s < items; s++) {
     const it = item(c, s);
+    // A repair may drop or keep any slot: whatever a thread remembers of it is stale.
+    bump(c, it);
     let live = iget(it, I_KEYSIZE) != 0 && itemSane(c, s);
     if (live && find(c, it + I_KEY, iget(it, I_KEYSIZE), iget(it, I_HASH)) != 0) live = false; // duplicate key
     if (live && bitmap) {

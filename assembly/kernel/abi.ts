@@ -155,6 +155,25 @@ export const KIND_EMBEDDED = 4;
 
 /** Offset of the key bytes in a cache item (cache_item_addr). */
 export const CACHE_ITEM_KEY = 56;
+/** Offset of an item's version word (u32): every writer that changes the item bumps it first. */
+export const CACHE_ITEM_VERSION = 24;
+/** Offset of an item's insert stamp (i64, little-endian: its low word first). */
+export const CACHE_ITEM_STAMP = 48;
+// A thread's counter line of a cache (cache_line_addr): what JS reads and writes there.
+/** Near-cache hits (u32) this thread counted in JS since the core last folded them into its hits. */
+export const CACHE_LINE_NEAR_HITS = 20;
+/** The last hit's slot (u32), written by the core with every hit it serves. */
+export const CACHE_LINE_FOUND_SLOT = 24;
+/** The last hit's item version (u32), read in the same consistent snapshot as the value. */
+export const CACHE_LINE_FOUND_VERSION = 28;
+/** The last hit's insert stamp (i64: low word, then high word). */
+export const CACHE_LINE_FOUND_STAMP = 32;
+/** The last hit's absolute expiry (i64 unix seconds, 0 never). */
+export const CACHE_LINE_FOUND_EXPIRES = 40;
+/** The last hit's item address (u32). */
+export const CACHE_LINE_FOUND_ITEM = 48;
+/** JS asks the core to fold its near-cache hits (cache_near_fold) when their count reaches this. */
+export const CACHE_NEAR_FOLD = 0x40000000;
 /** cache_get / cache_set put the value in scratch after the key, rounded up to this. */
 export const CACHE_VALUE_ALIGN = 8;
 // Flag bits of cache_init, one per cache2 option.
@@ -170,6 +189,11 @@ export const CACHE_FLAG_CLEAR_ON_FULL = 8;
 export const CACHE_FLAG_NO_EXPIRE = 16;
 /** hash=murmur2 (djb33x otherwise). */
 export const CACHE_FLAG_MURMUR2 = 32;
+// Mode bits of cache_set / cache_store_begin.
+/** Overwrite a live key (cache_update); without it a live key is refused (cache_set). */
+export const CACHE_STORE_UPDATE = 1;
+/** A live key keeps its expiry (cache_update's keepTtl); a new one takes the one given. */
+export const CACHE_STORE_KEEP_EXPIRES = 2;
 // Operations of cache_math (cache_inc/dec/mul/div).
 /** cache_inc: add. */
 export const CACHE_MATH_INC = 0;

@@ -30,6 +30,18 @@ describe('cache API', () => {
     assert.deepEqual(u.cache_keys(), []);
   });
 
+  test("hash=murmur2 places keys in uWSGI's buckets: cache_keys lists them in uWSGI 2.0.21's order", () => {
+    // uWSGI's murmur2 mixes a key's 1-3 leftover bytes from the key's start, as signed chars (core/hash.c):
+    // 'key:1'..'key:3' share a bucket there. The expected order was printed by uWSGI 2.0.21 (Debian's) for this
+    // cache2 spec and these keys, set in this order.
+    const { u } = engine('name=m,items=32,hash=murmur2,hashsize=7,keysize=16');
+    const bytes = (s: string) => Uint8Array.from(s, (ch) => ch.charCodeAt(0));
+    const keys = ['key:1', 'key:2', 'key:3', 'kez:1', 'abcdefg', 'abcdefh', 'zzzzzzz', '\xff\x80abc', 'a', 'ab\xff'];
+    for (const k of keys) u.cache_set(bytes(k), 'v', 0, 'm');
+    const listed = u.cache_keys('m').map((k) => String.fromCharCode(...k));
+    assert.deepEqual(listed, ['key:1', 'key:2', 'key:3', 'zzzzzzz', 'a', 'ab\xff', '\xff\x80abc', 'kez:1', 'abcdefg', 'abcdefh']);
+  });
+
   test('counters are int64 little-endian; mul/div default to 2; division by zero stores 0; past int64 is refused', () => {
     const { u } = engine('name=c,items=10,blocksize=64,math_initial=100');
     assert.equal(u.cache_inc('n'), true);

@@ -282,6 +282,35 @@ describe('cluster: cache replication between engines over 127.0.0.1', () => {
     }
   });
 
+  test('cache_touch, cache_cas, cache_update_with (store and delete) and keepTtl updates reach the peer too', async () => {
+    const port = await freePort();
+    const a = createEngine({ cache2: `name=c,items=100,blocksize=1024,nodes=127.0.0.1:${port}` }).uwsgi;
+    const b = createEngine({ cache2: `name=c,items=100,blocksize=1024,udp=127.0.0.1:${port}` }).uwsgi;
+    const sb = await startCluster(b);
+    const sa = await startCluster(a);
+    const expires = (u: typeof a, k: string) => cachesOf(u.ctx).readWithExpiry(0, enc(k))?.expires;
+    try {
+      assert.equal(a.cache_set('k', 'v1', 0, 'c'), true);
+      await until(() => text(b.cache_get('k', 'c')) === 'v1', 5000, 'k on the peer');
+      assert.equal(a.cache_cas('k', 'v1', 'v2', undefined, 'c'), true);
+      await until(() => text(b.cache_get('k', 'c')) === 'v2', 5000, 'the swap on the peer');
+      assert.equal(a.cache_cas('k', 'nope', 'v3', undefined, 'c'), null);
+      assert.equal(text(a.cache_update_with('k', (v) => `${text(v)}+`, undefined, 'c')), 'v2+');
+      await until(() => text(b.cache_get('k', 'c')) === 'v2+', 5000, 'update_with on the peer');
+      assert.equal(a.cache_touch('k', 100, 'c'), true);
+      await until(() => (expires(b, 'k') ?? 0) > 0, 5000, 'the new expiry on the peer');
+      assert.equal(expires(b, 'k'), expires(a, 'k'));
+      assert.equal(a.cache_update('k', 'v4', 0, 'c', { keepTtl: true }), true);
+      await until(() => text(b.cache_get('k', 'c')) === 'v4', 5000, 'the keepTtl update on the peer');
+      assert.equal(expires(b, 'k'), expires(a, 'k'));
+      assert.equal(a.cache_update_with('k', () => null, undefined, 'c'), null);
+      await until(() => b.cache_get('k', 'c') === null, 5000, 'the delete by update_with on the peer');
+    } finally {
+      await sa.stop();
+      await sb.stop();
+    }
+  });
+
   test('--cache-udp-allow: writes from other senders are counted and dropped', async () => {
     const port = await freePort();
     const b = createEngine({ cache2: `name=c,items=10,udp=127.0.0.1:${port}`, 'cache-udp-allow': '10.9.9.0/24' }).uwsgi;

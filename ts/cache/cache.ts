@@ -11,8 +11,13 @@ import { UwsgiError, int64Arg, intArg, statusError, typeName } from '../kernel/e
 import { type ThreadContext, threadService } from '../kernel/context.ts';
 import type { CacheConfig } from '../kernel/options.ts';
 import { runtime } from '../platform/index.ts';
-import { copyOutWords } from '../kernel/pool.ts';
-import { CACHE_MATH_DEC, CACHE_MATH_DIV, CACHE_MATH_INC, CACHE_MATH_MUL, CACHE_VALUE_ALIGN, E_SCRATCH, E_VALUE_RANGE } from '../kernel/abi.ts';
+import { POOL_MAX, copyOutWords } from '../kernel/pool.ts';
+import {
+  CACHE_ITEM_STAMP, CACHE_ITEM_VERSION, CACHE_LINE_FOUND_EXPIRES, CACHE_LINE_FOUND_ITEM, CACHE_LINE_FOUND_SLOT,
+  CACHE_LINE_FOUND_STAMP, CACHE_LINE_FOUND_VERSION, CACHE_LINE_NEAR_HITS, CACHE_MATH_DEC, CACHE_MATH_DIV,
+  CACHE_MATH_INC, CACHE_MATH_MUL, CACHE_NEAR_FOLD, CACHE_STORE_KEEP_EXPIRES, CACHE_STORE_UPDATE, CACHE_VALUE_ALIGN,
+  E_SCRATCH, E_VALUE_RANGE,
+} from '../kernel/abi.ts';
 
 const utf8 = new TextEncoder();
 const utf8d = new TextDecoder();
@@ -65,12 +70,15 @@ function bytesInto(u8: Uint8Array, at: number, b: Uint8Array, n: number): void {
 /** Where the core puts a value in scratch after a key of `keylen` bytes (assembly/cache/cache.ts valueOffset). */
 const valueOffset = (keylen: number) => (keylen + CACHE_VALUE_ALIGN - 1) & -CACHE_VALUE_ALIGN;
 
-/** Hints kept per cache and thread at most (then the older half is dropped). */
-const HINTS_MAX = 16384;
+/** Keys a thread remembers per cache when the near cache is off (hints only). */
+const HINTS_MAX = 32768;
+/** Int32 words from an item's version word to the low word of its stamp. */
+const STAMP_WORD = (CACHE_ITEM_STAMP - CACHE_ITEM_VERSION) >> 2;
 
 /**
  * Told of every local write that changed a cache configured with `nodes=`
- * (set/update, inc/dec/mul/div, del; not clear, as uWSGI), after the write,
+ * (set/update, inc/dec/mul/div, del, and ours: touch, cas, update_with; not
+ * clear, as uWSGI), after the write and with the cache's lock released,
  * in the writing thread. The cluster subsystem installs it to replicate the
  * write (ts/cluster/replication.ts); writes it applies itself from peers do
  * not come through here.
@@ -80,12 +88,35 @@ let writeHook: CacheWriteHook | null = null;
 /** Install the {@link CacheWriteHook} (one per JS thread; the cluster subsystem does, when it loads). */
 export function setCacheWriteHook(hook: CacheWriteHook | null): void { writeHook = hook; }
 
-
 /**
- * Where a key's item was last found: its slot and the item's stamp (unique per
- * insert) as its two 32-bit halves, so the core call takes only i32s.
+ * What a thread knows of one key (string keys only). Where its item was: the
+ * slot and the item's insert stamp (stamps are never reused), a hint that lets
+ * the core skip encoding, hashing and the chain walk; a stale hint only costs
+ * the full lookup. With the near cache on, also the value read there and the
+ * item's version at that moment: while the version and the stamp's low word
+ * in the shared memory are unchanged, that value is still the current one (see
+ * bump() in assembly/cache/cache.ts for why), so a get returns it without
+ * calling the core or copying anything.
  */
-interface Hint { slot: number; lo: number; hi: number }
+interface Known {
+  /** The item's slot. */
+  slot: number;
+  /** The item's insert stamp, low and high 32-bit halves (the core call takes only i32s). */
+  lo: number;
+  hi: number;
+  /** Int32 index, in the shared memory, of the item's version word (the stamp's low word is STAMP_WORD after it). */
+  vi: number;
+  /** The item's version when `value` was read. */
+  ver: number;
+  /** The value read at `ver`, returned as is by every get that finds the item unchanged; null: a hint only. */
+  value: Uint8Array | null;
+  /** The pooled buffer `value` is a view of (what remembering it keeps alive), or null when it has its own. */
+  buf: ArrayBuffer | null;
+  /** The item's absolute expiry (unix seconds, 0: never): lazy_expire caches check it on every hit. */
+  exp: number;
+  /** near_check: a private copy of `value`, compared with it on every hit. */
+  copy: Uint8Array | null;
+}
 
 /** What one thread knows of one cache. */
 interface Local {
@@ -96,13 +127,26 @@ interface Local {
   /** Writes need the clock even without an expiry (lazy_expire, sweep_on_full). */
   writeClock: boolean;
   /**
-   * String key -> hint, so a repeated key skips encoding and hashing: the core
-   * checks the slot still holds the same insert (stamps are never reused), so a
-   * stale hint only costs the full lookup. Two generations bound the memory.
-   * Null for purge_lru caches (their reads take the exclusive path anyway).
+   * String key -> what this thread knows of it, oldest first (a Map keeps
+   * insertion order: the oldest is dropped when a bound is reached). Null for
+   * purge_lru caches, whose reads must move the item (the exclusive path), and
+   * for a thread without a counter line in the cache.
    */
-  hints: Map<string, Hint> | null;
-  older: Map<string, Hint> | null;
+  known: Map<string, Known> | null;
+  /** Whether values are remembered (near_items and near_bytes both above 0). */
+  near: boolean;
+  /** Keys remembered at most (near_items, or HINTS_MAX with the near cache off). */
+  maxKeys: number;
+  /** near_bytes: bytes the remembered values may keep alive. */
+  maxBytes: number;
+  /** Bytes they keep alive now: each pooled buffer once, plus values with buffers of their own. */
+  bytes: number;
+  /** Pooled buffers the remembered values are views of, with how many values each holds. */
+  buffers: Map<ArrayBuffer, number>;
+  /** near_check. */
+  check: boolean;
+  /** Int32 index of this thread's counter line in the cache (abi.ts CACHE_LINE_*), 0 without one. */
+  line: number;
 }
 
 /** The cache functions of one thread of one engine. */
@@ -116,8 +160,10 @@ export class CacheApi {
   readonly #size: number;
   readonly #keyOff: number;
   readonly #locals: Local[];
-  readonly #u32: Int32Array;
+  readonly #i32: Int32Array;
   readonly #own: boolean;
+  /** The near cache loads the version in JS (`Atomics.load`) rather than in the core: the binding's inlineAtomicsLoad. */
+  readonly #jsLoads: boolean;
   /** Which caches replicate their writes (`nodes=`), and whether any does (one check on the write paths). */
   readonly #replicated: boolean[];
   readonly #replicating: boolean;
@@ -127,17 +173,23 @@ export class CacheApi {
     const caches = ctx.shared.config.caches;
     this.#handles = caches.map((_, i) => ctx.x.cache_handle(i) >>> 0);
     caches.forEach((c, i) => { if (!this.#byName.has(c.name)) this.#byName.set(c.name, i); });
-    this.#locals = caches.map((c, i) => ({
-      c: this.#handles[i], lazy: c.lazyExpire, writeClock: c.lazyExpire || c.sweepOnFull > 0,
-      hints: c.purgeLru ? null : new Map(), older: c.purgeLru ? null : new Map(),
-    }));
+    this.#locals = caches.map((c, i) => {
+      const line = ctx.x.cache_line_addr(this.#handles[i]) >>> 2;
+      const near = c.nearItems > 0 && c.nearBytes > 0;
+      return {
+        c: this.#handles[i], lazy: c.lazyExpire, writeClock: c.lazyExpire || c.sweepOnFull > 0,
+        known: c.purgeLru || line === 0 ? null : new Map(), near, maxKeys: near ? c.nearItems : HINTS_MAX,
+        maxBytes: c.nearBytes, bytes: 0, buffers: new Map(), check: c.nearCheck, line,
+      };
+    });
     this.#u8 = ctx.u8;
     this.#base = ctx.scratch;
     this.#size = ctx.shared.plan.scratchSize;
     this.#scratch = ctx.u8.subarray(ctx.scratch, ctx.scratch + this.#size);
     this.#keyOff = ctx.x.CACHE_ITEM_KEY.value as number;
-    this.#u32 = new Int32Array(ctx.u8.buffer, ctx.u8.byteOffset, ctx.u8.byteLength >> 2);
+    this.#i32 = new Int32Array(ctx.u8.buffer, ctx.u8.byteOffset, ctx.u8.byteLength >> 2);
     this.#own = runtime().smallOwnArrays;
+    this.#jsLoads = runtime().inlineAtomicsLoad;
     this.#replicated = caches.map((c) => c.nodes.length > 0);
     this.#replicating = this.#replicated.includes(true);
     // The core's optimistic readers keep their fence (an atomic add between the value copy and
@@ -182,26 +234,110 @@ export class CacheApi {
     return i < 0 ? undefined : this.#locals[i];
   }
 
-  #hint(l: Local, key: string): Hint | undefined {
-    const h = l.hints!.get(key);
-    if (h !== undefined) return h;
-    const o = l.older!.get(key);
-    if (o !== undefined) this.#remember(l, key, o);
-    return o;
+  // ---- what a thread remembers of its keys (hints and the near cache) ----------------------
+
+  /**
+   * Whether `k`'s value is still the item's current value: the near cache's
+   * whole check, two loads from the shared memory and no call into the core.
+   * A lazy_expire cache also checks the item's expiry against the clock.
+   */
+  #fresh(l: Local, k: Known): boolean {
+    if (this.#jsLoads) {
+      const i32 = this.#i32;
+      // Observes the item's last finished write: every writer stores a new version before it finishes (bump() in
+      // assembly/cache/cache.ts), and a sequentially consistent load cannot miss one that finished before this get began.
+      if (Atomics.load(i32, k.vi) !== k.ver || i32[k.vi + STAMP_WORD] !== k.lo) return false;
+    } else if (this.#ctx.x.cache_near_valid(k.vi << 2, k.ver, k.lo) !== 1) return false; // the same loads, in the core
+    return k.exp === 0 || !l.lazy || k.exp > this.now();
   }
 
-  #remember(l: Local, key: string, h: Hint): void {
-    if (l.hints!.size >= HINTS_MAX) { l.older = l.hints; l.hints = new Map(); }
-    l.hints!.set(key, h);
+  /** Count a hit the near cache served on this thread's line (the core counts the others), folding it before it could wrap. */
+  #nearHit(l: Local): void {
+    const i32 = this.#i32;
+    const at = l.line + (CACHE_LINE_NEAR_HITS >> 2);
+    // A plain store: only this thread writes the word; the stats read it atomically.
+    const n = i32[at] + 1;
+    i32[at] = n;
+    if (n >= CACHE_NEAR_FOLD) this.#ctx.x.cache_near_fold(l.c);
   }
 
-  /** After a full lookup that hit: keep where the key was found. */
-  #learn(l: Local, key: string): void {
-    const x = this.#ctx.x;
-    const stamp = x.cache_found_stamp();
-    if (stamp < 0) return;
-    const slot = x.cache_found_slot() | 0;
-    this.#remember(l, key, { slot, lo: stamp % 4294967296 | 0, hi: Math.floor(stamp / 4294967296) | 0 });
+  /** near_check: throw if the caller changed the value `k` hands out (and forget it, so later gets are right). */
+  #verify(fn: string, l: Local, key: string, k: Known): void {
+    const v = k.value!;
+    const copy = k.copy!;
+    let same = v.length === copy.length;
+    for (let i = 0; same && i < v.length; i++) same = v[i] === copy[i];
+    if (same) return;
+    this.#forget(l, key, k);
+    throw new UwsgiError('ERR_MODIFIED', `${fn}: the value returned for key '${key}' was modified by the caller; a get returns the same array to every later get while the value is unchanged (copy it before changing it)`);
+  }
+
+  /** Whether `#out` gives a view of the pooled copy-out buffer for a value of `n` bytes. */
+  #pooled(n: number): boolean { return !(n <= SMALL_COPY && this.#own) && n <= POOL_MAX; }
+
+  /** Forget `key`. */
+  #forget(l: Local, key: string, k: Known): void {
+    this.#release(l, k);
+    l.known!.delete(key);
+  }
+
+  /** Stop remembering `k`'s value (and counting what it keeps alive). */
+  #release(l: Local, k: Known): void {
+    const v = k.value;
+    if (v === null) return;
+    if (k.buf === null) l.bytes -= v.length;
+    else {
+      const n = l.buffers.get(k.buf)! - 1;
+      if (n === 0) { l.buffers.delete(k.buf); l.bytes -= k.buf.byteLength; } else l.buffers.set(k.buf, n);
+    }
+    if (k.copy !== null) l.bytes -= k.copy.length;
+    k.value = null;
+    k.buf = null;
+    k.copy = null;
+  }
+
+  /**
+   * After the core served a hit of `key` (it recorded the item on this
+   * thread's line, read in the same snapshot as the value): remember where the
+   * item is and, with the near cache on, `value`, the array just handed out
+   * (`pooled`: a view of the copy-out pool, whose whole buffer it keeps alive).
+   * The oldest keys are dropped past near_items keys or near_bytes bytes.
+   */
+  #learn(l: Local, key: string, value: Uint8Array | null, pooled: boolean): void {
+    const i32 = this.#i32;
+    const at = l.line;
+    const slot = i32[at + (CACHE_LINE_FOUND_SLOT >> 2)];
+    const ver = i32[at + (CACHE_LINE_FOUND_VERSION >> 2)];
+    const lo = i32[at + (CACHE_LINE_FOUND_STAMP >> 2)];
+    const hi = i32[at + (CACHE_LINE_FOUND_STAMP >> 2) + 1];
+    const exp = (i32[at + (CACHE_LINE_FOUND_EXPIRES >> 2)] >>> 0) + i32[at + (CACHE_LINE_FOUND_EXPIRES >> 2) + 1] * 4294967296;
+    const vi = ((i32[at + (CACHE_LINE_FOUND_ITEM >> 2)] >>> 0) + CACHE_ITEM_VERSION) >>> 2;
+    const known = l.known!;
+    let k = known.get(key);
+    if (k === undefined) {
+      if (known.size >= l.maxKeys) this.#evictOldest(l);
+      k = { slot, lo, hi, vi, ver, value: null, buf: null, exp, copy: null };
+      known.set(key, k);
+    } else {
+      this.#release(l, k);
+      k.slot = slot; k.lo = lo; k.hi = hi; k.vi = vi; k.ver = ver; k.exp = exp;
+    }
+    if (!l.near || value === null) return;
+    k.value = value;
+    if (pooled) {
+      const buf = value.buffer as ArrayBuffer;
+      const n = l.buffers.get(buf);
+      if (n === undefined) { l.buffers.set(buf, 1); l.bytes += buf.byteLength; } else l.buffers.set(buf, n + 1);
+      k.buf = buf;
+    } else l.bytes += value.length;
+    if (l.check) { k.copy = value.slice(); l.bytes += value.length; }
+    while (l.bytes > l.maxBytes) this.#evictOldest(l);
+  }
+
+  /** Forget the key remembered longest ago. */
+  #evictOldest(l: Local): void {
+    const first = l.known!.entries().next();
+    if (!first.done) this.#forget(l, first.value[0], first.value[1]);
   }
 
   /**
@@ -251,10 +387,10 @@ export class CacheApi {
     throw new UwsgiError('ERR_ARG_TYPE', `${fn}: value must be a string or Uint8Array, got ${typeName(v)}`);
   }
 
-  #value(fn: string, v: unknown): Uint8Array {
+  #value(fn: string, v: unknown, what = 'value'): Uint8Array {
     if (v instanceof Uint8Array) return v;
     if (typeof v === 'string') return utf8.encode(v);
-    throw new UwsgiError('ERR_ARG_TYPE', `${fn}: value must be a string or Uint8Array, got ${typeName(v)}`);
+    throw new UwsgiError('ERR_ARG_TYPE', `${fn}: ${what} must be a string or Uint8Array, got ${typeName(v)}`);
   }
 
   #check(fn: string, rc: number): void { if (rc < 0) throw statusError(rc, fn); }
@@ -287,29 +423,52 @@ export class CacheApi {
       for (let i = 0; i < n; i++) o[i] = u8[from + i];
       return o;
     }
-    return copyOutWords(this.#u8, this.#u32, from, n);
+    return copyOutWords(this.#u8, this.#i32, from, n);
   }
 
   get(fn: string, key: unknown, cache: unknown): Uint8Array | null {
+    if (this.#busy !== null) this.#refuseBusy(fn);
     const l = this.#local(fn, cache);
-    const x = this.#ctx.x;
-    if (l !== undefined && l.hints !== null && typeof key === 'string') {
-      const h = this.#hint(l, key);
-      if (h !== undefined) {
-        const n = x.cache_get_hinted(l.c, h.slot, h.lo, h.hi, l.lazy ? this.now() : 0);
-        if (n > 0) return this.#out(this.#base, n);
-        if (n < 0 && n !== E_SCRATCH) throw statusError(n, fn);
-        l.hints.delete(key);
-        l.older!.delete(key);
+    if (l !== undefined && l.known !== null && typeof key === 'string') {
+      const k = l.known.get(key);
+      if (k !== undefined) {
+        const v = k.value;
+        if (v !== null && this.#fresh(l, k)) {
+          if (k.copy !== null) this.#verify(fn, l, key, k);
+          this.#nearHit(l);
+          return v;
+        }
+        return this.#getHinted(fn, l, key, k);
       }
     }
+    return this.#getFull(fn, l, key);
+  }
+
+  /** A get of a key whose item was found before: the core checks the slot still holds it (no lookup) and copies the value. */
+  #getHinted(fn: string, l: Local, key: string, k: Known): Uint8Array | null {
+    const n = this.#ctx.x.cache_get_hinted(l.c, k.slot, k.lo, k.hi, l.lazy ? this.now() : 0);
+    if (n > 0) {
+      const v = this.#out(this.#base, n);
+      this.#learn(l, key, v, this.#pooled(n));
+      return v;
+    }
+    if (n < 0 && n !== E_SCRATCH) throw statusError(n, fn);
+    if (n === 0) this.#forget(l, key, k);
+    return this.#getFull(fn, l, key);
+  }
+
+  /** A get by the full lookup (key encoded and hashed by the core). */
+  #getFull(fn: string, l: Local | undefined, key: unknown): Uint8Array | null {
     const kl = this.#key(fn, key);
     if (l === undefined || kl < 0) return null;
+    const x = this.#ctx.x;
+    const learn = l.known !== null && typeof key === 'string';
     // One call: the core looks the key up without a lock and copies the value to scratch.
     const n = x.cache_get(l.c, kl, l.lazy ? this.now() : 0);
     if (n > 0) {
-      if (l.hints !== null && typeof key === 'string') this.#learn(l, key);
-      return this.#out(this.#base + valueOffset(kl), n);
+      const v = this.#out(this.#base + valueOffset(kl), n);
+      if (learn) this.#learn(l, key as string, v, this.#pooled(n));
+      return v;
     }
     if (n === 0) return null;
     if (n !== E_SCRATCH) throw statusError(n, fn);
@@ -318,33 +477,46 @@ export class CacheApi {
     if (a <= 0) { this.#check(fn, a); return null; }
     const out = this.#u8.slice(a, a + x.cache_last_len());
     x.cache_read_end(l.c);
+    if (learn) this.#learn(l, key as string, out, false);
     return out;
   }
 
   /** Copy the value into `buf` (as much as fits); its full length, or -1 on a miss. */
   getInto(fn: string, key: unknown, buf: unknown, cache: unknown): number {
+    if (this.#busy !== null) this.#refuseBusy(fn);
     if (!(buf instanceof Uint8Array)) throw new UwsgiError('ERR_ARG_TYPE', `${fn}: buf must be a Uint8Array, got ${typeName(buf)}`);
     const l = this.#local(fn, cache);
-    const x = this.#ctx.x;
-    if (l !== undefined && l.hints !== null && typeof key === 'string') {
-      const h = this.#hint(l, key);
-      if (h !== undefined) {
-        const n = x.cache_get_hinted(l.c, h.slot, h.lo, h.hi, l.lazy ? this.now() : 0);
+    if (l !== undefined && l.known !== null && typeof key === 'string') {
+      const k = l.known.get(key);
+      if (k !== undefined) {
+        const v = k.value;
+        if (v !== null && this.#fresh(l, k)) {
+          if (k.copy !== null) this.#verify(fn, l, key, k);
+          this.#nearHit(l);
+          const n = Math.min(v.length, buf.length);
+          if (n <= SMALL_COPY) bytesInto(buf, 0, v, n); else buf.set(n === v.length ? v : v.subarray(0, n));
+          return v.length;
+        }
+        const n = this.#ctx.x.cache_get_hinted(l.c, k.slot, k.lo, k.hi, l.lazy ? this.now() : 0);
         if (n > 0) {
           this.#copyOut(this.#base, Math.min(n, buf.length), buf);
+          // Without the near cache nothing is allocated: only where the item is gets remembered.
+          this.#learn(l, key, l.near ? this.#out(this.#base, n) : null, this.#pooled(n));
           return n;
         }
         if (n < 0 && n !== E_SCRATCH) throw statusError(n, fn);
-        l.hints.delete(key);
-        l.older!.delete(key);
+        if (n === 0) this.#forget(l, key, k);
       }
     }
     const kl = this.#key(fn, key);
     if (l === undefined || kl < 0) return -1;
+    const x = this.#ctx.x;
+    const learn = l.known !== null && typeof key === 'string';
     const n = x.cache_get(l.c, kl, l.lazy ? this.now() : 0);
     if (n > 0) {
-      if (l.hints !== null && typeof key === 'string') this.#learn(l, key);
-      this.#copyOut(this.#base + valueOffset(kl), Math.min(n, buf.length), buf);
+      const at = this.#base + valueOffset(kl);
+      this.#copyOut(at, Math.min(n, buf.length), buf);
+      if (learn) this.#learn(l, key as string, l.near ? this.#out(at, n) : null, this.#pooled(n));
       return n;
     }
     if (n === 0) return -1;
@@ -353,12 +525,19 @@ export class CacheApi {
     if (a <= 0) { this.#check(fn, a); return -1; }
     const len = x.cache_last_len();
     buf.set(this.#u8.subarray(a, a + Math.min(len, buf.length)));
+    const v = learn && l.near ? this.#u8.slice(a, a + len) : null;
     x.cache_read_end(l.c);
+    if (learn) this.#learn(l, key as string, v, false);
     return len;
   }
 
   exists(fn: string, key: unknown, cache: unknown): boolean {
+    if (this.#busy !== null) this.#refuseBusy(fn);
     const l = this.#local(fn, cache);
+    if (l !== undefined && l.known !== null && typeof key === 'string') {
+      const k = l.known.get(key);
+      if (k !== undefined && k.value !== null && this.#fresh(l, k)) { this.#nearHit(l); return true; }
+    }
     const kl = this.#key(fn, key);
     if (l === undefined || kl < 0) return false;
     const rc = this.#ctx.x.cache_has(l.c, kl, l.lazy ? this.now() : 0);
@@ -366,8 +545,12 @@ export class CacheApi {
     return rc === 1;
   }
 
-  /** cache_set (update false) / cache_update (update true): true when stored. */
-  store(fn: string, key: unknown, value: unknown, expires: unknown, cache: unknown, update: boolean): boolean {
+  /**
+   * cache_set (update false) / cache_update (update true): true when stored.
+   * `keepTtl`: a live key keeps its expiry (`expires` applies to a new one).
+   */
+  store(fn: string, key: unknown, value: unknown, expires: unknown, cache: unknown, update: boolean, keepTtl = false): boolean {
+    if (this.#busy !== null) this.#refuseBusy(fn);
     if (!(value instanceof Uint8Array) && typeof value !== 'string') this.#value(fn, value); // throws the typed error
     const e = expires === undefined || expires === 0 ? 0 : expiryArg(fn, expires);
     const l = this.#local(fn, cache);
@@ -376,17 +559,18 @@ export class CacheApi {
     const c = l.c;
     const x = this.#ctx.x;
     const now = e !== 0 || l.writeClock ? this.now() : 0;
+    const mode = (update ? CACHE_STORE_UPDATE : 0) | (keepTtl ? CACHE_STORE_KEEP_EXPIRES : 0);
     const vl = this.#valueIn(fn, value, kl);
     if (vl >= 0) {
       // One call: the value is in scratch after the key.
-      const rc = x.cache_set(c, kl, vl, e, now, update ? 1 : 0);
+      const rc = x.cache_set(c, kl, vl, e, now, mode);
       this.#check(fn, rc);
       if (rc === 1 && this.#replicating) this.#written(cache, key, false);
       return rc === 1;
     }
     // Larger than the scratch: the core holds the cache exclusively while the value is copied in.
     const v = this.#value(fn, value);
-    const a = x.cache_store_begin(c, kl, v.length, e, now, update ? 1 : 0);
+    const a = x.cache_store_begin(c, kl, v.length, e, now, mode);
     if (a <= 0) { this.#check(fn, a); return false; }
     this.#u8.set(v, a);
     x.cache_store_end(c);
@@ -394,7 +578,141 @@ export class CacheApi {
     return true;
   }
 
+  // ---- beyond uWSGI: touch, compare-and-swap, read-modify-write ------------------------------
+
+  /**
+   * The function cache_update_with is running on this thread (it holds a
+   * cache's write lock meanwhile), or null. Every cache function refuses to
+   * run from it: the same cache would wait for itself, and another cache could
+   * wait for a thread that waits for this one.
+   */
+  #busy: string | null = null;
+
+  #refuseBusy(fn: string): never {
+    throw new UwsgiError('ERR_LOCK_STATE', `${fn}: called from the function given to ${this.#busy}, which runs holding the cache's write lock; it must not call cache functions`);
+  }
+
+  /** cache_touch: a new expiry (`expires` s from now, 0 never) for a live key, its value unchanged. */
+  touch(fn: string, key: unknown, expires: unknown, cache: unknown): boolean {
+    if (this.#busy !== null) this.#refuseBusy(fn);
+    const e = intArg(fn, 'expires', expires);
+    if (e < 0) throw new UwsgiError('ERR_VALUE_RANGE', `${fn}: expires must be 0 (never) or more seconds, got ${e}`);
+    const l = this.#local(fn, cache);
+    const kl = this.#key(fn, key);
+    if (l === undefined || kl < 0) return false;
+    const rc = this.#ctx.x.cache_touch(l.c, kl, e, this.now());
+    this.#check(fn, rc);
+    // Peers get the value again with its new expiry (the cache protocol has no touch).
+    if (rc === 1 && this.#replicating) this.#written(cache, key, false);
+    return rc === 1;
+  }
+
+  /**
+   * cache_cas: store `value` only if the key's value is `expected` byte for
+   * byte (null: only if the key is missing), atomically: under the cache's
+   * write lock. `expires` omitted keeps the item's expiry (never, for a new key).
+   * False when the value differs, or the cache refused the new one (full, too big).
+   */
+  cas(fn: string, key: unknown, expected: unknown, value: unknown, expires: unknown, cache: unknown): boolean {
+    if (this.#busy !== null) this.#refuseBusy(fn);
+    const want = expected === null ? null : this.#value(fn, expected, 'expected');
+    const v = this.#value(fn, value);
+    const e = expires === undefined ? undefined : intArg(fn, 'expires', expires);
+    const l = this.#local(fn, cache);
+    const kl = this.#key(fn, key);
+    if (l === undefined || kl < 0) return false;
+    const x = this.#ctx.x;
+    const now = this.now();
+    const a = x.cache_rmw_begin(l.c, kl, now);
+    this.#check(fn, a);
+    let held = true;
+    try {
+      let same = a === 0 ? want === null : want !== null && x.cache_last_len() === want.length;
+      if (same && a !== 0) {
+        const u8 = this.#u8;
+        for (let i = 0; same && i < want!.length; i++) same = u8[a + i] === want![i];
+      }
+      if (!same) return false;
+      return this.#rmwStore(fn, l, cache, key, kl, v, e, now, () => { held = false; });
+    } finally {
+      if (held) x.cache_rmw_end(l.c);
+    }
+  }
+
+  /**
+   * cache_update_with: `f(current)` decides the key's next value while the
+   * cache's write lock is held, so no other write lands in between. `current`
+   * is a copy (null when missing); `f` returns the new value (string or
+   * bytes), null to delete the key, or undefined to leave it as it is. It must
+   * return synchronously, must not call cache functions (ERR_LOCK_STATE) and
+   * should be short: other writers wait meanwhile (readers do not: they keep
+   * seeing the value before). If it throws, nothing changes. Returns the value
+   * the key holds afterwards (null: missing). `expires` omitted keeps the
+   * item's expiry (never, for a new key). ERR_FULL when the cache refuses the
+   * new value (full, or larger than it holds). An unknown cache or a key no
+   * cache can hold gives null without calling `f`, as uWSGI's functions do.
+   */
+  updateWith(fn: string, key: unknown, f: unknown, expires: unknown, cache: unknown): Uint8Array | null {
+    if (this.#busy !== null) this.#refuseBusy(fn);
+    if (typeof f !== 'function') throw new UwsgiError('ERR_ARG_TYPE', `${fn}: fn must be a function, got ${typeName(f)}`);
+    const e = expires === undefined ? undefined : intArg(fn, 'expires', expires);
+    const l = this.#local(fn, cache);
+    const kl = this.#key(fn, key);
+    if (l === undefined || kl < 0) return null;
+    const x = this.#ctx.x;
+    const now = this.now();
+    const a = x.cache_rmw_begin(l.c, kl, now);
+    this.#check(fn, a);
+    let held = true;
+    try {
+      const current = a === 0 ? null : this.#u8.slice(a, a + x.cache_last_len());
+      let next: unknown;
+      this.#busy = fn;
+      try { next = (f as (v: Uint8Array | null) => unknown)(current); } finally { this.#busy = null; }
+      if (next !== null && typeof next === 'object' && typeof (next as { then?: unknown }).then === 'function') {
+        throw new UwsgiError('ERR_ARG_TYPE', `${fn}: fn returned a promise; it runs holding the cache's write lock and must return the new value synchronously`);
+      }
+      if (next === undefined) return current;
+      // The function may have used this thread's scratch (other uwsgi functions do): the key goes in again.
+      this.#key(fn, key);
+      if (next === null) {
+        held = false;
+        const rc = x.cache_rmw_delete(l.c, kl, now);
+        this.#check(fn, rc);
+        if (rc === 1 && this.#replicating) this.#written(cache, key, true);
+        return null;
+      }
+      const v = this.#value(fn, next, 'the value fn returned');
+      if (!this.#rmwStore(fn, l, cache, key, kl, v, e, now, () => { held = false; })) {
+        throw new UwsgiError('ERR_FULL', `${fn}: the cache refused the new value (${v.length} bytes: full, or larger than it holds); the key is unchanged`);
+      }
+      return v;
+    } finally {
+      if (held) x.cache_rmw_end(l.c);
+    }
+  }
+
+  /** The store half of cas/updateWith, under cache_rmw_begin's hold; `released` is called once the core has given it back. */
+  #rmwStore(fn: string, l: Local, cache: unknown, key: unknown, kl: number, v: Uint8Array, e: number | undefined, now: number, released: () => void): boolean {
+    const x = this.#ctx.x;
+    this.#key(fn, key);
+    const mode = CACHE_STORE_UPDATE | (e === undefined ? CACHE_STORE_KEEP_EXPIRES : 0);
+    const b = x.cache_rmw_store(l.c, kl, v.length, e ?? 0, now, mode);
+    if (b <= 0) {
+      if (b === 0) released(); // refused: the core gave the hold back
+      this.#check(fn, b);
+      return false;
+    }
+    released();
+    this.#u8.set(v, b);
+    x.cache_store_end(l.c);
+    // After the hold is given back: the hook reads the stored value and expiry.
+    if (this.#replicating) this.#written(cache, key, false);
+    return true;
+  }
+
   del(fn: string, key: unknown, cache: unknown): boolean {
+    if (this.#busy !== null) this.#refuseBusy(fn);
     const c = this.handle(fn, cache);
     const kl = this.#key(fn, key);
     if (c === 0 || kl < 0) return false;
@@ -405,6 +723,7 @@ export class CacheApi {
   }
 
   clear(fn: string, cache: unknown): boolean {
+    if (this.#busy !== null) this.#refuseBusy(fn);
     const c = this.handle(fn, cache);
     if (c === 0) return false;
     this.#check(fn, this.#ctx.x.cache_clear(c));
@@ -412,6 +731,7 @@ export class CacheApi {
   }
 
   keys(fn: string, cache: unknown): Uint8Array[] {
+    if (this.#busy !== null) this.#refuseBusy(fn);
     const c = this.handle(fn, cache);
     if (c === 0) throw new UwsgiError('ERR_NOT_FOUND', 'no local uWSGI cache available');
     const x = this.#ctx.x;
@@ -431,6 +751,7 @@ export class CacheApi {
   }
 
   num(fn: string, key: unknown, cache: unknown): bigint {
+    if (this.#busy !== null) this.#refuseBusy(fn);
     const c = this.handle(fn, cache);
     const kl = this.#key(fn, key);
     if (c === 0 || kl < 0) return 0n;
@@ -440,6 +761,7 @@ export class CacheApi {
   }
 
   math(fn: MathFn, key: unknown, delta: unknown, expires: unknown, cache: unknown): boolean {
+    if (this.#busy !== null) this.#refuseBusy(fn);
     const d = delta === undefined ? MATH_DEFAULT[fn] : delta;
     if (typeof d !== 'bigint' && !(typeof d === 'number' && Number.isSafeInteger(d))) int64Arg(fn, 'delta', d); // throws the typed error
     const e = expires === undefined ? 0 : expiryArg(fn, expires);
@@ -494,6 +816,19 @@ export class CacheApi {
     if (rc < 0) throw statusError(rc, `cache '${this.configs[index]?.name ?? index}' check`);
   }
 
+  /**
+   * What this thread remembers of cache `index`: keys (where their items are),
+   * values held by the near cache, and the bytes those values keep alive
+   * (each pooled buffer counted once; bounded by near_bytes).
+   */
+  near(index: number): { keys: number; values: number; bytes: number } {
+    const l = this.#locals[index];
+    if (l === undefined) throw new UwsgiError('ERR_NOT_FOUND', `cache near: no cache ${index} (${this.#locals.length} configured)`);
+    let values = 0;
+    if (l.known !== null) for (const k of l.known.values()) if (k.value !== null) values++;
+    return { keys: l.known?.size ?? 0, values, bytes: l.bytes };
+  }
+
   /** Counters of cache `index`: items stored, lookups that hit / missed, full events, repairs after a crash. */
   stats(index: number): { items: number; hits: bigint; miss: bigint; full: bigint; repairs: number } {
     const c = this.#handles[index];
@@ -535,11 +870,19 @@ export class Cache {
   set(key: Bytes, value: Bytes, expires = 0): boolean { return this.#api.store('Cache.set', key, value, expires, this.name, true); }
   /** Store only if the key is not live. */
   add(key: Bytes, value: Bytes, expires = 0): boolean { return this.#api.store('Cache.add', key, value, expires, this.name, false); }
+  /** Give a live key a new expiry (`expires` seconds from now, 0 = never), its value unchanged. False when missing. */
+  touch(key: Bytes, expires: number): boolean { return this.#api.touch('Cache.touch', key, expires, this.name); }
+  /** Store `value` only if the current value is `expected` (null: only if missing), atomically. See `uwsgi.cache_cas`. */
+  cas(key: Bytes, expected: Bytes | null, value: Bytes, expires?: number): boolean { return this.#api.cas('Cache.cas', key, expected, value, expires, this.name); }
+  /** Read-modify-write under the cache's write lock. See `uwsgi.cache_update_with` for what `fn` may do. */
+  updateWith(key: Bytes, fn: (current: Uint8Array | null) => Bytes | null | undefined, expires?: number): Uint8Array | null {
+    return this.#api.updateWith('Cache.updateWith', key, fn, expires, this.name);
+  }
   has(key: Bytes): boolean { return this.#api.exists('Cache.has', key, this.name); }
   delete(key: Bytes): boolean { return this.#api.del('Cache.delete', key, this.name); }
   clear(): void { this.#api.clear('Cache.clear', this.name); }
   keys(): Uint8Array[] { return this.#api.keys('Cache.keys', this.name); }
 }
 
-/** The calling thread's cache functions (one object per thread view: it holds the thread's key hints). */
+/** The calling thread's cache functions (one object per thread view: it holds what the thread remembers of its keys). */
 export const cachesOf = threadService<CacheApi>((ctx) => new CacheApi(ctx));

@@ -4,10 +4,25 @@
  * which case the result is a promise.
  * @module
  */
-import { argCount, UwsgiError } from '../kernel/errors.ts';
+import { argCount, typeName, UwsgiError } from '../kernel/errors.ts';
 import type { ThreadContext } from '../kernel/context.ts';
 import { type CacheResult, isRemoteCache, remoteCachesOf, remoteUnsupported } from '../client/client.ts';
 import { type Bytes, Cache, cachesOf } from './cache.ts';
+
+/** Options of `cache_update` (beyond uWSGI). */
+export interface CacheUpdateOptions {
+  /** Keep a live key's expiry (default false: `expires` replaces it, as in uWSGI). A new key takes `expires`. */
+  keepTtl?: boolean;
+}
+
+/** Whether `options` asks to keep the expiry (validated). */
+function updateOptions(fn: string, options: unknown): boolean {
+  if (options === undefined) return false;
+  if (options === null || typeof options !== 'object') throw new UwsgiError('ERR_ARG_TYPE', `${fn}: options must be an object, got ${typeName(options)}`);
+  const keep = (options as CacheUpdateOptions).keepTtl;
+  if (keep !== undefined && typeof keep !== 'boolean') throw new UwsgiError('ERR_ARG_TYPE', `${fn}: options.keepTtl must be a boolean, got ${typeName(keep)}`);
+  return keep === true;
+}
 
 /** cache_inc/dec/mul/div refuse a remote cache (see cache_mul). */
 function noRemoteMath(fn: string, cache: unknown): void {
@@ -50,10 +65,70 @@ export abstract class CacheFunctions {
     argCount('cache_set', arguments.length, 2, 4);
     return (isRemoteCache(cache) ? remoteCachesOf(this.ctx).store('cache_set', key, value, expires, cache, false) : cachesOf(this.ctx).store('cache_set', key, value, expires, cache, false) || null) as CacheResult<C, true | null>;
   }
-  /** Store or overwrite; the expiry is replaced (0 = never). A remote cache gives a promise. */
-  cache_update<C extends string | undefined = undefined>(key: Bytes, value: Bytes, expires: number = 0, cache?: C): CacheResult<C, true | null> {
-    argCount('cache_update', arguments.length, 2, 4);
-    return (isRemoteCache(cache) ? remoteCachesOf(this.ctx).store('cache_update', key, value, expires, cache, true) : cachesOf(this.ctx).store('cache_update', key, value, expires, cache, true) || null) as CacheResult<C, true | null>;
+  /**
+   * Store or overwrite; the expiry is replaced (0 = never). A remote cache
+   * gives a promise. Beyond uWSGI: `{ keepTtl: true }` keeps a live key's
+   * expiry (uWSGI's cache_update always resets it); `expires` then applies to
+   * a new key only. Local caches only (the cache protocol cannot say it).
+   */
+  cache_update<C extends string | undefined = undefined>(key: Bytes, value: Bytes, expires: number = 0, cache?: C, options?: CacheUpdateOptions): CacheResult<C, true | null> {
+    argCount('cache_update', arguments.length, 2, 5);
+    const keepTtl = updateOptions('cache_update', options);
+    if (isRemoteCache(cache)) {
+      if (keepTtl) throw remoteUnsupported('cache_update', cache, "uWSGI's cache protocol cannot keep an item's expiry");
+      return remoteCachesOf(this.ctx).store('cache_update', key, value, expires, cache, true) as CacheResult<C, true | null>;
+    }
+    return (cachesOf(this.ctx).store('cache_update', key, value, expires, cache, true, keepTtl) || null) as CacheResult<C, true | null>;
+  }
+  /**
+   * Beyond uWSGI: give a live key a new expiry, `expires` seconds from now (0 =
+   * never), without rewriting its value. true, or null when the key is
+   * missing. Local caches only.
+   */
+  cache_touch(key: Bytes, expires: number, cache?: string): true | null {
+    argCount('cache_touch', arguments.length, 2, 3);
+    if (isRemoteCache(cache)) throw remoteUnsupported('cache_touch', cache, "uWSGI's cache protocol has no touch");
+    return cachesOf(this.ctx).touch('cache_touch', key, expires, cache) || null;
+  }
+  /**
+   * Beyond uWSGI: compare-and-swap. Stores `value` only if the key's value is
+   * `expected` byte for byte (`null`: only if the key is missing), as one
+   * atomic step under the cache's write lock: of several threads swapping from
+   * the same value, exactly one wins. `expires` (seconds, 0 = never) replaces
+   * the expiry; omitted, the item keeps its own (a new key never expires).
+   * true when swapped; null when the value was not `expected`, or the cache
+   * refused the new one (full, too big). Local caches only.
+   */
+  cache_cas(key: Bytes, expected: Bytes | null, value: Bytes, expires?: number, cache?: string): true | null {
+    argCount('cache_cas', arguments.length, 3, 5);
+    if (isRemoteCache(cache)) throw remoteUnsupported('cache_cas', cache, "uWSGI's cache protocol has no compare-and-swap");
+    return cachesOf(this.ctx).cas('cache_cas', key, expected, value, expires, cache) || null;
+  }
+  /**
+   * Beyond uWSGI: an atomic read-modify-write. `fn(current)` runs while this
+   * thread holds the cache's write lock, so no other write to the cache lands
+   * between the read and the write. `current` is a copy of the value (null when
+   * the key is missing); `fn` returns the new value (string or bytes), null to
+   * delete the key, or undefined to leave it unchanged.
+   *
+   * What `fn` may do: compute from `current` and return, synchronously. It
+   * must not call any cache function (they throw ERR_LOCK_STATE: the same
+   * cache would wait for itself, another cache could deadlock with a thread
+   * doing the same the other way round), must not wait for other threads, and
+   * should be short: other writers of the cache (and readers that find it
+   * locked) wait meanwhile; lock-free readers keep seeing the old value. A
+   * promise returned is ERR_ARG_TYPE, a throw leaves the key unchanged; either
+   * way the lock is released.
+   *
+   * Returns the key's value afterwards (null: missing, or an unknown cache).
+   * `expires` (seconds, 0 = never) replaces the expiry; omitted, the item keeps
+   * its own (a new key never expires). ERR_FULL when the cache refuses the new
+   * value. Local caches only.
+   */
+  cache_update_with(key: Bytes, fn: (current: Uint8Array | null) => Bytes | null | undefined, expires?: number, cache?: string): Uint8Array | null {
+    argCount('cache_update_with', arguments.length, 2, 4);
+    if (isRemoteCache(cache)) throw remoteUnsupported('cache_update_with', cache, 'a remote server cannot run a local function under its lock');
+    return cachesOf(this.ctx).updateWith('cache_update_with', key, fn, expires, cache);
   }
   /** true when deleted, null when missing. A remote cache gives a promise. */
   cache_del<C extends string | undefined = undefined>(key: Bytes, cache?: C): CacheResult<C, true | null> {

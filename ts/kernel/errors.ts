@@ -43,6 +43,8 @@ export type UwsgiErrorCode =
   | 'ERR_BAD_REPLY'
   /** A network peer answered that it refused the operation (a signal not queued, a spool job not written). */
   | 'ERR_REJECTED'
+  /** A value the library handed out, and still hands out, was modified by the caller (caught by the cache2 `near_check` option). */
+  | 'ERR_MODIFIED'
   /** Anything else that went wrong inside the engine. */
   | 'ERR_INTERNAL'
   /** A remote procedure call failed on the remote node (Erlang's `{badrpc, Reason}`; the error carries the reason). */

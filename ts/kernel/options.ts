@@ -207,6 +207,16 @@ export interface CacheConfig extends CachePeers {
   storeSync: number;
   /** `store_delete`: a store file that cannot be loaded (other layout, corrupt) is deleted and the cache starts empty, instead of an error. */
   storeDelete: boolean;
+  /**
+   * `near_items=N` (beyond uWSGI): keys whose value each thread remembers (its
+   * near cache, ts/cache/cache.ts), default 16384; 0 turns the near cache off.
+   * Never used with `purge_lru` (a get there must move the item).
+   */
+  nearItems: number;
+  /** `near_bytes=N` (beyond uWSGI): value bytes each thread's near cache holds at most, default 8 MiB; 0 turns it off. */
+  nearBytes: number;
+  /** `near_check` (beyond uWSGI, for debugging): each near-cache hit first checks that the caller did not modify the value it was handed. */
+  nearCheck: boolean;
 }
 
 /** Options after validation: what the engine is laid out from. */
@@ -382,7 +392,7 @@ const CACHE_KEYS: Record<string, string> = {
   keysize: 'keysize', key_size: 'keysize', hash: 'hash', hashsize: 'hashsize', hash_size: 'hashsize',
   bitmap: 'bitmap', purge_lru: 'purge_lru', lru: 'purge_lru', lazy_expire: 'lazy_expire', lazy: 'lazy_expire',
   sweep_on_full: 'sweep_on_full', clear_on_full: 'clear_on_full', ignore_full: 'ignore_full', no_expire: 'no_expire',
-  math_initial: 'math_initial', lastmod: 'lastmod',
+  math_initial: 'math_initial', lastmod: 'lastmod', near_items: 'near_items', near_bytes: 'near_bytes', near_check: 'near_check',
   store: 'store', store_sync: 'store_sync', storesync: 'store_sync', store_delete: 'store_delete', storedelete: 'store_delete',
   node: 'nodes', nodes: 'nodes', udp: 'udp', udp_server: 'udp', udp_servers: 'udp',
   udpserver: 'udp', udpservers: 'udp', sync: 'sync',
@@ -440,6 +450,9 @@ export function parseCache2(spec: string, defaultStoreSync = 0): CacheConfig {
     store: cacheStore(kv.get('store')),
     storeSync: kv.has('store_sync') ? cacheInt('store_sync', kv.get('store_sync')!, 0, 86400) : defaultStoreSync,
     storeDelete: kv.has('store_delete'),
+    nearItems: kv.has('near_items') ? cacheInt('near_items', kv.get('near_items')!, 0, 0x7fffffff) : 16384,
+    nearBytes: kv.has('near_bytes') ? cacheInt('near_bytes', kv.get('near_bytes')!, 0, Number.MAX_SAFE_INTEGER) : 8 * 1024 * 1024,
+    nearCheck: kv.has('near_check'),
     ...cachePeers(name, kv.get('nodes'), kv.get('udp'), kv.get('sync')),
   };
 }
