@@ -257,6 +257,11 @@ export const CRON_SLOTS = 64;
 export const MONITOR_SLOTS = 64;
 /** Longest monitored path, in bytes (uWSGI's limit). */
 export const MONITOR_PATH_MAX = 254;
+// What timer_info and cron_info write at `out` (stats and the dashboard read them).
+/** timer_info: i32 signal, kind, iterations, fired at +0..+12; f64 interval ms at +16, next deadline ms at +24. */
+export const TIMER_INFO_BYTES = 32;
+/** cron_info: i32 signal, minute, hour, day, month, weekday at +0..+20; f64 last firing (unix s, 0 never) at +24. */
+export const CRON_INFO_BYTES = 32;
 
 // ---- process status table (process/workers.ts) -------------------------------------------
 
@@ -317,6 +322,8 @@ export const ROW_APP = 136;
 export const ROW_STATE = 140;
 /** Thread slot of the thread the row follows (the newest during a reload). */
 export const ROW_TID = 144;
+/** Microseconds the row's last finished request took (i32, saturated at 2^31-1). */
+export const ROW_LAST_RT = 148;
 
 // ---- SNMP (observability/snmp.ts) ----------------------------------------------------------
 

@@ -256,6 +256,21 @@ export function sigPick(kind: i32, num: u32, ident: i32): i32 {
 /** Signals thread `tid` has handled (uWSGI's per-worker `signals` counter). */
 export function sigHandled(tid: i32): i32 { return validTid(tid) ? aload32(mailbox(tid) + MB_HANDLED) : 0; }
 
+/**
+ * Signals waiting to be handled (stats): in thread `tid`'s mailbox, or in the
+ * master's routing inbox when `tid` is -1; signal `num` only, or all of them
+ * when `num` is -1. A read-only sum of counters others change as it runs.
+ */
+export function sigQueued(tid: i32, num: i32): i32 {
+  if (s == 0 || num < -1 || num >= <i32>SIGNALS || (tid != -1 && !validTid(tid))) return 0;
+  const base: usize = tid == -1 ? s + ROUTE : mailbox(tid) + MB_PENDING;
+  if (num >= 0) return aload32(base + <usize>num * 4);
+  let n = 0;
+  // Observes each counter as its senders and the draining thread leave it.
+  for (let i: u32 = 0; i < SIGNALS; i++) n += aload32(base + <usize>i * 4);
+  return n;
+}
+
 /** Record the master's thread slot (the one that routes and runs the scheduler). */
 export function sigSetMaster(tid: i32): void { if (s != 0) astore32(s + H_MASTER, tid); }
 export function sigMaster(): i32 { return s == 0 ? -1 : aload32(s + H_MASTER); }

@@ -71,6 +71,7 @@ export interface CoreExports extends CoreGlobals {
   queue_last(skip: number, n: number, out: number, room: number): number;
   queue_slot(): number;
   queue_pull_slot(): number;
+  queue_used(): number;
   rpc_bytes(max: number, threads: number): number;
   rpc_init(offset: number, max: number, threads: number): void;
   rpc_register(name: number, len: number, argc: number): number;
@@ -156,6 +157,7 @@ export interface CoreExports extends CoreGlobals {
   sig_route_bell(): number;
   sig_set_master(tid: number): void;
   sig_master(): number;
+  sig_queued(tid: number, num: number): number;
   // timers, cron, file monitors (assembly/signals/timers.ts)
   timers_bytes(): number;
   timer_add(kind: number, sig: number, intervalMs: number, iterations: number, now: number): number;
@@ -171,6 +173,9 @@ export interface CoreExports extends CoreGlobals {
   monitor_sig(i: number): number;
   monitor_path(i: number, out: number): number;
   monitor_drop(i: number): void;
+  timer_info(slot: number, out: number): number;
+  cron_info(slot: number, out: number): number;
+  cron_matches(minute: number, hour: number, day: number, month: number, week: number, tmMin: number, tmHour: number, tmMday: number, tmMon: number, tmWday: number): number;
   // uwsgi packet codec (assembly/protocol/packet.ts): pure functions over byte ranges.
   pkt_header_check(p: number, avail: number, limit: number): number;
   pkt_header_write(dst: number, modifier1: number, size: number, modifier2: number): number;

@@ -183,6 +183,28 @@ export class Mules {
   }
 }
 
+/** Messages waiting in each mailbox (stats and the dashboard). */
+export interface MailboxDepths {
+  /** The mailbox every mule reads. */
+  shared: number;
+  /** By mule id - 1. */
+  mules: number[];
+  /** By farm, in option order. */
+  farms: number[];
+}
+
+/** How many messages wait in every mule mailbox of `ctx`'s engine (all zero lists without mules). */
+export function mailboxDepths(ctx: ThreadContext): MailboxDepths {
+  const cfg = ctx.shared.config;
+  const depth = (c: number) => Math.max(0, ctx.x.mule_waiting(c));
+  if (cfg.mules.length === 0) return { shared: 0, mules: [], farms: [] };
+  return {
+    shared: depth(SHARED),
+    mules: cfg.mules.map((_, i) => depth(1 + i)),
+    farms: cfg.farms.map((_, i) => depth(1 + cfg.mules.length + i)),
+  };
+}
+
 /** The calling thread's mule API. */
 export const mulesOf = threadService<Mules>((ctx) => new Mules(ctx));
 

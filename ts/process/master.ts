@@ -100,12 +100,13 @@ export class Master {
   constructor(engine: Engine, app: string | undefined, opts: MasterOptions) {
     this.engine = engine;
     this.#app = app;
-    this.#log = opts.log ?? ((l) => console.error(l));
     this.done = new Promise((r) => { this.#resolveDone = r; });
     // The main thread's uwsgi.reload()/uwsgi.stop() reach this master.
     setMasterControl(engine, { reload: () => void this.reload(), stop: () => void this.stop() });
-    if (opts.log === undefined) this.#log = (l) => writeLog(engine.uwsgi.ctx, l);
     this.services = new MasterServices(engine, () => this.threadRows());
+    // Every line also goes to the stats document's log tail (the dashboard shows it).
+    const write = opts.log ?? ((l: string) => writeLog(engine.uwsgi.ctx, l));
+    this.#log = (l) => { this.services.recordLog(l); write(l); };
     if (opts.handleSignals ?? true) {
       this.#removeSignals = runtime().onTerminationSignal((sig) => {
         this.#log(`uwsgi-wasm: ${sig} received, stopping workers`);
