@@ -26,20 +26,21 @@ export const DASHBOARD_HTML = `<!doctype html>
   header h1 { font-size: 17px; margin: 0; }
   header span { color: #c8cdd6; }
   header b { color: #fff; font-weight: 600; }
-  main { display: grid; grid-template-columns: repeat(auto-fill, minmax(420px, 1fr)); gap: 12px; padding: 12px 18px; }
-  section { background: #fff; border: 1px solid var(--grid); border-radius: 8px; padding: 10px 12px; min-width: 0; }
+  main { display: grid; grid-template-columns: repeat(auto-fill, minmax(420px, 1fr)); grid-auto-flow: dense; gap: 12px; padding: 12px 18px; }
+  section { background: #fff; border: 1px solid var(--grid); border-radius: 8px; padding: 10px 12px; min-width: 0; overflow-x: auto; }
   section.wide { grid-column: 1 / -1; }
+  @media (min-width: 900px) { section.span2 { grid-column: span 2; } }
   section h2 { font-size: 14px; margin: 0 0 6px; display: flex; justify-content: space-between; gap: 8px; }
   section h2 small { color: var(--muted); font-weight: 400; }
   table { border-collapse: collapse; width: 100%; font-variant-numeric: tabular-nums; }
-  th, td { padding: 3px 6px; text-align: right; border-bottom: 1px solid var(--grid); white-space: nowrap; }
+  th, td { padding: 3px 5px; text-align: right; border-bottom: 1px solid var(--grid); white-space: nowrap; }
   th { color: var(--muted); font-weight: 500; font-size: 12px; }
   th:first-child, td:first-child, td.text, th.text { text-align: left; }
-  td.text { max-width: 16em; overflow: hidden; text-overflow: ellipsis; }
+  td.text { max-width: 14em; overflow: hidden; text-overflow: ellipsis; }
   .empty { color: var(--muted); font-style: italic; padding: 4px 0; }
   .st-idle { color: #067647; } .st-busy { color: #b54708; font-weight: 600; } .st-sig { color: #6941c6; font-weight: 600; }
   .st-cheap, .st-done { color: var(--muted); } .st-starting { color: #b54708; }
-  .bar { display: inline-block; width: 70px; height: 8px; background: var(--grid); border-radius: 4px; vertical-align: middle; margin-left: 6px; overflow: hidden; }
+  .bar { display: inline-block; width: 48px; height: 8px; background: var(--grid); border-radius: 4px; vertical-align: middle; margin-left: 6px; overflow: hidden; }
   .bar i { display: block; height: 100%; background: var(--accent); }
   .bar.hot i { background: #f04438; }
   svg { width: 100%; height: 170px; display: block; }
@@ -62,8 +63,8 @@ export const DASHBOARD_HTML = `<!doctype html>
   <section class="wide" data-panel="workers"><h2>Workers <small id="workers-note"></small></h2><div class="body"></div></section>
   <section data-panel="requests"><h2>Requests per second, per worker</h2><svg id="chart-requests" role="img" aria-label="requests per second per worker"></svg><div class="legend" id="legend-requests"></div></section>
   <section data-panel="caches"><h2>Caches</h2><div class="body"></div><svg id="chart-caches" role="img" aria-label="cache hit rate"></svg><div class="legend" id="legend-caches"></div></section>
-  <section data-panel="mules"><h2>Mules and farms <small id="mules-note"></small></h2><div class="body"></div></section>
-  <section data-panel="spooler"><h2>Spooler</h2><div class="body"></div></section>
+  <section class="span2" data-panel="mules"><h2>Mules and farms <small id="mules-note"></small></h2><div class="body"></div></section>
+  <section class="span2" data-panel="spooler"><h2>Spooler</h2><div class="body"></div></section>
   <section data-panel="queue"><h2>Queue</h2><div class="body"></div></section>
   <section data-panel="locks"><h2>Locks</h2><div class="body"></div></section>
   <section data-panel="signals"><h2>Signals <small id="signals-note"></small></h2><div class="body"></div></section>
@@ -251,7 +252,7 @@ export const DASHBOARD_HTML = `<!doctype html>
     var mules = doc.mules || [], farms = doc.farms || [], box = doc.mule_mailbox;
     var muleRows = mules.map(function (m) {
       return ["mule " + m.id, { text: m.thread_state, cls: "st-" + m.thread_state }, { text: m.queue, bar: [m.queue, box ? box.slots : 8] },
-        num(m.signals), m.signal_queue, m.respawn_count, (m.farms || []).join(", ") || "–", m.file || "(plain)"];
+        num(m.signals), m.signal_queue, m.respawn_count, (m.farms || []).join(", ") || "–", m.file ? String(m.file).split("/").pop() : "(plain)"];
     });
     farms.forEach(function (f) { muleRows.push(["farm " + f.name, "", { text: f.queue, bar: [f.queue, box ? box.slots : 8] }, "", "", "", "mules " + f.mules.join(", "), ""]); });
     if (box) muleRows.push(["shared mailbox", "", { text: box.shared, bar: [box.shared, box.slots] }, "", "", "", "", ""]);
