@@ -44,6 +44,7 @@ import {
 } from "./rpc/rpc";
 import {
   muleBell, muleChannels, mulePayload, mulePeekLen, mulePull, mulePush, muleSlots, muleWaiting, mulesBind, mulesBytes,
+  muleIdsInit, muleIds, muleIdsMax, muleClaimId,
   mulesInit,
 } from "./mules/mules";
 import {
@@ -152,6 +153,7 @@ export function rpc_owned_by_self(i: u32): i32 { return rpcOwnedBySelf(i) ? 1 : 
 // ---- mule mailboxes ------------------------------------------------------------------
 export { mulePush as mule_push, mulePull as mule_pull, mulePeekLen as mule_peek_len, muleWaiting as mule_waiting };
 export { muleBell as mule_bell, muleChannels as mule_channels, mulePayload as mule_payload, muleSlots as mule_slots };
+export { muleIdsInit as mule_ids_init, muleIds as mule_ids, muleIdsMax as mule_ids_max, muleClaimId as mule_claim_id };
 
 // ---- caches ---------------------------------------------------------------------------
 // Cache functions take the cache's address (cache_handle(index), resolved once per thread).

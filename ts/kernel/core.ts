@@ -92,6 +92,10 @@ export interface CoreExports extends CoreGlobals {
   mule_channels(): number;
   mule_payload(): number;
   mule_slots(): number;
+  mule_ids_init(offset: number, inUse: number, max: number): void;
+  mule_ids(): number;
+  mule_ids_max(): number;
+  mule_claim_id(): number;
   cache_bytes(items: number, keysize: number, blocksize: number, blocks: number, hashsize: number, bitmap: number, threads: number): number;
   cache_init(offset: number, items: number, keysize: number, blocksize: number, blocks: number, hashsize: number, flags: number, sweepOnFull: number, mathInitial: bigint, threads: number): void;
   cache_handle(index: number): number;

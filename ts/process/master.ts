@@ -102,7 +102,7 @@ export class Master {
     this.#app = app;
     this.done = new Promise((r) => { this.#resolveDone = r; });
     // The main thread's uwsgi.reload()/uwsgi.stop() reach this master.
-    setMasterControl(engine, { reload: () => void this.reload(), stop: () => void this.stop() });
+    setMasterControl(engine, { reload: () => void this.reload(), stop: () => void this.stop(), spawnMule: (ident, file) => this.#spawnMule(ident, file) });
     this.services = new MasterServices(engine, () => this.threadRows());
     // Every line also goes to the stats document's log tail (the dashboard shows it).
     const write = opts.log ?? ((l: string) => writeLog(engine.uwsgi.ctx, l));
@@ -215,6 +215,7 @@ export class Master {
         } else if (msg?.type === 'uwsgi-wasm:control') {
           if (msg.op === 'reload') void this.reload();
           else if (msg.op === 'stop') void this.stop();
+          else if (msg.op === 'mule_spawn') this.#spawnMule(msg.ident, msg.file);
         } else if (msg?.type === 'uwsgi-wasm:serving') {
           slot.serving = true;
           this.#servingWaiters.splice(0).forEach((f) => f());
@@ -409,6 +410,15 @@ export class Master {
    * master respawns it. Tests use it to show lock recovery.
    */
   killWorker(ident: number): Promise<void> { return this.#kill('worker', ident, 'killWorker'); }
+
+  /** Start mule `ident`, claimed by `mule_spawn()`; from then on it is respawned like a configured one. */
+  #spawnMule(ident: number, file: string | null): void {
+    if (this.#stopping || this.#finished || this.#workers.some((w) => w.kind === 'mule' && w.ident === ident)) return;
+    const slot: WorkerSlot = { kind: 'mule', ident, file: file ?? undefined, tid: -1, spawnedAt: 0, quickDeaths: 0, state: 'starting' };
+    this.#workers.push(slot);
+    this.#log(`uwsgi-wasm: spawned mule ${ident}${file ? ` (${file})` : ''}`);
+    this.#spawn(slot);
+  }
 
   /** Kill mule `ident` as if it crashed; the master respawns it. */
   killMule(ident: number): Promise<void> { return this.#kill('mule', ident, 'killMule'); }

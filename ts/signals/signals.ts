@@ -71,7 +71,8 @@ export function parseTarget(fn: string, who: unknown, ctx: ThreadContext): { kin
   }
   const w = id('worker', cfg.workers, 'worker');
   if (w !== undefined) return w === 0 ? { kind: Target.WORKER_ANY, arg: 0 } : { kind: Target.WORKER_N, arg: w };
-  const m = id('mule', cfg.mules.length, 'mule');
+  // Ids `mule_spawn` may claim are valid targets too (their mule may not run yet, as a dead one).
+  const m = id('mule', cfg.maxMules, 'mule');
   if (m !== undefined) return m === 0 ? { kind: Target.MULE_ANY, arg: 0 } : { kind: Target.MULE_N, arg: m };
   if (s.startsWith('farm_')) {
     const i = cfg.farms.findIndex((f) => f.name === s.slice(5));
