@@ -4,8 +4,10 @@
  * farm, a spooler, two caches, a queue, a timer and a cron entry. Every panel
  * must show the live numbers of that master (checked in the page's text, as a
  * person reads it) and follow them as they change; no request may leave the
- * stats server (no CDN). Screenshots of the page and of each panel are kept in
- * build/artifacts/ (dashboard.png, dashboard-<panel>.png).
+ * stats server (no CDN). Each panel's screenshot is read back as pixels and
+ * compared with the same panel on a page that got no data (lines of text, and
+ * each chart's series in its colour). Screenshots of the page and of each panel
+ * are kept in build/artifacts/ (dashboard.png, dashboard-<panel>.png).
  */
 import { run } from 'uwsgi-wasm';
 import { mkdirSync } from 'node:fs';
@@ -17,6 +19,45 @@ const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', 
   '--disable-component-update', '--disable-sync'];
 
 const PANELS = ['workers', 'requests', 'caches', 'mules', 'spooler', 'queue', 'locks', 'signals', 'timers', 'snmp', 'sharedareas', 'memory', 'log'];
+
+/** The page's first series colours (COLORS in ts/observability/dashboard.ts), and the series each chart panel draws in them. */
+const CHART_COLOURS = ['#2e90fa', '#f79009'];
+const SERIES: Record<string, string[]> = { requests: ['worker 1', 'worker 2'], caches: ['default', 'sessions'], memory: ['process rss'] };
+
+/**
+ * What a screenshot shows, read in the browser (a canvas decodes the PNG): rows
+ * under the first `top` px (a panel's heading) holding any pixel far from the
+ * background (the most common colour), and pixels near each of `colours`.
+ */
+async function pixelsOf(page: import('playwright-core').Page, png: Buffer, colours: string[], top = 34): Promise<{ inkRows: number; colourPixels: number[] }> {
+  return page.evaluate(async ({ b64, colours, top }) => {
+    const img = new Image();
+    img.src = `data:image/png;base64,${b64}`;
+    await img.decode();
+    const canvas = document.createElement('canvas');
+    canvas.width = img.naturalWidth; canvas.height = img.naturalHeight;
+    const g = canvas.getContext('2d')!;
+    g.drawImage(img, 0, 0);
+    const { data, width, height } = g.getImageData(0, 0, canvas.width, canvas.height);
+    const seen = new Map<number, number>();
+    for (let i = 0; i < data.length; i += 4) { const k = (data[i] << 16) | (data[i + 1] << 8) | data[i + 2]; seen.set(k, (seen.get(k) ?? 0) + 1); }
+    const bg = [...seen.entries()].sort((a, b) => b[1] - a[1])[0][0];
+    const near = (i: number, rgb: number, d: number) => Math.abs(data[i] - (rgb >> 16)) + Math.abs(data[i + 1] - ((rgb >> 8) & 255)) + Math.abs(data[i + 2] - (rgb & 255)) <= d;
+    const want = colours.map((c) => parseInt(c.slice(1), 16));
+    const colourPixels = want.map(() => 0);
+    let inkRows = 0;
+    for (let y = top; y < height; y++) {
+      let ink = false;
+      for (let x = 0; x < width; x++) {
+        const i = (y * width + x) * 4;
+        if (!near(i, bg, 96)) ink = true;
+        want.forEach((c, k) => { if (near(i, c, 24)) colourPixels[k]++; });
+      }
+      if (ink) inkRows++;
+    }
+    return { inkRows, colourPixels };
+  }, { b64: png.toString('base64'), colours, top });
+}
 
 interface DashboardState { samples: number; errors: number; requests: Record<string, number[]>; caches: Record<string, number[]>; memory: Record<string, number[]>; last: unknown }
 type Win = { __dashboard: DashboardState };
@@ -136,10 +177,25 @@ describe('dashboard (chromium)', () => {
       assert.deepEqual(problems, []);
       mkdirSync('build/artifacts', { recursive: true });
       await page.screenshot({ path: 'build/artifacts/dashboard.png', fullPage: true });
+      // Each panel's screenshot, read back as pixels, against the same panel on a page that got no data
+      // (its source answers nothing): the data must add at least a line of text (8 rows of ink) under the heading, and each
+      // chart must draw its series in the series' colours.
+      const empty = await context.newPage();
+      await empty.goto(`${base}/dashboard?interval=200&source=${encodeURIComponent('http://127.0.0.1:9/')}`);
+      await empty.waitForFunction(() => (window as unknown as Win).__dashboard.errors >= 1, undefined, { timeout: 10_000 });
       for (const name of PANELS) {
         const shot = await panel(name).screenshot({ path: `build/artifacts/dashboard-${name}.png` });
-        assert.ok(shot.length > 1000, `panel ${name} rendered (${shot.length} bytes of PNG)`);
+        const blank = await empty.locator(`[data-panel="${name}"]`).screenshot();
+        const [got, none] = [await pixelsOf(page, shot, []), await pixelsOf(page, blank, [])];
+        assert.ok(got.inkRows >= none.inkRows + 8, `panel ${name}: ${got.inkRows} rows with ink under its heading, ${none.inkRows} without data`);
+        const series = SERIES[name];
+        if (!series) continue;
+        const [line, noLine] = [await pixelsOf(page, await page.locator(`#chart-${name}`).screenshot(), CHART_COLOURS, 0),
+          await pixelsOf(empty, await empty.locator(`#chart-${name}`).screenshot(), CHART_COLOURS, 0)];
+        series.forEach((n, i) => assert.ok(line.colourPixels[i] >= 20 && noLine.colourPixels[i] === 0,
+          `chart ${name}: ${line.colourPixels[i]} pixels of ${n}'s colour ${CHART_COLOURS[i]} (${noLine.colourPixels[i]} without data)`));
       }
+      await empty.close();
     } finally {
       await context.close();
       await master.stop();
