@@ -19,7 +19,7 @@ import {
 import {
   sigBind, sigBytes, sigDeliver, sigDeliverKind, sigDrain, sigHandled, sigHasHandler, sigInit, sigMailbox, sigMaster,
   sigMasterOwned, sigPick, sigRegister, sigRouteBell, sigRouteDrain, sigRoutePush, sigSetMaster, sigTargetArg,
-  sigTargetKind, sigThreadGone, sigTidOf, sigWakeMaster, sigQueued,
+  sigTargetKind, sigThreadGone, sigTidOf, sigWakeMaster, sigQueued, sigNote, sigCount,
 } from "./signals/signals";
 import {
   cronAdd, cronCount, cronDue, monitorAdd, monitorDrop, monitorPath, monitorSig, monitorTake, timerAdd, timerFired,
@@ -186,6 +186,7 @@ export { sigDeliver as sig_deliver, sigDeliverKind as sig_deliver_kind, sigRoute
 export { sigWakeMaster as sig_wake_master, sigDrain as sig_drain, sigRouteDrain as sig_route_drain, sigPick as sig_pick };
 export { sigTidOf as sig_tid_of, sigHandled as sig_handled, sigMailbox as sig_mailbox, sigRouteBell as sig_route_bell };
 export { sigSetMaster as sig_set_master, sigMaster as sig_master, sigQueued as sig_queued };
+export { sigNote as sig_note, sigCount as sig_count };
 
 // ---- timers, cron, file monitors (the master's scheduler) ---------------------------------
 export { timersBytes as timers_bytes, timerAdd as timer_add, timersDue as timers_due, timersNext as timers_next };

@@ -243,6 +243,13 @@ export const SIG_MB_BUSY = 8;
 export const SIG_MB_WAITING = 12;
 /** 1 once the thread runs handlers. */
 export const SIG_MB_LISTENING = 16;
+// Per-signal counters (sig_note, sig_count), for the stats server.
+/** Times the signal was raised: `signal()`, a remote signal, a timer, cron entry or file monitor. */
+export const SIG_COUNT_RAISED = 0;
+/** Deliveries to a thread's mailbox (a signal for every worker counts one per worker). */
+export const SIG_COUNT_DELIVERED = 1;
+/** Raised with no thread to deliver it to (the "could not deliver" log lines). */
+export const SIG_COUNT_LOST = 2;
 
 // Timer kinds (timer_add, timers_count).
 /** add_timer: fires every interval, forever. */

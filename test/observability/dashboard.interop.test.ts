@@ -149,8 +149,10 @@ describe('dashboard (chromium)', () => {
 
       assert.match(await text('queue'), /slots in use 2 \/ 8/);
       assert.match(await text('locks'), /user 1 master 0/);
-      assert.match(await text('signals'), /17 worker worker 1, worker 2 \d+/);
-      assert.match(await text('signals'), /18 worker worker 1, worker 2 \d+/);
+      // Signal, target, handlers, then raised, delivered, queued and lost: the timer and cron signals were raised and delivered.
+      assert.match(await text('signals'), /17 worker worker 1, worker 2 [1-9]\d* [1-9]\d* \d+ \d+/);
+      assert.match(await text('signals'), /18 worker worker 1, worker 2 [1-9]\d* [1-9]\d* \d+ \d+/);
+      assert.match(await page.textContent('#signals-note') ?? '', /\d+ raised · \d+ handled · \d+ queued · \d+ lost · master queue \d+/);
       assert.match(await text('timers'), /17 timer every 1 s \d+ (in [\d.]+ s|due)/);
       assert.match(await text('timers'), /18 cron -1 -1 -1 -1 -1 last \S+/);
       assert.match(await text('snmp'), /1\.3\.6\.1\.4\.1\.35156\.17\.2\.5 gauge32 42/);

@@ -172,6 +172,9 @@ describe('stats document: what the dashboard shows beyond uWSGI', () => {
     u.mule_msg('to all'); u.mule_msg('to 2', 2); u.mule_msg('to 2 again', 2); u.farm_msg('f', 'farm');
     let handled = 0;
     worker.register_signal(30, 'worker1', () => { handled++; });
+    worker.register_signal(31, 'mules', () => {});
+    const signalLog: string[] = [];
+    worker.onSignalLog = (l) => signalLog.push(l);
     const threads = () => [
       { kind: 'worker' as const, ident: 1, tid: worker.ctx.tid, state: 'running' as const, spawnedAt: 0, spawns: 1 },
       { kind: 'mule' as const, ident: 2, tid: -1, state: 'starting' as const, spawnedAt: 0, spawns: 0 },
@@ -179,6 +182,7 @@ describe('stats document: what the dashboard shows beyond uWSGI', () => {
     const sources = { ...engineStatsSources(e, threads), log: () => ['uwsgi-wasm: worker 1 died (code 1); respawning'] };
     worker.signal(30);
     worker.signal(30);
+    worker.signal(31);                                              // no mule runs in this engine: lost
     let doc = JSON.parse(renderStats(collectStats(sources)));
     assert.deepEqual(validate(schema, doc), []);
     assert.deepEqual(doc.lock_holders, [{ lock: 'user 2', tid: 0, holder: 'master' }, { lock: 'user 3', tid: worker.ctx.tid, holder: 'worker 1' }]);
@@ -186,7 +190,11 @@ describe('stats document: what the dashboard shows beyond uWSGI', () => {
     assert.deepEqual(doc.mule_mailbox, { slots: 8, shared: 1 });
     assert.deepEqual(doc.farms, [{ name: 'f', mules: [1, 2], queue: 1 }]);
     assert.deepEqual(doc.mules.map((m: { id: number; queue: number; farms: string[] }) => [m.id, m.queue, m.farms]), [[2, 2, ['f']]]);
-    assert.deepEqual(doc.signals, [{ signum: 30, target: 'worker1', handlers: ['worker 1'], queued: 2 }]);
+    assert.deepEqual(doc.signals, [
+      { signum: 30, target: 'worker1', handlers: ['worker 1'], queued: 2, raised: 2, delivered: 2, lost: 0 },
+      { signum: 31, target: 'mules', handlers: ['worker 1'], queued: 0, raised: 1, delivered: 0, lost: 1 },
+    ]);
+    assert.deepEqual(signalLog, ['could not deliver signal 31 to the mules: none is running']);
     assert.equal(doc.workers[0].signal_queue, 2, "uWSGI's per-worker signal_queue: waiting in its mailbox");
     assert.deepEqual(doc.log, ['uwsgi-wasm: worker 1 died (code 1); respawning']);
     // The worker's event loop runs the handlers: nothing waits any more.
@@ -194,6 +202,11 @@ describe('stats document: what the dashboard shows beyond uWSGI', () => {
     assert.equal(handled, 2);
     doc = JSON.parse(renderStats(collectStats(sources)));
     assert.equal(doc.signals[0].queued, 0);
+    // A signal nobody registered is listed once raised (uWSGI hands it to a worker, which logs it).
+    worker.signal(40);
+    doc = JSON.parse(renderStats(collectStats(sources)));
+    assert.deepEqual(validate(schema, doc), []);
+    assert.deepEqual(doc.signals.map((s: { signum: number; target: string; raised: number }) => [s.signum, s.target, s.raised]), [[30, 'worker1', 2], [31, 'mules', 1], [40, 'none', 1]]);
     assert.equal(doc.workers[0].signal_queue, 0);
     assert.equal(doc.workers[0].signals, 2);
     worker.unlock(3);

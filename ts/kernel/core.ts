@@ -162,6 +162,8 @@ export interface CoreExports extends CoreGlobals {
   sig_set_master(tid: number): void;
   sig_master(): number;
   sig_queued(tid: number, num: number): number;
+  sig_note(num: number, what: number): void;
+  sig_count(num: number, what: number): number;
   // timers, cron, file monitors (assembly/signals/timers.ts)
   timers_bytes(): number;
   timer_add(kind: number, sig: number, intervalMs: number, iterations: number, now: number): number;

@@ -275,10 +275,12 @@ export const DASHBOARD_HTML = `<!doctype html>
 
     var sigs = doc.signals || [];
     var handled = workers.concat(mules).reduce(function (n, t) { return n + num(t.signals); }, 0);
-    table("signals", ["signal", "@target", "@handlers", "queued"], sigs.map(function (s) {
-      return [s.signum, s.target, (s.handlers || []).join(", ") || "none running", num(s.queued)];
+    var total = function (k) { return sigs.reduce(function (n, s) { return n + num(s[k]); }, 0); };
+    table("signals", ["signal", "@target", "@handlers", "raised", "delivered", "queued", "lost"], sigs.map(function (s) {
+      return [s.signum, s.target, (s.handlers || []).join(", ") || "none running", num(s.raised), num(s.delivered), num(s.queued),
+        num(s.lost) ? { text: num(s.lost), cls: "st-busy" } : 0];
     }), "no signal registered");
-    $("#signals-note").textContent = handled + " handled · " + sigs.reduce(function (n, s) { return n + num(s.queued); }, 0) + " queued · master queue " + doc.signal_queue;
+    $("#signals-note").textContent = total("raised") + " raised · " + handled + " handled · " + total("queued") + " queued · " + total("lost") + " lost · master queue " + doc.signal_queue;
 
     var timers = (doc.timers || []).map(function (t) {
       return [t.signum, t.kind === "rb_timer" ? "rb_timer" : "timer", "every " + t.interval + " s" + (t.iterations ? ", " + t.iterations + " times" : ""), t.fired, after(t.next_in)];

@@ -1,13 +1,15 @@
 /**
  * The parts of the stats document that uWSGI's JSON lacks and the dashboard
- * shows: who holds each user lock, which threads handle each signal and how
- * many wait, the timers and cron entries with their next firing. Each reads
+ * shows: who holds each user lock, which threads handle each signal, how
+ * many wait and how many were raised, delivered and lost, the timers and cron entries with their next firing. Each reads
  * the shared memory through the core's read-only accessors at the moment it
  * is called; none takes a lock another thread could be kept waiting on.
  * @module
  */
 import type { ThreadContext } from '../kernel/context.ts';
-import { TIMER_KIND_RB, TIMERS_PER_KIND, CRON_SLOTS, ThreadKind, ThreadState } from '../kernel/abi.ts';
+import {
+  CRON_SLOTS, SIGNAL_COUNT, SIG_COUNT_DELIVERED, SIG_COUNT_LOST, SIG_COUNT_RAISED, TIMER_KIND_RB, TIMERS_PER_KIND, ThreadKind, ThreadState,
+} from '../kernel/abi.ts';
 import { signalTable } from '../signals/signals.ts';
 
 const KIND_NAMES = new Map<number, string>(Object.entries(ThreadKind).map(([name, n]) => [n, name]));
@@ -40,21 +42,38 @@ export function lockHolders(ctx: ThreadContext): LockHolder[] {
   return out;
 }
 
-/** One registered signal: uWSGI's target, the threads with a handler, how many wait to be handled. */
-export type SignalRow = { signum: number; target: string; handlers: string[]; queued: number };
+/**
+ * One signal: uWSGI's target, the threads with a handler, how many wait to be
+ * handled, and how many were raised, delivered to a thread and lost (no thread
+ * to take them) since the engine started.
+ */
+export type SignalRow = { signum: number; target: string; handlers: string[]; queued: number; raised: number; delivered: number; lost: number };
 
 /**
  * The signal table with, per signal, the running threads that registered a
- * handler and the deliveries waiting (in their mailboxes and the master's
- * routing inbox).
+ * handler, the deliveries waiting (in their mailboxes and the master's routing
+ * inbox) and the counters the core keeps per signal; then the signals nobody
+ * registered that were raised all the same (target `none`: uWSGI sends them to
+ * a worker, which logs them).
  */
 export function signalRows(ctx: ThreadContext): SignalRow[] {
   const live = liveThreads(ctx);
-  return signalTable(ctx).map(({ signum, target }) => {
-    const handlers = live.filter((tid) => ctx.x.sig_has_handler(tid, signum) === 1);
-    const queued = live.reduce((n, tid) => n + ctx.x.sig_queued(tid, signum), ctx.x.sig_queued(-1, signum));
-    return { signum, target, handlers: handlers.map((tid) => threadName(ctx, tid)), queued };
-  });
+  const x = ctx.x;
+  const row = (signum: number, target: string): SignalRow => {
+    const handlers = live.filter((tid) => x.sig_has_handler(tid, signum) === 1);
+    const queued = live.reduce((n, tid) => n + x.sig_queued(tid, signum), x.sig_queued(-1, signum));
+    return {
+      signum, target, handlers: handlers.map((tid) => threadName(ctx, tid)), queued,
+      // The core's counters are u32 that only grow; read them as such.
+      raised: x.sig_count(signum, SIG_COUNT_RAISED) >>> 0, delivered: x.sig_count(signum, SIG_COUNT_DELIVERED) >>> 0, lost: x.sig_count(signum, SIG_COUNT_LOST) >>> 0,
+    };
+  };
+  const rows = signalTable(ctx).map(({ signum, target }) => row(signum, target));
+  const registered = new Set(rows.map((r) => r.signum));
+  for (let num = 0; num < SIGNAL_COUNT; num++) {
+    if (!registered.has(num) && x.sig_count(num, SIG_COUNT_RAISED) !== 0) rows.push(row(num, 'none'));
+  }
+  return rows.sort((a, b) => a.signum - b.signum);
 }
 
 /** Signals waiting in thread `tid`'s mailbox (uWSGI's per-worker `signal_queue`). */
