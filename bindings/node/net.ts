@@ -15,7 +15,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { UwsgiError } from '../../ts/kernel/errors.ts';
 import type { ListenTarget, PreparedListener, RuntimeSockets } from '../../ts/platform/binding.ts';
 import { connect, listen, listenWithTicket, tcpListenQueue, unixPath } from '../common/net.ts';
-import { listenUdp } from '../common/udp.ts';
+import { listenUdp, openUdp } from '../common/udp.ts';
 
 interface RawHandle { fd: number; bind?(h: string, p: number): number; bind6?(h: string, p: number, f: number): number; close(): void }
 type Binding = (name: string) => Record<string, unknown>;
@@ -108,4 +108,4 @@ async function prepareListener(target: ListenTarget, workers: number): Promise<P
 }
 
 /** This runtime's sockets (the RuntimeSockets part of its binding). */
-export const sockets: RuntimeSockets = { connect, listen, prepareListener, listenWithTicket, listenUdp, tcpListenQueue };
+export const sockets: RuntimeSockets = { connect, listen, prepareListener, listenWithTicket, listenUdp, openUdp, tcpListenQueue };

@@ -96,9 +96,10 @@ export class Mules {
 
   msg(msg: unknown, target: unknown): boolean {
     const fn = 'mule_msg';
-    if (this.#cfg.maxMules === 0) throw new UwsgiError('ERR_NOT_CONFIGURED', `${fn}: no mule configured (use the 'mules' or 'mule' option, or 'max-mules' for mule_spawn)`);
     const count = this.#muleCount();
+    // The message's type first, as uWSGI's argument parser checks it before looking for mules.
     const bytes = this.#message(fn, msg);
+    if (this.#cfg.maxMules === 0) throw new UwsgiError('ERR_NOT_CONFIGURED', `${fn}: no mule configured (use the 'mules' or 'mule' option, or 'max-mules' for mule_spawn)`);
     if (target === undefined || target === null || target === 0) {
       return this.#send(fn, SHARED, bytes, Array.from({ length: count }, (_, i) => i + 1));
     }
