@@ -129,7 +129,7 @@ describe('dashboard (chromium)', () => {
       const served = workerRows.slice(1).map((r) => Number(r.split('\t')[2]));
       assert.equal(served[0] + served[1], 20, workerRows.join('\n'));
       const w2 = workerRows.slice(1).find((r) => r.startsWith('2\t'))!.split('\t');
-      assert.deepEqual([w2[8], w2[9], w2[11]], ['2', '0', '0'], `worker 2: spawned twice, no harakiri, no signal waiting: ${w2.join(' ')}`);
+      assert.deepEqual([w2[8], w2[9], w2[11], w2[12]], ['2', '0', '0', '0'], `worker 2: spawned twice, no harakiri, no signal waiting, no grunt: ${w2.join(' ')}`);
       assert.match(await text('workers'), /running \(slot \d+\)/);
       assert.match(await page.textContent('#summary') ?? '', /2 workers · 20 requests/);
 
@@ -155,6 +155,7 @@ describe('dashboard (chromium)', () => {
       assert.match(await page.textContent('#signals-note') ?? '', /\d+ raised · \d+ handled · \d+ queued · \d+ lost · master queue \d+/);
       assert.match(await text('timers'), /17 timer every 1 s \d+ (in [\d.]+ s|due)/);
       assert.match(await text('timers'), /18 cron -1 -1 -1 -1 -1 last \S+/);
+      assert.match(await text('cluster'), /not in a cluster \(--cluster\)/);
       assert.match(await text('snmp'), /1\.3\.6\.1\.4\.1\.35156\.17\.2\.5 gauge32 42/);
       assert.match(await text('sharedareas'), /0 4\.0 KiB \d+ \d+/);
       assert.match(await text('memory'), /resident \(rss\) \d+(\.\d)? MiB/);

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import schema from '../schemas/stats.schema.json';
 import { validate } from '../lib/schema.ts';
+import { nodeTableOf } from 'uwsgi-wasm/engine';
 import { describe, test } from 'vitest';
 import { assert, throwsUwsgi } from '../lib/helpers.ts';
 
@@ -160,6 +161,24 @@ describe('stats document: what the dashboard shows beyond uWSGI', () => {
     assert.equal(nextCronFiring(ctx, [0, 12, 1, -1, 0], 0, T0), new Date(2030, 0, 20, 12, 0).getTime(), 'day 1 OR Sunday: Sunday 20th comes first');
     assert.equal(nextCronFiring(ctx, [0, 0, 1, 3, -1], 0, T0), new Date(2030, 2, 1, 0, 0).getTime(), '1 March');
     assert.equal(nextCronFiring(ctx, [0, 0, 30, 2, -1], 0, T0), null);
+  });
+
+  test('cluster: the nodes of the master\'s node table, live or silent past the tolerance; no section outside a cluster', () => {
+    assert.equal(collectStats(engineStatsSources(createEngine({}))).cluster, undefined);
+    const e = createEngine({ cluster: '239.1.1.1:1717', 'cluster-tolerance': 30, socket: '127.0.0.1:3031' });
+    const now = Date.now();
+    const table = nodeTableOf(e.uwsgi.ctx);
+    table.upsert({ name: '10.0.0.2:3031', nodename: 'b', workers: 4, load: 3, requests: 120, seen: now - 1000 });
+    table.upsert({ name: '10.0.0.3:3031', nodename: 'c', workers: 2, load: 0, requests: 7, seen: now - 60_000 });
+    const doc = JSON.parse(renderStats(collectStats(engineStatsSources(e))));
+    assert.deepEqual(validate(schema, doc), []);
+    assert.deepEqual(doc.cluster, {
+      group: '239.1.1.1:1717',
+      nodes: [
+        { name: '10.0.0.2:3031', nodename: 'b', workers: 4, load: 3, requests: 120, last_seen: Math.floor((now - 1000) / 1000), live: true },
+        { name: '10.0.0.3:3031', nodename: 'c', workers: 2, load: 0, requests: 7, last_seen: Math.floor((now - 60_000) / 1000), live: false },
+      ],
+    });
   });
 
   test('lock holders, signal handlers and queued signals, queue fill, mule and farm mailboxes, master log', async () => {

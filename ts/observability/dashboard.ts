@@ -69,6 +69,7 @@ export const DASHBOARD_HTML = `<!doctype html>
   <section data-panel="locks"><h2>Locks</h2><div class="body"></div></section>
   <section data-panel="signals"><h2>Signals <small id="signals-note"></small></h2><div class="body"></div></section>
   <section data-panel="timers"><h2>Timers and cron</h2><div class="body"></div></section>
+  <section data-panel="cluster"><h2>Cluster <small id="cluster-note"></small></h2><div class="body"></div></section>
   <section data-panel="snmp"><h2>SNMP <small id="snmp-note"></small></h2><div class="body"></div></section>
   <section data-panel="sharedareas"><h2>Shared areas</h2><div class="body"></div></section>
   <section data-panel="memory"><h2>Memory <small>the process (threads share it)</small></h2><div class="body"></div><svg id="chart-memory" role="img" aria-label="process memory"></svg><div class="legend" id="legend-memory"></div></section>
@@ -233,10 +234,10 @@ export const DASHBOARD_HTML = `<!doctype html>
     // Workers: uwsgitop's columns, sorted by requests as it does, plus the last response time and the thread.
     var rows = workers.slice().sort(function (a, b) { return num(b.requests) - num(a.requests) || a.id - b.id; }).map(function (w) {
       return [w.id, { text: w.status, cls: statusClass(w.status) }, num(w.requests), Math.round(state.rps[w.id] || 0), num(w.exceptions),
-        micros(w.avg_rt), micros(w.last_rt || 0), num(w.tx), w.respawn_count, w.harakiri_count, num(w.signals), w.signal_queue,
+        micros(w.avg_rt), micros(w.last_rt || 0), num(w.tx), w.respawn_count, w.harakiri_count, num(w.signals), w.signal_queue, num(w.grunts),
         clock(w.last_spawn), { text: (w.thread_state || "") + (w.tid >= 0 ? " (slot " + w.tid + ")" : ""), cls: "st-" + w.thread_state }];
     });
-    table("workers", ["WID", "@status", "requests", "req/s", "exceptions", "avg rt", "last rt", "tx bytes", "spawns", "harakiri", "signals", "sig queue", "last spawn", "@thread"], rows, "no workers (an engine without a master)");
+    table("workers", ["WID", "@status", "requests", "req/s", "exceptions", "avg rt", "last rt", "tx bytes", "spawns", "harakiri", "signals", "sig queue", "grunts", "last spawn", "@thread"], rows, "no workers (an engine without a master)");
     $("#workers-note").textContent = "status sig<N>: running the handler of signal N";
 
     chart("requests", state.requests, "");
@@ -288,6 +289,12 @@ export const DASHBOARD_HTML = `<!doctype html>
       return [c.signum, "cron", [c.minute, c.hour, c.day, c.month, c.weekday].join(" "), c.last ? "last " + clock(c.last) : "not yet", after(c.next_in)];
     }));
     table("timers", ["signal", "@kind", "@when", "fired", "next"], timers, "no timer or cron entry");
+
+    var cluster = doc.cluster;
+    table("cluster", ["@node", "@host", "workers", "load", "requests", "last seen", "@state"], cluster ? cluster.nodes.map(function (n) {
+      return [n.name, n.nodename, n.workers, n.load, num(n.requests), clock(n.last_seen), n.live ? { text: "live", cls: "st-idle" } : { text: "silent", cls: "st-busy" }];
+    }) : [], cluster ? "no node heard yet" : "not in a cluster (--cluster)");
+    $("#cluster-note").textContent = cluster ? cluster.group + " · " + cluster.nodes.filter(function (n) { return n.live; }).length + " live" : "";
 
     var snmp = doc.snmp || { slots: [] };
     table("snmp", ["@OID", "@type", "value"], snmp.slots.map(function (s) { return [s.oid, s.type, s.value]; }), "no SNMP slot set");

@@ -12,6 +12,7 @@ import { cachesOf } from '../cache/cache.ts';
 import { snmpOf } from './snmp.ts';
 import { SNMP_SLOTS } from '../kernel/abi.ts';
 import { MULE_MAILBOX_SLOTS, mailboxDepths } from '../mules/mules.ts';
+import { nodeTableOf } from '../cluster/table.ts';
 import { cronRows, lockHolders, masterQueue, queuedFor, timerRows } from './sections.ts';
 
 /** A JSON value of the document (bigint for 64-bit counters). */
@@ -205,6 +206,19 @@ export const COLLECTORS: ReadonlyArray<readonly [string, Collector]> = [
   ['signals', (s) => s.signals?.()],
   ['timers', (s) => timerRows(s.engine.uwsgi.ctx)],
   ['crons', (s) => cronRows(s.engine.uwsgi.ctx)],
+  ['cluster', (s) => {
+    // uWSGI 1.x's cluster as the master's node table holds it: every node heard, and whether it is still live.
+    const cfg = s.engine.shared.config.cluster;
+    if (!cfg.group) return undefined;
+    const oldest = Date.now() - cfg.tolerance * 1000;
+    return {
+      group: cfg.group.text,
+      nodes: nodeTableOf(s.engine.uwsgi.ctx).read().map((n) => ({
+        name: n.name, nodename: n.nodename, workers: n.workers, load: n.load, requests: n.requests,
+        last_seen: Math.floor(n.seen / 1000), live: n.seen >= oldest,
+      })),
+    };
+  }],
   ['snmp', (s) => {
     const snmp = snmpOf(s.engine.uwsgi.ctx);
     const slots: StatsValue[] = [];
