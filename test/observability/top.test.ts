@@ -3,6 +3,7 @@ import { TopView, engineStatsSources, humanSize, parseTopArgs, readStats, runTop
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import * as net from 'node:net';
 import { describe, test } from 'vitest';
 import { assert, rejectsUwsgi, throwsUwsgi } from '../lib/helpers.ts';
 
@@ -78,6 +79,8 @@ describe('top: reading stats servers', () => {
         const doc = await readStats(addr);
         assert.deepEqual(doc.workers!.map((w) => [w.id, w.requests]), [[1, 3], [2, 0]], addr);
       }
+      // host:port of a --stats-http server (npm start's): nothing comes on connect, so top asks over HTTP.
+      assert.deepEqual((await readStats(`127.0.0.1:${http.port}`)).workers!.map((w) => [w.id, w.requests]), [[1, 3], [2, 0]], 'host:port of an HTTP stats server');
       let out = '';
       const t0 = Date.now();
       await runTop({ address: `127.0.0.1:${tcp.port}`, frequency: 0.2, count: 2, plain: true }, { write: (t) => { out += t; }, onStop: () => () => {} });
@@ -113,14 +116,14 @@ describe('top: reading stats servers', () => {
     const dir = mkdtempSync(join(tmpdir(), 'uwsgi-wasm-top-'));
     try {
       await rejectsUwsgi(readStats(join(dir, 'none.sock')), 'ERR_CONNECT');
-      const e = createEngine({});
-      const http = await startStatsServer({ engine: e }, { address: { host: '127.0.0.1', port: 0 }, http: true });
+      // Not a stats server: it writes something else on connect, then closes.
+      const other = net.createServer((s) => s.end('SSH-2.0-OpenSSH_9.2\r\n'));
+      await new Promise<void>((r) => other.listen(0, '127.0.0.1', r));
       try {
-        // A plain-mode client on an HTTP stats server sends no request: the server waits, then drops it without a byte.
-        await rejectsUwsgi(readStats(`127.0.0.1:${http.port}`), 'ERR_BAD_REPLY', /not JSON/);
+        await rejectsUwsgi(readStats(`127.0.0.1:${(other.address() as net.AddressInfo).port}`), 'ERR_BAD_REPLY', /not JSON.*SSH-2\.0/);
         await rejectsUwsgi(runTop({ address: join(dir, 'none.sock'), frequency: 1, count: 1, plain: true }, { write: () => {}, onStop: () => () => {} }), 'ERR_CONNECT');
       } finally {
-        await http.close();
+        await new Promise((r) => other.close(r));
       }
     } finally {
       rmSync(dir, { recursive: true, force: true });

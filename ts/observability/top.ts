@@ -80,8 +80,18 @@ export interface TopWorker {
   running_time: number; last_spawn: number;
 }
 
-/** Read the stats document at `address` once: a plain socket is read until it closes, `http://` is fetched. */
+/** host:port addresses whose stats server answered only over HTTP. */
+const answersHttp = new Set<string>();
+
+/**
+ * Read the stats document at `address` once: a plain socket is read until it
+ * closes, `http://` is fetched. A `host:port` whose server wrote nothing before
+ * closing is read again over HTTP: a `--stats-http` server (npm start's, or
+ * uWSGI's) waits for a request instead of writing on connect.
+ */
 export async function readStats(address: string): Promise<TopDoc> {
+  // Once a host:port turned out to speak HTTP, later frames ask over HTTP at once (the plain attempt waits for the server to give up).
+  if (answersHttp.has(address)) return readStats(`http://${address}/`);
   let text: string;
   if (/^https?:\/\//.test(address)) {
     let res: Response;
@@ -98,6 +108,11 @@ export async function readStats(address: string): Promise<TopDoc> {
       text = new TextDecoder().decode(await c.readToEnd('top', MAX_DOC_BYTES, READ_TIMEOUT_MS, 'the stats document'));
     } finally {
       c.close();
+    }
+    if (text === '' && !address.startsWith('/') && !address.startsWith('@')) {
+      const doc = await readStats(`http://${address}/`);
+      answersHttp.add(address);
+      return doc;
     }
   }
   try {
