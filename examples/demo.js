@@ -224,7 +224,13 @@ async function serveTraffic(me) {
     if (Math.random() < 0.5) uwsgi.queue_push(`worker ${me} tick ${tick}`);
     else uwsgi.queue_pull();
     if (tick % 4 === 0) uwsgi.spool({ background: '1', from: String(me) });
-    uwsgi.lock(3);
+    try {
+      uwsgi.lock(3);
+    } catch (e) {
+      // Ctrl-C while the other worker holds the lock: this worker is stopping, so it ends its load here.
+      if (e?.code === 'ERR_STOPPED') return;
+      throw e;
+    }
     await new Promise((r) => setTimeout(r, 100));
     uwsgi.unlock(3);
     await new Promise((r) => setTimeout(r, 400));
