@@ -18,11 +18,11 @@ import {
 import {
   sigBind, sigBytes, sigDeliver, sigDeliverKind, sigDrain, sigHandled, sigHasHandler, sigInit, sigMailbox, sigMaster,
   sigMasterOwned, sigPick, sigRegister, sigRouteBell, sigRouteDrain, sigRoutePush, sigSetMaster, sigTargetArg,
-  sigTargetKind, sigThreadGone, sigTidOf, sigWakeMaster,
+  sigTargetKind, sigThreadGone, sigTidOf, sigWakeMaster, sigQueued, sigNote, sigCount,
 } from "./signals/signals";
 import {
   cronAdd, cronCount, cronDue, monitorAdd, monitorDrop, monitorPath, monitorSig, monitorTake, timerAdd, timerFired,
-  timersBind, timersBytes, timersCount, timersDue, timersNext,
+  timersBind, timersBytes, timersCount, timersDue, timersNext, timerInfo, cronInfo, cronMatches,
 } from "./signals/timers";
 import {
   locksBind, locksBytes, locksCount, locksInit, userIsLocked, userLock, userLockHolder, userLocksHeldBy, userTryLock,
@@ -35,7 +35,7 @@ import {
 } from "./sharedarea/sharedarea";
 import {
   queueBind, queueBytes, queueCapacity, queueGet, queueInit, queueLast, queuePop, queuePull, queuePullSlot,
-  queuePush, queueSet, queueSlot, queueSlots, queueCheck,
+  queuePush, queueSet, queueSlot, queueSlots, queueCheck, queueUsed,
 } from "./queue/queue";
 import {
   rpcBind, rpcBytes, rpcInit, rpcLookup, rpcMailbox, rpcMailboxData, rpcMax, rpcName, rpcOwnedBySelf, rpcOwnerTid,
@@ -43,6 +43,7 @@ import {
 } from "./rpc/rpc";
 import {
   muleBell, muleChannels, mulePayload, mulePeekLen, mulePull, mulePush, muleSlots, muleWaiting, mulesBind, mulesBytes,
+  muleIdsInit, muleIds, muleIdsMax, muleClaimId,
   mulesInit,
 } from "./mules/mules";
 import {
@@ -135,7 +136,7 @@ export { saUpdates as sa_updates, saHits as sa_hits, saReadStatus as sa_read_sta
 // ---- queue ---------------------------------------------------------------------------
 export { queueSlots as queue_slots, queueCapacity as queue_capacity, queuePush as queue_push, queueSet as queue_set };
 export { queuePull as queue_pull, queuePop as queue_pop, queueGet as queue_get, queueLast as queue_last };
-export { queueSlot as queue_slot, queuePullSlot as queue_pull_slot, queueCheck as queue_check };
+export { queueSlot as queue_slot, queuePullSlot as queue_pull_slot, queueCheck as queue_check, queueUsed as queue_used };
 
 // ---- local RPC -----------------------------------------------------------------------
 export { rpcRegister as rpc_register, rpcLookup as rpc_lookup, rpcOwnerTid as rpc_owner_tid, rpcName as rpc_name };
@@ -145,6 +146,7 @@ export function rpc_owned_by_self(i: u32): i32 { return rpcOwnedBySelf(i) ? 1 : 
 // ---- mule mailboxes ------------------------------------------------------------------
 export { mulePush as mule_push, mulePull as mule_pull, mulePeekLen as mule_peek_len, muleWaiting as mule_waiting };
 export { muleBell as mule_bell, muleChannels as mule_channels, mulePayload as mule_payload, muleSlots as mule_slots };
+export { muleIdsInit as mule_ids_init, muleIds as mule_ids, muleIdsMax as mule_ids_max, muleClaimId as mule_claim_id };
 
 // ---- caches ---------------------------------------------------------------------------
 // Cache functions take the cache's address (cache_handle(index), resolved once per thread).
@@ -178,13 +180,16 @@ export { sigTargetArg as sig_target_arg, sigMasterOwned as sig_master_owned, sig
 export { sigDeliver as sig_deliver, sigDeliverKind as sig_deliver_kind, sigRoutePush as sig_route_push };
 export { sigWakeMaster as sig_wake_master, sigDrain as sig_drain, sigRouteDrain as sig_route_drain, sigPick as sig_pick };
 export { sigTidOf as sig_tid_of, sigHandled as sig_handled, sigMailbox as sig_mailbox, sigRouteBell as sig_route_bell };
-export { sigSetMaster as sig_set_master, sigMaster as sig_master };
+export { sigSetMaster as sig_set_master, sigMaster as sig_master, sigQueued as sig_queued };
+export { sigNote as sig_note, sigCount as sig_count };
 
 // ---- timers, cron, file monitors (the master's scheduler) ---------------------------------
 export { timersBytes as timers_bytes, timerAdd as timer_add, timersDue as timers_due, timersNext as timers_next };
 export { timersCount as timers_count, timerFired as timer_fired, cronAdd as cron_add, cronDue as cron_due };
 export { cronCount as cron_count, monitorAdd as monitor_add, monitorTake as monitor_take, monitorSig as monitor_sig };
 export { monitorPath as monitor_path, monitorDrop as monitor_drop };
+// Read-only views for the stats document and the dashboard.
+export { timerInfo as timer_info, cronInfo as cron_info, cronMatches as cron_matches };
 
 // ---- uwsgi packet codec (pure: any thread, any instance) ------------------------------
 export { pktHeaderCheck as pkt_header_check, pktHeaderWrite as pkt_header_write };

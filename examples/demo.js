@@ -1,13 +1,16 @@
 // The demo `npm start` runs:
-//   uwsgi-wasm --workers 2 --sharedarea 1 --locks 4 --cache2 name=default,items=100 \
+//   uwsgi-wasm --workers 2 --sharedarea 1 --locks 4 --queue 16 --cache2 name=default,items=100 \
 //     --mule examples/demo-mule.js --spooler build/demo-spool --spooler-quiet \
-//     --stats 127.0.0.1:9191 --stats-http --snmp=127.0.0.1:1161 --snmp-community public examples/demo.js
+//     --http-socket 127.0.0.1:9090 --stats 127.0.0.1:9191 --stats-http \
+//     --snmp=127.0.0.1:1161 --snmp-community public examples/demo.js
 // Each worker thread imports this file; both see the same shared memory. Every line a
 // thread prints starts with who printed it ([worker N], [mule N], [spooler]); lines
 // starting with `uwsgi-wasm:` come from the master (on stderr).
 //
 // What happens, in order (about 5 s; without --stats the demo then ends by itself; with --stats,
-// as `npm start` runs it, the workers then make traffic for the dashboard until Ctrl-C):
+// as `npm start` runs it, the workers then send themselves a small request load over
+// --http-socket, which they serve with `fetch` below, so the dashboard has something to show,
+// until Ctrl-C):
 //   1. both workers add to a shared counter, take a user lock, share the cache, message the
 //      mule and hand a task to the spooler;
 //   2. worker 1 adds a timer (signal 17, every second) and a cron entry (signal 18, every
@@ -50,6 +53,8 @@ async function until(w, i, n) {
 // Spooler threads import this file too: there, register the function that runs spooled tasks.
 if (uwsgi.i_am_the_spooler()) {
   uwsgi.spooler = (task) => {
+    // The dashboard's background tasks run quietly.
+    if (task.background) return uwsgi.SPOOL_OK;
     console.log(`[spooler] task from worker ${text.decode(task.from)}: ${text.decode(task.body)}`);
     const w = words();
     Atomics.add(w, W.spooled, 1);
@@ -175,18 +180,59 @@ export default async function main() {
   if (uwsgi.opt.stats) await serveTraffic(me);
 }
 
+/**
+ * With --http-socket (as `npm start` runs it): each request looks an item up in the cache and
+ * stores it on a miss, as a caching front end would. The workers serve it while their main
+ * function runs; the listener counts every request in the worker's row (requests, avg rt...).
+ */
+export async function fetch(request) {
+  const key = new URL(request.url).pathname.slice(1) || 'index';
+  let value = uwsgi.cache_get(key);
+  if (value === null) {
+    // A miss costs a little work (a "backend" call) and fills the cache for 30 s.
+    await new Promise((r) => setTimeout(r, 2 + Math.random() * 8));
+    value = `value of ${key}`;
+    uwsgi.cache_update(key, value, 30);
+  }
+  uwsgi.snmp_incr_counter64(uwsgi.worker_id(), 1);       // .2.1, .2.2: requests per worker
+  return new Response(value);
+}
+
 async function serveTraffic(me) {
+  const listener = uwsgi.opt['http-socket'];
   console.log(`[worker ${me}] making cache and SNMP traffic; dashboard on http://${uwsgi.opt.stats}/dashboard, ` +
-    `snmpwalk -v2c -c ${uwsgi.opt['snmp-community'] ?? 'public'} ${uwsgi.opt.snmp ?? '127.0.0.1:1161'} 1.3.6.1.4.1.35156.17`);
+    `snmpwalk -v2c -c ${uwsgi.opt['snmp-community'] ?? 'public'} ${uwsgi.opt.snmp ?? '127.0.0.1:1161'} 1.3.6.1.4.1.35156.17` +
+    (listener ? `; requests to itself on http://${listener}/` : ''));
   const keys = 50 * me;
+  // Lock 3 is held across a short wait below: when Ctrl-C stops a worker in that wait, the
+  // other one takes the lock over, and says so on its own line.
+  uwsgi.onLockRecovered = (n) => console.log(`[worker ${me}] lock ${n} was held by a stopped worker: taken over`);
   for (let tick = 0; ; tick++) {
     // A skewed key pattern: recent keys hit, new ones miss and are stored, so the hit rate moves.
-    for (let i = 0; i < 20 * me; i++) {
+    const batch = [];
+    for (let i = 0; i < 10 * me; i++) {
       const key = `item-${Math.floor(Math.random() * keys * (1 + (tick % 10) / 10))}`;
-      if (uwsgi.cache_get(key) === null) uwsgi.cache_update(key, `value of ${key}`, 30);
+      if (listener) batch.push(globalThis.fetch(`http://${listener}/${key}`, { signal: AbortSignal.timeout(2000) }).then((r) => r.text(), () => null));
+      else if (uwsgi.cache_get(key) === null) uwsgi.cache_update(key, `value of ${key}`, 30);
     }
-    uwsgi.snmp_incr_counter64(me, 20 * me);          // .2.1, .2.2: lookups per worker
+    await Promise.all(batch);
     uwsgi.snmp_set_gauge(10, Math.floor(Math.random() * 100)); // .2.10: a gauge that moves
-    await new Promise((r) => setTimeout(r, 500));
+    // Something for the other panels: now and then a message for the mule (it takes one a second)
+    // and a spooled task, a queue that fills and drains at random, and a user lock held across a
+    // short wait.
+    if (Math.random() < 0.3) uwsgi.mule_msg(`tick ${tick} of worker ${me}`, 1);
+    if (Math.random() < 0.5) uwsgi.queue_push(`worker ${me} tick ${tick}`);
+    else uwsgi.queue_pull();
+    if (tick % 4 === 0) uwsgi.spool({ background: '1', from: String(me) });
+    try {
+      uwsgi.lock(3);
+    } catch (e) {
+      // Ctrl-C while the other worker holds the lock: this worker is stopping, so it ends its load here.
+      if (e?.code === 'ERR_STOPPED') return;
+      throw e;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+    uwsgi.unlock(3);
+    await new Promise((r) => setTimeout(r, 400));
   }
 }

@@ -271,6 +271,13 @@ export const SIG_MB_BUSY = 8;
 export const SIG_MB_WAITING = 12;
 /** 1 once the thread runs handlers. */
 export const SIG_MB_LISTENING = 16;
+// Per-signal counters (sig_note, sig_count), for the stats server.
+/** Times the signal was raised: `signal()`, a remote signal, a timer, cron entry or file monitor. */
+export const SIG_COUNT_RAISED = 0;
+/** Deliveries to a thread's mailbox (a signal for every worker counts one per worker). */
+export const SIG_COUNT_DELIVERED = 1;
+/** Raised with no thread to deliver it to (the "could not deliver" log lines). */
+export const SIG_COUNT_LOST = 2;
 
 // Timer kinds (timer_add, timers_count).
 /** add_timer: fires every interval, forever. */
@@ -285,6 +292,11 @@ export const CRON_SLOTS = 64;
 export const MONITOR_SLOTS = 64;
 /** Longest monitored path, in bytes (uWSGI's limit). */
 export const MONITOR_PATH_MAX = 254;
+// What timer_info and cron_info write at `out` (stats and the dashboard read them).
+/** timer_info: i32 signal, kind, iterations, fired at +0..+12; f64 interval ms at +16, next deadline ms at +24. */
+export const TIMER_INFO_BYTES = 32;
+/** cron_info: i32 signal, minute, hour, day, month, weekday at +0..+20; f64 last firing (unix s, 0 never) at +24. */
+export const CRON_INFO_BYTES = 32;
 
 // ---- process status table (process/workers.ts) -------------------------------------------
 
@@ -347,6 +359,8 @@ export const ROW_STATE = 140;
 export const ROW_TID = 144;
 /** Requests detached by `grunt()` that still run (counted done for the worker). */
 export const ROW_GRUNTS = 148;
+/** Microseconds the row's last finished request took (i32, saturated at 2^31-1). */
+export const ROW_LAST_RT = 152;
 
 // ---- SNMP (observability/snmp.ts) ----------------------------------------------------------
 

@@ -4,10 +4,12 @@
 // One region:
 //
 //  header (one line):
-//  ┌──────────┬───────┬─────────┬────────┐
-//  │ channels │ slots │ payload │ stride │   stride: bytes per slot, header included
-//  │ +0       │ +4    │ +8      │ +12    │
-//  └──────────┴───────┴─────────┴────────┘
+//  ┌──────────┬───────┬─────────┬────────┬─────────┬─────────┐
+//  │ channels │ slots │ payload │ stride │ ids     │ max ids │   stride: bytes per slot, header included
+//  │ +0       │ +4    │ +8      │ +12    │ +16     │ +20     │
+//  └──────────┴───────┴─────────┴────────┴─────────┴─────────┘
+//  ids: mule ids in use (1..ids): the configured mules, then those started at run
+//  time (mule_spawn), each claiming the next id; max ids: the ids that have a mailbox.
 //  channel c, at LINE + c * (LINE + slots * stride):
 //  ┌───────┬──────┬──────┬──────┬──────────────────────────────────┐
 //  │ mutex │ head │ tail │ bell │ slot 0 | slot 1 | ... (from LINE) │
@@ -24,7 +26,7 @@
 // for a mule; only the mule's own channel's bell is used.
 
 import { E_BAD_ID, E_BOUNDS, E_EMPTY, E_FULL, OK, REGION_MULES } from "../kernel/abi";
-import { LINE, alignUp, aload32, astore32, ldu32, stu32 } from "../kernel/mem";
+import { LINE, alignUp, aload32, astore32, cas32, ldu32, stu32 } from "../kernel/mem";
 import { regionOffset } from "../kernel/layout";
 import { mutexLock, mutexUnlock } from "../locks/lock";
 
@@ -32,6 +34,8 @@ const H_CHANNELS: u32 = 0;
 const H_SLOTS: u32 = H_CHANNELS + 4;
 const H_PAYLOAD: u32 = H_SLOTS + 4;
 const H_STRIDE: u32 = H_PAYLOAD + 4;
+const H_IDS: u32 = H_STRIDE + 4;
+const H_MAX_IDS: u32 = H_IDS + 4;
 
 const C_MUTEX: u32 = 0;
 const C_HEAD: u32 = C_MUTEX + 4;
@@ -59,6 +63,30 @@ export function mulesInit(offset: u32, channels: u32, slots: u32, payload: u32):
 }
 
 export function mulesBind(): void { m = regionOffset(REGION_MULES, 0); }
+
+/** Set the mule ids (master, once, after mulesInit): `inUse` configured mules, mailboxes for `max`. */
+export function muleIdsInit(offset: u32, inUse: u32, max: u32): void {
+  stu32(offset + H_IDS, inUse);
+  stu32(offset + H_MAX_IDS, max);
+}
+
+/** Mule ids in use: 1..this have a mule (configured, or claimed by muleClaimId). */
+export function muleIds(): i32 { return m == 0 ? 0 : aload32(m + H_IDS); }
+/** Mule ids the region has mailboxes for. */
+export function muleIdsMax(): i32 { return m == 0 ? 0 : ldu32(m + H_MAX_IDS); }
+
+/** Claim the next mule id for a mule started at run time; E_FULL when every id with a mailbox is taken. */
+export function muleClaimId(): i32 {
+  if (m == 0) return E_FULL;
+  const max = <i32>ldu32(m + H_MAX_IDS);
+  while (true) {
+    const n = aload32(m + H_IDS);
+    if (n >= max) return E_FULL;
+    // Publishes the new id to every thread (mule_msg accepts it from now on); a lost race tries the next.
+    if (cas32(m + H_IDS, n, n + 1) == n) return n + 1;
+  }
+  return E_FULL;
+}
 
 @inline function channels(): u32 { return m == 0 ? 0 : ldu32(m + H_CHANNELS); }
 @inline function slots(): u32 { return ldu32(m + H_SLOTS); }

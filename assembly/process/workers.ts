@@ -21,16 +21,16 @@
 //  │ harakiri deadline (ms)  │ user deadline ms │ rss │ vsz   │ startup s  │                    │
 //  │ +72                     │ +80              │ +88 │ +96   │ +104       │                    │
 //  ├────────┬───────────┬────┴─┬─────┬──────────┬─┴───┬─────┴┬───────┬────┴─┬───────────┐        │
-//  │ spawns │ harakiris │ busy │ sig │ accepting│ pid │ app  │ state │ tid  │ grunts │ (free) │
-//  │ +112   │ +116      │ +120 │+124 │ +128     │+132 │ +136 │ +140  │ +144 │ +148   │+152..191│
-//  └────────┴───────────┴──────┴─────┴──────────┴─────┴──────┴───────┴──────┴────────┴────────┘
+//  │ spawns │ harakiris │ busy │ sig │ accepting│ pid │ app  │ state │ tid  │ grunts │ last_rt µs│(free)  │
+//  │ +112   │ +116      │ +120 │+124 │ +128     │+132 │ +136 │ +140  │ +144 │ +148   │ +152      │+156..191│
+//  └────────┴───────────┴──────┴─────┴──────────┴─────┴──────┴───────┴──────┴────────┴───────────┴────────┘
 // i64 fields cross the wasm boundary as f64 (exact below 2^53). Field offsets,
 // header word numbers and sizes that JS uses are in abi.ts (ROW_*, WK_*).
 
 import {
   E_BOUNDS, E_NO_STATUS_ROW, E_NOT_IN_REQUEST, KIND_MULE, KIND_SPOOLER, KIND_WORKER, OK, REGION_WORKERS, WK_HEADER_READY,
   WK_HEADER_RELOADS, WK_ROW_SIZE, WK_WARNING_MAX, ROW_REQUESTS, ROW_DELTA, ROW_EXCEPTIONS, ROW_RUNNING_TIME,
-  ROW_TX, ROW_AVG_RT, ROW_REQ_SEQ, ROW_SPAWNS, ROW_BUSY, ROW_ACCEPTING,
+  ROW_TX, ROW_AVG_RT, ROW_REQ_SEQ, ROW_SPAWNS, ROW_BUSY, ROW_ACCEPTING, ROW_LAST_RT,
 } from "../kernel/abi";
 import { alignUp, aload32, astore32, aload64, astore64, ldu32, stu32, LINE } from "../kernel/mem";
 import { regionOffset } from "../kernel/layout";
@@ -64,6 +64,7 @@ const F_REQ_SEQ: u32 = ROW_REQ_SEQ;
 const F_SPAWNS: u32 = ROW_SPAWNS;
 const F_BUSY: u32 = ROW_BUSY;
 const F_ACCEPTING: u32 = ROW_ACCEPTING;
+const F_LAST_RT: u32 = ROW_LAST_RT;
 
 // Per-instance (per-thread) binding.
 let base: usize = 0;
@@ -169,6 +170,8 @@ export function wkEnd(r: i32, rtUs: f64, tx: f64, exc: i32): i32 {
     if (atomic.cmpxchg<i64>(p + F_AVG_RT, old, next) == old) break;
   }
   atomic.add<i64>(p + F_DELTA, 1);
+  // The dashboard's "last response time": the newest request to end wins, so a plain store.
+  astore32(p + F_LAST_RT, rt > <i64>i32.MAX_VALUE ? i32.MAX_VALUE : <i32>rt);
   // Publishes the completed request: total_requests() and workers() read these.
   atomic.add<i64>(p + F_REQUESTS, 1);
   if (r != 0) atomic.add<i64>(rowAt(0) + F_REQUESTS, 1);

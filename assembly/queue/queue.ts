@@ -194,6 +194,17 @@ export function queuePop(out: usize): i32 {
   return <i32>len;
 }
 
+/** Slots holding a message (stats: how full the ring is). Negative status when the lock cannot be had. */
+export function queueUsed(): i32 {
+  if (q == 0) return 0;
+  const rc = rwReadLock(q + Q_LOCK);
+  if (rc < 0) return rc;
+  let n = 0;
+  for (let i: u32 = 0; i < slots(); i++) if (sizeOf(i) != 0) n++;
+  rwReadUnlock(q + Q_LOCK);
+  return n;
+}
+
 /** queue_get: copy slot `index` without taking it. Length, 0 if empty or outside the ring. */
 export function queueGet(index: f64, out: usize): i32 {
   if (q == 0) return E_BAD_STATE;

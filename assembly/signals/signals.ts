@@ -13,6 +13,8 @@
 //  └───────┴─────────────┴────────────┴────────────┘
 //  route inbox, at ROUTE: 256 pending counters (u32): signals the master routes
 //  to "the first available" thread of a group (worker, mule, farm, spooler)
+//  counters, at COUNTS: per signal, raised / delivered / lost (u32 each, abi.ts
+//  SIG_COUNT_*), only ever added to, for the stats server
 //  mailboxes, at MAILBOXES: one of MB_SIZE bytes per thread slot
 //  ┌──────┬─────────┬──────┬─────────┬───────────┬──────────────────┬────────────────────┐
 //  │ bell │ handled │ busy │ waiting │ listening │ handlers (256 b) │ pending[256] (u32) │
@@ -29,7 +31,7 @@
 // read by the master to pick "the first available" receiver.
 
 import {
-  E_BAD_ID, E_SIG_ARG, E_SIG_MASTER_OWNED, KIND_MASTER, OK, REGION_SIGNALS, SIGNAL_COUNT, SIG_MB_BELL, SIG_MB_BUSY,
+  E_BAD_ID, E_SIG_ARG, E_SIG_MASTER_OWNED, KIND_MASTER, OK, REGION_SIGNALS, SIGNAL_COUNT, SIG_COUNT_DELIVERED, SIG_MB_BELL, SIG_MB_BUSY,
   SIG_MB_HANDLED, SIG_MB_LISTENING, SIG_MB_WAITING, TARGET_NONE as T_NONE, TARGET_SPOOLER, TARGET_WORKER_ANY,
   THREAD_ALIVE,
 } from "../kernel/abi";
@@ -58,7 +60,9 @@ const E_SIZE: u32 = 16;
 
 const TABLE: u32 = LINE;
 const ROUTE: u32 = TABLE + SIGNALS * E_SIZE;
-const MAILBOXES: u32 = alignUp(ROUTE + SIGNALS * 4, LINE);
+const COUNTS: u32 = ROUTE + SIGNALS * 4;
+const COUNT_KINDS: u32 = 3;
+const MAILBOXES: u32 = alignUp(COUNTS + SIGNALS * COUNT_KINDS * 4, LINE);
 
 // The words JS reads and writes are abi.ts SIG_MB_*.
 const MB_BELL: u32 = SIG_MB_BELL;
@@ -150,10 +154,23 @@ export function sigHasHandler(tid: i32, num: u32): i32 {
   atomic.notify(p, -1);
 }
 
+/** Add one to counter `what` (abi.ts SIG_COUNT_*) of signal `num`. */
+export function sigNote(num: u32, what: i32): void {
+  if (s == 0 || num >= SIGNALS || what < 0 || <u32>what >= COUNT_KINDS) return;
+  atomic.add<i32>(s + COUNTS + (num * COUNT_KINDS + <u32>what) * 4, 1);
+}
+
+/** Counter `what` (abi.ts SIG_COUNT_*) of signal `num`; 0 for a bad argument. */
+export function sigCount(num: u32, what: i32): i32 {
+  if (s == 0 || num >= SIGNALS || what < 0 || <u32>what >= COUNT_KINDS) return 0;
+  return aload32(s + COUNTS + (num * COUNT_KINDS + <u32>what) * 4);
+}
+
 /** Add one `num` to thread `tid`'s mailbox and wake it. */
 export function sigDeliver(tid: i32, num: u32): i32 {
   if (!validTid(tid) || num >= SIGNALS) return E_BAD_ID;
   atomic.add<i32>(pending(tid, num), 1);
+  atomic.add<i32>(s + COUNTS + (num * COUNT_KINDS + SIG_COUNT_DELIVERED) * 4, 1);
   ring(mailbox(tid) + MB_BELL);
   return OK;
 }
@@ -255,6 +272,21 @@ export function sigPick(kind: i32, num: u32, ident: i32): i32 {
 
 /** Signals thread `tid` has handled (uWSGI's per-worker `signals` counter). */
 export function sigHandled(tid: i32): i32 { return validTid(tid) ? aload32(mailbox(tid) + MB_HANDLED) : 0; }
+
+/**
+ * Signals waiting to be handled (stats): in thread `tid`'s mailbox, or in the
+ * master's routing inbox when `tid` is -1; signal `num` only, or all of them
+ * when `num` is -1. A read-only sum of counters others change as it runs.
+ */
+export function sigQueued(tid: i32, num: i32): i32 {
+  if (s == 0 || num < -1 || num >= <i32>SIGNALS || (tid != -1 && !validTid(tid))) return 0;
+  const base: usize = tid == -1 ? s + ROUTE : mailbox(tid) + MB_PENDING;
+  if (num >= 0) return aload32(base + <usize>num * 4);
+  let n = 0;
+  // Observes each counter as its senders and the draining thread leave it.
+  for (let i: u32 = 0; i < SIGNALS; i++) n += aload32(base + <usize>i * 4);
+  return n;
+}
 
 /** Record the master's thread slot (the one that routes and runs the scheduler). */
 export function sigSetMaster(tid: i32): void { if (s != 0) astore32(s + H_MASTER, tid); }

@@ -24,7 +24,7 @@
 // as uWSGI.
 
 import {
-  CRON_SLOTS as CRON_COUNT, E_FULL, E_TIMER_ARG, MONITOR_PATH_MAX, MONITOR_SLOTS, REGION_TIMERS, SIGNAL_COUNT,
+  CRON_SLOTS as CRON_COUNT, E_BAD_ID, E_FULL, E_TIMER_ARG, MONITOR_PATH_MAX, MONITOR_SLOTS, REGION_TIMERS, SIGNAL_COUNT,
   TIMERS_PER_KIND as PER_KIND, TIMER_KIND_PLAIN, TIMER_KIND_RB,
 } from "../kernel/abi";
 import { LINE, aload32, astore32, cas32, ld32, ldu32, st32, stu32 } from "../kernel/mem";
@@ -237,6 +237,27 @@ export function timersCount(kind: i32): i32 {
 /** How many times the timer in `slot` fired (0 after it was freed and reused). */
 export function timerFired(slot: u32): i32 { return t == 0 || slot >= TIMER_SLOTS ? 0 : ld32(tslot(slot) + TS_FIRED); }
 
+/**
+ * Describe timer `slot` (0..127) at `out` (abi.ts TIMER_INFO_BYTES: i32 signal,
+ * kind, iterations, fired; f64 interval ms, next deadline ms) for the stats.
+ * Returns 1 when the slot holds a timer (published or active), 0 when free,
+ * E_BAD_ID outside the table.
+ */
+export function timerInfo(slot: u32, out: usize): i32 {
+  if (t == 0 || slot >= TIMER_SLOTS) return E_BAD_ID;
+  const p = tslot(slot);
+  // Observes the publication in timerAdd (READY) or the master's adoption (ACTIVE).
+  const st = aload32(p + TS_STATE);
+  if (st != READY && st != ACTIVE) return 0;
+  store<i32>(out, ld32(p + TS_SIG));
+  store<i32>(out + 4, ld32(p + TS_KIND));
+  store<i32>(out + 8, ld32(p + TS_ITER));
+  store<i32>(out + 12, ld32(p + TS_FIRED));
+  store<f64>(out + 16, load<f64>(p + TS_INTERVAL));
+  store<f64>(out + 24, load<f64>(p + TS_DEADLINE));
+  return 1;
+}
+
 // ---- cron ----------------------------------------------------------------------------
 
 // Per field (minute, hour, day, month, weekday): smallest and largest value, and
@@ -315,6 +336,23 @@ export function cronDue(nowSec: f64, tmMin: i32, tmHour: i32, tmMday: i32, tmMon
     k++;
   }
   return k;
+}
+
+/**
+ * Describe cron entry `slot` (0..63) at `out` (abi.ts CRON_INFO_BYTES: i32
+ * signal, minute, hour, day, month, weekday; f64 last firing in unix seconds).
+ * Returns 1 for an entry in use, 0 for a free slot, E_BAD_ID outside the table.
+ */
+export function cronInfo(slot: u32, out: usize): i32 {
+  if (t == 0 || slot >= CRON_SLOTS) return E_BAD_ID;
+  const p = cslot(slot);
+  // Observes the publication in cronAdd.
+  const st = aload32(p + CS_STATE);
+  if (st != READY && st != ACTIVE) return 0;
+  store<i32>(out, ld32(p + CS_SIG));
+  for (let f: u32 = 0; f < 5; f++) store<i32>(out + 4 + f * 4, ld32(p + CS_FIELDS + f * 4));
+  store<f64>(out + 24, load<f64>(p + CS_LAST));
+  return 1;
 }
 
 /** Cron entries in use. */

@@ -5,6 +5,8 @@
 export const CACHE_GET = { suite: 'cache', case: 'get (16 B key, 32 B value, 10k keys)' };
 export const CACHE_SET = { suite: 'cache', case: 'set (overwrite)' };
 export const CACHE_MIX = { suite: 'cache', case: '90:10 get:set mix' };
+/** The read-scaling row: 2000 gets per op by one thread, or split over two sharing the store. */
+export const CACHE_THREADS = { suite: 'cache', case: '2000 gets: 1 thread vs 2 threads sharing the cache' };
 export const LOCKS = { suite: 'locks', case: 'lock+unlock' };
 export const INCLONG = { suite: 'sharedarea', case: 'inclong' };
 export const QUEUE = { suite: 'queue', case: 'push+pull (16-byte value)' };

@@ -7,9 +7,20 @@ import { assert } from '../lib/helpers.ts';
 import { freePort } from '../lib/interop.ts';
 
 /** The stats server's JSON document, over HTTP (`--stats-http`, as the start script has it). */
-async function fetchStats(port: number): Promise<{ workers: Array<{ id: number; signals: number; respawn_count: number }> }> {
+type DemoStats = { workers: Array<{ id: number; signals: number; respawn_count: number; requests: number }> };
+async function fetchStats(port: number): Promise<DemoStats> {
   const res = await fetch(`http://127.0.0.1:${port}/`);
-  return await res.json() as { workers: Array<{ id: number; signals: number; respawn_count: number }> };
+  return await res.json() as DemoStats;
+}
+
+/** The stats once both workers have served some of the demo's own requests (or after `ms`, whatever they show). */
+async function statsOnceServing(port: number, ms = 8000): Promise<DemoStats> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const s = await fetchStats(port);
+    if (s.workers.every((w) => w.requests > 0) || Date.now() > end) return s;
+    await new Promise((r) => setTimeout(r, 200));
+  }
 }
 
 const deno = (globalThis as { Deno?: { execPath(): string } }).Deno;
@@ -37,10 +48,10 @@ function runCli(args: string[], onLine?: (line: string, kill: (sig: NodeJS.Signa
 
 /**
  * The options of package.json's `start` script (what `npm start` runs), with the
- * spool directory moved to `spool` and the stats server and SNMP agent moved to
+ * spool directory moved to `spool` and the stats server, SNMP agent and HTTP listener moved to
  * free ports (so a test never collides with an `npm start` or another runtime's run).
  */
-function demoArgs(spool: string, stats: number, snmp: number): string[] {
+function demoArgs(spool: string, stats: number, snmp: number, http: number): string[] {
   const script = (JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: Record<string, string> }).scripts.start;
   const m = /\bdist\/cli\.js (.*)$/.exec(script);
   assert.ok(m, `the start script runs dist/cli.js: ${script}`);
@@ -54,6 +65,9 @@ function demoArgs(spool: string, stats: number, snmp: number): string[] {
   const k = args.findIndex((a) => a.startsWith('--snmp='));
   assert.ok(k >= 0, `the start script runs the SNMP agent: ${script}`);
   args[k] = `--snmp=127.0.0.1:${snmp}`;
+  const h = args.indexOf('--http-socket');
+  assert.ok(h >= 0, `the start script serves HTTP (the demo's request load): ${script}`);
+  args[h + 1] = `127.0.0.1:${http}`;
   return args;
 }
 
@@ -66,14 +80,14 @@ describe('cli', () => {
   test('runs the demo (npm start): shared memory, cache, mule, spooler, a timer and a cron signal, a harakiri respawn', async () => {
     const spool = scratchDir();
     try {
-      const [statsPort, snmpPort] = [await freePort(), await freePort()];
+      const [statsPort, snmpPort, httpPort] = [await freePort(), await freePort(), await freePort()];
       // With --stats the demo stays up making traffic for the dashboard: once both workers
       // say so, read the stats document (the workers' counters come from the status table), then stop it.
       let traffic = 0;
-      let stats: { workers: Array<{ id: number; signals: number; respawn_count: number }> } | undefined;
-      const r = await runCli(demoArgs(spool, statsPort, snmpPort), (line, kill) => {
+      let stats: DemoStats | undefined;
+      const r = await runCli(demoArgs(spool, statsPort, snmpPort, httpPort), (line, kill) => {
         if (/\] making cache and SNMP traffic; dashboard on http:\/\/127\.0\.0\.1:\d+\/dashboard/.test(line) && ++traffic === 2) {
-          void fetchStats(statsPort).then((s) => { stats = s; }, () => {}).finally(() => kill('SIGTERM'));
+          void statsOnceServing(statsPort).then((s) => { stats = s; }, () => {}).finally(() => kill('SIGTERM'));
         }
       });
       if (deno) assert.ok(r.code === 0 || r.signal === 'SIGTERM', `${r.code} ${r.signal}\n${r.out}${r.err}`);
@@ -83,6 +97,7 @@ describe('cli', () => {
       const handled = stats.workers.reduce((n, w) => n + w.signals, 0);
       assert.ok(handled >= 3, `the workers' signals column counts the timer and cron handlers: ${JSON.stringify(stats.workers)}`);
       assert.ok(stats.workers.find((w) => w.id === 2)!.respawn_count >= 2, 'stats count worker 2 spawned twice (uWSGI counts the first spawn)');
+      assert.ok(stats.workers.every((w) => w.requests > 0), `both workers serve the demo's own request load (--http-socket): ${JSON.stringify(stats.workers)}`);
       // One line per event, each prefixed with who printed it: threads on stdout, the master on stderr.
       for (const l of r.out.split('\n').filter(Boolean)) assert.match(l, /^\[(worker [12]|mule 1|spooler)\] /, `stdout line without its thread: ${l}`);
       for (const l of r.err.split('\n').filter(Boolean)) assert.match(l, /^uwsgi-wasm: /, `stderr line without the master's prefix: ${l}`);
@@ -119,7 +134,7 @@ describe('cli', () => {
     const spool = scratchDir();
     try {
       let stuck = false;
-      const r = await runCli(demoArgs(spool, await freePort(), await freePort()), (line, kill) => {
+      const r = await runCli(demoArgs(spool, await freePort(), await freePort(), await freePort()), (line, kill) => {
         if (!stuck && /\[worker 2\] holding lock 2 and blocking/.test(line)) { stuck = true; kill('SIGTERM'); }
       });
       assert.ok(stuck, r.out + r.err);

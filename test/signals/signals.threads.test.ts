@@ -2,6 +2,7 @@ import { run } from 'uwsgi-wasm';
 import { signalsHandled } from 'uwsgi-wasm/engine';
 import { describe, test } from 'vitest';
 import { assert, untilAtLeast } from '../lib/helpers.ts';
+import { FLOOD } from '../fixtures/signal-flood.ts';
 
 describe('signals across threads', () => {
   test('each target reaches the right worker and mule threads; a worker-added rb timer is run by the master', async () => {
@@ -48,6 +49,35 @@ describe('signals across threads', () => {
         const row = u.workers().find((w) => w.id === id);
         assert.equal(row?.signals, mine, `workers()[${id}].signals`);
       }
+    } finally {
+      await master.stop();
+    }
+  }, 60_000);
+
+  test('a burst of signals from three threads at once loses none (uWSGI drops them once its queue is full)', async () => {
+    const logs: string[] = [];
+    const master = await run({
+      options: { workers: 2, sharedarea: 1 }, app: 'build/tests/fixtures/signal-flood.js', handleSignals: false, log: (l) => logs.push(l),
+    });
+    try {
+      await master.ready();
+      const u = master.uwsgi;
+      const view = u.sharedarea(0).view();
+      const words = new Int32Array(view.buffer, view.byteOffset, view.length >> 2);
+      await untilAtLeast(words, 0, 2);
+      // Both workers and the master raise at once: 3 × FLOOD of each signal.
+      Atomics.store(words, 1, 1);
+      Atomics.notify(words, 1);
+      for (let i = 0; i < FLOOD; i++) { u.signal(30); u.signal(31); }
+      await untilAtLeast(words, 2, 2);
+      await untilAtLeast(words, 3, 6 * FLOOD);
+      const runs = (worker: number, sig: 30 | 31) => Atomics.load(words, 8 + 2 * worker + (sig - 30));
+      assert.equal(runs(1, 30), 3 * FLOOD, 'worker 1 ran every signal 30');
+      assert.equal(runs(2, 30), 0, 'signal 30 is for worker 1 only');
+      assert.equal(runs(1, 31) + runs(2, 31), 3 * FLOOD, 'the workers ran every signal 31 between them');
+      assert.equal(Atomics.load(words, 3), 6 * FLOOD, 'no extra runs');
+      assert.equal(u.workers().reduce((n, w) => n + w.signals, 0), 6 * FLOOD, 'the workers\' signals column');
+      assert.deepEqual(logs.filter((l) => /signal/.test(l)), [], 'nothing logged as undelivered');
     } finally {
       await master.stop();
     }

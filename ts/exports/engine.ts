@@ -6,6 +6,7 @@
  * @module
  */
 export { Engine, createEngine, attachContext } from '../kernel/engine.ts';
+export { useEngine } from '../kernel/current.ts';
 export { ThreadContext, type ThreadKindName, type EngineShared, type ModuleHandle, type LayoutPlan, type RegionPlan, threadService } from '../kernel/context.ts';
 export {
   type Options, type OptionValue, type Config, type CacheConfig, KNOWN_OPTIONS, parseArgv, parseIni, parseCache2, configFromOptions,

@@ -79,6 +79,8 @@ export interface CoreExports extends CoreGlobals {
   queue_pull_slot(): number;
   /** The queue's invariants (heads in the ring, sizes within a slot, no journal left): 0, E_CORRUPT or E_BAD_STATE. */
   queue_check(): number;
+  /** How many slots of the queue hold an entry (for the stats). */
+  queue_used(): number;
   rpc_bytes(max: number, threads: number): number;
   rpc_init(offset: number, max: number, threads: number): void;
   rpc_register(name: number, len: number, argc: number): number;
@@ -99,6 +101,10 @@ export interface CoreExports extends CoreGlobals {
   mule_channels(): number;
   mule_payload(): number;
   mule_slots(): number;
+  mule_ids_init(offset: number, inUse: number, max: number): void;
+  mule_ids(): number;
+  mule_ids_max(): number;
+  mule_claim_id(): number;
   cache_bytes(items: number, keysize: number, blocksize: number, blocks: number, hashsize: number, bitmap: number, threads: number): number;
   cache_init(offset: number, items: number, keysize: number, blocksize: number, blocks: number, hashsize: number, flags: number, sweepOnFull: number, mathInitial: bigint, threads: number): void;
   cache_handle(index: number): number;
@@ -164,6 +170,9 @@ export interface CoreExports extends CoreGlobals {
   sig_route_bell(): number;
   sig_set_master(tid: number): void;
   sig_master(): number;
+  sig_queued(tid: number, num: number): number;
+  sig_note(num: number, what: number): void;
+  sig_count(num: number, what: number): number;
   // timers, cron, file monitors (assembly/signals/timers.ts)
   timers_bytes(): number;
   timer_add(kind: number, sig: number, intervalMs: number, iterations: number, now: number): number;
@@ -179,6 +188,9 @@ export interface CoreExports extends CoreGlobals {
   monitor_sig(i: number): number;
   monitor_path(i: number, out: number): number;
   monitor_drop(i: number): void;
+  timer_info(slot: number, out: number): number;
+  cron_info(slot: number, out: number): number;
+  cron_matches(minute: number, hour: number, day: number, month: number, week: number, tmMin: number, tmHour: number, tmMday: number, tmMon: number, tmWday: number): number;
   // uwsgi packet codec (assembly/protocol/packet.ts): pure functions over byte ranges.
   pkt_header_check(p: number, avail: number, limit: number): number;
   pkt_header_write(dst: number, modifier1: number, size: number, modifier2: number): number;

@@ -15,3 +15,15 @@ export function followMainEngine(follow: (ctx: ThreadContext) => void): void { f
 
 /** A master started in this thread: module objects that follow the calling thread's engine move to `ctx`. */
 export function publishMainEngine(ctx: ThreadContext): void { for (const f of followers) f(ctx); }
+
+/**
+ * Point the default `uwsgi` export of the calling JS thread (and every module
+ * object that follows it) at `view`: an engine (`createEngine(options)`, its
+ * main view) or one of its thread views (`engine.attach('worker', 1)`). For
+ * tests of an app that imports `uwsgi`: the app then runs against an engine
+ * with the test's options, its clock, and a fresh state per test, without a
+ * master. The view it replaced lets go of what it opened (client connections).
+ */
+export function useEngine(view: { readonly ctx: ThreadContext } | { readonly uwsgi: { readonly ctx: ThreadContext } }): void {
+  publishMainEngine('ctx' in view ? view.ctx : view.uwsgi.ctx);
+}

@@ -20,9 +20,9 @@ const MIN_SCRATCH = 65536;
 
 const align = (n: number, a: number) => Math.ceil(n / a) * a;
 
-/** Thread slots: master + workers + mules + spoolers + extra. */
+/** Thread slots: master + workers + mules (those `mule_spawn` may add included) + spoolers + extra. */
 export function threadSlots(cfg: Config): number {
-  return 1 + cfg.workers + cfg.mules.length + spoolerThreads(cfg.spooler).length + cfg.extraThreads;
+  return 1 + cfg.workers + cfg.maxMules + spoolerThreads(cfg.spooler).length + cfg.extraThreads;
 }
 
 /** Status-table rows for spoolers: one per spooler thread (`--spooler-processes` per served directory). */
@@ -57,8 +57,8 @@ export function planLayout(cfg: Config): LayoutPlan {
   place(Region.RPC, 0, core.rpc_bytes(cfg.rpcMax, maxThreads));
   // SNMP user slots and community: always there, as in uWSGI (the API works without an agent).
   place(Region.SNMP, 0, core.snmp_bytes());
-  if (cfg.mules.length > 0) place(Region.MULES, 0, core.mules_bytes(muleChannelCount(cfg), MULE_MAILBOX_SLOTS, MULE_MSG_MAX));
-  place(Region.WORKERS, 0, core.wk_bytes(1 + cfg.workers + cfg.mules.length + spoolerRows(cfg)));
+  if (cfg.maxMules > 0) place(Region.MULES, 0, core.mules_bytes(muleChannelCount(cfg), MULE_MAILBOX_SLOTS, MULE_MSG_MAX));
+  place(Region.WORKERS, 0, core.wk_bytes(1 + cfg.workers + cfg.maxMules + spoolerRows(cfg)));
   // Signals (table, routing inbox, one mailbox per thread) and the master's scheduler (timers, cron, file monitors).
   place(Region.SIGNALS, 0, core.sig_bytes(maxThreads));
   place(Region.TIMERS, 0, core.timers_bytes());
@@ -91,9 +91,12 @@ export function buildMemory(cfg: Config, plan: LayoutPlan): { memory: WebAssembl
     if (r.kind === Region.LOCKS) core.locks_init(r.offset, cfg.locks + 1);
     if (r.kind === Region.QUEUE) core.queue_init(r.offset, cfg.queue, cfg.queueBlocksize);
     if (r.kind === Region.RPC) core.rpc_init(r.offset, cfg.rpcMax, plan.maxThreads);
-    if (r.kind === Region.WORKERS) core.wk_init(r.offset, cfg.workers, cfg.mules.length, spoolerRows(cfg));
+    if (r.kind === Region.WORKERS) core.wk_init(r.offset, cfg.workers, cfg.maxMules, spoolerRows(cfg));
     if (r.kind === Region.SNMP) core.snmp_init(r.offset);
-    if (r.kind === Region.MULES) core.mules_init(r.offset, muleChannelCount(cfg), MULE_MAILBOX_SLOTS, MULE_MSG_MAX);
+    if (r.kind === Region.MULES) {
+      core.mules_init(r.offset, muleChannelCount(cfg), MULE_MAILBOX_SLOTS, MULE_MSG_MAX);
+      core.mule_ids_init(r.offset, cfg.mules.length, cfg.maxMules);
+    }
     if (r.kind === Region.SIGNALS) core.sig_init(r.offset, plan.maxThreads);
     if (r.kind === Region.SPOOLER) spoolerRegionInit(memory, r.offset, cfg);
     if (r.kind === Region.SHAREDAREA) {

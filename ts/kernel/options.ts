@@ -47,6 +47,12 @@ export interface Options {
   mule?: string | true | Array<string>;
   /** `--farm name:1,2`: a farm (a named group of mules sharing one mailbox). Repeatable. */
   farm?: string | string[];
+  /**
+   * `--max-mules N` (ours): the most mules there can be, those `mule_spawn()` starts at run
+   * time included (default: the configured mules, so none can be added). Each id costs a
+   * mailbox (8 × 64 KiB), a thread slot and a status row, laid out at start.
+   */
+  'max-mules'?: number;
   /** `--buffer-size`: the uwsgi packet buffer, in bytes (default 4096, max 65535). */
   'buffer-size'?: number;
   /** Thread slots reserved beyond the master, workers, mules and spoolers, for threads an embedder attaches (default 8). */
@@ -106,6 +112,7 @@ export const KNOWN_OPTIONS: Readonly<Record<string, OptionSpec>> = {
   mules: { kind: 'list', built: true },
   mule: { kind: 'list', built: true },
   farm: { kind: 'list', built: true },
+  'max-mules': { kind: 'value', built: true },
   'die-on-term': { kind: 'flag', built: true },
   ini: { kind: 'list', built: true },
   // uWSGI options that name a Python plugin or app: recorded so configs carry over.
@@ -237,6 +244,8 @@ export interface Config {
   mules: Array<string | null>;
   /** Farms in option order, each with its mule ids (1-based). */
   farms: Array<{ name: string; mules: number[] }>;
+  /** Mule ids with a mailbox (`--max-mules`, at least `mules.length`): ids past the configured mules are for `mule_spawn()`. */
+  maxMules: number;
   /** Caches in creation order: the legacy `--cache N` first, then each `--cache2`. The first is the default cache. */
   caches: CacheConfig[];
   /** Seconds between two sweeps of expired cache items by the master (`--cache-expire-freq`, default 3). */
@@ -490,6 +499,8 @@ export function configFromPairs(pairs: Array<[string, string | true]>, app?: str
   }
   if (mules.length > 1024) optionError(`option 'mules': at most 1024 mules, got ${mules.length}`);
   const farms = all('farm').map((v) => farmSpec(v, mules.length));
+  const maxMules = intValue('max-mules', last('max-mules'), mules.length, 0, 1024);
+  if (maxMules < mules.length) optionError(`option 'max-mules': ${maxMules} is fewer than the ${mules.length} mule(s) configured`);
   for (let i = 0; i < farms.length; i++) {
     if (farms.findIndex((f) => f.name === farms[i].name) !== i) optionError(`option 'farm': farm '${farms[i].name}' is defined twice`);
   }
@@ -527,6 +538,7 @@ export function configFromPairs(pairs: Array<[string, string | true]>, app?: str
   return {
     mules,
     farms,
+    maxMules,
     workers: intValue('workers', last('workers'), 1, 1, 1024),
     locks: intValue('locks', last('locks'), 0, 0, 4096),
     sharedareas,

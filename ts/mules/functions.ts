@@ -47,6 +47,22 @@ export abstract class MuleFunctions {
     return mulesOf(this.ctx).farmGetMsg();
   }
 
+  /**
+   * Beyond uWSGI: start a mule now, in any thread of a master's engine, and
+   * return its id (the next free one). `file` is the mule's file, as
+   * `--mule file.js` (relative to the working directory); null or omitted
+   * starts a plain mule. The id exists at once: `mule_msg(msg, id)` queues
+   * for it while its thread starts. The master respawns it as any mule; it
+   * stops with the master. Ids come from `--max-mules N` (the configured mules
+   * plus the ones this may add): ERR_FULL once all are taken,
+   * ERR_NOT_CONFIGURED without a master (a `createEngine()` engine),
+   * ERR_NOT_FOUND for a file that does not exist.
+   */
+  mule_spawn(file?: string | null): number {
+    argCount('mule_spawn', arguments.length, 0, 1);
+    return mulesOf(this.ctx).spawn(file);
+  }
+
   /** In a mule: true when it belongs to farm `name` (any farm without a name), else null. Always null outside mules. */
   in_farm(name?: string | Uint8Array): true | null {
     argCount('in_farm', arguments.length, 0, 1);

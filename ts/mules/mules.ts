@@ -11,14 +11,16 @@ import { type ThreadContext, threadService } from '../kernel/context.ts';
 import type { Config } from '../kernel/options.ts';
 import { ring, waitForChange } from '../kernel/atomics.ts';
 import { E_BOUNDS, E_EMPTY, E_FULL } from '../kernel/abi.ts';
+import { masterControlOf } from '../process/process.ts';
+import { runtime } from '../platform/index.ts';
 
 /** Largest mule message, in bytes (uWSGI's default mule read buffer). */
 export const MULE_MSG_MAX = 65536;
 /** Messages a mailbox holds before `mule_msg` returns false. */
 export const MULE_MAILBOX_SLOTS = 8;
 
-/** Mailboxes: the shared one, one per mule, one per farm. */
-export function muleChannelCount(cfg: Config): number { return 1 + cfg.mules.length + cfg.farms.length; }
+/** Mailboxes: the shared one, one per mule id (those `mule_spawn` may claim included), one per farm. */
+export function muleChannelCount(cfg: Config): number { return 1 + cfg.maxMules + cfg.farms.length; }
 
 const SHARED = 0;
 /** Longest single wait, so a waiting mule looks again (and keeps its thread alive) now and then (ms). */
@@ -57,7 +59,9 @@ export class Mules {
     this.#cfg = ctx.shared.config;
   }
 
-  #farmChannel(i: number): number { return 1 + this.#cfg.mules.length + i; }
+  #farmChannel(i: number): number { return 1 + this.#cfg.maxMules + i; }
+  /** Mule ids in use now (1..n): the configured mules and those started by mule_spawn. */
+  #muleCount(): number { return this.#ctx.x.mule_ids(); }
   #bell(muleId: number): number { return this.#ctx.x.mule_bell(muleId) >> 2; }
   /** Farms (by index) the calling mule belongs to. */
   #myFarms(): number[] {
@@ -92,16 +96,16 @@ export class Mules {
 
   msg(msg: unknown, target: unknown): boolean {
     const fn = 'mule_msg';
-    const count = this.#cfg.mules.length;
+    const count = this.#muleCount();
     // The message's type first, as uWSGI's argument parser checks it before looking for mules.
     const bytes = this.#message(fn, msg);
-    if (count === 0) throw new UwsgiError('ERR_NOT_CONFIGURED', `${fn}: no mule configured (use the 'mules' or 'mule' option)`);
+    if (this.#cfg.maxMules === 0) throw new UwsgiError('ERR_NOT_CONFIGURED', `${fn}: no mule configured (use the 'mules' or 'mule' option, or 'max-mules' for mule_spawn)`);
     if (target === undefined || target === null || target === 0) {
-      return this.#send(fn, SHARED, bytes, this.#cfg.mules.map((_, i) => i + 1));
+      return this.#send(fn, SHARED, bytes, Array.from({ length: count }, (_, i) => i + 1));
     }
     if (typeof target === 'number' || typeof target === 'bigint') {
       const id = intArg(fn, 'mule', target);
-      if (id < 1 || id > count) throw new UwsgiError('ERR_NOT_FOUND', `${fn}: invalid mule ${id} (mules are 1..${count})`);
+      if (id < 1 || id > count) throw new UwsgiError('ERR_NOT_FOUND', `${fn}: invalid mule ${id} (${count === 0 ? 'no mule is running yet' : `mules are 1..${count}`})`);
       return this.#send(fn, id, bytes, [id]);
     }
     if (typeof target !== 'string' && !(target instanceof Uint8Array)) {
@@ -118,6 +122,24 @@ export class Mules {
     const bytes = this.#message(fn, msg);
     // As in uWSGI: an unknown farm or a full mailbox is not reported.
     if (i >= 0) this.#send(fn, this.#farmChannel(i), bytes, this.#cfg.farms[i].mules);
+  }
+
+  spawn(file: unknown): number {
+    const fn = 'mule_spawn';
+    if (file !== undefined && file !== null && typeof file !== 'string') throw new UwsgiError('ERR_ARG_TYPE', `${fn}: file must be a path (string) or null for a plain mule, got ${typeName(file)}`);
+    const path = file === undefined || file === null || file === '' ? null : file;
+    const control = masterControlOf(this.#ctx);
+    if (!control) throw new UwsgiError('ERR_NOT_CONFIGURED', `${fn}: mules are started by a master (uwsgi.run() or the uwsgi-wasm command); this engine has none`);
+    if (path !== null && !runtime().pathExists(path)) throw new UwsgiError('ERR_NOT_FOUND', `${fn}: no such file '${path}'`);
+    const id = this.#ctx.x.mule_claim_id();
+    if (id === E_FULL) {
+      const max = this.#cfg.maxMules;
+      throw new UwsgiError('ERR_FULL', `${fn}: all ${max} mule id(s) are in use; --max-mules N reserves ids (a mailbox, a thread slot and a status row each) for mules started at run time`);
+    }
+    if (id < 0) throw statusError(id, fn);
+    // The id, its mailbox and its status row exist from now on: messages sent to it wait for the mule.
+    control.spawnMule(id, path);
+    return id;
   }
 
   #requireMule(fn: string): void {
@@ -182,6 +204,28 @@ export class Mules {
       await waitForChange(this.#i32, bell, seen, Math.min(left, WAIT_SLICE_MS));
     }
   }
+}
+
+/** Messages waiting in each mailbox (stats and the dashboard). */
+export interface MailboxDepths {
+  /** The mailbox every mule reads. */
+  shared: number;
+  /** By mule id - 1, for every mule id in use. */
+  mules: number[];
+  /** By farm, in option order. */
+  farms: number[];
+}
+
+/** How many messages wait in every mule mailbox of `ctx`'s engine (all zero lists without mules). */
+export function mailboxDepths(ctx: ThreadContext): MailboxDepths {
+  const cfg = ctx.shared.config;
+  const depth = (c: number) => Math.max(0, ctx.x.mule_waiting(c));
+  if (cfg.maxMules === 0) return { shared: 0, mules: [], farms: [] };
+  return {
+    shared: depth(SHARED),
+    mules: Array.from({ length: ctx.x.mule_ids() }, (_, i) => depth(1 + i)),
+    farms: cfg.farms.map((_, i) => depth(1 + cfg.maxMules + i)),
+  };
 }
 
 /** The calling thread's mule API. */

@@ -15,7 +15,8 @@ import { type StatsSources, type WorkerCounters, collectStats, renderStats } fro
 import { DASHBOARD_HTML } from './dashboard.ts';
 import { processOf, type WorkerStats } from '../process/process.ts';
 import { spoolerOf } from '../spooler/spooler.ts';
-import { signalTable } from '../signals/signals.ts';
+import { signalRows } from './sections.ts';
+import { RowField, ThreadKind } from '../kernel/abi.ts';
 import { listenQueueOf } from '../server/serve.ts';
 
 const utf8 = new TextEncoder();
@@ -26,6 +27,8 @@ const HTTP_HTML_HEAD = 'HTTP/1.0 200 OK\r\nConnection: close\r\nContent-Type: te
 const HTTP_HEAD_MAX = 4096;
 /** A client that sends no request head within this time is dropped (ms). */
 const HTTP_READ_TIMEOUT_MS = 3000;
+/** Master log lines the stats document keeps (its `log` section). */
+export const LOG_TAIL = 30;
 
 /** A running stats server. */
 export class StatsServer {
@@ -157,6 +160,26 @@ export function engineSnmpSource(engine: Engine, sources: Pick<StatsSources, 'th
 }
 
 /**
+ * Everything the stats document reads from `engine`: the worker status table,
+ * the signal table, the spoolers, the listeners; `threads` is the master's
+ * thread table (without it there are no workers or mules). A master's services
+ * use it; an engine without a master (`createEngine`) can too:
+ * `collectStats(engineStatsSources(engine))`.
+ */
+export function engineStatsSources(engine: Engine, threads?: StatsSources['threads']): StatsSources {
+  return {
+    engine, threads, noCores: engine.shared.config.statsNoCores,
+    workerCounters: statusTableCounters(engine),
+    signals: () => signalRows(engine.uwsgi.ctx),
+    spoolers: () => (engine.shared.config.spooler.dirs.length ? spoolerOf(engine.uwsgi.ctx).stats() : undefined),
+    sockets: () => {
+      const lc = engine.shared.config.listen;
+      return lc.listeners.map((l) => ({ name: l.address, proto: l.protocol, queue: listenQueueOf(engine.uwsgi.ctx, l.id), max_queue: lc.backlog, shared: 0, can_offload: 0 }));
+    },
+  };
+}
+
+/**
  * The stats server and SNMP agent of a master, started from its options.
  * `workerCounters` and `signals` are where the worker status table and the
  * signal table plug in.
@@ -166,23 +189,22 @@ export class MasterServices {
   readonly #sources: StatsSources;
   #stats?: StatsServer;
   #snmp?: SnmpAgent;
+  /** The master's latest log lines (respawns, harakiri...), for the `log` section and the dashboard's tail. */
+  readonly #log: string[] = [];
 
   constructor(engine: Engine, threads: StatsSources['threads']) {
     this.#engine = engine;
-    this.#sources = {
-      engine, threads, noCores: engine.shared.config.statsNoCores,
-      workerCounters: statusTableCounters(engine),
-      signals: () => signalTable(engine.uwsgi.ctx),
-      spoolers: () => (engine.shared.config.spooler.dirs.length ? spoolerOf(engine.uwsgi.ctx).stats() : undefined),
-      sockets: () => {
-        const lc = engine.shared.config.listen;
-        return lc.listeners.map((l) => ({ name: l.address, proto: l.protocol, queue: listenQueueOf(engine.uwsgi.ctx, l.id), max_queue: lc.backlog, shared: 0, can_offload: 0 }));
-      },
-    };
+    this.#sources = { ...engineStatsSources(engine, threads), log: () => [...this.#log] };
   }
 
   /** What the stats document and the SNMP agent read (collectors take it as is). */
   get sources(): StatsSources { return this.#sources; }
+
+  /** Keep `line` (one of the master's log lines) among the last {@link LOG_TAIL} the stats document shows. */
+  recordLog(line: string): void {
+    this.#log.push(line);
+    if (this.#log.length > LOG_TAIL) this.#log.splice(0, this.#log.length - LOG_TAIL);
+  }
 
   /** Plug in the per-worker counters (the worker status table). */
   setWorkerCounters(fn: (id: number) => WorkerCounters | undefined): void { this.#sources.workerCounters = fn; }
@@ -226,7 +248,9 @@ export function statusTableCounters(engine: Engine): (id: number) => WorkerCount
     if (now - at > 5) { rows = processOf(engine.uwsgi.ctx).workerStats(); at = now; }
     const w = rows[id - 1];
     if (!w) return undefined;
+    const row = engine.uwsgi.ctx.x.wk_row(ThreadKind.worker, id);
     return {
+      last_rt: row > 0 ? engine.uwsgi.ctx.x.wk_get(row, RowField.LAST_RT) : 0,
       requests: w.requests, delta_requests: w.delta_requests, exceptions: w.exceptions, harakiri_count: w.harakiri_count, grunts: w.grunts,
       signals: w.signals, status: text.decode(w.status), rss: w.rss, vsz: w.vsz, running_time: w.running_time, tx: w.tx, avg_rt: w.avg_rt,
       apps: w.apps.map((a) => ({

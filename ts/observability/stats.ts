@@ -11,6 +11,9 @@ import { VERSION } from '../kernel/version.ts';
 import { cachesOf } from '../cache/cache.ts';
 import { snmpOf } from './snmp.ts';
 import { SNMP_SLOTS } from '../kernel/abi.ts';
+import { MULE_MAILBOX_SLOTS, mailboxDepths } from '../mules/mules.ts';
+import { nodeTableOf } from '../cluster/table.ts';
+import { cronRows, lockHolders, masterQueue, queuedFor, timerRows } from './sections.ts';
 
 /** A JSON value of the document (bigint for 64-bit counters). */
 export type StatsValue = string | number | bigint | boolean | null | StatsValue[] | { [key: string]: StatsValue };
@@ -56,6 +59,8 @@ export interface WorkerCounters {
   tx?: number | bigint;
   /** Microseconds. */
   avg_rt?: number;
+  /** Microseconds the last finished request took (ours). */
+  last_rt?: number;
   apps?: StatsValue[];
   cores?: StatsValue[];
 }
@@ -75,6 +80,8 @@ export interface StatsSources {
   spoolers?: () => StatsValue[] | undefined;
   /** Omit each worker's `cores` array (`--stats-no-cores`). */
   noCores?: boolean;
+  /** The master's latest log lines, oldest first: the `log` section. */
+  log?: () => string[];
 }
 
 /** A collector: the value of one top-level key, or undefined to leave the key out. */
@@ -99,7 +106,8 @@ function workerObject(s: StatsSources, t: ThreadRow): { [key: string]: StatsValu
     exceptions: c.exceptions ?? 0,
     harakiri_count: c.harakiri_count ?? 0,
     signals: c.signals ?? 0,
-    signal_queue: c.signal_queue ?? 0,
+    // uWSGI's meaning: signals waiting for this worker (its mailbox).
+    signal_queue: c.signal_queue ?? queuedFor(s.engine.uwsgi.ctx, t.tid),
     status: c.status ?? (running ? 'idle' : 'cheap'),
     rss: c.rss ?? 0,
     vsz: c.vsz ?? 0,
@@ -115,17 +123,15 @@ function workerObject(s: StatsSources, t: ThreadRow): { [key: string]: StatsValu
   o.tid = t.tid;
   o.thread_state = t.state;
   o.grunts = c.grunts ?? 0;
+  o.last_rt = c.last_rt ?? 0;
   return o;
 }
 
 /** Every top-level key with its collector, in emission order: uWSGI's keys, then ours. */
 export const COLLECTORS: ReadonlyArray<readonly [string, Collector]> = [
   ['version', () => VERSION],
-  ['signal_queue', (s) => {
-    // Pending signals of the master's queue, once signals exist; nothing pends without them.
-    const rows = s.signals?.() ?? [];
-    return rows.reduce<number>((n, r) => n + (typeof r === 'object' && r && !Array.isArray(r) && typeof r.pending === 'number' ? r.pending : 0), 0);
-  }],
+  // Signals waiting in the master's routing inbox (uWSGI: its signal queue).
+  ['signal_queue', (s) => masterQueue(s.engine.uwsgi.ctx)],
   ['load', (s) => workerRows(s).filter((t) => (s.workerCounters?.(t.ident)?.status ?? 'idle') === 'busy').length],
   ['pid', (s) => s.engine.shared.masterPid],
   ['uid', () => ids().uid],
@@ -160,17 +166,37 @@ export const COLLECTORS: ReadonlyArray<readonly [string, Collector]> = [
   ['mules', (s) => {
     const rows = (s.threads?.() ?? []).filter((t) => t.kind === 'mule').sort((a, b) => a.ident - b.ident);
     if (rows.length === 0) return undefined;
+    const ctx = s.engine.uwsgi.ctx;
+    const depths = mailboxDepths(ctx);
+    const farms = s.engine.shared.config.farms;
     return rows.map((t) => ({
       id: t.ident, pid: s.engine.shared.masterPid, tid: t.tid, file: t.file ?? null, thread_state: t.state,
       last_spawn: Math.floor(t.spawnedAt / 1000), respawn_count: t.spawns,
+      // Messages waiting in its own mailbox, signals it handled and has waiting, the farms it belongs to.
+      queue: depths.mules[t.ident - 1] ?? 0,
+      signals: t.tid >= 0 ? ctx.x.sig_handled(t.tid) : 0,
+      signal_queue: queuedFor(ctx, t.tid),
+      farms: farms.filter((f) => f.mules.includes(t.ident)).map((f) => f.name),
     }));
+  }],
+  ['farms', (s) => {
+    const farms = s.engine.shared.config.farms;
+    if (farms.length === 0) return undefined;
+    const depths = mailboxDepths(s.engine.uwsgi.ctx);
+    return farms.map((f, i) => ({ name: f.name, mules: f.mules, queue: depths.farms[i] ?? 0 }));
+  }],
+  ['mule_mailbox', (s) => {
+    if (s.engine.shared.config.mules.length === 0) return undefined;
+    // Every mailbox holds this many messages; `shared` are waiting in the one every mule reads.
+    return { slots: MULE_MAILBOX_SLOTS, shared: mailboxDepths(s.engine.uwsgi.ctx).shared };
   }],
   ['queue', (s) => {
     const cfg = s.engine.shared.config;
     if (cfg.queue === 0) return undefined;
     const x = s.engine.uwsgi.ctx.x;
-    return { slots: cfg.queue, blocksize: cfg.queueBlocksize, push_slot: x.queue_slot(), pull_slot: x.queue_pull_slot() };
+    return { slots: cfg.queue, blocksize: cfg.queueBlocksize, push_slot: x.queue_slot(), pull_slot: x.queue_pull_slot(), used: Math.max(0, x.queue_used()) };
   }],
+  ['lock_holders', (s) => lockHolders(s.engine.uwsgi.ctx)],
   ['sharedareas', (s) => {
     const x = s.engine.uwsgi.ctx.x;
     const out: StatsValue[] = [];
@@ -178,6 +204,21 @@ export const COLLECTORS: ReadonlyArray<readonly [string, Collector]> = [
     return out.length ? out : undefined;
   }],
   ['signals', (s) => s.signals?.()],
+  ['timers', (s) => timerRows(s.engine.uwsgi.ctx)],
+  ['crons', (s) => cronRows(s.engine.uwsgi.ctx)],
+  ['cluster', (s) => {
+    // uWSGI 1.x's cluster as the master's node table holds it: every node heard, and whether it is still live.
+    const cfg = s.engine.shared.config.cluster;
+    if (!cfg.group) return undefined;
+    const oldest = Date.now() - cfg.tolerance * 1000;
+    return {
+      group: cfg.group.text,
+      nodes: nodeTableOf(s.engine.uwsgi.ctx).read().map((n) => ({
+        name: n.name, nodename: n.nodename, workers: n.workers, load: n.load, requests: n.requests,
+        last_seen: Math.floor(n.seen / 1000), live: n.seen >= oldest,
+      })),
+    };
+  }],
   ['snmp', (s) => {
     const snmp = snmpOf(s.engine.uwsgi.ctx);
     const slots: StatsValue[] = [];
@@ -191,6 +232,7 @@ export const COLLECTORS: ReadonlyArray<readonly [string, Collector]> = [
     const m = runtime().memoryUsage();
     return { rss: m.rss, vsz: m.vsz, shared: s.engine.memory.buffer.byteLength };
   }],
+  ['log', (s) => s.log?.()],
 ];
 
 /** The whole document as a JS object (bigint counters kept exact). */

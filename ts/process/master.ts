@@ -129,12 +129,13 @@ export class Master {
   constructor(engine: Engine, app: string | undefined, opts: MasterOptions) {
     this.engine = engine;
     this.#app = app;
-    this.#log = opts.log ?? ((l) => console.error(l));
     this.done = new Promise((r) => { this.#resolveDone = r; });
     // The main thread's uwsgi.reload()/uwsgi.stop() reach this master.
-    setMasterControl(engine, { reload: () => void this.reload(), stop: () => void this.stop() });
-    if (opts.log === undefined) this.#log = (l) => writeLog(engine.uwsgi.ctx, l);
+    setMasterControl(engine, { reload: () => void this.reload(), stop: () => void this.stop(), spawnMule: (ident, file) => this.#spawnMule(ident, file) });
     this.services = new MasterServices(engine, () => this.threadRows());
+    // Every line also goes to the stats document's log tail (the dashboard shows it).
+    const write = opts.log ?? ((l: string) => writeLog(engine.uwsgi.ctx, l));
+    this.#log = (l) => { this.services.recordLog(l); write(l); };
     if (opts.handleSignals ?? true) {
       this.#removeSignals = runtime().onTerminationSignal((sig) => {
         this.#log(`uwsgi-wasm: ${sig} received, stopping workers`);
@@ -265,6 +266,7 @@ export class Master {
         } else if (msg?.type === 'uwsgi-wasm:control') {
           if (msg.op === 'reload') void this.reload();
           else if (msg.op === 'stop') void this.stop();
+          else if (msg.op === 'mule_spawn') this.#spawnMule(msg.ident, msg.file);
         } else if (msg?.type === 'uwsgi-wasm:import-failed') {
           slot.importError = `${msg.file}: ${msg.error}`;
         } else if (this.#erlang?.handle(tid, msg)) {
@@ -488,6 +490,15 @@ export class Master {
    * master respawns it. Tests use it to show lock recovery.
    */
   killWorker(ident: number, opts?: KillOptions): Promise<void> { return this.#kill('worker', ident, 'killWorker', opts); }
+
+  /** Start mule `ident`, claimed by `mule_spawn()`; from then on it is respawned like a configured one. */
+  #spawnMule(ident: number, file: string | null): void {
+    if (this.#stopping || this.#finished || this.#workers.some((w) => w.kind === 'mule' && w.ident === ident)) return;
+    const slot: WorkerSlot = { kind: 'mule', ident, file: file ?? undefined, tid: -1, spawnedAt: 0, quickDeaths: 0, state: 'starting' };
+    this.#workers.push(slot);
+    this.#log(`uwsgi-wasm: spawned mule ${ident}${file ? ` (${file})` : ''}`);
+    this.#spawn(slot);
+  }
 
   /** Kill mule `ident` as if it crashed; the master respawns it. */
   killMule(ident: number, opts?: KillOptions): Promise<void> { return this.#kill('mule', ident, 'killMule', opts); }

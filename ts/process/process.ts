@@ -145,7 +145,12 @@ export interface WorkerStats extends WorkerInfo {
 }
 
 /** How a master is asked to reload or stop (installed by the master for its own engine). */
-export interface MasterControl { reload(): void; stop(): void }
+export interface MasterControl {
+  reload(): void;
+  stop(): void;
+  /** Start mule `ident` (an id the caller claimed) running `file`, or a plain mule for null (`mule_spawn`). */
+  spawnMule(ident: number, file: string | null): void;
+}
 /** The master's controls, when a master runs this engine in this JS thread. */
 const masterControl = engineService<{ control?: MasterControl }>(() => ({}));
 /** @internal The master registers itself so the main thread's `reload()`/`stop()` reach it. */
@@ -155,6 +160,10 @@ export function setMasterControl(engine: { readonly memory: WebAssembly.Memory }
 let threadControl: MasterControl | undefined;
 /** @internal A master-started thread: how it posts control requests to its master. */
 export function setThreadControl(c: MasterControl): void { threadControl = c; }
+/** @internal How the calling thread reaches the master running its engine; undefined without a master. */
+export function masterControlOf(ctx: ThreadContext): MasterControl | undefined {
+  return ctx.shared.hasMaster ? masterControl(ctx).control ?? threadControl : undefined;
+}
 
 /** modifier1 values that have a request handler in this engine (`has_hook`). */
 const HOOKS = new Set<number>([0, 173]);

@@ -30,6 +30,8 @@ export type ThreadMessage =
   | { type: 'uwsgi-wasm:loaded' }
   /** `uwsgi.reload()` / `uwsgi.stop()` called in a thread: the master acts. */
   | { type: 'uwsgi-wasm:control'; op: 'reload' | 'stop' }
+  /** `uwsgi.mule_spawn()` called in a thread: the master starts mule `ident` (already claimed). */
+  | { type: 'uwsgi-wasm:control'; op: 'mule_spawn'; ident: number; file: string | null }
   /** A worker accepts on every configured listener (sent only when there are listeners). */
   | { type: 'uwsgi-wasm:serving' }
   /** Importing the thread's file (app, mule file, spooler-import file) threw: the thread ends with it. */
@@ -70,6 +72,7 @@ export async function runWorkerThread(): Promise<void> {
   setThreadControl({
     reload: () => rt.postToParent({ type: 'uwsgi-wasm:control', op: 'reload' } satisfies ThreadMessage),
     stop: () => rt.postToParent({ type: 'uwsgi-wasm:control', op: 'stop' } satisfies ThreadMessage),
+    spawnMule: (ident, file) => rt.postToParent({ type: 'uwsgi-wasm:control', op: 'mule_spawn', ident, file } satisfies ThreadMessage),
   });
   const proc = processOf(u.ctx); // captures is_a_reload at start
   // Tells the master why the thread is about to die, so that it can stop respawning one that

@@ -10,7 +10,7 @@
  * @module
  */
 import type { ThreadContext } from '../kernel/context.ts';
-import { SIGNAL_PAIR_BYTES, SignalTarget as Target, ThreadKind } from '../kernel/abi.ts';
+import { SIGNAL_PAIR_BYTES, SIG_COUNT_LOST, SIG_COUNT_RAISED, SignalTarget as Target, ThreadKind } from '../kernel/abi.ts';
 import { waitForChange } from '../kernel/atomics.ts';
 import { deliverDirect, deliverTo, deliverToStandalone, realmOf, type RealmScheduler } from './signals.ts';
 import { runtime } from '../platform/index.ts';
@@ -97,7 +97,7 @@ export class Scheduler implements RealmScheduler {
       const c = x.cron_due(Math.floor(now / 1000), t.getMinutes(), t.getHours(), t.getDate(), t.getMonth() + 1, t.getDay(), scratch, FIRE_ROOM);
       for (let i = 0; i < c; i++) sigs.push(dv.getInt32(scratch + i * 4, true));
     }
-    for (const s of sigs) this.route(s);
+    for (const s of sigs) this.#fire(s);
     this.#adoptMonitors();
     return sigs.length;
   }
@@ -113,6 +113,18 @@ export class Scheduler implements RealmScheduler {
     }
   }
 
+  /** A signal no thread could take: counted (stats) and logged. */
+  #lost(num: number, line: string): void {
+    this.ctx.x.sig_note(num, SIG_COUNT_LOST);
+    this.log(line);
+  }
+
+  /** Raise `num` from the scheduler (a timer, cron entry or file monitor fired): counted, then routed. */
+  #fire(num: number): void {
+    this.ctx.x.sig_note(num, SIG_COUNT_RAISED);
+    this.route(num);
+  }
+
   /** Route one signal as uWSGI's master does, by the target in the signal table. */
   route(num: number): void {
     const { x } = this.ctx;
@@ -124,26 +136,26 @@ export class Scheduler implements RealmScheduler {
         // An unregistered signal goes to the worker pool too, as in uWSGI (the worker logs it).
         const tid = x.sig_pick(ThreadKind.worker, num, -1);
         if (tid >= 0) deliverTo(this.ctx, tid, num);
-        else if (this.ctx.shared.hasMaster || deliverToStandalone(this.ctx, num) === 0) this.log(`could not deliver signal ${num} to workers pool: no worker is running`);
+        else if (this.ctx.shared.hasMaster || deliverToStandalone(this.ctx, num) === 0) this.#lost(num, `could not deliver signal ${num} to workers pool: no worker is running`);
         return;
       }
       case Target.MULE_ANY: {
         const tid = x.sig_pick(ThreadKind.mule, num, -1);
         if (tid >= 0) deliverTo(this.ctx, tid, num);
-        else this.log(`could not deliver signal ${num} to a mule: no mule is running`);
+        else this.#lost(num, `could not deliver signal ${num} to a mule: no mule is running`);
         return;
       }
       case Target.SPOOLER: {
         const tid = x.sig_pick(ThreadKind.spooler, num, -1);
         if (tid >= 0) deliverTo(this.ctx, tid, num);
-        else this.log(`could not deliver signal ${num} to the spooler: no spooler is running`);
+        else this.#lost(num, `could not deliver signal ${num} to the spooler: no spooler is running`);
         return;
       }
       case Target.FARM: {
         const farm = this.ctx.shared.config.farms[arg];
         const tid = farm ? this.#pickFarmMule(num, farm.mules) : -1;
         if (tid >= 0) deliverTo(this.ctx, tid, num);
-        else this.log(`could not deliver signal ${num} to farm ${farm?.name ?? arg}: none of its mules is running`);
+        else this.#lost(num, `could not deliver signal ${num} to farm ${farm?.name ?? arg}: none of its mules is running`);
         return;
       }
       default:
@@ -175,7 +187,7 @@ export class Scheduler implements RealmScheduler {
       const len = x.monitor_path(i, scratch);
       const path = utf8.decode(u8.slice(scratch, scratch + len));
       try {
-        this.#watches.set(i, runtime().watchPath(path, () => { if (!this.#stopped) this.route(sig); }));
+        this.#watches.set(i, runtime().watchPath(path, () => { if (!this.#stopped) this.#fire(sig); }));
       } catch (e) {
         x.monitor_drop(i);
         this.log(`unable to monitor ${path} for signal ${sig}: ${(e as Error).message}`);

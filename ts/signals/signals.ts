@@ -18,7 +18,7 @@
 import { UwsgiError, intArg, statusError, typeName } from '../kernel/errors.ts';
 import { type ThreadContext, engineService, threadService } from '../kernel/context.ts';
 import {
-  SIGNAL_COUNT, SIGNAL_PAIR_BYTES, SIG_MB_BELL, SIG_MB_BUSY, SIG_MB_HANDLED, SIG_MB_LISTENING, SIG_MB_WAITING,
+  SIGNAL_COUNT, SIGNAL_PAIR_BYTES, SIG_COUNT_LOST, SIG_COUNT_RAISED, SIG_MB_BELL, SIG_MB_BUSY, SIG_MB_HANDLED, SIG_MB_LISTENING, SIG_MB_WAITING,
   SignalTarget as Target, ThreadKind, ThreadState,
 } from '../kernel/abi.ts';
 import { waitForChange } from '../kernel/atomics.ts';
@@ -71,7 +71,8 @@ export function parseTarget(fn: string, who: unknown, ctx: ThreadContext): { kin
   }
   const w = id('worker', cfg.workers, 'worker');
   if (w !== undefined) return w === 0 ? { kind: Target.WORKER_ANY, arg: 0 } : { kind: Target.WORKER_N, arg: w };
-  const m = id('mule', cfg.mules.length, 'mule');
+  // Ids `mule_spawn` may claim are valid targets too (their mule may not run yet, as a dead one).
+  const m = id('mule', cfg.maxMules, 'mule');
   if (m !== undefined) return m === 0 ? { kind: Target.MULE_ANY, arg: 0 } : { kind: Target.MULE_N, arg: m };
   if (s.startsWith('farm_')) {
     const i = cfg.farms.findIndex((f) => f.name === s.slice(5));
@@ -170,6 +171,7 @@ export class SignalThread {
 
   /** Raise `num` from this thread. */
   raise(num: number): void {
+    this.ctx.x.sig_note(num, SIG_COUNT_RAISED);
     const realm = this.realm;
     realm.scheduler?.ensureStarted();
     const kind = this.ctx.x.sig_target_kind(num);
@@ -291,25 +293,26 @@ function kickAllLocal(ctx: ThreadContext): void { for (const t of realmOf(ctx.me
  */
 export function deliverDirect(ctx: ThreadContext, num: number, kind: number, arg: number, log: (l: string) => void): number {
   const x = ctx.x;
+  const lost = (line: string) => { x.sig_note(num, SIG_COUNT_LOST); log(line); };
   let sent = 0;
   switch (kind) {
     case Target.WORKERS:
     case Target.ACTIVE_WORKERS:
       sent = x.sig_deliver_kind(num, ThreadKind.worker, -1);
       if (sent === 0 && !ctx.shared.hasMaster) sent = deliverToStandalone(ctx, num);
-      if (sent === 0) log(`could not deliver signal ${num} to the workers: none is running`);
+      if (sent === 0) lost(`could not deliver signal ${num} to the workers: none is running`);
       break;
     case Target.WORKER_N:
       sent = x.sig_deliver_kind(num, ThreadKind.worker, arg);
-      if (sent === 0) log(`could not deliver signal ${num} to worker ${arg}: it is not running`);
+      if (sent === 0) lost(`could not deliver signal ${num} to worker ${arg}: it is not running`);
       break;
     case Target.MULES:
       sent = x.sig_deliver_kind(num, ThreadKind.mule, -1);
-      if (sent === 0) log(`could not deliver signal ${num} to the mules: none is running`);
+      if (sent === 0) lost(`could not deliver signal ${num} to the mules: none is running`);
       break;
     case Target.MULE_N:
       sent = x.sig_deliver_kind(num, ThreadKind.mule, arg);
-      if (sent === 0) log(`could not deliver signal ${num} to mule ${arg}: it is not running`);
+      if (sent === 0) lost(`could not deliver signal ${num} to mule ${arg}: it is not running`);
       break;
     default:
       throw new UwsgiError('ERR_INTERNAL', `signal ${num}: target kind ${kind} has no direct receivers`);

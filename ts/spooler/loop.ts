@@ -201,7 +201,7 @@ export class SpoolerLoop {
       return 'done';
     }
     sfs.renameIfExists(claimed, path);
-    this.#slot.end(ret !== SPOOL_IGNORE);
+    this.#slot.end(ret !== SPOOL_IGNORE, ret !== SPOOL_IGNORE);
     if (ret === SPOOL_IGNORE) {
       this.#log('unable to find the spooler function, have you loaded it into the spooler process ?');
       return 'ignored';

@@ -44,17 +44,18 @@ const sfs = runtime();
 // ---- the shared region (Region.SPOOLER) -------------------------------------------------
 //
 //  header (64 bytes)                         one slot per spooler thread (64 bytes each)
-//  ┌───────────┬─────────┬───────┬───────┬──────────┬────────────┐   ┌──────┬─────────┬───────┬───────┬───────┬──────────┬────────────┬─────┐
-//  │ frequency │ counter │ boot0 │ boot1 │ rate_sec │ rate_count │   │ bell │ running │ alive │ tasks │ total │ respawns │ task_start │ dir │
-//  │ +0        │ +4      │ +8    │ +12   │ +16      │ +20        │   │ +0   │ +4      │ +8    │ +12   │ +16   │ +20      │ +24        │ +28 │
-//  └───────────┴─────────┴───────┴───────┴──────────┴────────────┘   └──────┴─────────┴───────┴───────┴───────┴──────────┴────────────┴─────┘
+//  ┌───────────┬─────────┬───────┬───────┬──────────┬────────────┐   ┌──────┬─────────┬───────┬───────┬───────┬──────────┬────────────┬─────┬────────┐
+//  │ frequency │ counter │ boot0 │ boot1 │ rate_sec │ rate_count │   │ bell │ running │ alive │ tasks │ total │ respawns │ task_start │ dir │ failed │
+//  │ +0        │ +4      │ +8    │ +12   │ +16      │ +20        │   │ +0   │ +4      │ +8    │ +12   │ +16   │ +20      │ +24        │ +28 │ +32    │
+//  └───────────┴─────────┴───────┴───────┴──────────┴────────────┘   └──────┴─────────┴───────┴───────┴───────┴──────────┴────────────┴─────┴────────┘
 // frequency: set_spooler_frequency (0: the option's value). counter: task file
 // names (uWSGI's per-process counter; shared here since the writers are
 // threads of one process). boot: random id of this engine, in claimed names.
 // bell: rung by a writer to wake the thread at once (uWSGI's SIGUSR1).
 // running/task_start: a task runs since that unix second (harakiri, stats).
 // alive: the thread is in its loop (spooler_pid). tasks: since this
-// incarnation started (max-tasks); total and respawns: over its lifetime.
+// incarnation started (max-tasks); total and respawns: over its lifetime;
+// failed: runs that did not end with SPOOL_OK (retry, throw, no integer), for the stats.
 // rate_sec/rate_count: the unix second of the current spool-packet window
 // and the packets accepted in it (spooler-packet-rate, shared by every thread).
 
@@ -77,6 +78,7 @@ const S_TOTAL = S_TASKS + 4;
 const S_RESPAWNS = S_TOTAL + 4;
 const S_TASK_START = S_RESPAWNS + 4;
 const S_DIR = S_TASK_START + 4;
+const S_FAILED = S_DIR + 4;
 const SLOT_BYTES = 64;
 
 /** uWSGI's spooler function return codes (Python `uwsgi.SPOOL_OK`...). */
@@ -563,9 +565,10 @@ export class SpoolerApi {
         // Publishes the start time written above to the master's harakiri check.
         Atomics.store(i32, at(S_RUNNING), 1);
       },
-      end: (counted: boolean) => {
+      end: (counted: boolean, failed = false) => {
         Atomics.store(i32, at(S_RUNNING), 0);
         if (counted) { Atomics.add(i32, at(S_TASKS), 1); Atomics.add(i32, at(S_TOTAL), 1); }
+        if (failed) Atomics.add(i32, at(S_FAILED), 1);
       },
       tasks: () => Atomics.load(i32, at(S_TASKS)),
       started: () => { Atomics.store(i32, at(S_TASKS), 0); Atomics.store(i32, at(S_ALIVE), 1); },
@@ -597,15 +600,18 @@ export class SpoolerApi {
 
   /**
    * Per spooler, what uWSGI's stats server shows (`dir`, `pid`, `tasks`,
-   * `respawns`, `running`), one entry per spooler thread (external directories: pid 0, no tasks).
+   * `respawns`, `running`), one entry per spooler thread (external directories: pid 0, no tasks),
+   * then ours: `failed` (runs that did not end with SPOOL_OK) and `waiting`
+   * (task files in the directory and its priority subdirectories, shared by its threads).
    */
-  stats(): Array<{ dir: string; pid: number; tasks: number; respawns: number; running: number }> {
+  stats(): SpoolerStats[] {
     if (this.#cfg.dirs.length === 0) return [];
     const i32 = this.#region();
     const threads = spoolerThreads(this.#cfg);
-    const out: Array<{ dir: string; pid: number; tasks: number; respawns: number; running: number }> = [];
+    const out: SpoolerStats[] = [];
     this.#cfg.dirs.forEach((d, i) => {
-      if (d.external) { out.push({ dir: d.path, pid: 0, tasks: 0, respawns: 0, running: 0 }); return; }
+      const waiting = waitingTasks(d.path);
+      if (d.external) { out.push({ dir: d.path, pid: 0, tasks: 0, respawns: 0, running: 0, failed: 0, waiting }); return; }
       for (const t of threads.filter((x) => x.dir === i)) {
         out.push({
           dir: d.path,
@@ -613,6 +619,8 @@ export class SpoolerApi {
           tasks: Atomics.load(i32, this.#s(t.ident, S_TOTAL)),
           respawns: Atomics.load(i32, this.#s(t.ident, S_RESPAWNS)),
           running: Atomics.load(i32, this.#s(t.ident, S_RUNNING)),
+          failed: Atomics.load(i32, this.#s(t.ident, S_FAILED)),
+          waiting,
         });
       }
     });
@@ -655,13 +663,37 @@ export class SpoolerApi {
   claimOf(task: string): string { return claimName(this.owner(), task); }
 }
 
+/** One spooler thread's stats entry ({@link SpoolerApi.stats}). */
+export type SpoolerStats = {
+  dir: string; pid: number; tasks: number; respawns: number; running: number;
+  /** Runs that did not end with SPOOL_OK (retry, a throw, no integer result). */
+  failed: number;
+  /** Task files waiting in the directory and its priority subdirectories. */
+  waiting: number;
+};
+
+/** Task files in `dir` and its priority subdirectories (names of digits); 0 when it cannot be read. */
+function waitingTasks(dir: string): number {
+  let n = 0;
+  try {
+    for (const name of sfs.listDir(dir)) {
+      if (isTaskName(name)) n++;
+      else if (/^\d+$/.test(name)) for (const sub of sfs.listDir(sfs.paths.join(dir, name))) if (isTaskName(sub)) n++;
+    }
+  } catch {
+    // A directory being removed or not readable: nothing to count.
+  }
+  return n;
+}
+
 /** @internal The loop's handles on its region slot. */
 export interface SpoolerSlot {
   i32: Int32Array;
   /** Index of the slot's bell in `i32`. */
   bell: number;
   begin(nowSec: number): void;
-  end(counted: boolean): void;
+  /** A run ended; `counted` adds it to the task counters, `failed` (it did not end with SPOOL_OK) to the failures. */
+  end(counted: boolean, failed?: boolean): void;
   tasks(): number;
   /** The loop starts serving (spooler_pid shows it). */
   started(): void;
