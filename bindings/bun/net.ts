@@ -6,6 +6,7 @@
  */
 import type { AcceptFn, Endpoint, Listener, RuntimeSockets, Socket, SocketError, SocketHandlers, UdpEndpoint } from '../../ts/platform/binding.ts';
 import { connect, listenWithTicket, prepareReusePort, tcpListenQueue, unixPath } from '../common/net.ts';
+import { fdLimit, httpBridge, listenHttp } from '../common/http.ts';
 
 interface BunUdp { port: number; send(d: Uint8Array, port: number, host: string): boolean; close(): void }
 interface BunRawSocket {
@@ -137,4 +138,9 @@ async function listen(target: Endpoint, accept: AcceptFn): Promise<Listener> {
 }
 
 /** This runtime's sockets (the RuntimeSockets part of its binding). */
-export const sockets: RuntimeSockets = { connect, listen, prepareListener: prepareReusePort('bun'), listenWithTicket, listenUdp, tcpListenQueue };
+export const sockets: RuntimeSockets = {
+  connect, listen, prepareListener: prepareReusePort('bun'), listenWithTicket, listenUdp, tcpListenQueue,
+  // Bun's node:http listens with reusePort only in cluster workers, never in a thread: its node:net accepts for it.
+  listenHttp: (target, ticket, backlog, options, handlers) => listenHttp(target, ticket, backlog, options, handlers, 'reusePort' in ticket),
+  httpBridge, fdLimit,
+};

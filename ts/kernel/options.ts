@@ -6,7 +6,7 @@
  */
 import { UwsgiError } from './errors.ts';
 import { allValues, intValue, lastValue, optionError } from './option-values.ts';
-import { type ListenConfig, listenConfig } from '../server/listen.ts';
+import { LISTEN_OPTIONS, type ListenConfig, listenConfig } from '../server/listen.ts';
 import { SPOOLER_OPTIONS, type SpoolerConfig, spoolerConfig } from '../spooler/config.ts';
 import { SERVICE_RULES, type SocketAddress, parseAddress } from '../protocol/address.ts';
 
@@ -130,6 +130,7 @@ export const KNOWN_OPTIONS: Readonly<Record<string, OptionSpec>> = {
   'remote-rpc': { kind: 'value', built: true },
   'remote-signal': { kind: 'value', built: true },
   'remote-spool': { kind: 'value', built: true },
+  ...LISTEN_OPTIONS,
   // Refused with ERR_UNSUPPORTED when given: FastCGI is not served.
   'fastcgi-socket': { kind: 'list', built: false },
   // The spooler's options (ts/spooler/config.ts).
@@ -497,7 +498,7 @@ export function configFromPairs(pairs: Array<[string, string | true]>, app?: str
     given: expanded,
     app,
     spooler: spoolerConfig(expanded),
-    listen: listenConfig(expanded, bufferSize, app),
+    listen: listenConfig(expanded, bufferSize, app, intValue('workers', last('workers'), 1, 1, 1024)),
     harakiri: intValue('harakiri', last('harakiri'), 0, 0, 2_147_483),
     logto: logto === true || logto === '' ? undefined : logto,
     memoryReport: last('memory-report') === true,
