@@ -18,6 +18,9 @@ import type { ServedListener } from './apps.ts';
 import { lazyRequest, requestUrl, writeNodeResponse } from './fetch.ts';
 import { UwsgiError, typeName } from '../kernel/errors.ts';
 
+/** The request's body broke `--limit-post` (answered 413, not an app failure). */
+const OVER_LIMIT = Symbol('limit-post');
+
 const REASONS: Record<number, string> = { 400: 'Bad Request', 413: 'Content Too Large', 500: 'Internal Server Error' };
 
 /** Answer with `status` and close the connection after it (the request is not handed to any app). */
@@ -106,6 +109,24 @@ function bodyStream(req: NodeRequest, limit: number, onOver: () => void): Readab
   }, { highWaterMark: 4 });
 }
 
+/**
+ * `--limit-post` for a chunked body a `(req, res)` app reads itself: the
+ * parser hands each piece to the request stream's `push`, so counting there
+ * sees every byte before the app does, without reading on the app's behalf.
+ */
+function limitPushes(req: NodeRequest, limit: number, over: () => void): void {
+  const r = req as unknown as { push(chunk: unknown, encoding?: unknown): boolean };
+  const push = r.push;
+  let got = 0;
+  let refused = false;
+  r.push = function counted(this: unknown, chunk: unknown, encoding?: unknown): boolean {
+    if (refused) return false;
+    if (chunk !== null && chunk !== undefined) got += (chunk as Uint8Array).length ?? 0;
+    if (got > limit) { refused = true; over(); return false; }
+    return push.call(this, chunk, encoding);
+  };
+}
+
 /** The node:http handlers of one `--http-socket` listener. */
 export function httpHandlers(sc: ServingContext, spec: ListenerSpec): HttpServeHandlers {
   const lc = sc.config;
@@ -156,11 +177,13 @@ export function httpHandlers(sc: ServingContext, spec: ListenerSpec): HttpServeH
       const end = () => {
         if (ended) return;
         ended = true;
-        ticket?.end(Math.max(0, (sock.bytesWritten ?? 0) - sent0), failure);
+        ticket?.end(Math.max(0, (sock.bytesWritten ?? 0) - sent0), failure === OVER_LIMIT ? undefined : failure);
       };
       res.on('finish', end);
       res.on('close', end);
       const fail = (e: unknown) => {
+        // The client went away, or its body broke limit-post: not the app's failure.
+        if (sock.destroyed || failure === OVER_LIMIT) { if (!res.writableEnded) sock.destroy(); return; }
         failure = e;
         (sc.hook('onError') ?? defaultOnError)(e, info);
         if (!res.headersSent && !res.writableEnded) refuse(res, 500, 'Internal Server Error');
@@ -174,6 +197,8 @@ export function httpHandlers(sc: ServingContext, spec: ListenerSpec): HttpServeH
         env: () => (env ??= envOf(req, spec, picked.scriptName, picked.pathInfo, query)),
       };
       const app = picked.mounted.app;
+      const over = () => { failure = OVER_LIMIT; if (!res.headersSent) refuse(res, 413, `request body over limit-post (${lc.limitPost} bytes)`); else sock.destroy(); };
+      if (app.listener && lc.limitPost > 0 && te !== undefined) limitPushes(req, lc.limitPost, over);
       const run = (): unknown => {
         if (app.listener) {
           if (picked.scriptName !== '') {
@@ -195,7 +220,7 @@ export function httpHandlers(sc: ServingContext, spec: ListenerSpec): HttpServeH
             for (let i = 0; i < raw.length; i += 2) out.push([raw[i]!, raw[i + 1]!]);
             return out;
           },
-          body: () => (hasBody ? bodyStream(req, lc.limitPost, () => { failure ??= 'limit-post'; if (!res.headersSent) refuse(res, 413, `request body over limit-post (${lc.limitPost} bytes)`); else sock.destroy(); }) : null),
+          body: () => (hasBody ? bodyStream(req, lc.limitPost, over) : null),
         });
         const ctx = {
           get env() { return state.env(); },
