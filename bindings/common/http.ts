@@ -15,7 +15,7 @@ import { UwsgiError } from '../../ts/kernel/errors.ts';
 import type {
   BridgePeer, BridgeStream, HttpBridge, HttpServeHandlers, HttpServeOptions, HttpSocket, Listener, ListenerAddress, ListenTarget, ListenTicket, NodeRequest, NodeResponse,
 } from '../../ts/platform/binding.ts';
-import { unixPath } from './net.ts';
+import { listenDeadline, unixPath } from './net.ts';
 
 function httpServer(opts: HttpServeOptions, h: HttpServeHandlers): http.Server {
   const server = http.createServer({
@@ -58,6 +58,7 @@ export function listenHttp(target: ListenTarget, ticket: ListenTicket, backlog: 
   const front: net.Server = acceptThroughNet ? net.createServer({ noDelay: true }, (s) => server.emit('connection', s)) : server;
   return new Promise((resolve, reject) => {
     front.once('error', (e) => reject(new UwsgiError('ERR_OPTION', `cannot listen on '${target.address}': ${e.message}`)));
+    listenDeadline(front, target, reject);
     const o: net.ListenOptions & { reusePort?: boolean; fd?: number } =
       'fd' in ticket ? { fd: ticket.fd, backlog }
       : target.path !== undefined ? { path: target.path, backlog }

@@ -33,6 +33,13 @@ process.on('message', () => process.send('fd', h, { keepOpen: true }));
 process.on('disconnect', () => process.exit(0));
 `;
 
+/**
+ * How long the master waits for the helper's descriptors. Starting the helper
+ * is a whole node process: tens of ms on a quiet machine, 3-4 s measured with
+ * both cores loaded; past this the start fails with the reason.
+ */
+const HELPER_TIMEOUT_MS = 30_000;
+
 function bindHandle(target: ListenTarget): RawHandle {
   let h: RawHandle;
   let rc: number;
@@ -77,13 +84,26 @@ async function prepareListener(target: ListenTarget, workers: number): Promise<P
   const ask = () => { if (!closed && child.connected) child.send('dup'); };
   const want = workers + 2;
   for (let i = 0; i < want; i++) ask();
-  await Promise.race([
-    new Promise<void>((resolve) => {
-      const check = () => (pool.length >= want ? resolve() : waiters.push(check));
-      check();
-    }),
-    exited.then(() => { throw new UwsgiError('ERR_INTERNAL', `listener '${target.address}': the descriptor helper exited`); }),
-  ]);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    await Promise.race([
+      new Promise<void>((resolve) => {
+        const check = () => (pool.length >= want ? resolve() : waiters.push(check));
+        check();
+      }),
+      exited.then(() => { throw new UwsgiError('ERR_INTERNAL', `listener '${target.address}': the descriptor helper exited`); }),
+      // A start never waits silently: a helper that does not hand the descriptors over fails the start, saying so.
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new UwsgiError('ERR_INTERNAL', `listener '${target.address}': the descriptor helper (pid ${child.pid}) handed over ${pool.length} of ${want} descriptors in ${HELPER_TIMEOUT_MS / 1000} s`)), HELPER_TIMEOUT_MS);
+      }),
+    ]);
+  } catch (e) {
+    child.kill();
+    original.close();
+    throw e;
+  } finally {
+    clearTimeout(timer);
+  }
   child.unref();
   (child as unknown as { channel?: { unref(): void } }).channel?.unref();
   return {

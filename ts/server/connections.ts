@@ -41,6 +41,8 @@ export interface ConnectionLimits {
 /** Counters of a guard (for tests and the stats document). */
 export interface ConnectionCounts {
   open: number;
+  /** Admitted since the start. */
+  admitted: number;
   /** Refused over the cap (every open connection was being served). */
   refused: number;
   /** Closed to make room for a new connection. */
@@ -99,7 +101,7 @@ export class TrackedConnection {
 /** The connections of one worker's listeners: the cap, eviction and deadlines (see the module comment). */
 export class ConnectionGuard {
   readonly limits: ConnectionLimits;
-  readonly counts: ConnectionCounts = { open: 0, refused: 0, evicted: 0, timedOut: 0 };
+  readonly counts: ConnectionCounts = { open: 0, admitted: 0, refused: 0, evicted: 0, timedOut: 0 };
   // Insertion order is age order: eviction scans from the oldest.
   readonly #conns = new Set<TrackedConnection>();
 
@@ -136,6 +138,7 @@ export class ConnectionGuard {
     }
     const c = new TrackedConnection(this, destroy);
     this.#conns.add(c);
+    this.counts.admitted++;
     this.counts.open = this.#conns.size;
     c.enter('head');
     return c;
