@@ -48,14 +48,18 @@ function listenerOf(server: net.Server, path: string | undefined): Listener {
   };
 }
 
-/**
- * Serve HTTP on `target` with the master's ticket. `acceptThroughNet`: accept
- * with node:net and hand each socket to node:http (Bun's node:http cannot
- * listen with reusePort in a thread, its node:net can).
- */
-export function listenHttp(target: ListenTarget, ticket: ListenTicket, backlog: number, opts: HttpServeOptions, h: HttpServeHandlers, acceptThroughNet = false): Promise<Listener> {
+/** How a binding adjusts the listen call (Bun: reusePort through its own server's options). */
+export interface ListenAdjust {
+  /** Accept with node:net and hand each socket to node:http, instead of node:http's own listen. */
+  acceptThroughNet?: boolean;
+  /** Runs node:http's `listen()` call (synchronously), e.g. with a runtime's server factory patched around it. */
+  around?: (listen: () => void) => void;
+}
+
+/** Serve HTTP on `target` with the master's ticket (see {@link ListenAdjust} for what a binding may change). */
+export function listenHttp(target: ListenTarget, ticket: ListenTicket, backlog: number, opts: HttpServeOptions, h: HttpServeHandlers, adjust: ListenAdjust = {}): Promise<Listener> {
   const server = httpServer(opts, h);
-  const front: net.Server = acceptThroughNet ? net.createServer({ noDelay: true }, (s) => server.emit('connection', s)) : server;
+  const front: net.Server = adjust.acceptThroughNet ? net.createServer({ noDelay: true }, (s) => server.emit('connection', s)) : server;
   return new Promise((resolve, reject) => {
     front.once('error', (e) => reject(new UwsgiError('ERR_OPTION', `cannot listen on '${target.address}': ${e.message}`)));
     listenDeadline(front, target, reject);
@@ -64,12 +68,14 @@ export function listenHttp(target: ListenTarget, ticket: ListenTicket, backlog: 
       : target.path !== undefined ? { path: target.path, backlog }
       : { host: target.host, port: target.port, backlog, reusePort: 'reusePort' in ticket, exclusive: true };
     if ('bind' in ticket && target.path !== undefined) unixPath.remove(target.path);
-    front.listen(o, () => {
+    const listen = () => { front.listen(o, ready); };
+    const ready = () => {
       front.removeAllListeners('error');
       const l = listenerOf(front, 'bind' in ticket ? target.path : undefined);
       if (front === server) { resolve(l); return; }
       resolve({ ...l, close: async () => { server.closeAllConnections?.(); await l.close(); } });
-    });
+    };
+    if (adjust.around) adjust.around(listen); else listen();
   });
 }
 

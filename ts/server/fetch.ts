@@ -108,6 +108,43 @@ export function nodeHeaders(res: Response, contentLength: number | undefined): R
 }
 
 /**
+ * The key of undici's internal state on a `Response`, where the body a
+ * response was made from (a string or bytes) is kept: when it is there, the
+ * body is written as it is, without reading the web stream `Response` made of
+ * it (a stream, a reader and two reads per response otherwise; @hono/node-server
+ * takes the same shortcut). Undefined where `Response` keeps no such key.
+ */
+const stateKey: symbol | undefined = (() => {
+  try {
+    return Reflect.ownKeys(new Response('')).find((k): k is symbol => typeof k === 'symbol' && k.description === 'state');
+  } catch {
+    return undefined;
+  }
+})();
+
+/** The string or bytes `r` was made from, while its stream is untouched; undefined otherwise. */
+function bodySource(r: Response): string | Uint8Array | undefined {
+  if (stateKey === undefined || r.bodyUsed) return undefined;
+  const body = (r as unknown as Record<symbol, { body?: { source?: unknown; stream?: ReadableStream & { locked?: boolean } } | null } | undefined>)[stateKey]?.body;
+  const src = body?.source;
+  if (body?.stream?.locked) return undefined;
+  return typeof src === 'string' || src instanceof Uint8Array ? src : undefined;
+}
+
+/** UTF-8 length of a string (its length when it is ASCII, the common case). */
+function utf8Length(s: string): number {
+  let n = s.length;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) continue;
+    if (c < 0x800) n += 1;
+    else if (c >= 0xd800 && c < 0xdc00 && i + 1 < s.length) { n += 2; i++; } // a surrogate pair: 4 bytes for 2 units
+    else n += 2;
+  }
+  return n;
+}
+
+/**
  * Write a Fetch `Response` to a node:http response: a body of at most one
  * chunk (most responses) goes out with a Content-Length in one write; a
  * longer stream is written with backpressure (node:http chunks it, or sends it
@@ -121,6 +158,12 @@ export async function writeNodeResponse(r: Response, res: NodeResponse, head: bo
     res.writeHead(status, reason, nodeHeaders(r, head ? undefined : 0));
     res.end();
     if (head) await r.body?.cancel().catch(() => undefined);
+    return;
+  }
+  const src = bodySource(r);
+  if (src !== undefined) {
+    res.writeHead(status, reason, nodeHeaders(r, typeof src === 'string' ? utf8Length(src) : src.length));
+    res.end(src);
     return;
   }
   const reader = r.body.getReader();
