@@ -123,7 +123,7 @@ const stateKey: symbol | undefined = (() => {
 })();
 
 /** The string or bytes `r` was made from, while its stream is untouched; undefined otherwise. */
-function bodySource(r: Response): string | Uint8Array | undefined {
+export function bodySource(r: Response): string | Uint8Array | undefined {
   if (stateKey === undefined || r.bodyUsed) return undefined;
   const body = (r as unknown as Record<symbol, { body?: { source?: unknown; stream?: ReadableStream & { locked?: boolean } } | null } | undefined>)[stateKey]?.body;
   const src = body?.source;
@@ -132,7 +132,7 @@ function bodySource(r: Response): string | Uint8Array | undefined {
 }
 
 /** UTF-8 length of a string (its length when it is ASCII, the common case). */
-function utf8Length(s: string): number {
+export function utf8Length(s: string): number {
   let n = s.length;
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);

@@ -41,7 +41,7 @@ import {
   defaultOnError, isLocalPeer, processAccounting, runInRequest, serverHooks,
 } from './context.ts';
 import { ConnectionGuard, type TrackedConnection } from './connections.ts';
-import { headerValueOk, lazyRequest, requestUrl } from './fetch.ts';
+import { bodySource, headerValueOk, lazyRequest, requestUrl } from './fetch.ts';
 import { httpHandlers } from './http.ts';
 
 export type { App, FetchHandler, NodeListener, RequestContext } from './apps.ts';
@@ -461,6 +461,14 @@ export class WorkerServer implements ServingContext {
   }
 
   async #respond(sock: Socket, io: SocketStream, res: Response, method: string): Promise<void> {
+    if (method !== 'HEAD' && res.body) {
+      const src = bodySource(res);
+      if (src !== undefined) {
+        const bytes = typeof src === 'string' ? enc.encode(src) : src;
+        io.end(headBytes(res, bytes.length, bytes));
+        return;
+      }
+    }
     const reader = method === 'HEAD' || !res.body ? null : res.body.getReader();
     if (!reader) {
       io.end(headBytes(res, !res.body && !res.headers.has('content-length') ? 0 : undefined, null));
