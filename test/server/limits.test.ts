@@ -5,7 +5,7 @@
 // packets only from local peers; control bytes never reaching a response.
 import { createEngine, serve, type WorkerServer } from 'uwsgi-wasm';
 import { decodePacket, decodeVars, encodeArrayPacket, encodePacket, encodeVarsPacket } from 'uwsgi-wasm/codec';
-import { listenConfig, servePacket } from 'uwsgi-wasm/server';
+import { isLocalPeer, listenConfig, servePacket } from 'uwsgi-wasm/server';
 import { STATS_MAX_CONNECTIONS, startStatsServer } from 'uwsgi-wasm/stats';
 import { connect, type Socket } from 'node:net';
 import { describe, test } from 'vitest';
@@ -177,6 +177,10 @@ describe('management packets and headers', () => {
       assert.deepEqual(Array.from((await run(encodeArrayPacket(173, 0, ['f']), local))[0]!).slice(0, 4), local ? [173, 1, 0, 0] : [173, 0, 0, 0], 'rpc');
       u.cache_set('k', 'v');
     }
+    // Who is local: loopback in every spelling and any unix-socket peer; not a LAN, public or unknown TCP address.
+    for (const a of ['127.0.0.1', '127.8.9.10', '::1', '::ffff:127.0.0.1']) assert.equal(isLocalPeer(a), true, a);
+    for (const a of ['192.0.2.2', '10.0.0.1', '::ffff:10.0.0.1', 'fd00::2', '::', '0.0.0.0', '', undefined]) assert.equal(isLocalPeer(a), false, String(a));
+    assert.equal(isLocalPeer(undefined, true), true, 'a unix socket peer has no address and is local');
     // --remote-peers any lets every peer change state, as uWSGI does.
     assert.equal(listenConfig([['remote-peers', 'any']], 4096).remotePeers, 'any');
   });

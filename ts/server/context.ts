@@ -115,9 +115,14 @@ export interface ServingContext {
   hook<K extends keyof ServerHooks>(k: K): ServerHooks[K];
 }
 
-/** Whether a peer is this machine (loopback) or a unix socket (no address): who may change state with management packets by default. */
-export function isLocalPeer(address: string | undefined): boolean {
-  if (address === undefined || address === '') return true;
+/**
+ * Whether a peer may change state with management packets by default: any peer
+ * of a unix socket (only this machine reaches it), and a TCP peer whose address
+ * is loopback. A TCP peer without a known address (already gone) is not local.
+ */
+export function isLocalPeer(address: string | undefined, unixListener = false): boolean {
+  if (unixListener) return true;
+  if (address === undefined) return false;
   if (address.startsWith('127.') || address === '::1') return true;
   // IPv4 loopback as an IPv4-mapped IPv6 address.
   return address.startsWith('::ffff:127.');

@@ -307,8 +307,8 @@ export class WorkerServer implements ServingContext {
     const ticket = this.hook('accounting')?.begin(info);
     let failure: unknown;
     try {
-      // Packets that change state come only from this machine unless --remote-peers any (a unix socket has no address: local).
-      const local = this.config.remotePeers === 'any' || isLocalPeer(sock.remoteAddress);
+      // Packets that change state come only from this machine unless --remote-peers any.
+      const local = this.config.remotePeers === 'any' || isLocalPeer(sock.remoteAddress, spec.path !== undefined);
       const known = await servePacket(this.ctx, this.config, { raiseSignal: this.hook('raiseSignal'), spool: this.hook('spool') }, pkt, io satisfies PacketIO, local);
       // Unknown modifier: uWSGI closes without a byte; there is no reply format to use.
       if (!known) sock.destroy();
