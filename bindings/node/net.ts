@@ -18,7 +18,7 @@ import { connect, listen, listenWithTicket, tcpListenQueue, unixPath } from '../
 import { listenUdp } from '../common/udp.ts';
 import { fdLimit, httpBridge, listenHttp } from '../common/http.ts';
 
-interface RawHandle { fd: number; bind?(h: string, p: number): number; bind6?(h: string, p: number, f: number): number; close(): void }
+interface RawHandle { fd: number; bind?(h: string, p: number): number; bind6?(h: string, p: number, f: number): number; getsockname?(out: { port?: number }): number; close(): void }
 type Binding = (name: string) => Record<string, unknown>;
 
 const internal = (name: string) => ((process as unknown as { binding: Binding }).binding)(name);
@@ -53,6 +53,13 @@ function bindHandle(target: ListenTarget): RawHandle {
     const w = internal('tcp_wrap') as { TCP: new (t: number) => RawHandle; constants: { SERVER: number } };
     h = new w.TCP(w.constants.SERVER);
     rc = target.host!.includes(':') ? h.bind6!(target.host!, target.port!, 0) : h.bind!(target.host!, target.port!);
+    // libuv defers EADDRINUSE to listen(), which the master never calls: the socket stays unbound, and each
+    // worker's listen() would bind it to a random port. Only the address it really got tells.
+    const got: { port?: number } = {};
+    if (rc === 0 && target.port !== 0 && (h.getsockname!(got) !== 0 || got.port !== target.port)) {
+      h.close();
+      throw new UwsgiError('ERR_OPTION', `cannot bind '${target.address}': EADDRINUSE (address already in use)`);
+    }
   }
   if (rc !== 0) {
     h.close();

@@ -1,6 +1,6 @@
 import { createEngine, run, serve, type ServedRequest as RequestInfo, type Uwsgi, type WorkerServer } from 'uwsgi-wasm';
 import { decodeHeader, decodePacket, decodeVars, encodeArrayPacket, encodePacket, encodeVars, encodeVarsPacket } from 'uwsgi-wasm/codec';
-import { connect } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -523,6 +523,21 @@ describe('listeners', () => {
       throwsUwsgi(() => master.uwsgi.listen_queue(5), 'ERR_NOT_FOUND', /no listener 5/);
     } finally {
       await master.stop();
+    }
+  });
+
+  test('a listener that cannot come up fails the start with its reason (address in use), never a silent hang', async () => {
+    // Another server holds the port exclusively: neither the shared descriptor (Node) nor reusePort (Deno, Bun) can bind it.
+    const holder = createServer();
+    const port = await freePort();
+    await new Promise<void>((r, j) => { holder.once('error', j); holder.listen({ port, host: '127.0.0.1', exclusive: true }, () => r()); });
+    try {
+      for (const option of ['socket', 'http-socket']) {
+        await rejectsUwsgi(run({ options: { workers: 2, [option]: `127.0.0.1:${port}` }, app: 'build/tests/fixtures/http-app.js', handleSignals: false }),
+          'ERR_OPTION', new RegExp(`127\\.0\\.0\\.1:${port}[\\s\\S]*(EADDRINUSE|in use)`, 'i'));
+      }
+    } finally {
+      await new Promise((r) => holder.close(r));
     }
   });
 
