@@ -30,7 +30,7 @@ if (stale(['build/core.wasm'], ['assembly', 'asconfig.json'])) {
 }
 
 // The package entry, its subpath exports (package.json `exports`), the thread entry, the CLI, the conformance runner.
-const SUBPATHS = ['engine', 'codec', 'client', 'server', 'spooler', 'stats'];
+const SUBPATHS = ['engine', 'codec', 'client', 'server', 'spooler', 'stats', 'erlang'];
 const entries = {
   index: 'ts/index.ts',
   ...Object.fromEntries(SUBPATHS.map((n) => [n, `ts/exports/${n}.ts`])),

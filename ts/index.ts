@@ -12,8 +12,9 @@
  * This entry has what an app needs. Tools for embedders and tests live under
  * subpaths: `uwsgi-wasm/engine` (engines, options, threads, per-thread
  * services), `uwsgi-wasm/codec` (the uwsgi packet codec), `uwsgi-wasm/client`,
- * `uwsgi-wasm/server`, `uwsgi-wasm/spooler` (spool files, the spooler loop) and
- * `uwsgi-wasm/stats` (stats document, stats server, SNMP agent).
+ * `uwsgi-wasm/server`, `uwsgi-wasm/spooler` (spool files, the spooler loop),
+ * `uwsgi-wasm/stats` (stats document, stats server, SNMP agent) and
+ * `uwsgi-wasm/erlang` (the term codec and the distribution node).
  * @module
  */
 import { Uwsgi } from './uwsgi.ts';
@@ -44,6 +45,12 @@ export type { SignalHandler } from './signals/signals.ts';
 export type { SpoolOptions, SpoolTask, SpoolerFunction, SpoolTaskInfo } from './spooler/spooler.ts';
 export type { RemoteSpooler } from './spooler/functions.ts';
 export type { SnmpSlots, SnmpSlot, SnmpType } from './observability/snmp.ts';
+export type { MessageReply } from './cluster/packets.ts';
+export { Atom, Tuple, ImproperList, ErlangFloat, BitBinary, Pid, Reference, Port, ErlangFun, type Term, type TermInput } from './erlang/terms.ts';
+export { ErlangRpcError } from './erlang/errors.ts';
+export type { ErlangSender } from './erlang/node.ts';
+export type { ErlangProcess } from './erlang/bridge.ts';
+export type { ErlangNodeRef, ErlangCallOptions } from './erlang/functions.ts';
 
 /** Options of the standalone engine the default export uses outside a master. */
 export const STANDALONE_OPTIONS = { sharedarea: 1, locks: 8, queue: 100, cache2: 'name=default,items=1000,blocksize=4096' } as const;

@@ -11,7 +11,9 @@
  */
 import type { ThreadContext } from './kernel/context.ts';
 import { CacheFunctions } from './cache/functions.ts';
+import { ErlangFunctions } from './erlang/functions.ts';
 import { ClientFunctions } from './client/functions.ts';
+import { ClusterFunctions } from './cluster/functions.ts';
 import { LockFunctions } from './locks/locks.ts';
 import { MuleFunctions } from './mules/functions.ts';
 import { SnmpFunctions } from './observability/functions.ts';
@@ -27,7 +29,8 @@ import { SpoolerFunctions } from './spooler/functions.ts';
 /** The subsystems whose functions make up the module, in the seed's order. */
 const PARTS = [
   ProcessFunctions, CacheFunctions, QueueFunctions, SnmpFunctions, SpoolerFunctions, ClientFunctions, ServerFunctions,
-  ProtocolFunctions, LockFunctions, SharedareaFunctions, RpcFunctions, MuleFunctions, SignalFunctions,
+  ProtocolFunctions, LockFunctions, SharedareaFunctions, RpcFunctions, MuleFunctions, SignalFunctions, ClusterFunctions,
+  ErlangFunctions,
 ] as const;
 
 /**
@@ -35,11 +38,12 @@ const PARTS = [
  * {@link ProcessFunctions}, {@link CacheFunctions}, {@link QueueFunctions},
  * {@link SnmpFunctions}, {@link SpoolerFunctions}, {@link ClientFunctions},
  * {@link ServerFunctions}, {@link ProtocolFunctions}, {@link LockFunctions},
- * {@link SharedareaFunctions}, {@link RpcFunctions}, {@link MuleFunctions}
- * and {@link SignalFunctions}.
+ * {@link SharedareaFunctions}, {@link RpcFunctions}, {@link MuleFunctions},
+ * {@link SignalFunctions}, {@link ClusterFunctions} and {@link ErlangFunctions}.
  */
 export interface Uwsgi extends ProcessFunctions, CacheFunctions, QueueFunctions, SnmpFunctions, SpoolerFunctions, ClientFunctions,
-  ServerFunctions, ProtocolFunctions, LockFunctions, SharedareaFunctions, RpcFunctions, MuleFunctions, SignalFunctions {}
+  ServerFunctions, ProtocolFunctions, LockFunctions, SharedareaFunctions, RpcFunctions, MuleFunctions, SignalFunctions, ClusterFunctions,
+  ErlangFunctions {}
 
 /** The uwsgi module API for one thread of one engine. */
 export class Uwsgi {

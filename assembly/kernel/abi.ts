@@ -123,6 +123,8 @@ export const REGION_WORKERS = 12;
 export const REGION_SNMP = 13;
 /** The spooler's counters and bells: ts/spooler/spooler.ts lays it out; only JS reads and writes it. */
 export const REGION_SPOOLER = 14;
+/** The cluster's node table: ts/cluster/table.ts lays it out; only JS reads and writes it. */
+export const REGION_CLUSTER = 15;
 
 // ---- threads ----------------------------------------------------------------------
 
@@ -317,6 +319,8 @@ export const ROW_APP = 136;
 export const ROW_STATE = 140;
 /** Thread slot of the thread the row follows (the newest during a reload). */
 export const ROW_TID = 144;
+/** Requests detached by `grunt()` that still run (counted done for the worker). */
+export const ROW_GRUNTS = 148;
 
 // ---- SNMP (observability/snmp.ts) ----------------------------------------------------------
 

@@ -21,9 +21,9 @@
 //  │ harakiri deadline (ms)  │ user deadline ms │ rss │ vsz   │ startup s  │                    │
 //  │ +72                     │ +80              │ +88 │ +96   │ +104       │                    │
 //  ├────────┬───────────┬────┴─┬─────┬──────────┬─┴───┬─────┴┬───────┬────┴─┬───────────┐        │
-//  │ spawns │ harakiris │ busy │ sig │ accepting│ pid │ app  │ state │ tid  │ (free)    │        │
-//  │ +112   │ +116      │ +120 │+124 │ +128     │+132 │ +136 │ +140  │ +144 │ +148..191 │        │
-//  └────────┴───────────┴──────┴─────┴──────────┴─────┴──────┴───────┴──────┴───────────┘
+//  │ spawns │ harakiris │ busy │ sig │ accepting│ pid │ app  │ state │ tid  │ grunts │ (free) │
+//  │ +112   │ +116      │ +120 │+124 │ +128     │+132 │ +136 │ +140  │ +144 │ +148   │+152..191│
+//  └────────┴───────────┴──────┴─────┴──────────┴─────┴──────┴───────┴──────┴────────┴────────┘
 // i64 fields cross the wasm boundary as f64 (exact below 2^53). Field offsets,
 // header word numbers and sizes that JS uses are in abi.ts (ROW_*, WK_*).
 

@@ -1,12 +1,14 @@
 /**
  * Bun sockets: `Bun.listen` for the streams this thread listens on alone (the
- * stats server) and `Bun.udpSocket` for UDP; node:net (bindings/common/net.ts)
+ * stats server) and `Bun.udpSocket` for the SNMP agent's UDP (bindings/common/udp.ts's
+ * node:dgram for `openUdp`, which must share ports); node:net (bindings/common/net.ts)
  * for outgoing streams and for the workers' listeners, which every worker
  * binds with reusePort.
  */
 import type { AcceptFn, Endpoint, Listener, RuntimeSockets, Socket, SocketError, SocketHandlers, UdpEndpoint } from '../../ts/platform/binding.ts';
 import { connect, listenWithTicket, prepareReusePort, tcpListenQueue, unixPath } from '../common/net.ts';
 import { type ListenAdjust, fdLimit, httpBridge, listenHttp } from '../common/http.ts';
+import { openUdp } from '../common/udp.ts';
 
 interface BunUdp { port: number; send(d: Uint8Array, port: number, host: string): boolean; close(): void }
 interface BunRawSocket {
@@ -159,7 +161,7 @@ function reusePortAdjust(): ListenAdjust {
 
 /** This runtime's sockets (the RuntimeSockets part of its binding). */
 export const sockets: RuntimeSockets = {
-  connect, listen, prepareListener: prepareReusePort('bun'), listenWithTicket, listenUdp, tcpListenQueue,
+  connect, listen, prepareListener: prepareReusePort('bun'), listenWithTicket, listenUdp, openUdp, tcpListenQueue,
   listenHttp: (target, ticket, backlog, options, handlers) => ('reusePort' in ticket
     ? listenHttp(target, { bind: true }, backlog, options, handlers, reusePortAdjust())
     : listenHttp(target, ticket, backlog, options, handlers)),

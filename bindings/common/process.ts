@@ -1,12 +1,13 @@
 /**
- * Process facts every runtime gives the same way: `node:os`, `node:async_hooks`
- * and the `process` global (Node's; Deno 2 and Bun provide it too), /proc on
+ * Process facts every runtime gives the same way: `node:os`, `node:async_hooks`,
+ * `node:crypto` (MD5) and the `process` global (Node's; Deno 2 and Bun provide it too), /proc on
  * Linux. Ids, signals, exit and the title stay per runtime
  * (bindings/<runtime>/process.ts).
  */
 import { hostname as osHostname } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { createHash } from 'node:crypto';
 import type { AsyncContext, RuntimeProcess } from '../../ts/platform/binding.ts';
 
 /** The parts of Node's `process` read here; absent members read as "cannot tell". */
@@ -36,7 +37,7 @@ function asyncContext<T>(): AsyncContext<T> {
 }
 
 /** What every runtime's process.ts takes as is. */
-export const commonProcess: Pick<RuntimeProcess, 'hostname' | 'memoryUsage' | 'env' | 'cwd' | 'ids' | 'cpuCount' | 'asyncContext'> = {
+export const commonProcess: Pick<RuntimeProcess, 'hostname' | 'memoryUsage' | 'env' | 'cwd' | 'ids' | 'cpuCount' | 'asyncContext' | 'md5'> = {
   hostname: () => osHostname(),
   memoryUsage,
   env: () => proc()?.env ?? {},
@@ -45,4 +46,6 @@ export const commonProcess: Pick<RuntimeProcess, 'hostname' | 'memoryUsage' | 'e
   // The web's navigator.hardwareConcurrency: Deno and Bun have it, Node from 21 (Node 20 reads 1).
   cpuCount: () => (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 1,
   asyncContext,
+  // node:crypto's MD5 (Node, Deno and Bun implement it); a plain Uint8Array, not a Buffer.
+  md5: (data) => { const d = createHash('md5').update(data).digest(); return new Uint8Array(d.buffer, d.byteOffset, d.byteLength); },
 };

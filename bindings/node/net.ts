@@ -15,7 +15,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { UwsgiError } from '../../ts/kernel/errors.ts';
 import type { ListenTarget, PreparedListener, RuntimeSockets } from '../../ts/platform/binding.ts';
 import { connect, listen, listenWithTicket, tcpListenQueue, unixPath } from '../common/net.ts';
-import { listenUdp } from '../common/udp.ts';
+import { listenUdp, openUdp } from '../common/udp.ts';
 import { fdLimit, httpBridge, listenHttp } from '../common/http.ts';
 
 interface RawHandle { fd: number; bind?(h: string, p: number): number; bind6?(h: string, p: number, f: number): number; getsockname?(out: { port?: number }): number; close(): void }
@@ -136,4 +136,4 @@ async function prepareListener(target: ListenTarget, workers: number): Promise<P
 }
 
 /** This runtime's sockets (the RuntimeSockets part of its binding). */
-export const sockets: RuntimeSockets = { connect, listen, prepareListener, listenWithTicket, listenUdp, tcpListenQueue, listenHttp, httpBridge, fdLimit };
+export const sockets: RuntimeSockets = { connect, listen, prepareListener, listenWithTicket, listenUdp, openUdp, tcpListenQueue, listenHttp, httpBridge, fdLimit };

@@ -160,7 +160,7 @@ describe('cache options', () => {
     throwsUwsgi(() => createEngine({ cache2: 'name=a,items=4,store=' }), 'ERR_OPTION', /'store=' needs a file path/);
     throwsUwsgi(() => createEngine({ cache2: 'name=a,items=4,store=/tmp/x,store_sync=-1' }), 'ERR_OPTION', /store_sync/);
     throwsUwsgi(() => createEngine({ cache2: ['name=a,items=4,store=/tmp/same', 'name=b,items=4,store=/tmp/same'] }), 'ERR_OPTION', /share the store file/);
-    throwsUwsgi(() => createEngine({ cache2: 'name=a,items=4,nodes=127.0.0.1:4000' }), 'ERR_UNSUPPORTED', /protocol issue/);
+    throwsUwsgi(() => createEngine({ cache2: 'name=a,items=4,nodes=nohost' }), 'ERR_OPTION', /host:port/);
     throwsUwsgi(() => createEngine({ 'cache-store': '/tmp/x' }), 'ERR_OPTION', /legacy cache/);
     assert.ok(createEngine({ cache2: 'name=a,items=4' }).uwsgi instanceof Object);
     assert.ok(new UwsgiError('ERR_FULL', 'x') instanceof Error);

@@ -13,7 +13,12 @@ const unhex = (h: string) => Uint8Array.from(h.match(/../g) ?? [], (b) => parseI
 const utf8 = new TextEncoder();
 const asBytes = (v: unknown): Uint8Array => (v instanceof Uint8Array ? v : utf8.encode(String(v)));
 
-/** Which Python exception each of our error codes stands for. */
+/**
+ * Which Python exception each of our error codes stands for, as uWSGI 2.0.21
+ * raises it: its argument parser's TypeError and OverflowError, ValueError for
+ * what its functions refuse themselves (unknown ids, full tables, "no mule
+ * configured"), OSError (IOError) for a node it cannot reach.
+ */
 export const PYTHON_ERROR_OF: Record<UwsgiErrorCode, string> = {
   ERR_ARG_TYPE: 'TypeError',
   ERR_ARG_COUNT: 'TypeError',
@@ -21,16 +26,31 @@ export const PYTHON_ERROR_OF: Record<UwsgiErrorCode, string> = {
   ERR_BOUNDS: 'ValueError',
   ERR_NOT_FOUND: 'ValueError',
   ERR_OPTION: 'ValueError',
-  ERR_NOT_CONFIGURED: 'AttributeError',
+  ERR_NOT_CONFIGURED: 'ValueError',
   ERR_UNSUPPORTED: 'ValueError',
   ERR_LOCK_STATE: 'ValueError',
   ERR_TIMEOUT: 'SystemError',
   ERR_STOPPED: 'SystemError',
-  ERR_FULL: 'SystemError',
+  ERR_FULL: 'ValueError',
   ERR_LAYOUT: 'SystemError',
   ERR_EXISTS: 'ValueError',
   ERR_INTERNAL: 'SystemError',
+  ERR_CONNECT: 'OSError',
+  ERR_CLOSED: 'OSError',
+  ERR_BAD_REPLY: 'OSError',
+  ERR_REJECTED: 'ValueError',
+  ERR_PROTOCOL: 'ValueError',
 };
+
+/**
+ * An exception of the Python side of an op that is not a uwsgi function's
+ * (a missing module attribute, a missing dict key): the runner raises it
+ * where the oracle's helper would have.
+ */
+export class PythonError extends Error {
+  readonly pyClass: string;
+  constructor(pyClass: string, message: string) { super(message); this.pyClass = pyClass; this.name = pyClass; }
+}
 
 /** JS functions standing for the oracle's named callables. */
 export function namedCallable(name: string, api: () => Uwsgi): unknown {
@@ -109,7 +129,7 @@ export function sameValue(expected: Vec, actual: unknown, path = 'result'): Comp
   }
   if (typeof expected.bytes === 'string') {
     if (!(actual instanceof Uint8Array)) return no(`expected bytes ${expected.bytes}, got ${show(actual)}`);
-    return hex(actual) === expected.bytes ? { ok: true } : no(`expected bytes ${expected.bytes}, got ${hex(actual)}`);
+    return hex(actual) === expected.bytes ? { ok: true } : no(`expected bytes ${expected.bytes.length > 96 ? `${expected.bytes.slice(0, 64)}… (${expected.bytes.length / 2} bytes)` : expected.bytes}, got ${hexShort(actual)}`);
   }
   if (typeof expected.int === 'string') {
     return (typeof actual === 'bigint' || typeof actual === 'number') && BigInt(actual) === BigInt(expected.int) ? { ok: true } : no(`expected ${expected.int}, got ${show(actual)}`);
@@ -131,16 +151,20 @@ export function sameValue(expected: Vec, actual: unknown, path = 'result'): Comp
 
 /** Whether an error we threw matches the Python exception uWSGI raised. */
 export function sameError(expected: { error: string }, actual: unknown): Compare {
+  if (actual instanceof PythonError) return actual.pyClass === expected.error ? { ok: true } : { ok: false, why: `expected ${expected.error}, got ${actual.pyClass}: ${actual.message}` };
   if (!(actual instanceof UwsgiError)) return { ok: false, why: `expected ${expected.error}, got a non-UwsgiError throw: ${show(actual)}` };
   const py = PYTHON_ERROR_OF[actual.code];
   return py === expected.error ? { ok: true } : { ok: false, why: `expected ${expected.error}, got ${actual.code} (${py}): ${actual.message}` };
 }
 
+/** Bytes as hex in messages, long values cut (a 4 KiB area read would bury the line). */
+const hexShort = (u8: Uint8Array) => (u8.length > 48 ? `${hex(u8.subarray(0, 32))}… (${u8.length} bytes)` : hex(u8));
+
 export function show(v: unknown): string {
-  if (v instanceof Uint8Array) return `bytes ${hex(v)}`;
+  if (v instanceof Uint8Array) return `bytes ${hexShort(v)}`;
   if (v instanceof Error) return `${v.name}${(v as UwsgiError).code ? `[${(v as UwsgiError).code}]` : ''}: ${v.message}`;
   if (typeof v === 'bigint') return `${v}n`;
-  try { return JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? `${x}n` : x instanceof Uint8Array ? `bytes ${hex(x)}` : x)) ?? String(v); } catch { return String(v); }
+  try { return JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? `${x}n` : x instanceof Uint8Array ? `bytes ${hexShort(x)}` : x)) ?? String(v); } catch { return String(v); }
 }
 
 export { hex, asBytes };

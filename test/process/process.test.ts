@@ -157,7 +157,12 @@ describe('process: logging', () => {
     assert.equal(w.log_this_request(), undefined);
     w.request_end();
     assert.equal(text(w.get_logvar('k')), 'outside');
-    throwsUwsgi(() => w.set_logvar('', 'x'), 'ERR_VALUE_RANGE');
+    w.set_logvar('', 'x'); // an empty key is a key, as in uWSGI
+    assert.equal(text(w.get_logvar('')), 'x');
+    // uWSGI keeps logvar lengths in one byte: 255 bytes fit, more is refused (uWSGI wraps them).
+    w.set_logvar('k'.repeat(255), 'v'.repeat(255));
+    throwsUwsgi(() => w.set_logvar('k'.repeat(256), 'v'), 'ERR_VALUE_RANGE', /255 bytes/);
+    throwsUwsgi(() => w.set_logvar('k', 'v'.repeat(256)), 'ERR_VALUE_RANGE', /255 bytes/);
     throwsUwsgi(() => w.set_logvar('k', 5 as never), 'ERR_ARG_TYPE', /value must be a string or Uint8Array/);
   });
 

@@ -290,7 +290,9 @@ describe('listeners', () => {
       assert.equal(h.status, 200);
       assert.equal(text(h.body), 'raw-value');
       assert.equal(parseHttp(await exchange(addr, encodeVarsPacket(111, 4, { get: 'nope' }))).status, 404);
-      assert.equal(toHex(await exchange(addr, encodePacket(111, 6))), 'ff000000', 'dump is refused');
+      const dump = await exchange(addr, encodePacket(111, 6));
+      assert.deepEqual([dump[0], dump[3]], [111, 7], "dump: uWSGI's image of the cache (what its sync= reads; test/cluster checks the image)");
+      assert.equal((await exchange(addr, encodePacket(111, 6, 'nosuchcache'))).length, 0, 'an unknown cache: nothing, as uWSGI');
     });
   });
 

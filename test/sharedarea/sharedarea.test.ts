@@ -83,8 +83,9 @@ describe('sharedarea (uWSGI 2.0 multi-area API)', () => {
     assert.equal(s.sharedarea_read32(1, 8), -1);
     s.sharedarea_write16(1, 12, 0xffff);
     assert.equal(s.sharedarea_read16(1, 12), -1);
-    s.sharedarea_write16(1, 12, -2);
-    assert.equal(s.sharedarea_read16(1, 12), -2);
+    // uWSGI 2.0.21 refuses a negative 16-bit value (test/vectors/sharedarea_edges.json).
+    throwsUwsgi(() => s.sharedarea_write16(1, 12, -2), 'ERR_VALUE_RANGE');
+    assert.equal(s.sharedarea_read16(1, 12), -1, 'a refused write leaves the bytes');
     s.sharedarea_inc32(1, 16, 5);
     s.sharedarea_dec32(1, 16, 7);
     assert.equal(s.sharedarea_read32(1, 16), -2);
@@ -98,6 +99,10 @@ describe('sharedarea (uWSGI 2.0 multi-area API)', () => {
     throwsUwsgi(() => s.sharedarea_write32(1, 0, 2 ** 32), 'ERR_VALUE_RANGE');
     throwsUwsgi(() => s.sharedarea_write16(1, 0, 0x10000), 'ERR_VALUE_RANGE');
     throwsUwsgi(() => s.sharedarea_inc32(1, 0, 2 ** 33), 'ERR_VALUE_RANGE');
+    throwsUwsgi(() => s.sharedarea_inc32(1, 0, 2 ** 31), 'ERR_VALUE_RANGE', /signed 32-bit/);
+    throwsUwsgi(() => s.sharedarea_read8(2 ** 32, 0), 'ERR_VALUE_RANGE', /does not fit/);  // never wraps onto area 0
+    throwsUwsgi(() => s.sharedarea_read8(1, 2n ** 63n - 1n), 'ERR_BOUNDS');
+    throwsUwsgi(() => s.sharedarea_read(1, 0, null as never), 'ERR_ARG_TYPE');
   });
 
   test('updates and hits counters', () => {

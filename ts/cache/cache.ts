@@ -23,6 +23,16 @@ type MathFn = keyof typeof MATH;
 const MATH_DEFAULT: Record<MathFn, number> = { cache_inc: 1, cache_dec: 1, cache_mul: 2, cache_div: 2 };
 
 /** A key or value argument: strings are UTF-8 encoded. */
+/**
+ * Seconds to live: an integer. A bigint within 64 bits (uWSGI's C long) is
+ * taken as a number (past 2^53 seconds it is "never" either way); wider ones
+ * are ERR_VALUE_RANGE, uWSGI's OverflowError.
+ */
+function expiryArg(fn: string, v: unknown): number {
+  if (typeof v === 'bigint' && v >= -(1n << 63n) && v < 1n << 63n) return Number(v);
+  return intArg(fn, 'expires', v);
+}
+
 export type Bytes = string | Uint8Array;
 
 /** Strings up to this many UTF-16 units are tried as ASCII first (a plain loop beats TextEncoder there). */
@@ -54,6 +64,18 @@ const valueOffset = (keylen: number) => (keylen + CACHE_VALUE_ALIGN - 1) & -CACH
 
 /** Hints kept per cache and thread at most (then the older half is dropped). */
 const HINTS_MAX = 16384;
+
+/**
+ * Told of every local write that changed a cache configured with `nodes=`
+ * (set/update, inc/dec/mul/div, del; not clear, as uWSGI), after the write,
+ * in the writing thread. The cluster subsystem installs it to replicate the
+ * write (ts/cluster/replication.ts); writes it applies itself from peers do
+ * not come through here.
+ */
+export type CacheWriteHook = (ctx: ThreadContext, index: number, key: Bytes, deleted: boolean) => void;
+let writeHook: CacheWriteHook | null = null;
+/** Install the {@link CacheWriteHook} (one per JS thread; the cluster subsystem does, when it loads). */
+export function setCacheWriteHook(hook: CacheWriteHook | null): void { writeHook = hook; }
 
 
 /**
@@ -93,6 +115,9 @@ export class CacheApi {
   readonly #locals: Local[];
   readonly #u32: Int32Array;
   readonly #own: boolean;
+  /** Which caches replicate their writes (`nodes=`), and whether any does (one check on the write paths). */
+  readonly #replicated: boolean[];
+  readonly #replicating: boolean;
   /** @internal Use the `uwsgi` object's cache_* methods. */
   constructor(ctx: ThreadContext) {
     this.#ctx = ctx;
@@ -110,6 +135,8 @@ export class CacheApi {
     this.#keyOff = ctx.x.CACHE_ITEM_KEY.value as number;
     this.#u32 = new Int32Array(ctx.u8.buffer, ctx.u8.byteOffset, ctx.u8.byteLength >> 2);
     this.#own = runtime().smallOwnArrays;
+    this.#replicated = caches.map((c) => c.nodes.length > 0);
+    this.#replicating = this.#replicated.includes(true);
     // The core's optimistic readers keep their fence (an atomic add between the value copy and
     // the second sequence-word load) on every CPU. x86 keeps loads in order, but the wasm memory
     // model lets a compiler move the copy's plain loads after that seq-cst load (it only orders
@@ -128,7 +155,8 @@ export class CacheApi {
    * (first) cache; -1 when no such local cache exists (uWSGI then returns None).
    */
   index(fn: string, cache: unknown): number {
-    if (cache === undefined || cache === null || cache === '') return this.#handles.length ? 0 : -1;
+    // Only an omitted name means the default cache; null is a wrong type (uWSGI's None is a TypeError).
+    if (cache === undefined || cache === '') return this.#handles.length ? 0 : -1;
     if (typeof cache !== 'string') throw new UwsgiError('ERR_ARG_TYPE', `${fn}: cache must be a string, got ${typeName(cache)}`);
     if (cache.includes('@')) {
       // The cache_* functions send remote names to ts/client/client.ts before reaching here.
@@ -219,6 +247,12 @@ export class CacheApi {
   }
 
   #check(fn: string, rc: number): void { if (rc < 0) throw statusError(rc, fn); }
+
+  /** A local write changed the cache `cache` names: hand it to the {@link CacheWriteHook} if that cache replicates. */
+  #written(cache: unknown, key: unknown, deleted: boolean): void {
+    const i = cache === undefined ? 0 : this.index('cache', cache);
+    if (i >= 0 && this.#replicated[i]) writeHook?.(this.#ctx, i, key as Bytes, deleted);
+  }
 
   /** Copy `len` bytes at `from` in the shared memory into `out` (from its start). */
   #copyOut(from: number, len: number, out: Uint8Array): void {
@@ -324,7 +358,7 @@ export class CacheApi {
   /** cache_set (update false) / cache_update (update true): true when stored. */
   store(fn: string, key: unknown, value: unknown, expires: unknown, cache: unknown, update: boolean): boolean {
     if (!(value instanceof Uint8Array) && typeof value !== 'string') this.#value(fn, value); // throws the typed error
-    const e = expires === undefined || expires === 0 ? 0 : intArg(fn, 'expires', expires);
+    const e = expires === undefined || expires === 0 ? 0 : expiryArg(fn, expires);
     const l = this.#local(fn, cache);
     const kl = this.#key(fn, key);
     if (l === undefined || kl < 0) return false;
@@ -336,6 +370,7 @@ export class CacheApi {
       // One call: the value is in scratch after the key.
       const rc = x.cache_set(c, kl, vl, e, now, update ? 1 : 0);
       this.#check(fn, rc);
+      if (rc === 1 && this.#replicating) this.#written(cache, key, false);
       return rc === 1;
     }
     // Larger than the scratch: the core holds the cache exclusively while the value is copied in.
@@ -344,6 +379,7 @@ export class CacheApi {
     if (a <= 0) { this.#check(fn, a); return false; }
     this.#u8.set(v, a);
     x.cache_store_end(c);
+    if (this.#replicating) this.#written(cache, key, false);
     return true;
   }
 
@@ -353,6 +389,7 @@ export class CacheApi {
     if (c === 0 || kl < 0) return false;
     const rc = this.#ctx.x.cache_del(c, kl, this.now());
     this.#check(fn, rc);
+    if (rc === 1 && this.#replicating) this.#written(cache, key, true);
     return rc === 1;
   }
 
@@ -394,7 +431,7 @@ export class CacheApi {
   math(fn: MathFn, key: unknown, delta: unknown, expires: unknown, cache: unknown): boolean {
     const d = delta === undefined ? MATH_DEFAULT[fn] : delta;
     if (typeof d !== 'bigint' && !(typeof d === 'number' && Number.isSafeInteger(d))) int64Arg(fn, 'delta', d); // throws the typed error
-    const e = expires === undefined ? 0 : intArg(fn, 'expires', expires);
+    const e = expires === undefined ? 0 : expiryArg(fn, expires);
     const c = this.handle(fn, cache);
     const kl = this.#key(fn, key);
     if (c === 0 || kl < 0) return false;
@@ -403,6 +440,7 @@ export class CacheApi {
       ? x.cache_math_f(c, kl, MATH[fn], d, e, this.now())
       : x.cache_math(c, kl, MATH[fn], BigInt.asIntN(64, int64Arg(fn, 'delta', d)), e, this.now());
     this.#check(fn, rc);
+    if (rc === 1 && this.#replicating) this.#written(cache, key, false);
     return rc === 1;
   }
 

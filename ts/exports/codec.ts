@@ -9,3 +9,5 @@ export {
   encodeVarsPacket, decodeVars, decodeVarsList, encodeArray, encodeArrayPacket, decodeArray, PacketReader, parsefile,
   bytesToText,
 } from '../protocol/codec.ts';
+/** Python's marshal format, the body of modifier-33 packets (`message_manager_marshal`). */
+export { marshalDumps, marshalLoads } from '../protocol/marshal.ts';

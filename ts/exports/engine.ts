@@ -24,3 +24,14 @@ export { SCHEDULER_SLOTS, FILE_MONITOR_PATH_MAX, TIMER_MIN_SECONDS } from '../si
 export { RPC_MAX_ARGS } from '../rpc/rpc.ts';
 export { ThreadKind, RPC_NAME_MAX } from '../kernel/abi.ts';
 export { snmpOf, SNMP_SLOTS, SNMP_COMMUNITY_MAX } from '../observability/snmp.ts';
+export { startCluster, ClusterServices } from '../cluster/service.ts';
+export { nodeTableOf, NodeTable, type ClusterNode } from '../cluster/table.ts';
+export { replicationOf, applySet, applyDel, syncCache, type ReceiverStats, type SenderStats } from '../cluster/replication.ts';
+export { MULTICAST_RPC, nodeName } from '../cluster/membership.ts';
+export { keysFromFile } from '../cluster/subscription.ts';
+export {
+  CLUSTER_MOD, CACHE_UDP, MAX_DATAGRAM, encodeAnnounce, decodeAnnounce, encodeJoin, encodeMessage, encodeReply, decodeReply,
+  encodeSubscription, encodeCacheSet, encodeCacheDel, decodeCacheUpdate, type Announce, type MessageReply, type Subscription, type CacheUpdate,
+} from '../cluster/packets.ts';
+export { uwsgiHash, djb33x, murmur2, encodeCacheImage, decodeCacheImage, cacheDumpReply, imageSize, ITEM_HEADER } from '../cluster/cache-image.ts';
+export { type ClusterConfig, type SubscriptionConfig, type CachePeers, allowed, allowRule, MAX_CLUSTER_NODES } from '../cluster/config.ts';

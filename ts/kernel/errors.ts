@@ -45,6 +45,8 @@ export type UwsgiErrorCode =
   | 'ERR_REJECTED'
   /** Anything else that went wrong inside the engine. */
   | 'ERR_INTERNAL'
+  /** A remote procedure call failed on the remote node (Erlang's `{badrpc, Reason}`; the error carries the reason). */
+  | 'ERR_BADRPC'
   /** Bytes that break the uwsgi protocol: a truncated packet, an empty vars key, a size over the limit. */
   | 'ERR_PROTOCOL';
 
@@ -120,6 +122,8 @@ export function argCount(fn: string, got: number, min: number, max: number): voi
 export function intArg(fn: string, name: string, v: unknown): number {
   if (typeof v === 'number' && Number.isInteger(v)) return v;
   if (typeof v === 'bigint' && v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER)) return Number(v);
+  // An integer, only too wide: a range error (uWSGI's OverflowError), not a type error.
+  if (typeof v === 'bigint') throw new UwsgiError('ERR_VALUE_RANGE', `${fn}: ${name} ${v} is outside the safe integer range`);
   throw new UwsgiError('ERR_ARG_TYPE', `${fn}: ${name} must be an integer, got ${typeof v === 'number' ? String(v) : typeName(v)}`);
 }
 

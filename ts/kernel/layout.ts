@@ -10,6 +10,7 @@ import type { CacheConfig, Config } from './options.ts';
 import { MULE_MSG_MAX, MULE_MAILBOX_SLOTS, muleChannelCount } from '../mules/mules.ts';
 import { spoolerRegionBytes, spoolerRegionInit } from '../spooler/spooler.ts';
 import { spoolerThreads } from '../spooler/config.ts';
+import { clusterRegionBytes } from '../cluster/table.ts';
 import type { LayoutPlan, RegionPlan } from './context.ts';
 import { type CoreExports, coreModule, instantiateCore, plannerCore } from './core.ts';
 import { CacheFlag, LAYOUT_BASE, LAYOUT_HEADER_SIZE, LAYOUT_MAX_THREADS, LINE_SIZE, Region, WASM_PAGE } from './abi.ts';
@@ -62,6 +63,8 @@ export function planLayout(cfg: Config): LayoutPlan {
   place(Region.SIGNALS, 0, core.sig_bytes(maxThreads));
   place(Region.TIMERS, 0, core.timers_bytes());
   if (cfg.spooler.dirs.length > 0) place(Region.SPOOLER, 0, spoolerRegionBytes(cfg));
+  // The cluster's node table (zeroed memory is an empty table).
+  if (cfg.cluster.group) place(Region.CLUSTER, 0, clusterRegionBytes(cfg));
   cfg.caches.forEach((c, i) => {
     const size = core.cache_bytes(c.items, c.keysize, c.blocksize, c.blocks, c.hashsize, c.bitmap ? 1 : 0, maxThreads);
     if (at + size > 2 ** 32) throw new UwsgiError('ERR_OPTION', `cache '${c.name}' needs ${size} bytes of shared memory; everything must fit in 4 GiB`);

@@ -9,6 +9,8 @@ import { allValues, intValue, lastValue, optionError } from './option-values.ts'
 import { LISTEN_OPTIONS, type ListenConfig, listenConfig } from '../server/listen.ts';
 import { SPOOLER_OPTIONS, type SpoolerConfig, spoolerConfig } from '../spooler/config.ts';
 import { SERVICE_RULES, type SocketAddress, parseAddress } from '../protocol/address.ts';
+import { CLUSTER_OPTIONS, type CachePeers, type ClusterConfig, cachePeers, clusterConfig } from '../cluster/config.ts';
+import { ERLANG_OPTIONS, type ErlangConfig, erlangConfig } from '../erlang/config.ts';
 
 /** A value as given: a string, `true` for a flag, or a list for a repeated option. */
 export type OptionValue = string | number | boolean | Array<string | number>;
@@ -67,6 +69,10 @@ export interface Options {
   'spooler-harakiri'?: number;
   /** `--spooler-import FILE`: files the spooler threads import instead of the app. Repeatable. */
   'spooler-import'?: string | string[];
+  /** `--erlang NAME` (`name` or `name@host`): run an Erlang distribution node (ts/erlang/). */
+  erlang?: string;
+  /** `--erlang-cookie`: the node's cookie (default: `~/.erlang.cookie`, as `erl`). */
+  'erlang-cookie'?: string;
   /** Every other option of uWSGI that this project knows; see {@link KNOWN_OPTIONS}. */
   [name: string]: OptionValue | undefined;
 }
@@ -146,11 +152,18 @@ export const KNOWN_OPTIONS: Readonly<Record<string, OptionSpec>> = {
   'snmp-community': { kind: 'value', built: true },
   'rpc-max': { kind: 'value', built: true },
   mount: { kind: 'list', built: true },
+  // The Erlang distribution node (ts/erlang/config.ts).
+  ...ERLANG_OPTIONS,
   'enable-metrics': { kind: 'flag', built: false },
+  // The cluster: multicast membership, router subscriptions, cache replication (ts/cluster/config.ts).
+  ...CLUSTER_OPTIONS,
 };
 
-/** One cache (`--cache2 name=...,items=...`), after validation. Sizes in bytes. */
-export interface CacheConfig {
+/**
+ * One cache (`--cache2 name=...,items=...`), after validation. Sizes in bytes.
+ * Its replication keys (`nodes=`, `udp=`, `sync=`) are {@link CachePeers}.
+ */
+export interface CacheConfig extends CachePeers {
   /** Cache name (required). Several caches may share a name; lookups find the first. */
   name: string;
   /** Item slots; slot 0 is reserved, so `items - 1` items fit (as in uWSGI). */
@@ -243,6 +256,10 @@ export interface Config {
   statsMinified: boolean;
   /** `--stats-no-cores`: leave out each worker's `cores` array. */
   statsNoCores: boolean;
+  /** The cluster: `--cluster`, subscriptions to routers, who may write to caches over UDP. */
+  cluster: ClusterConfig;
+  /** `--erlang` and `--erlang-cookie`: the Erlang distribution node the master runs (absent: none). */
+  erlang?: ErlangConfig;
 }
 
 const PAGE_SIZE = 4096;
@@ -364,8 +381,8 @@ const CACHE_KEYS: Record<string, string> = {
   sweep_on_full: 'sweep_on_full', clear_on_full: 'clear_on_full', ignore_full: 'ignore_full', no_expire: 'no_expire',
   math_initial: 'math_initial', lastmod: 'lastmod',
   store: 'store', store_sync: 'store_sync', storesync: 'store_sync', store_delete: 'store_delete', storedelete: 'store_delete',
-  node: 'network', nodes: 'network', udp: 'network', udp_server: 'network', udp_servers: 'network',
-  udpserver: 'network', udpservers: 'network', sync: 'network',
+  node: 'nodes', nodes: 'nodes', udp: 'udp', udp_server: 'udp', udp_servers: 'udp',
+  udpserver: 'udp', udpservers: 'udp', sync: 'sync',
 };
 
 function cacheInt(key: string, v: string, min: number, max: number): number {
@@ -381,7 +398,6 @@ export function parseCache2(spec: string, defaultStoreSync = 0): CacheConfig {
     const raw = (eq < 0 ? part : part.slice(0, eq)).trim();
     const key = CACHE_KEYS[raw];
     if (!key) optionError(`option 'cache2': unknown key '${raw}' in '${spec}'`);
-    if (key === 'network') throw new UwsgiError('ERR_UNSUPPORTED', `option 'cache2': '${raw}=' (UDP/sync cache peers) is not available yet (protocol issue)`);
     kv.set(key, eq < 0 ? '' : part.slice(eq + 1).trim());
   }
   const name = kv.get('name');
@@ -421,6 +437,7 @@ export function parseCache2(spec: string, defaultStoreSync = 0): CacheConfig {
     store: cacheStore(kv.get('store')),
     storeSync: kv.has('store_sync') ? cacheInt('store_sync', kv.get('store_sync')!, 0, 86400) : defaultStoreSync,
     storeDelete: kv.has('store_delete'),
+    ...cachePeers(name, kv.get('nodes'), kv.get('udp'), kv.get('sync')),
   };
 }
 
@@ -470,13 +487,23 @@ export function configFromPairs(pairs: Array<[string, string | true]>, app?: str
     const blocksize = intValue('cache-blocksize', last('cache-blocksize'), 65536, 1, 0x7fffffff);
     const c = parseCache2(`name=default,items=${items},blocksize=${blocksize}`, storeSync);
     c.store = legacyStore ?? null;
+    // uWSGI's legacy replication options belong to this cache.
+    const sync = last('cache-sync');
+    const peers = cachePeers('default', all('cache-udp-node').join(';'), all('cache-udp-server').join(';'), sync === true ? '' : sync);
+    c.nodes = peers.nodes;
+    c.udp = peers.udp;
+    c.sync = peers.sync;
     caches.push(c);
   } else if (legacyStore !== undefined) optionError(`option 'cache-store' is for the legacy cache: give '--cache N' too, or store= in a --cache2`);
+  for (const o of ['cache-udp-node', 'cache-udp-server', 'cache-sync']) {
+    if (legacy === undefined && last(o) !== undefined) optionError(`option '${o}' is for the legacy cache: give '--cache N' too, or ${o === 'cache-sync' ? 'sync' : o === 'cache-udp-node' ? 'nodes' : 'udp'}= in a --cache2`);
+  }
   for (const v of all('cache2')) {
     if (v === true) optionError(`option 'cache2' needs a value`);
     caches.push(parseCache2(v, storeSync));
   }
   const bufferSize = intValue('buffer-size', last('buffer-size'), 4096, 1, 65535);
+  const listen = listenConfig(expanded, bufferSize, app, intValue('workers', last('workers'), 1, 1, 1024));
   const logto = last('logto');
   const stores = caches.map((c) => c.store).filter((p): p is string => p !== null);
   const twice = stores.find((p, i) => stores.indexOf(p) !== i);
@@ -498,13 +525,18 @@ export function configFromPairs(pairs: Array<[string, string | true]>, app?: str
     given: expanded,
     app,
     spooler: spoolerConfig(expanded),
-    listen: listenConfig(expanded, bufferSize, app, intValue('workers', last('workers'), 1, 1, 1024)),
+    listen,
+    cluster: clusterConfig(expanded, listen),
     harakiri: intValue('harakiri', last('harakiri'), 0, 0, 2_147_483),
     logto: logto === true || logto === '' ? undefined : logto,
     memoryReport: last('memory-report') === true,
     ...statsSnmpConfig(last),
+    ...optionalErlang(erlangConfig(expanded)),
   };
 }
+
+/** The `erlang` key only when `--erlang` is given (a config without it has no such key). */
+const optionalErlang = (erlang: ErlangConfig | undefined): Pick<Config, 'erlang'> => (erlang ? { erlang } : {});
 
 /** The `--snmp*` and `--stats*` options. */
 function statsSnmpConfig(last: (n: string) => string | true | undefined): Pick<Config, 'snmp' | 'snmpCommunity' | 'stats' | 'statsHttp' | 'statsMinified' | 'statsNoCores'> {

@@ -93,8 +93,9 @@ export class Mules {
   msg(msg: unknown, target: unknown): boolean {
     const fn = 'mule_msg';
     const count = this.#cfg.mules.length;
-    if (count === 0) throw new UwsgiError('ERR_NOT_CONFIGURED', `${fn}: no mule configured (use the 'mules' or 'mule' option)`);
+    // The message's type first, as uWSGI's argument parser checks it before looking for mules.
     const bytes = this.#message(fn, msg);
+    if (count === 0) throw new UwsgiError('ERR_NOT_CONFIGURED', `${fn}: no mule configured (use the 'mules' or 'mule' option)`);
     if (target === undefined || target === null || target === 0) {
       return this.#send(fn, SHARED, bytes, this.#cfg.mules.map((_, i) => i + 1));
     }

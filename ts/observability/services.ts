@@ -244,7 +244,7 @@ export function statusTableCounters(engine: Engine): (id: number) => WorkerCount
     const w = rows[id - 1];
     if (!w) return undefined;
     return {
-      requests: w.requests, delta_requests: w.delta_requests, exceptions: w.exceptions, harakiri_count: w.harakiri_count,
+      requests: w.requests, delta_requests: w.delta_requests, exceptions: w.exceptions, harakiri_count: w.harakiri_count, grunts: w.grunts,
       signals: w.signals, status: text.decode(w.status), rss: w.rss, vsz: w.vsz, running_time: w.running_time, tx: w.tx, avg_rt: w.avg_rt,
       apps: w.apps.map((a) => ({
         id: a.id, modifier1: a.modifier1, mountpoint: text.decode(a.mountpoint), startup_time: a.startup_time,

@@ -42,6 +42,8 @@ export interface WorkerCounters {
   delta_requests?: number | bigint;
   exceptions?: number | bigint;
   harakiri_count?: number;
+  /** Requests `grunt()` detached that still run (ours). */
+  grunts?: number;
   signals?: number | bigint;
   signal_queue?: number;
   /** `idle`, `busy`, `cheap`, `pause` or `sig<N>`. */
@@ -112,6 +114,7 @@ function workerObject(s: StatsSources, t: ThreadRow): { [key: string]: StatsValu
   // Ours, after uWSGI's keys: the thread slot and its state in the thread table.
   o.tid = t.tid;
   o.thread_state = t.state;
+  o.grunts = c.grunts ?? 0;
   return o;
 }
 

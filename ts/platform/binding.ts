@@ -113,6 +113,11 @@ export interface RuntimeProcess {
   setProcessTitle(title: string): boolean;
   /** A new per-request context (see {@link AsyncContext}). */
   asyncContext<T>(): AsyncContext<T>;
+  /**
+   * The MD5 digest of `data` (16 bytes): the Erlang distribution handshake
+   * proves the cookie with it, and Web Crypto has no MD5.
+   */
+  md5(data: Uint8Array): Uint8Array;
 }
 
 // ---- files -----------------------------------------------------------------------------
@@ -481,6 +486,42 @@ export interface HttpBridge {
   connect(peer: BridgePeer): BridgeStream;
 }
 
+/** Who sent a datagram ({@link RuntimeSockets.openUdp}). */
+export interface UdpPeer {
+  /** The sender's IP address. */
+  readonly address: string;
+  /** The sender's port. */
+  readonly port: number;
+}
+
+/** What {@link RuntimeSockets.openUdp} binds, and the group it joins. */
+export interface UdpOptions {
+  /** Address to bind (`0.0.0.0` for every interface; a multicast socket binds every interface whatever is given). */
+  host: string;
+  /** Port to bind; 0 picks a free one. */
+  port: number;
+  /** SO_REUSEADDR: several sockets (several nodes on one host) may bind the port, and each gets every multicast datagram. */
+  reuseAddr?: boolean;
+  /** Join this IPv4 multicast group (on the interface the routing table picks for it). */
+  multicastGroup?: string;
+  /** IP_MULTICAST_TTL of datagrams sent to a group (default 1: the local network). */
+  multicastTtl?: number;
+  /** IP_MULTICAST_LOOP: this host's own members get what it sends to a group (default true). */
+  multicastLoopback?: boolean;
+  /** SO_BROADCAST: allow sending to a broadcast address. */
+  broadcast?: boolean;
+}
+
+/** A bound UDP socket that sends to any peer ({@link RuntimeSockets.openUdp}). */
+export interface UdpSocket {
+  /** The port it got (the one asked for, or the system's pick for 0). */
+  readonly port: number;
+  /** Send one datagram to `host:port`; rejects with the system's error (`ENETUNREACH`...). */
+  send(data: Uint8Array, host: string, port: number): Promise<void>;
+  /** Stop receiving and release the port. */
+  close(): Promise<void>;
+}
+
 /** Sockets: outgoing and listening streams, UDP, and the listen queue. */
 export interface RuntimeSockets {
   /** Open a stream socket to `target`; `handlers` hear of it (`onConnect`, or `onClose` with the reason it failed). */
@@ -511,6 +552,15 @@ export interface RuntimeSockets {
    * datagram and a function that answers its sender.
    */
   listenUdp(addr: { host: string; port: number }, onMessage: (data: Uint8Array, reply: (data: Uint8Array) => void) => void): Promise<UdpEndpoint>;
+  /**
+   * Open a UDP socket that sends to any address and receives with the
+   * sender's address (the cluster's multicast group, cache replication,
+   * subscriptions): bound per `opts`, joined to `opts.multicastGroup` if given.
+   * `onMessage` gets each datagram (a copy it may keep) and its sender. Send
+   * errors never surface as events: `send` rejects instead. Rejects with the
+   * runtime's error when the socket cannot be bound or the group joined.
+   */
+  openUdp(opts: UdpOptions, onMessage: (data: Uint8Array, from: UdpPeer) => void): Promise<UdpSocket>;
   /** Connections waiting in the accept queue of the TCP listeners on `port` (Linux /proc/net/tcp*); 0 where it cannot be read. */
   tcpListenQueue(port: number): number;
   /**

@@ -164,6 +164,15 @@ export abstract class ProcessFunctions {
   /** Name this thread (the process title when called on the main thread, where the runtime allows it). */
   setprocname(name: string): void { argCount('setprocname', arguments.length, 1, 1); processOf(this.ctx).setProcname(name); }
   /** true when requests with this modifier1 have a handler here (0: the app, 173: RPC), else null. */
+  /**
+   * uWSGI 1.x's grunt (it forked the worker so a request went on in the
+   * background while the worker served again), for threads: the request in
+   * progress is counted done for this worker now (its requests, avg_rt, status
+   * and harakiri free it) and the rest of its work continues detached, shown in
+   * the worker's `grunts` stats until the request ends. Returns true (the
+   * caller is the grunt). Outside a request ERR_NOT_FOUND.
+   */
+  grunt(): true { argCount('grunt', arguments.length, 0, 0); return processOf(this.ctx).grunt(); }
   has_hook(modifier1: number): true | null { argCount('has_hook', arguments.length, 1, 1); return processOf(this.ctx).hasHook(modifier1); }
   /** CONTENT_LENGTH of the current request (0 outside a request). */
   cl(): number { argCount('cl', arguments.length, 0, 0); return processOf(this.ctx).cl(); }

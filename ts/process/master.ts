@@ -18,6 +18,8 @@ import { spoolerThreads } from '../spooler/config.ts';
 import { spoolerOf } from '../spooler/spooler.ts';
 import { MasterServices } from '../observability/services.ts';
 import type { ThreadRow } from '../observability/stats.ts';
+import { type ClusterServices, startCluster } from '../cluster/service.ts';
+import { MasterErlang } from '../erlang/bridge.ts';
 
 /** How `run` is told what to start. */
 export interface MasterOptions {
@@ -97,6 +99,10 @@ export class Master {
   #spoolerWatch?: ReturnType<typeof setInterval>;
   /** The stats server and SNMP agent (`--stats`, `--snmp`), started by `run()`. */
   readonly services: MasterServices;
+  /** The cluster's services (`--cluster`, subscriptions, cache `udp=`/`sync=`), started by `run()` before the workers. */
+  cluster?: ClusterServices;
+  /** The Erlang node (`--erlang`), started by `run()`: it owns the connections every thread's erlang_* calls use. */
+  #erlang?: MasterErlang;
 
   /** @internal Use `run()`. */
   constructor(engine: Engine, app: string | undefined, opts: MasterOptions) {
@@ -118,6 +124,15 @@ export class Master {
 
   /** The master thread's module object (worker_id 0). */
   get uwsgi(): Uwsgi { return this.engine.uwsgi; }
+
+  /** @internal Start the `--erlang` node (before the threads, which may use it at once). */
+  async startErlang(): Promise<void> {
+    this.#erlang = await MasterErlang.start(this.engine.uwsgi.ctx, (tid, msg) => {
+      const slot = this.#workers.find((w) => w.tid === tid && w.handle);
+      slot?.handle?.postMessage(msg);
+      return slot !== undefined;
+    });
+  }
 
   /** @internal */
   start(): void {
@@ -164,6 +179,9 @@ export class Master {
     if (this.#workers.every((w) => w.state !== 'starting')) return Promise.resolve();
     return new Promise((r) => this.#readyWaiters.push(r));
   }
+
+  /** @internal Start the cluster's services (`run()` does, before the workers: `sync=` fills the caches first). */
+  async startCluster(): Promise<void> { this.cluster = await startCluster(this.engine.uwsgi, this.#log); }
 
   /** @internal The listeners `run()` prepared; each worker started gets a ticket for each. */
   setListeners(listeners: PreparedListener[]): void { this.#listeners = listeners; }
@@ -225,6 +243,8 @@ export class Master {
         } else if (msg?.type === 'uwsgi-wasm:control') {
           if (msg.op === 'reload') void this.reload();
           else if (msg.op === 'stop') void this.stop();
+        } else if (this.#erlang?.handle(tid, msg)) {
+          // An erlang_* call of the thread: the node answers it.
         } else if (msg?.type === 'uwsgi-wasm:serving') {
           slot.serving = true;
           this.#servingWaiters.splice(0).forEach((f) => f());
@@ -271,6 +291,7 @@ export class Master {
     x.wk_set(row, F.DEADLINE, 0);
     x.wk_set(row, F.USER_DEADLINE, 0);
     x.wk_set(row, F.APP, 0);
+    if (!sharing) x.wk_set(row, F.GRUNTS, 0);
     x.wk_set(row, F.STATE, RowState.RUNNING);
   }
 
@@ -282,6 +303,7 @@ export class Master {
     if (other) { x.wk_set(row, F.TID, other.tid); return; }
     x.wk_set(row, F.PID, 0);
     x.wk_set(row, F.BUSY, 0);
+    x.wk_set(row, F.GRUNTS, 0); // its grunts were threads' work: they died with it
     x.wk_set(row, F.DEADLINE, 0);
     x.wk_set(row, F.USER_DEADLINE, 0);
     x.wk_set(row, F.STATE, RowState.DEAD);
@@ -346,6 +368,7 @@ export class Master {
   #exited(slot: WorkerSlot, tid: number, code: number, error?: unknown, quarantinedLocks?: number): void {
     if (slot.tid !== tid) return; // already handled
     const recovered = quarantinedLocks ?? this.engine.threadExited(tid);
+    this.#erlang?.threadGone(tid);
     slot.serving = false;
     slot.tid = -1;
     slot.handle = undefined;
@@ -400,7 +423,9 @@ export class Master {
       if (this.#spoolerWatch !== undefined) clearInterval(this.#spoolerWatch);
       // Every spooler thread is gone: tasks one of them held go back to their directory.
       if (this.engine.shared.config.spooler.dirs.length > 0) spoolerOf(this.engine.uwsgi.ctx).recoverAll();
+      void this.#erlang?.close();
       this.#resolveDone(0);
+      void this.cluster?.stop(true);
       void this.services.close().finally(() => this.#resolveDone(0));
     }
   }
@@ -494,6 +519,8 @@ export class Master {
     if (this.#stopping) return void (await this.done);
     this.#stopping = true;
     const wasFinished = this.#finished;
+    // Leave the cluster and unsubscribe from routers first, so no new request comes while the workers stop (as uWSGI).
+    await this.cluster?.stop(true);
     await this.#stopThreads(this.#workers);
     await this.done;
     // Workers that were done long ago already had the stores written; the main thread may have changed them since.
@@ -539,6 +566,8 @@ export async function run(opts: MasterOptions = {}): Promise<Master> {
   master.setListeners(prepared);
   try {
     await master.services.start();
+    await master.startCluster();
+    await master.startErlang();
   } catch (e) {
     await master.stop();
     throw e;

@@ -88,6 +88,16 @@ export class RequestScope {
   get tx(): number { return this.#tx; }
   /** Whether the request has ended. */
   get ended(): boolean { return this.#ended; }
+  /** Whether `grunt()` detached it: counted done for the worker, its work still running. */
+  get grunt(): boolean { return this.#grunt; }
+  #grunt = false;
+  #gruntDone = false;
+  /** @internal */
+  markGrunt(): void { this.#grunt = true; }
+  /** @internal The detached work ended: true the first time. */
+  finishGrunt(): boolean { if (this.#gruntDone) return false; this.#gruntDone = true; return true; }
+  /** @internal Whether it is a grunt whose work is still running. */
+  get gruntRunning(): boolean { return this.#grunt && !this.#gruntDone; }
   /** End the request (once): its numbers go into the status table. */
   end(result: RequestResult = {}): void {
     if (!this.#owner) throw new UwsgiError('ERR_NOT_FOUND', 'request_end: this scope is not a request (outside any request)');
@@ -127,6 +137,8 @@ export interface WorkerInfo {
 export interface WorkerStats extends WorkerInfo {
   accepting: number;
   harakiri_count: number;
+  /** Requests `grunt()` detached that still run. */
+  grunts: number;
   /** Stats' respawn_count: spawns so far (1 for a never-respawned worker). */
   spawns: number;
 }
@@ -190,6 +202,8 @@ export class ProcessApi {
   current(): RequestScope | undefined {
     const s = als.get();
     if (s && !s.ended && this.#active.includes(s)) return s;
+    // A grunt's code keeps its request (request_id, cl, logvars) after the worker counted it done.
+    if (s && s.gruntRunning) return s;
     return this.#active[this.#active.length - 1];
   }
 
@@ -212,6 +226,11 @@ export class ProcessApi {
 
   /** @internal */
   endScope(scope: RequestScope, result: RequestResult, fn: string): void {
+    // The end of a grunt's detached work (the listener ends its request): it no longer runs.
+    if (scope.grunt) {
+      if (scope.finishGrunt() && this.row > 0) this.ctx.x.wk_add(this.row, F.GRUNTS, -1);
+      return;
+    }
     if (scope.ended) throw new UwsgiError('ERR_NOT_FOUND', `${fn}: request ${scope.id} has already ended`);
     if (result === null || typeof result !== 'object') throw new UwsgiError('ERR_ARG_TYPE', `${fn}: result must be an object like { tx, exception }, got ${typeName(result)}`);
     let tx = scope.tx;
@@ -244,11 +263,29 @@ export class ProcessApi {
     try {
       value = await als.run(scope, () => fn(scope));
     } catch (e) {
-      if (!scope.ended) this.endScope(scope, { exception: true }, 'accounted');
+      if (!scope.ended || scope.gruntRunning) this.endScope(scope, { exception: true }, 'accounted');
       throw e;
     }
-    if (!scope.ended) this.endScope(scope, {}, 'accounted');
+    // A grunt's end (the request was counted when it detached) only ends the grunt.
+    if (!scope.ended || scope.gruntRunning) this.endScope(scope, {}, 'accounted');
     return value;
+  }
+
+  /**
+   * uWSGI 1.x's grunt, for threads: the request in progress is counted done
+   * for the worker now (requests, avg_rt, harakiri) and its remaining work goes
+   * on detached, shown in the `grunts` column of the worker's stats until the
+   * request really ends. Returns true: the calling code is the grunt (uWSGI's
+   * forked child got True; there is no second copy of the code here to get None).
+   */
+  grunt(fn = 'grunt'): true {
+    const s = this.current();
+    if (!s) throw new UwsgiError('ERR_NOT_FOUND', `${fn}: no request in progress (a grunt continues a request)`);
+    if (s.grunt) return true;
+    this.endScope(s, {}, fn);
+    s.markGrunt();
+    if (this.row > 0) this.ctx.x.wk_add(this.row, F.GRUNTS, 1);
+    return true;
   }
 
   /** `--harakiri N`: the deadline follows the oldest request in progress. */
@@ -273,6 +310,7 @@ export class ProcessApi {
   setUserHarakiri(seconds: number, log: (l: string) => void): void {
     const n = intArg('set_user_harakiri', 'seconds', seconds);
     if (n < 0) throw new UwsgiError('ERR_VALUE_RANGE', `set_user_harakiri: seconds must be >= 0, got ${n}`);
+    if (n > 0x7fffffff) throw new UwsgiError('ERR_VALUE_RANGE', `set_user_harakiri: seconds ${n} do not fit in a signed 32-bit integer`);
     if (!this.ctx.shared.hasMaster) { log('unable to set user harakiri without the master process'); return; }
     if (this.row === 0) { log(`unable to set user harakiri in the ${this.ctx.kind} thread (only workers, mules and spoolers have one)`); return; }
     this.ctx.x.wk_set(this.row, F.USER_DEADLINE, n === 0 ? 0 : Date.now() + n * 1000);
@@ -305,7 +343,7 @@ export class ProcessApi {
       id, pid: g(F.PID), requests, delta_requests: g(F.DELTA), signals: g(F.SIGNALS), exceptions, status: bytesOf(status),
       rss: g(F.RSS), vsz: g(F.VSZ), running_time: g(F.RUNNING_TIME), last_spawn: g(F.LAST_SPAWN),
       respawn_count: Math.max(0, spawns - 1), tx: g(F.TX), avg_rt: g(F.AVG_RT), apps,
-      accepting: g(F.ACCEPTING), harakiri_count: g(F.HARAKIRIS), spawns,
+      accepting: g(F.ACCEPTING), harakiri_count: g(F.HARAKIRIS), spawns, grunts: g(F.GRUNTS),
     };
   }
 
@@ -313,7 +351,7 @@ export class ProcessApi {
     const n = this.ctx.x.wk_count(ThreadKind.worker);
     const out: WorkerInfo[] = [];
     for (let id = 1; id <= n; id++) {
-      const { accepting: _a, harakiri_count: _h, spawns: _s, ...info } = this.#info(id, id);
+      const { accepting: _a, harakiri_count: _h, spawns: _s, grunts: _g, ...info } = this.#info(id, id);
       out.push(info);
     }
     return out;
@@ -346,6 +384,7 @@ export class ProcessApi {
   setLogvar(key: unknown, value: unknown): void {
     const k = logvarKey('set_logvar', key);
     const v = bytesArg('set_logvar', 'value', value);
+    if (v.length > LOGVAR_MAX) throw new UwsgiError('ERR_VALUE_RANGE', `set_logvar: value is longer than ${LOGVAR_MAX} bytes`);
     (this.current() ?? this.#outside).logvars.set(k, v.slice());
   }
 
@@ -395,10 +434,15 @@ export class ProcessApi {
   logFile(): string | undefined { return this.#logto(); }
 }
 
+/** Longest logvar key or value, in bytes (uWSGI's struct uwsgi_logvar: one-byte lengths). */
+const LOGVAR_MAX = 255;
+const utf8Length = (s: string): number => new TextEncoder().encode(s).length;
+
 function logvarKey(fn: string, key: unknown): string {
   if (key instanceof Uint8Array) key = new TextDecoder().decode(key);
   if (typeof key !== 'string') throw new UwsgiError('ERR_ARG_TYPE', `${fn}: key must be a string or Uint8Array, got ${typeName(key)}`);
-  if (key === '') throw new UwsgiError('ERR_VALUE_RANGE', `${fn}: key must not be empty`);
+  // uWSGI keeps a logvar's key and value lengths in one byte each (255 at most; longer ones wrap).
+  if (utf8Length(key) > LOGVAR_MAX) throw new UwsgiError('ERR_VALUE_RANGE', `${fn}: key is longer than ${LOGVAR_MAX} bytes`);
   return key;
 }
 

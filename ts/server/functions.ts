@@ -7,6 +7,7 @@ import { UwsgiError, argCount, intArg } from '../kernel/errors.ts';
 import type { ThreadContext } from '../kernel/context.ts';
 import { disconnectCurrent, sendfileResponse } from './server.ts';
 import { listenQueueOf, mountsOf } from './serve.ts';
+import { type Fastfunc, type MarshalHandler, handlersOf, marshalHandlerArg } from './handlers.ts';
 
 /** The request and listener functions of the `uwsgi` module (mixed into it by ts/uwsgi.ts). */
 export abstract class ServerFunctions {
@@ -30,6 +31,21 @@ export abstract class ServerFunctions {
   fcgi(..._args: unknown[]): never {
     throw new UwsgiError('ERR_UNSUPPORTED', 'fcgi: FastCGI is not supported by uwsgi-wasm; serve nginx with uwsgi_pass to --socket, or HTTP with --http-socket');
   }
+  /**
+   * uWSGI 1.x's fast functions: 256 slots; a `--socket` packet with modifier1
+   * 26 and modifier2 N calls `fastfuncs[N](body)` and sends what it returns
+   * (a Response as HTTP, bytes or text as they are; nothing closes). Set slots
+   * at import time in every worker: `uwsgi.fastfuncs[10] = () => 'pong'`.
+   */
+  get fastfuncs(): Array<Fastfunc | null> { return handlersOf(this.ctx).fastfuncs; }
+  /**
+   * uWSGI 1.x's marshalled-message handler: a `--socket` packet with modifier1
+   * 33 carries a Python `marshal` value; `handler(value, modifier2)` runs and
+   * its result goes back marshalled (modifier1 33, same modifier2). null: such
+   * packets are closed unanswered, as uWSGI's default None.
+   */
+  get message_manager_marshal(): MarshalHandler | null { return handlersOf(this.ctx).marshal; }
+  set message_manager_marshal(handler: MarshalHandler | null) { handlersOf(this.ctx).marshal = marshalHandlerArg(handler); }
   /** Mountpoints of the apps this worker serves ('' is the default app), in configuration order. */
   get applist(): string[] { return mountsOf(this.ctx).map((m) => m.mountpoint); }
   /** The apps this worker serves: mountpoint → app file. */

@@ -1,7 +1,8 @@
 /**
  * The server side of uWSGI's management packets, answered on `--socket`:
  * 100 ping, 101 echo, 110 signal, 111 cache (sub-ops 0..6 and 17, the one
- * uWSGI's clients speak), 173 RPC, 17 spool. Replies are what uWSGI 2.0.21's
+ * uWSGI's clients speak), 173 RPC, 17 spool, and 1.x's 26 fastfunc and 33
+ * marshalled message (ts/server/handlers.ts). Replies are what uWSGI 2.0.21's
  * clients expect; where uWSGI sends garbage or silently closes although an
  * answer is possible, we answer (each difference is listed in the README).
  * @module
@@ -11,6 +12,8 @@ import type { ListenConfig } from './listen.ts';
 import type { ThreadContext } from '../kernel/context.ts';
 import { cachesOf } from '../cache/cache.ts';
 import { callRpc as callLocalRpc } from '../rpc/rpc.ts';
+import { MOD_FASTFUNC, MOD_MARSHAL, serveFastfunc, serveMarshal } from './handlers.ts';
+import { cacheDumpReply } from '../cluster/cache-image.ts';
 
 /** Where a packet handler reads the bytes after the packet and writes its answer. */
 export interface PacketIO {
@@ -96,6 +99,12 @@ export async function servePacket(ctx: ThreadContext, lc: ListenConfig, hooks: P
     case MOD.RPC:
       await serveRpc(ctx, lc, pkt, io);
       return true;
+    case MOD_FASTFUNC: // uwsgi.fastfuncs[modifier2]; nothing written (empty slot, failure) closes, as uWSGI
+      await serveFastfunc(ctx, pkt, io);
+      return true;
+    case MOD_MARSHAL: // uwsgi.message_manager_marshal(obj, modifier2), answered marshalled
+      await serveMarshal(ctx, pkt, io);
+      return true;
     default:
       return false;
   }
@@ -149,9 +158,12 @@ async function serveCache(ctx: ThreadContext, lc: ListenConfig, pkt: Packet, io:
       else await io.write(enc.encode('HTTP/1.0 404 Not Found\r\nContent-Type: text/plain\r\nContent-Length: 9\r\n\r\nNot Found'));
       return;
     }
-    case 6: // DUMP: uWSGI sends its raw item table; our layout is our own, so it is refused
-      await io.write(ack(false));
+    case 6: { // DUMP, optional cache name: the cache as uWSGI's image (what a uWSGI's `sync=` reads); nothing when there is no such cache
+      const name = bytesToText(pkt.body);
+      const index = !enabled ? -1 : name === '' ? def : name.includes('@') ? -1 : api.index('cache (dump)', name);
+      if (index >= 0) for (const part of cacheDumpReply(ctx, index)) await io.write(part);
       return;
+    }
     case 17:
       try {
         await serveCacheMagic(ctx, lc, pkt, io);

@@ -7,12 +7,25 @@ import { UwsgiError, argCount, bytesArg, int64Arg, intArg, statusError } from '.
 import { CoreStatus } from '../kernel/abi.ts';
 import { type ThreadContext, threadService } from '../kernel/context.ts';
 
+/**
+ * A byte position: any integer. A bigint past 2^53 that still fits in 64 bits
+ * is a position outside every area (ERR_BOUNDS, uWSGI's ValueError); past 64
+ * bits it is ERR_VALUE_RANGE (uWSGI's OverflowError).
+ */
+function posArg(fn: string, v: unknown): number {
+  if (typeof v === 'bigint' && (v > BigInt(Number.MAX_SAFE_INTEGER) || v < BigInt(Number.MIN_SAFE_INTEGER)) && v >= -(1n << 63n) && v < 1n << 63n) {
+    throw new UwsgiError('ERR_BOUNDS', `${fn}: position ${v} is outside every sharedarea`);
+  }
+  return intArg(fn, 'pos', v);
+}
+
 const WIDTH_NAME: Record<number, string> = { 1: '8', 2: '16', 4: '32', 8: '64' };
 
 /** Value range each typed write accepts (uWSGI wraps silently beyond; we refuse). */
 const WRITE_RANGE: Record<number, [number, number]> = {
   1: [0, 0xff],
-  2: [-0x8000, 0xffff],
+  // uWSGI 2.0 refuses a negative 16-bit value (its check is unsigned) but takes -1 for 32 bits (0xffffffff).
+  2: [0, 0xffff],
   4: [-0x80000000, 0xffffffff],
 };
 
@@ -56,7 +69,7 @@ export class SharedArea {
 
   /** Copy `len` bytes from `pos`; `len` omitted or 0 reads to the end of the area. */
   read(pos: number, len = 0): Uint8Array {
-    pos = intArg('sharedarea.read', 'pos', pos);
+    pos = posArg('sharedarea.read', pos);
     len = intArg('sharedarea.read', 'len', len);
     if (len < 0) throw new UwsgiError('ERR_BOUNDS', `sharedarea.read: len must not be negative, got ${len}`);
     if (len === 0) len = pos >= 0 && pos < this.size ? this.size - pos : 0;
@@ -69,7 +82,7 @@ export class SharedArea {
 
   /** Write bytes (a string is written as UTF-8) at `pos`; returns the number of bytes written. */
   write(pos: number, data: string | Uint8Array): number {
-    pos = intArg('sharedarea.write', 'pos', pos);
+    pos = posArg('sharedarea.write', pos);
     const bytes = bytesArg('sharedarea.write', 'data', data);
     const rc = this.#begin('sharedarea.write', pos, bytes.length, true);
     this.#ctx.u8.set(bytes, this.#data + pos);
@@ -78,14 +91,14 @@ export class SharedArea {
   }
 
   #readInt(fn: string, pos: unknown, width: number): number {
-    const p = intArg(fn, 'pos', pos);
+    const p = posArg(fn, pos);
     const v = this.#ctx.x.sa_read_int(this.id, p, width);
     if (Number.isNaN(v)) this.#fail(fn, this.#ctx.x.sa_check(this.id, p, width), p, width);
     return v;
   }
 
   #writeInt(fn: string, pos: unknown, width: number, value: unknown): void {
-    const p = intArg(fn, 'pos', pos);
+    const p = posArg(fn, pos);
     const v = intArg(fn, 'value', value);
     const [lo, hi] = WRITE_RANGE[width];
     if (v < lo || v > hi) {
@@ -103,7 +116,7 @@ export class SharedArea {
   read32(pos: number): number { return this.#readInt('sharedarea.read32', pos, 4); }
   /** Signed 64-bit little-endian read. */
   read64(pos: number): bigint {
-    const p = intArg('sharedarea.read64', 'pos', pos);
+    const p = posArg('sharedarea.read64', pos);
     const rc = this.#ctx.x.sa_read64(this.id, p, this.#ctx.scratch);
     if (rc < 0) this.#fail('sharedarea.read64', rc, p, 8);
     return this.#ctx.dv.getBigInt64(this.#ctx.scratch, true);
@@ -116,16 +129,17 @@ export class SharedArea {
   write32(pos: number, value: number): void { this.#writeInt('sharedarea.write32', pos, 4, value); }
   /** Write a signed 64-bit value little-endian. */
   write64(pos: number, value: bigint | number): void {
-    const p = intArg('sharedarea.write64', 'pos', pos);
+    const p = posArg('sharedarea.write64', pos);
     const v = int64Arg('sharedarea.write64', 'value', value);
     const rc = this.#ctx.x.sa_write64(this.id, p, v);
     if (rc < 0) this.#fail('sharedarea.write64', rc, p, 8);
   }
 
   #add32(fn: string, pos: unknown, delta: unknown, sign: number): void {
-    const p = intArg(fn, 'pos', pos);
+    const p = posArg(fn, pos);
     const d = intArg(fn, 'delta', delta);
-    if (d < -0x80000000 || d > 0xffffffff) throw new UwsgiError('ERR_VALUE_RANGE', `${fn}: delta ${d} does not fit in 32 bits`);
+    // A C int, as uWSGI parses it (2^31 is its OverflowError).
+    if (d < -0x80000000 || d > 0x7fffffff) throw new UwsgiError('ERR_VALUE_RANGE', `${fn}: delta ${d} does not fit in a signed 32-bit integer`);
     const rc = this.#ctx.x.sa_add32(this.id, p, (sign * d) | 0);
     if (rc < 0) this.#fail(fn, rc, p, 4);
   }
@@ -136,7 +150,7 @@ export class SharedArea {
 
   /** @internal 64-bit add; returns the new value. */
   add64(fn: string, pos: unknown, delta: unknown, sign: 1 | -1): bigint {
-    const p = intArg(fn, 'pos', pos);
+    const p = posArg(fn, pos);
     const x = this.#ctx.x;
     let rc: number;
     if (typeof delta === 'number' && Number.isSafeInteger(delta)) {
@@ -202,6 +216,8 @@ export class SharedAreas {
   /** The area with this id (throws ERR_NOT_FOUND). */
   area(id: number, fn = 'sharedarea'): SharedArea {
     const n = intArg(fn, 'id', id);
+    // The core takes a 32-bit id: a wider one must not wrap onto area 0 (uWSGI: OverflowError past a C int).
+    if (n > 0x7fffffff || n < -0x80000000) throw new UwsgiError('ERR_VALUE_RANGE', `${fn}: id ${n} does not fit in a signed 32-bit integer`);
     let a = this.#areas.get(n);
     if (!a) { a = new SharedArea(this.#ctx, n, fn); this.#areas.set(n, a); }
     return a;
@@ -209,7 +225,8 @@ export class SharedAreas {
 
   sharedarea_read(id: number, pos: number, len?: number): Uint8Array {
     argCount('sharedarea_read', arguments.length, 2, 3);
-    return this.area(id, 'sharedarea_read').read(pos, len ?? 0);
+    // Only an omitted length means "to the end"; null is a wrong type, as uWSGI's None.
+    return this.area(id, 'sharedarea_read').read(pos, len === undefined ? 0 : len);
   }
   sharedarea_write(id: number, pos: number, data: string | Uint8Array): void {
     argCount('sharedarea_write', arguments.length, 3, 3);

@@ -127,7 +127,11 @@ export class SignalThread {
     this.ctx = ctx;
     this.i32 = new Int32Array(ctx.memory.buffer);
     this.mb = ctx.x.sig_mailbox(ctx.tid) >> 2;
-    realmOf(ctx.memory).threads.set(ctx.tid, this);
+    const realm = realmOf(ctx.memory);
+    realm.threads.set(ctx.tid, this);
+    // A view created after its master view registered handlers inherits them (as a forked worker
+    // inherits the master's): it must listen, or a signal routed to it waits in its mailbox unseen.
+    if (ctx.kind !== 'master' && [...realm.threads.values()].some((t) => t.ctx.kind === 'master' && t.handlers.size > 0)) this.listen();
   }
 
   get realm(): Realm { return realmOf(this.ctx.memory); }
@@ -146,6 +150,8 @@ export class SignalThread {
     if (rc < 0) throw statusError(rc, `${fn}(${num})`);
     this.handlers.set(num, handler as SignalHandler);
     this.listen();
+    // The other views of this engine in this JS thread run what the master view registered (see handlerFor).
+    if (this.ctx.kind === 'master') for (const t of this.realm.threads.values()) if (t.ctx.kind !== 'master') t.listen();
     this.realm.scheduler?.ensureStarted();
   }
 
