@@ -154,6 +154,7 @@ describe('management packets and headers', () => {
     const u = createEngine({ cache2: 'name=default,items=10' }).uwsgi;
     u.cache_set('k', 'v');
     u.register_rpc('f', () => enc('r'));
+    u.fastfuncs[7] = () => 'fast';
     const lc = listenConfig([], 4096);
     assert.equal(lc.remotePeers, 'local', 'the default');
     const run = async (pkt: Uint8Array, local: boolean) => {
@@ -175,6 +176,7 @@ describe('management packets and headers', () => {
       assert.deepEqual(Array.from((await run(encodePacket(110, 17), local))[0]!), [255, 0, 0, local ? 1 : 0], 'signal');
       assert.deepEqual(Array.from((await run(encodeVarsPacket(17, 0, { a: 'b' }), local))[0]!), [255, 0, 0, local ? 1 : 0], 'spool');
       assert.deepEqual(Array.from((await run(encodeArrayPacket(173, 0, ['f']), local))[0]!).slice(0, 4), local ? [173, 1, 0, 0] : [173, 0, 0, 0], 'rpc');
+      assert.deepEqual((await run(encodePacket(26, 7), local)).map(text), local ? ['fast'] : [], 'fastfunc: an app function, refused as RPC is');
       u.cache_set('k', 'v');
     }
     // Who is local: loopback in every spelling and any unix-socket peer; not a LAN, public or unknown TCP address.

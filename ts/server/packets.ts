@@ -64,8 +64,8 @@ function maxValue(ctx: ThreadContext, index: number): number {
  * Answer one management packet. Returns false when the modifier is not one of
  * these (the caller closes). `local`: the peer may change state (the listener
  * says so for loopback and unix peers, or for any peer with `--remote-peers
- * any`); otherwise cache writes, spool, signal and RPC packets get the
- * refusal each has, and reads are still answered.
+ * any`); otherwise cache writes, spool, signal, RPC, fastfunc and marshal
+ * packets get the refusal each has, and reads are still answered.
  */
 export async function servePacket(ctx: ThreadContext, lc: ListenConfig, hooks: PacketHooks, pkt: Packet, io: PacketIO, local = true): Promise<boolean> {
   if (!local) lc = { ...lc, remoteCache: lc.remoteCache === 'off' ? 'off' : 'ro', remoteRpc: false, remoteSignal: false, remoteSpool: false };
@@ -99,11 +99,12 @@ export async function servePacket(ctx: ThreadContext, lc: ListenConfig, hooks: P
     case MOD.RPC:
       await serveRpc(ctx, lc, pkt, io);
       return true;
+    // Both call the app's functions, as RPC does: refused with it (remote peers, --remote-rpc off) as an empty slot is.
     case MOD_FASTFUNC: // uwsgi.fastfuncs[modifier2]; nothing written (empty slot, failure) closes, as uWSGI
-      await serveFastfunc(ctx, pkt, io);
+      if (lc.remoteRpc) await serveFastfunc(ctx, pkt, io);
       return true;
     case MOD_MARSHAL: // uwsgi.message_manager_marshal(obj, modifier2), answered marshalled
-      await serveMarshal(ctx, pkt, io);
+      if (lc.remoteRpc) await serveMarshal(ctx, pkt, io);
       return true;
     default:
       return false;
