@@ -6,6 +6,8 @@
 // runs in the row's process (its runtime); wrk is a separate process.
 import http from 'node:http';
 import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { Skip, freePort } from '../lib/proc.mjs';
 import { directWrk } from '../lib/wrk.mjs';
 
@@ -69,10 +71,15 @@ const echoFetch = (req) => new Response(req.body, { headers: { 'content-type': '
 /** uWebSockets.js (npm @trufflesuite/uws-js-unofficial): a native binary for Node's ABI, Node 20 here. */
 async function uws() {
   if (RUNTIME !== 'node') throw new Skip(`uWebSockets.js is a Node addon (not loaded on ${RUNTIME})`);
+  const require = createRequire(import.meta.url);
   let u;
   try {
-    u = createRequire(import.meta.url)('@trufflesuite/uws-js-unofficial');
+    // Without a binary for this Node's ABI the package falls back to a JS server over node:http, silently: not uWS.
+    const binary = join(dirname(require.resolve('@trufflesuite/uws-js-unofficial/package.json')), 'binaries', `uws_${process.platform}_${process.arch}_${process.versions.modules}.node`);
+    if (!existsSync(binary)) throw new Skip(`uWebSockets.js has no binary for Node ${process.versions.node} (ABI ${process.versions.modules}); its JS fallback is not uWS`);
+    u = require('@trufflesuite/uws-js-unofficial');
   } catch (e) {
+    if (e instanceof Skip) throw e;
     throw new Skip(`uWebSockets.js does not load on Node ${process.versions.node}: ${e.message.split('\n')[0]}`);
   }
   const port = await freePort();
