@@ -81,11 +81,13 @@ export async function startNginx({ upstream, protocol = 'uwsgi', workers = 1 }) 
  * response or socket error fails the run: a proxy answering 502 fast must not
  * read as a fast backend.
  * @param {string} url
- * @param {{ seconds?: number, connections?: number, threads?: number }} [opts]
+ * @param {{ seconds?: number, connections?: number, threads?: number, script?: string }} [opts]
+ *   `script`: a wrk Lua script (e.g. one setting `wrk.method` and `wrk.body`).
  */
-export async function runWrk(url, { seconds = 3, connections = 32, threads = 1 } = {}) {
+export async function runWrk(url, { seconds = 3, connections = 32, threads = 1, script } = {}) {
   const bin = need('wrk', 'apt-get install wrk');
-  const out = await runToEnd(bin, [`-t${threads}`, `-c${connections}`, `-d${Math.max(1, Math.round(seconds))}s`, url], { timeoutMs: (seconds + 30) * 1000 });
+  const args = [`-t${threads}`, `-c${connections}`, `-d${Math.max(1, Math.round(seconds))}s`, ...(script ? ['-s', script] : []), url];
+  const out = await runToEnd(bin, args, { timeoutMs: (seconds + 30) * 1000 });
   const rps = /Requests\/sec:\s+([\d.]+)/.exec(out);
   if (!rps) throw new Error(`wrk printed no Requests/sec: ${out.trim().slice(-300)}`);
   const bad = /Non-2xx or 3xx responses:\s+(\d+)/.exec(out);
@@ -133,6 +135,37 @@ export function nginxWrk(startBackend, { expectBody = 'Hello World', connections
         return ns;
       },
       async close() { await nginx.stop(); await backend.stop(); },
+    };
+  };
+}
+
+/**
+ * A subject's setup for a server measured straight (no proxy): starts it
+ * (`start()` resolves with `{ url, stop }`), checks one answer, and measures
+ * keep-alive requests with wrk as {@link nginxWrk} does (a warm-up, then
+ * `profile.wrkRuns` runs of `profile.wrkSeconds`).
+ * @param {() => Promise<{ url: string, stop: () => unknown }>} start
+ * @param {{ expectBody?: string | null, connections?: number, script?: string, check?: (url: string) => Promise<void> }} [opts]
+ */
+export function directWrk(start, { expectBody = 'Hello World', connections = 32, script, check } = {}) {
+  return async () => {
+    need('wrk', 'apt-get install wrk');
+    const server = await start();
+    try {
+      if (check) await check(server.url);
+      else await checkOnce(server.url, expectBody);
+    } catch (e) {
+      await server.stop();
+      throw e;
+    }
+    return {
+      async samples(profile) {
+        if (profile.wrkWarmupSeconds > 0) await runWrk(server.url, { seconds: profile.wrkWarmupSeconds, connections, script });
+        const ns = [];
+        for (let i = 0; i < profile.wrkRuns; i++) ns.push(1e9 / (await runWrk(server.url, { seconds: profile.wrkSeconds, connections, script })));
+        return ns;
+      },
+      async close() { await server.stop(); },
     };
   };
 }

@@ -113,11 +113,26 @@ export function listen(target: Endpoint, accept: AcceptFn): Promise<Listener> {
   });
 }
 
+/** How long a worker waits for its listen to complete before it fails, saying so (ms). */
+export const LISTEN_TIMEOUT_MS = 10_000;
+
+/** Reject (and close `server`) when it is not listening after {@link LISTEN_TIMEOUT_MS}: a listener never comes up silently. */
+export function listenDeadline(server: net.Server, target: ListenTarget, reject: (e: Error) => void): void {
+  const t = setTimeout(() => {
+    if (server.listening) return;
+    server.close();
+    reject(new UwsgiError('ERR_OPTION', `cannot listen on '${target.address}': not listening after ${LISTEN_TIMEOUT_MS / 1000} s`));
+  }, LISTEN_TIMEOUT_MS);
+  t.unref?.();
+  server.once('listening', () => clearTimeout(t));
+}
+
 /** In a worker: listen with the ticket the master gave (a shared descriptor, reusePort, or a bind of its own). */
 export function listenWithTicket(target: ListenTarget, ticket: ListenTicket, backlog: number, accept: AcceptFn): Promise<Listener> {
   const server = netServer({ noDelay: true }, accept);
   return new Promise((resolve, reject) => {
     server.once('error', (e) => reject(new UwsgiError('ERR_OPTION', `cannot listen on '${target.address}': ${e.message}`)));
+    listenDeadline(server, target, reject);
     const opts: net.ListenOptions & { reusePort?: boolean; fd?: number } =
       'fd' in ticket ? { fd: ticket.fd, backlog }
       : target.path !== undefined ? { path: target.path, backlog }

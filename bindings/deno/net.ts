@@ -8,6 +8,7 @@
 import type { AcceptFn, Endpoint, Listener, RuntimeSockets, Socket, SocketError, SocketHandlers } from '../../ts/platform/binding.ts';
 import { connect, listenWithTicket, prepareReusePort, tcpListenQueue, unixPath } from '../common/net.ts';
 import { listenUdp, openUdp } from '../common/udp.ts';
+import { fdLimit, httpBridge, listenHttp } from '../common/http.ts';
 
 type DenoAddr = { transport: 'tcp' | 'udp'; hostname: string; port: number } | { transport: 'unix' | 'unixpacket'; path: string };
 interface DenoConn {
@@ -160,4 +161,4 @@ async function listen(target: Endpoint, accept: AcceptFn): Promise<Listener> {
 }
 
 /** This runtime's sockets (the RuntimeSockets part of its binding). */
-export const sockets: RuntimeSockets = { connect, listen, prepareListener: prepareReusePort('deno'), listenWithTicket, listenUdp, openUdp, tcpListenQueue };
+export const sockets: RuntimeSockets = { connect, listen, prepareListener: prepareReusePort('deno'), listenWithTicket, listenUdp, openUdp, tcpListenQueue, listenHttp, httpBridge, fdLimit };

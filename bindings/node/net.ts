@@ -16,8 +16,9 @@ import { UwsgiError } from '../../ts/kernel/errors.ts';
 import type { ListenTarget, PreparedListener, RuntimeSockets } from '../../ts/platform/binding.ts';
 import { connect, listen, listenWithTicket, tcpListenQueue, unixPath } from '../common/net.ts';
 import { listenUdp, openUdp } from '../common/udp.ts';
+import { fdLimit, httpBridge, listenHttp } from '../common/http.ts';
 
-interface RawHandle { fd: number; bind?(h: string, p: number): number; bind6?(h: string, p: number, f: number): number; close(): void }
+interface RawHandle { fd: number; bind?(h: string, p: number): number; bind6?(h: string, p: number, f: number): number; getsockname?(out: { port?: number }): number; close(): void }
 type Binding = (name: string) => Record<string, unknown>;
 
 const internal = (name: string) => ((process as unknown as { binding: Binding }).binding)(name);
@@ -32,6 +33,13 @@ process.on('message', () => process.send('fd', h, { keepOpen: true }));
 process.on('disconnect', () => process.exit(0));
 `;
 
+/**
+ * How long the master waits for the helper's descriptors. Starting the helper
+ * is a whole node process: tens of ms on a quiet machine, 3-4 s measured with
+ * both cores loaded; past this the start fails with the reason.
+ */
+const HELPER_TIMEOUT_MS = 30_000;
+
 function bindHandle(target: ListenTarget): RawHandle {
   let h: RawHandle;
   let rc: number;
@@ -45,6 +53,13 @@ function bindHandle(target: ListenTarget): RawHandle {
     const w = internal('tcp_wrap') as { TCP: new (t: number) => RawHandle; constants: { SERVER: number } };
     h = new w.TCP(w.constants.SERVER);
     rc = target.host!.includes(':') ? h.bind6!(target.host!, target.port!, 0) : h.bind!(target.host!, target.port!);
+    // libuv defers EADDRINUSE to listen(), which the master never calls: the socket stays unbound, and each
+    // worker's listen() would bind it to a random port. Only the address it really got tells.
+    const got: { port?: number } = {};
+    if (rc === 0 && target.port !== 0 && (h.getsockname!(got) !== 0 || got.port !== target.port)) {
+      h.close();
+      throw new UwsgiError('ERR_OPTION', `cannot bind '${target.address}': EADDRINUSE (address already in use)`);
+    }
   }
   if (rc !== 0) {
     h.close();
@@ -76,13 +91,26 @@ async function prepareListener(target: ListenTarget, workers: number): Promise<P
   const ask = () => { if (!closed && child.connected) child.send('dup'); };
   const want = workers + 2;
   for (let i = 0; i < want; i++) ask();
-  await Promise.race([
-    new Promise<void>((resolve) => {
-      const check = () => (pool.length >= want ? resolve() : waiters.push(check));
-      check();
-    }),
-    exited.then(() => { throw new UwsgiError('ERR_INTERNAL', `listener '${target.address}': the descriptor helper exited`); }),
-  ]);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    await Promise.race([
+      new Promise<void>((resolve) => {
+        const check = () => (pool.length >= want ? resolve() : waiters.push(check));
+        check();
+      }),
+      exited.then(() => { throw new UwsgiError('ERR_INTERNAL', `listener '${target.address}': the descriptor helper exited`); }),
+      // A start never waits silently: a helper that does not hand the descriptors over fails the start, saying so.
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new UwsgiError('ERR_INTERNAL', `listener '${target.address}': the descriptor helper (pid ${child.pid}) handed over ${pool.length} of ${want} descriptors in ${HELPER_TIMEOUT_MS / 1000} s`)), HELPER_TIMEOUT_MS);
+      }),
+    ]);
+  } catch (e) {
+    child.kill();
+    original.close();
+    throw e;
+  } finally {
+    clearTimeout(timer);
+  }
   child.unref();
   (child as unknown as { channel?: { unref(): void } }).channel?.unref();
   return {
@@ -108,4 +136,4 @@ async function prepareListener(target: ListenTarget, workers: number): Promise<P
 }
 
 /** This runtime's sockets (the RuntimeSockets part of its binding). */
-export const sockets: RuntimeSockets = { connect, listen, prepareListener, listenWithTicket, listenUdp, openUdp, tcpListenQueue };
+export const sockets: RuntimeSockets = { connect, listen, prepareListener, listenWithTicket, listenUdp, openUdp, tcpListenQueue, listenHttp, httpBridge, fdLimit };

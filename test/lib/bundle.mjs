@@ -35,8 +35,8 @@ export function bundleOptions(plugins = []) {
     format: 'esm',
     platform: 'neutral',
     target: 'es2022',
-    // playwright-core (the dashboard's interop test) stays a package import from node_modules.
-    external: ['node:*', 'playwright-core'],
+    // playwright-core (the dashboard's interop test) and the web frameworks the listener tests host stay package imports from node_modules.
+    external: ['node:*', 'playwright-core', 'express', 'hono', 'hono/*'],
     logLevel: 'warning',
     plugins: [builtPackage, ...plugins],
   };

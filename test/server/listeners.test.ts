@@ -1,6 +1,6 @@
 import { createEngine, run, serve, type ServedRequest as RequestInfo, type Uwsgi, type WorkerServer } from 'uwsgi-wasm';
 import { decodeHeader, decodePacket, decodeVars, encodeArrayPacket, encodePacket, encodeVars, encodeVarsPacket } from 'uwsgi-wasm/codec';
-import { connect } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -164,22 +164,24 @@ describe('listeners', () => {
       });
     });
 
-    test(`http-socket over ${where}: GET, POST with Content-Length, HEAD, a bad request line`, async () => {
+    test(`http-socket over ${where}: GET, POST with Content-Length, HEAD, a bad request line, a chunked body`, async () => {
       await withServer({ unix, http: true }, async (addr) => {
-        const g = parseHttp(await exchange(addr, enc('GET /hi?x=1 HTTP/1.1\r\nHost: h.test\r\nX-A: 1\r\n\r\n')));
+        // Connection: close, so the exchange ends with the response (keep-alive is the default: test/server/http.test.ts).
+        const g = parseHttp(await exchange(addr, enc('GET /hi?x=1 HTTP/1.1\r\nHost: h.test\r\nX-A: 1\r\nConnection: close\r\n\r\n')));
         assert.equal(g.status, 200);
         assert.equal(text(g.body), 'GET /hi?x=1 host=h.test mp= pi=/hi');
         assert.equal(g.headers.connection, 'close');
         const big = pattern(300_000, 9);
-        const p = parseHttp(await exchange(addr, [enc(`POST /up HTTP/1.1\r\nHost: h\r\nContent-Length: ${big.length}\r\n\r\n`), big]));
+        const p = parseHttp(await exchange(addr, [enc(`POST /up HTTP/1.1\r\nHost: h\r\nConnection: close\r\nContent-Length: ${big.length}\r\n\r\n`), big]));
         assert.equal(text(p.body), `len=${big.length} sum=${checksum(big)} cl=${big.length}`);
-        const h = parseHttp(await exchange(addr, enc('HEAD /hi HTTP/1.1\r\nHost: h\r\n\r\n')));
+        const h = parseHttp(await exchange(addr, enc('HEAD /hi HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n')));
         assert.equal(h.status, 200);
         assert.equal(h.body.length, 0, 'HEAD has no body');
         const bad = parseHttp(await exchange(addr, enc('NOT A REQUEST\r\n\r\n')));
         assert.equal(bad.status, 400);
-        const chunked = parseHttp(await exchange(addr, enc('POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n')));
-        assert.equal(chunked.status, 411);
+        const chunked = parseHttp(await exchange(addr, enc('POST / HTTP/1.1\r\nHost: h\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n')));
+        assert.equal(chunked.status, 200);
+        assert.match(text(chunked.body), /^len=5 /);
       });
     });
   }
@@ -395,7 +397,7 @@ describe('listeners', () => {
       assert.ok(Date.now() - t0 >= 900, 'closed by the timeout, not at once');
     });
     await withServer({ http: true, options: { 'buffer-size': 4096 } }, async (addr) => {
-      const r = parseHttp(await exchange(addr, enc(`GET / HTTP/1.1\r\nX-Big: ${'a'.repeat(5000)}\r\n\r\n`)));
+      const r = parseHttp(await exchange(addr, enc(`GET / HTTP/1.1\r\nHost: h\r\nX-Big: ${'a'.repeat(5000)}\r\n\r\n`)));
       assert.equal(r.status, 431);
     });
   });
@@ -511,7 +513,7 @@ describe('listeners', () => {
       await master.serving();
       const seen = new Set<string>();
       for (let i = 0; i < 40 && seen.size < 2; i++) {
-        const r = parseHttp(await exchange({ port: i % 2 ? sport : hport }, i % 2 ? uwsgiRequest('GET', '/who') : enc('GET /who HTTP/1.1\r\nHost: x\r\n\r\n')));
+        const r = parseHttp(await exchange({ port: i % 2 ? sport : hport }, i % 2 ? uwsgiRequest('GET', '/who') : enc('GET /who HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')));
         seen.add(text(r.body).split(' ')[0]!);
       }
       assert.deepEqual([...seen].sort(), ['worker1', 'worker2'], 'both workers accept');
@@ -523,6 +525,21 @@ describe('listeners', () => {
       throwsUwsgi(() => master.uwsgi.listen_queue(5), 'ERR_NOT_FOUND', /no listener 5/);
     } finally {
       await master.stop();
+    }
+  });
+
+  test('a listener that cannot come up fails the start with its reason (address in use), never a silent hang', async () => {
+    // Another server holds the port exclusively: neither the shared descriptor (Node) nor reusePort (Deno, Bun) can bind it.
+    const holder = createServer();
+    const port = await freePort();
+    await new Promise<void>((r, j) => { holder.once('error', j); holder.listen({ port, host: '127.0.0.1', exclusive: true }, () => r()); });
+    try {
+      for (const option of ['socket', 'http-socket']) {
+        await rejectsUwsgi(run({ options: { workers: 2, [option]: `127.0.0.1:${port}` }, app: 'build/tests/fixtures/http-app.js', handleSignals: false }),
+          'ERR_OPTION', new RegExp(`127\\.0\\.0\\.1:${port}[\\s\\S]*(EADDRINUSE|in use)`, 'i'));
+      }
+    } finally {
+      await new Promise((r) => holder.close(r));
     }
   });
 

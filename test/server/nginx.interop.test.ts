@@ -35,7 +35,7 @@ function http(port: number, method: string, path: string, body?: Uint8Array): Pr
 const same = (a: Uint8Array, b: Uint8Array) => a.length === b.length && Buffer.compare(Buffer.from(a), Buffer.from(b)) === 0;
 
 describe('interop: nginx uwsgi_pass', () => {
-  test('GET with a query string, a 1 MB POST, a streamed 2 MiB response, 200 concurrent requests', async ({ skip }) => {
+  for (const [shape, fixture] of [['a Fetch app', 'nginx-app'], ['an Express app', 'express-nginx-app']] as const) test(`${shape}: GET with a query string, a 1 MB POST, a streamed 2 MiB response, 200 concurrent requests`, async ({ skip }) => {
     const missing = needs('nginx');
     if (missing) skip(missing);
     const dir = tempDir('uwsgi-wasm-nginx-');
@@ -44,7 +44,7 @@ describe('interop: nginx uwsgi_pass', () => {
     try {
       const sport = await freePort();
       const nport = await freePort();
-      ours = start(process.execPath, ['dist/cli.js', '--workers', '2', '--socket', `127.0.0.1:${sport}`, '--buffer-size', '8192', 'build/tests/fixtures/nginx-app.js']);
+      ours = start(process.execPath, ['dist/cli.js', '--workers', '2', '--socket', `127.0.0.1:${sport}`, '--buffer-size', '8192', `build/tests/fixtures/${fixture}.js`]);
       await waitForPort(sport);
       for (const d of ['body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']) mkdirSync(join(dir.path, d));
       writeFileSync(join(dir.path, 'nginx.conf'), `
@@ -77,7 +77,7 @@ http {
 
       const g = await http(nport, 'GET', '/path/x?a=1&b=two');
       assert.equal(g.status, 200);
-      assert.equal(g.headers['content-type'], 'text/plain');
+      assert.match(String(g.headers['content-type']), /^text\/plain/);
       assert.equal(Buffer.from(g.body).toString(), `method=GET path=/path/x qs=a=1&b=two a=1 host=127.0.0.1:${nport}\n`);
 
       const big = pattern(1 << 20, 5);

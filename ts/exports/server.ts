@@ -8,6 +8,7 @@ export {
   type RequestAccounting, type RequestTicket, type ServerHooks, type WorkerServerOptions,
 } from '../server/server.ts';
 export { serve, type ServeOptions } from '../server/serve.ts';
+export { isLocalPeer } from '../server/context.ts';
 export { type PacketHooks, type PacketIO, servePacket } from '../server/packets.ts';
 export { type ListenConfig, type ListenerSpec, type ListenTicket, listenConfig } from '../server/listen.ts';
 export { parseAddress, formatAddress, LISTEN_RULES, SERVICE_RULES, CONNECT_RULES, type AddressRules, type SocketAddress } from '../protocol/address.ts';

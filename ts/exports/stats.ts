@@ -5,6 +5,7 @@
  */
 export {
   MasterServices, StatsServer, SnmpAgent, startStatsServer, startSnmpAgent, engineSnmpSource, engineStatsSources, statusTableCounters, LOG_TAIL,
+  STATS_MAX_CONNECTIONS,
   type StatsServerOptions,
 } from '../observability/services.ts';
 export { nextCronFiring, type CronRow, type LockHolder, type SignalRow, type TimerRow } from '../observability/sections.ts';

@@ -6,7 +6,7 @@
  */
 import { UwsgiError } from './errors.ts';
 import { allValues, intValue, lastValue, optionError } from './option-values.ts';
-import { type ListenConfig, listenConfig } from '../server/listen.ts';
+import { LISTEN_OPTIONS, type ListenConfig, listenConfig } from '../server/listen.ts';
 import { SPOOLER_OPTIONS, type SpoolerConfig, spoolerConfig } from '../spooler/config.ts';
 import { SERVICE_RULES, type SocketAddress, parseAddress } from '../protocol/address.ts';
 import { CLUSTER_OPTIONS, type CachePeers, type ClusterConfig, cachePeers, clusterConfig } from '../cluster/config.ts';
@@ -147,6 +147,7 @@ export const KNOWN_OPTIONS: Readonly<Record<string, OptionSpec>> = {
   'remote-rpc': { kind: 'value', built: true },
   'remote-signal': { kind: 'value', built: true },
   'remote-spool': { kind: 'value', built: true },
+  ...LISTEN_OPTIONS,
   // Refused with ERR_UNSUPPORTED when given: FastCGI is not served.
   'fastcgi-socket': { kind: 'list', built: false },
   // The spooler's options (ts/spooler/config.ts).
@@ -530,7 +531,7 @@ export function configFromPairs(pairs: Array<[string, string | true]>, app?: str
     caches.push(parseCache2(v, storeSync));
   }
   const bufferSize = intValue('buffer-size', last('buffer-size'), 4096, 1, 65535);
-  const listen = listenConfig(expanded, bufferSize, app);
+  const listen = listenConfig(expanded, bufferSize, app, intValue('workers', last('workers'), 1, 1, 1024));
   const logto = last('logto');
   const stores = caches.map((c) => c.store).filter((p): p is string => p !== null);
   const twice = stores.find((p, i) => stores.indexOf(p) !== i);

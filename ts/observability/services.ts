@@ -9,7 +9,7 @@ import type { Engine } from '../kernel/engine.ts';
 import { type SocketAddress, formatAddress } from '../protocol/address.ts';
 import { type Listener, type UdpEndpoint, runtime } from '../platform/index.ts';
 import { SocketStream } from '../protocol/stream.ts';
-import { SnmpResponder, type SnmpSource } from './snmp-agent.ts';
+import { MAX_SNMP_REQUEST, SnmpResponder, type SnmpSource } from './snmp-agent.ts';
 import { snmpOf } from './snmp.ts';
 import { type StatsSources, type WorkerCounters, collectStats, renderStats } from './stats.ts';
 import { DASHBOARD_HTML } from './dashboard.ts';
@@ -18,27 +18,34 @@ import { spoolerOf } from '../spooler/spooler.ts';
 import { signalRows } from './sections.ts';
 import { RowField, ThreadKind } from '../kernel/abi.ts';
 import { listenQueueOf } from '../server/serve.ts';
+import { ConnectionGuard } from '../server/connections.ts';
 
 const utf8 = new TextEncoder();
 /** uWSGI's answer head for `--stats-http` (HTTP/1.0, no length: the connection closes). */
 const HTTP_JSON_HEAD = 'HTTP/1.0 200 OK\r\nConnection: close\r\nAccess-Control-Allow-Origin: *\r\nContent-Type: application/json\r\n\r\n';
 const HTTP_HTML_HEAD = 'HTTP/1.0 200 OK\r\nConnection: close\r\nContent-Type: text/html; charset=utf-8\r\nCache-Control: no-store\r\n\r\n';
-/** Bytes of an HTTP request head read at most (uWSGI reads one 4096-byte buffer). */
+/** Bytes of an HTTP request head read at most (uWSGI reads one 4096-byte buffer); a client's further bytes are never read. */
 const HTTP_HEAD_MAX = 4096;
 /** A client that sends no request head within this time is dropped (ms). */
 const HTTP_READ_TIMEOUT_MS = 3000;
 /** Master log lines the stats document keeps (its `log` section). */
 export const LOG_TAIL = 30;
+/** Stats clients connected at once; over it the oldest one not being answered makes room, or the new one is refused. */
+export const STATS_MAX_CONNECTIONS = 32;
+/** How long an answered client may keep its side open before it is destroyed (ms). */
+const STATS_LINGER_MS = 3000;
 
 /** A running stats server. */
 export class StatsServer {
   readonly #listener: Listener;
   readonly address: SocketAddress;
+  /** Its clients: at most {@link STATS_MAX_CONNECTIONS}, each answered and closed within a deadline. */
+  readonly guard: ConnectionGuard;
   /** @internal Use {@link startStatsServer}. */
-  constructor(listener: Listener, address: SocketAddress) { this.#listener = listener; this.address = address; }
+  constructor(listener: Listener, address: SocketAddress, guard: ConnectionGuard) { this.#listener = listener; this.address = address; this.guard = guard; }
   /** The TCP port it listens on (undefined for a UNIX socket). */
   get port(): number | undefined { return this.#listener.port; }
-  close(): Promise<void> { return this.#listener.close(); }
+  close(): Promise<void> { this.guard.closeAll(); return this.#listener.close(); }
 }
 
 /** Options of {@link startStatsServer}. */
@@ -71,18 +78,26 @@ export async function startStatsServer(sources: StatsSources, opts: StatsServerO
     }
     conn.end(answer);
   };
+  // A client is answered, then closed: the head must come within the read timeout, and an answered client that
+  // keeps its side open is destroyed after a short linger. Its bytes past the head are never read (the socket is
+  // paused once HTTP_HEAD_MAX bytes wait), so sending more only fills the kernel's buffers.
+  const guard = new ConnectionGuard({ max: STATS_MAX_CONNECTIONS, headMs: HTTP_READ_TIMEOUT_MS, bodyMs: 0, idleMs: 0, lingerMs: STATS_LINGER_MS });
   let listener: Listener;
   try {
     listener = await runtime().listen(opts.address, (sock) => {
-      const conn = new SocketStream({ highWater: HTTP_HEAD_MAX, lowWater: HTTP_HEAD_MAX }).attach(sock);
-      // After the binding has the handlers: an answer may be written at once.
-      queueMicrotask(() => { void serve(conn); });
+      const t = guard.admit(() => sock.destroy());
+      const conn = new SocketStream({ highWater: HTTP_HEAD_MAX, lowWater: HTTP_HEAD_MAX, onClosed: () => t?.closed() }).attach(sock);
+      // After the binding has the handlers: an answer may be written (or the refusal made) at once.
+      queueMicrotask(() => {
+        if (!t) { sock.destroy(); return; }
+        void serve(conn).finally(() => t.enter('closing'));
+      });
       return conn;
     });
   } catch (e) {
     throw new UwsgiError('ERR_OPTION', `stats: cannot listen on ${formatAddress(opts.address)}: ${(e as Error).message}`, { cause: e });
   }
-  return new StatsServer(listener, opts.address);
+  return new StatsServer(listener, opts.address, guard);
 }
 
 /** The path of the HTTP request whose head arrives on `conn`, or null (timeout, EOF, failure, oversized or not HTTP). */
@@ -131,6 +146,8 @@ export async function startSnmpAgent(source: SnmpSource, address: { host: string
   const responder = new SnmpResponder(source);
   try {
     const udp = await runtime().listenUdp(address, (data, reply) => {
+      // A datagram no manager sends (over MAX_SNMP_REQUEST) is dropped unread.
+      if (data.length > MAX_SNMP_REQUEST) return;
       let answer: Uint8Array | null = null;
       try { answer = responder.respond(data); } catch { answer = null; }
       if (answer) reply(answer);

@@ -40,6 +40,11 @@ const MAX_VARBINDS = 64;
 const MAX_RESPONSE = 1400;
 /** Objects a GetBulk answer carries at most. */
 const MAX_BULK = 128;
+/**
+ * Largest request read, in bytes: 64 varbinds of the longest OIDs fit well
+ * under it; anything larger is dropped before it is parsed.
+ */
+export const MAX_SNMP_REQUEST = 8192;
 
 /** Where the agent reads the values it serves. */
 export interface SnmpSource {

@@ -368,6 +368,126 @@ export interface UdpEndpoint {
   close(): Promise<void>;
 }
 
+// ---- HTTP (node:http, which Node, Deno and Bun each implement) ---------------------------
+
+/**
+ * The socket under a node:http request, as the server reads it (every
+ * runtime's node:http gives a `net.Socket`-like object). Apps get the real one.
+ */
+export interface HttpSocket {
+  readonly remoteAddress?: string;
+  readonly remotePort?: number;
+  readonly localPort?: number;
+  /** Bytes handed to the system so far (request accounting's `tx`). */
+  readonly bytesWritten?: number;
+  readonly destroyed: boolean;
+  /** Close both directions now. */
+  destroy(): unknown;
+  /** Emit `timeout` after `ms` without a byte read or written (0: never). */
+  setTimeout(ms: number): unknown;
+  on(event: 'timeout' | 'close', fn: () => void): unknown;
+}
+
+/**
+ * The parts of node:http's `IncomingMessage` the server reads; the app gets
+ * the runtime's own object, with all of Node's API.
+ */
+export interface NodeRequest {
+  readonly method?: string;
+  readonly url?: string;
+  readonly httpVersion: string;
+  /** Lower-cased names; repeated headers joined as node:http joins them. */
+  readonly headers: Record<string, string | string[] | undefined>;
+  /** Names and values as received, alternating. */
+  readonly rawHeaders: string[];
+  readonly socket: HttpSocket;
+  /** The whole body was received. */
+  readonly complete: boolean;
+  on(event: 'data', fn: (chunk: Uint8Array) => void): unknown;
+  on(event: 'end' | 'close', fn: () => void): unknown;
+  on(event: 'error', fn: (e: Error) => void): unknown;
+  pause(): unknown;
+  resume(): unknown;
+}
+
+/** The parts of node:http's `ServerResponse` the server uses; the app gets the runtime's own object. */
+export interface NodeResponse {
+  statusCode: number;
+  readonly headersSent: boolean;
+  readonly writableEnded: boolean;
+  /** A write returned false and `drain` has not come yet: the client is not reading. */
+  readonly writableNeedDrain: boolean;
+  /** False: answer with `Connection: close` and close after this response. */
+  shouldKeepAlive: boolean;
+  readonly socket: HttpSocket | null;
+  /** Status and headers (a repeated header as an array of values). */
+  writeHead(status: number, statusMessage: string | undefined, headers: Record<string, string | string[]>): unknown;
+  write(chunk: Uint8Array): boolean;
+  end(chunk?: Uint8Array | string): unknown;
+  /** Send `100 Continue` (a request with `Expect: 100-continue`). */
+  writeContinue(): void;
+  on(event: 'finish' | 'close' | 'drain', fn: () => void): unknown;
+  once(event: 'drain' | 'close', fn: () => void): unknown;
+  off(event: 'drain' | 'close', fn: () => void): unknown;
+}
+
+/** How the runtime's node:http server is configured ({@link RuntimeSockets.listenHttp}). */
+export interface HttpServeOptions {
+  /** Largest request head, in bytes (node:http answers 431 above it). */
+  maxHeaderSize: number;
+  /** The whole head must arrive within this many ms (node:http answers 408 after). */
+  headersTimeoutMs: number;
+  /** The whole request (head and body) must arrive within this many ms. */
+  requestTimeoutMs: number;
+  /** An idle keep-alive connection is closed after this many ms. */
+  keepAliveTimeoutMs: number;
+}
+
+/** What node:http reports to the server. */
+export interface HttpServeHandlers {
+  /** A request whose head is complete (pipelined ones arrive after the previous response ends). */
+  request(req: NodeRequest, res: NodeResponse): void;
+  /** A request with `Expect: 100-continue`: call `res.writeContinue()` before reading its body, or answer without reading it. */
+  checkContinue(req: NodeRequest, res: NodeResponse): void;
+  /** A connection was accepted (before any request on it). */
+  connection(socket: HttpSocket): void;
+}
+
+/**
+ * One connection of a peer that speaks another protocol (the uwsgi protocol)
+ * whose request the server hands to node:http as HTTP bytes
+ * ({@link RuntimeSockets.httpBridge}); node:http's answer comes back here.
+ */
+export interface BridgePeer {
+  /** The client's address, shown to the app as `req.socket.remoteAddress`. */
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  /** Bytes of node:http's answer; resolves once the peer took them (backpressure). */
+  write(bytes: Uint8Array): Promise<void>;
+  /** node:http finished the answer. */
+  end(): void;
+  /** node:http gave up on the connection (a parse error, or the app destroyed the socket). */
+  destroy(): void;
+  /** node:http parsed the request's head: hand `req` and `res` to the app. */
+  request(req: NodeRequest, res: NodeResponse): void;
+}
+
+/** The request side of one bridged connection: feed it the HTTP bytes of one request. */
+export interface BridgeStream {
+  /** More bytes of the request (its head first, then its body); false: wait for {@link wanted} before pushing more. */
+  push(bytes: Uint8Array): boolean;
+  /** Resolves once node:http wants more bytes (the app reads the body). */
+  wanted(): Promise<void>;
+  /** The peer is gone: node:http sees the connection close. */
+  destroy(): void;
+}
+
+/** A node:http server that listens nowhere; requests reach it through {@link connect}. */
+export interface HttpBridge {
+  /** One connection carrying one request; node:http's `(req, res)` go to `peer.request`. */
+  connect(peer: BridgePeer): BridgeStream;
+}
+
 /** Who sent a datagram ({@link RuntimeSockets.openUdp}). */
 export interface UdpPeer {
   /** The sender's IP address. */
@@ -445,6 +565,16 @@ export interface RuntimeSockets {
   openUdp(opts: UdpOptions, onMessage: (data: Uint8Array, from: UdpPeer) => void): Promise<UdpSocket>;
   /** Connections waiting in the accept queue of the TCP listeners on `port` (Linux /proc/net/tcp*); 0 where it cannot be read. */
   tcpListenQueue(port: number): number;
+  /**
+   * In a worker: serve HTTP/1.1 with the runtime's node:http on `target`,
+   * listening with the master's ticket (as {@link listenWithTicket}).
+   * Rejects with a `UwsgiError` (`ERR_OPTION`) when it cannot listen.
+   */
+  listenHttp(target: ListenTarget, ticket: ListenTicket, backlog: number, options: HttpServeOptions, handlers: HttpServeHandlers): Promise<Listener>;
+  /** A node:http server fed by hand: requests that arrived over another protocol, for `(req, res)` apps. */
+  httpBridge(): HttpBridge;
+  /** The process's soft limit on open descriptors (RLIMIT_NOFILE, from /proc/self/limits); 0 where it cannot be read. */
+  fdLimit(): number;
 }
 
 // ---- the whole binding -----------------------------------------------------------------

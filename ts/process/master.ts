@@ -83,6 +83,8 @@ const QUICK_DEATH_MS = 1000;
 const SLOT_RETRY_MS = 1000;
 const MAX_BACKOFF_MS = 5000;
 const STOP_GRACE_MS = 2000;
+/** A worker with listeners that is not serving this long after its start is reported (ms). */
+const START_REPORT_MS = 10_000;
 const EXIT_GRACE_MS = 2000;
 /** How often the master checks harakiri deadlines (uWSGI: once a second). */
 const HARAKIRI_CHECK_MS = 250;
@@ -251,6 +253,15 @@ export class Master {
     slot.serving = false;
     const listen = slot.kind === 'worker' && this.#listeners.length ? this.#listeners.map((l) => l.ticket()) : undefined;
     const init = this.engine.threadInit(tid, { kind: slot.kind, ident: slot.ident, app: slot.file, listen });
+    if (listen) {
+      // A worker that is not serving after a while is reported, with how far it got: a start never hangs silently.
+      const t = setTimeout(() => {
+        if (slot.tid !== tid || slot.serving || slot.state === 'done' || this.#stopping) return;
+        const where = slot.state === 'starting' ? 'its thread has not started' : slot.file ? `still importing ${slot.file} or opening its listeners` : 'still opening its listeners';
+        this.#log(`uwsgi-wasm: ${slot.kind} ${slot.ident} is not serving ${START_REPORT_MS / 1000} s after its start (${where})`);
+      }, START_REPORT_MS);
+      (t as { unref?: () => void }).unref?.();
+    }
     slot.handle = runtime().spawnThread(new URL('./worker.js', import.meta.url), init, {
       onMessage: (m) => {
         // A thread the master gave up on (quarantined, then replaced) may still talk: only the slot's current thread counts.
@@ -610,7 +621,11 @@ export async function run(opts: MasterOptions = {}): Promise<Master> {
   const lc = config.listen;
   const prepared: PreparedListener[] = [];
   try {
-    for (const spec of lc.listeners) prepared.push(await runtime().prepareListener(spec, config.workers, lc.backlog));
+    // Side by side: on Node each listener starts a descriptor helper process, seconds each on a loaded machine.
+    const settled = await Promise.allSettled(lc.listeners.map((spec) => runtime().prepareListener(spec, config.workers, lc.backlog)));
+    for (const r of settled) if (r.status === 'fulfilled') prepared.push(r.value);
+    const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
   } catch (e) {
     for (const p of prepared) p.close();
     await master.stop();

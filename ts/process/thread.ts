@@ -12,6 +12,7 @@ import { plainMule } from '../mules/mules.ts';
 import { processOf, setThreadControl } from './process.ts';
 import { RowField as F } from '../kernel/abi.ts';
 import { startThreadServer, stopThreadServer } from '../server/serve.ts';
+import { isJob } from '../server/apps.ts';
 import { runSpoolerThread } from '../spooler/loop.ts';
 
 const CURRENT = Symbol.for('uwsgi-wasm.thread');
@@ -111,8 +112,8 @@ export async function runWorkerThread(): Promise<void> {
     // Loaded means serving: a reload retires old workers only once new ones accept.
     await serveListeners(mod);
     loaded(t0);
-    // An app may export a main function: the thread's job, after which it is done.
-    if (typeof mod.default === 'function') {
+    // An app may export a main function: the thread's job, after which it is done (a (req, res) app is served instead).
+    if (isJob(mod)) {
       await (mod.default as (u: Uwsgi) => unknown)(u);
       finish(0);
     }

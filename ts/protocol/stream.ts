@@ -48,6 +48,7 @@ export class SocketStream implements SocketHandlers {
   #paused = false;
   readonly #waiters = new Set<Waiter>();
   readonly #writers = new Set<() => void>();
+  readonly #closedWaiters: Array<() => void> = [];
   readonly #high: number;
   readonly #low: number;
   readonly #timeoutMs: number;
@@ -89,6 +90,13 @@ export class SocketStream implements SocketHandlers {
     this.wake();
     this.#wakeWriters();
     this.#onClosed?.();
+    for (const f of this.#closedWaiters.splice(0)) f();
+  }
+
+  /** Resolves once the socket is gone. */
+  whenClosed(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    return new Promise((r) => { this.#closedWaiters.push(r); });
   }
 
   // ---- waiting --------------------------------------------------------------------------
@@ -252,12 +260,20 @@ export class SocketStream implements SocketHandlers {
 
   #wakeWriters(): void { for (const w of [...this.#writers]) w(); }
 
-  /** Send `b`, waiting for the socket to drain when its queue is full. `ERR_PROTOCOL` when the socket is gone. */
+  /**
+   * Send `b`, waiting for the socket to drain when its queue is full.
+   * `ERR_PROTOCOL` when the socket is gone; `ERR_TIMEOUT` (and the socket is
+   * destroyed) when the peer takes nothing for `timeoutMs`: a peer that stops
+   * reading cannot hold a connection and its queued bytes forever.
+   */
   async write(b: Uint8Array): Promise<void> {
     if (b.length === 0) return;
     if (this.socket.closed) throw new UwsgiError('ERR_PROTOCOL', 'the connection is closed');
     this.tx += b.length;
-    if (!this.socket.write(b)) await this.drained(-1);
+    if (!this.socket.write(b) && !await this.drained(this.#timeoutMs)) {
+      this.socket.destroy();
+      throw new UwsgiError('ERR_TIMEOUT', `the peer took no byte for ${this.#timeoutMs} ms`);
+    }
   }
 
   /** Finish our side, with `last` as the final bytes (one write, then FIN: a whole small response goes out in one syscall). */

@@ -8,7 +8,25 @@
 import { UwsgiError } from '../kernel/errors.ts';
 import { LISTEN_RULES, parseAddress } from '../protocol/address.ts';
 import { type GivenOptions, allValues, intValue, lastValue, onOffValue, optionError } from '../kernel/option-values.ts';
-import type { ListenTicket } from '../platform/index.ts';
+import { type ListenTicket, runtime } from '../platform/index.ts';
+
+/**
+ * The listener options beyond those options.ts lists with the others: keep-alive,
+ * the connection cap, the head and body deadlines, which peers may send
+ * management packets that change state.
+ */
+export const LISTEN_OPTIONS = {
+  'http-keepalive': { kind: 'value', built: true },
+  'max-connections': { kind: 'value', built: true },
+  'http-headers-timeout': { kind: 'value', built: true },
+  'body-timeout': { kind: 'value', built: true },
+  'remote-peers': { kind: 'value', built: true },
+} as const;
+
+/** Descriptors a process keeps for itself (the core, logs, the master's sockets) when the cap is derived from its limit. */
+const RESERVED_FDS = 64;
+/** The default cap when the descriptor limit cannot be read, or is higher than needs be. */
+const DEFAULT_MAX_CONNECTIONS = 1024;
 
 /** One configured listener. */
 export interface ListenerSpec {
@@ -46,6 +64,25 @@ export interface ListenConfig {
   remoteSignal: boolean;
   /** `--remote-spool on|off`: answer spool packets (modifier 17). Default on. */
   remoteSpool: boolean;
+  /**
+   * `--remote-peers local|any`: who may send management packets that change
+   * state (cache writes and clear, spool, signal, RPC). `local` (default):
+   * loopback peers and unix sockets only; other peers get the refusal each
+   * packet has. A deviation from uWSGI, which accepts them from any peer.
+   */
+  remotePeers: 'local' | 'any';
+  /** `--http-keepalive N`: 0 closes every HTTP connection after its response; anything else keeps them open (default). */
+  keepAlive: boolean;
+  /**
+   * `--max-connections N`: connections each worker holds open at once, over all
+   * its listeners. Default: the process's descriptor limit, less 64, shared by the
+   * workers, at most 1024.
+   */
+  maxConnections: number;
+  /** `--http-headers-timeout S`: the whole request head (HTTP head or uwsgi vars) must arrive within S seconds (default 10). */
+  headersTimeout: number;
+  /** `--body-timeout S`: the whole request body must arrive within S seconds of its head (default 300). */
+  bodyTimeout: number;
   /** `--mount /path=app.js`, in option order; the app given on the command line is mounted at '' (the default app). */
   mounts: Array<{ mountpoint: string; file: string }>;
 }
@@ -54,7 +91,7 @@ export interface ListenConfig {
  * Read the listener options out of the options as given (`bufferSize` is the
  * validated `--buffer-size`; `app` the app file, mounted at '').
  */
-export function listenConfig(given: GivenOptions, bufferSize: number, app?: string): ListenConfig {
+export function listenConfig(given: GivenOptions, bufferSize: number, app?: string, workers = 1): ListenConfig {
   const all = (n: string) => allValues(given, n);
   const last = (n: string) => lastValue(given, n);
   if (all('fastcgi-socket').length) {
@@ -82,6 +119,9 @@ export function listenConfig(given: GivenOptions, bufferSize: number, app?: stri
     if (same >= 0) mounts.splice(same, 1);
     mounts.push({ mountpoint, file });
   }
+  const rp = last('remote-peers');
+  if (rp !== undefined && rp !== 'local' && rp !== 'any') optionError(`option 'remote-peers' must be local or any, got '${rp === true ? '' : rp}'`);
+  const ka = last('http-keepalive');
   const rc = last('remote-cache');
   if (rc !== undefined && rc !== 'rw' && rc !== 'ro' && rc !== 'off') optionError(`option 'remote-cache' must be rw, ro or off, got '${rc === true ? '' : rc}'`);
   return {
@@ -94,6 +134,18 @@ export function listenConfig(given: GivenOptions, bufferSize: number, app?: stri
     remoteRpc: onOffValue('remote-rpc', last('remote-rpc')),
     remoteSignal: onOffValue('remote-signal', last('remote-signal')),
     remoteSpool: onOffValue('remote-spool', last('remote-spool')),
+    remotePeers: (rp ?? 'local') as ListenConfig['remotePeers'],
+    keepAlive: ka === undefined || ka === true ? true : intValue('http-keepalive', ka, 1, 0, 86400) !== 0,
+    maxConnections: intValue('max-connections', last('max-connections'), defaultMaxConnections(workers), 1, 1_000_000),
+    headersTimeout: intValue('http-headers-timeout', last('http-headers-timeout'), 10, 1, 86400),
+    bodyTimeout: intValue('body-timeout', last('body-timeout'), 300, 1, 86400),
     mounts,
   };
+}
+
+/** The default `--max-connections`: the descriptor limit, less what the process keeps, shared by the workers, at most 1024. */
+function defaultMaxConnections(workers: number): number {
+  const limit = runtime().fdLimit();
+  if (limit <= 0) return DEFAULT_MAX_CONNECTIONS;
+  return Math.max(1, Math.min(DEFAULT_MAX_CONNECTIONS, Math.floor((limit - RESERVED_FDS) / Math.max(1, workers))));
 }

@@ -60,8 +60,15 @@ function maxValue(ctx: ThreadContext, index: number): number {
   return c.bitmap ? c.blocksize * c.blocks : c.blocksize;
 }
 
-/** Answer one management packet. Returns false when the modifier is not one of these (the caller closes). */
-export async function servePacket(ctx: ThreadContext, lc: ListenConfig, hooks: PacketHooks, pkt: Packet, io: PacketIO): Promise<boolean> {
+/**
+ * Answer one management packet. Returns false when the modifier is not one of
+ * these (the caller closes). `local`: the peer may change state (the listener
+ * says so for loopback and unix peers, or for any peer with `--remote-peers
+ * any`); otherwise cache writes, spool, signal, RPC, fastfunc and marshal
+ * packets get the refusal each has, and reads are still answered.
+ */
+export async function servePacket(ctx: ThreadContext, lc: ListenConfig, hooks: PacketHooks, pkt: Packet, io: PacketIO, local = true): Promise<boolean> {
+  if (!local) lc = { ...lc, remoteCache: lc.remoteCache === 'off' ? 'off' : 'ro', remoteRpc: false, remoteSignal: false, remoteSpool: false };
   switch (pkt.modifier1) {
     case MOD.PING:
       // uWSGI: the request header with modifier2 1 and the master's warning text (none here).
@@ -92,11 +99,12 @@ export async function servePacket(ctx: ThreadContext, lc: ListenConfig, hooks: P
     case MOD.RPC:
       await serveRpc(ctx, lc, pkt, io);
       return true;
+    // Both call the app's functions, as RPC does: refused with it (remote peers, --remote-rpc off) as an empty slot is.
     case MOD_FASTFUNC: // uwsgi.fastfuncs[modifier2]; nothing written (empty slot, failure) closes, as uWSGI
-      await serveFastfunc(ctx, pkt, io);
+      if (lc.remoteRpc) await serveFastfunc(ctx, pkt, io);
       return true;
     case MOD_MARSHAL: // uwsgi.message_manager_marshal(obj, modifier2), answered marshalled
-      await serveMarshal(ctx, pkt, io);
+      if (lc.remoteRpc) await serveMarshal(ctx, pkt, io);
       return true;
     default:
       return false;
@@ -273,7 +281,8 @@ async function serveRpcHttp(ctx: ThreadContext, lc: ListenConfig, pkt: Packet, i
   if (!result) return reply('404 Not Found', 'text/plain', enc.encode('Not Found'));
   const accept = lastVar(vars, 'HTTP_ACCEPT');
   const a = accept ? bytesToText(accept) : '';
-  return reply('200 OK', a && a !== '*' && a !== '*/*' && !/[\r\n]/.test(a) ? a : 'application/binary', result);
+  // A peer's Accept becomes our Content-Type only as a plain media type: no control byte reaches a response.
+  return reply('200 OK', a && a !== '*' && a !== '*/*' && /^[\x20-\x7e]+$/.test(a) ? a : 'application/binary', result);
 }
 
 /** Bytes of a packet header (re-exported for the server). */

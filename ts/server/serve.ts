@@ -7,21 +7,13 @@ import { UwsgiError, typeName } from '../kernel/errors.ts';
 import { type Options, configFromOptions } from '../kernel/options.ts';
 import type { ListenConfig, ListenTicket } from './listen.ts';
 import { runtime } from '../platform/index.ts';
-import { type App, type FetchHandler, type ServerHooks, WorkerServer, listenQueue } from './server.ts';
+import { WorkerServer, listenQueue } from './server.ts';
+import type { ServerHooks } from './context.ts';
+import { type App, type FetchHandler, type NodeListener, appOf, appShape } from './apps.ts';
 import type { ModuleHandle, ThreadContext } from '../kernel/context.ts';
 
 let threadServer: WorkerServer | null = null;
 let threadMounts: ListenConfig['mounts'] | null = null;
-
-/** The app an imported module provides: `export default { fetch }`, `export default fetchFunction` is a job, not an app. */
-export function appOf(mod: unknown, file: string): App | null {
-  const m = mod as { default?: unknown; fetch?: unknown } | null;
-  const d = m?.default as { fetch?: unknown } | undefined;
-  if (d && typeof d === 'object' && typeof d.fetch === 'function') return { fetch: (d.fetch as FetchHandler).bind(d) };
-  if (typeof m?.fetch === 'function') return { fetch: m.fetch as FetchHandler };
-  void file;
-  return null;
-}
 
 /**
  * In a worker started by a master: serve the configured listeners with the
@@ -37,9 +29,9 @@ export async function startThreadServer(ctx: ThreadContext, mainFile: string | u
   const apps: Array<{ mountpoint: string; app: App }> = [];
   for (const m of lc.mounts) {
     const mod = m.file === mainFile ? mainModule : await import(runtime().fileUrl(m.file).href);
-    const app = appOf(mod, m.file);
+    const app = appOf(mod);
     if (app) apps.push({ mountpoint: m.mountpoint, app });
-    else if (m.mountpoint !== '') throw new UwsgiError('ERR_OPTION', `option 'mount': '${m.file}' does not export default { fetch(request) { ... } }`);
+    else if (m.mountpoint !== '') throw new UwsgiError('ERR_OPTION', `option 'mount': '${m.file}' exports no app (default { fetch(request) { ... } }, or a (req, res) listener such as an Express app)`);
   }
   threadServer = await WorkerServer.start(ctx, lc, { apps, tickets });
   return true;
@@ -69,19 +61,22 @@ export function listenQueueOf(ctx: ThreadContext, id: number): number {
 
 /** Options of {@link serve}. */
 export interface ServeOptions {
-  /** Listener options by uWSGI name: `socket`, `http-socket`, `buffer-size`, `limit-post`, `socket-timeout`, `listen`, `remote-cache`, `remote-rpc`, `remote-signal`, `remote-spool`. */
+  /** Listener options by uWSGI name: `socket`, `http-socket`, `buffer-size`, `limit-post`, `socket-timeout`, `listen`, `http-keepalive`, `max-connections`, `http-headers-timeout`, `body-timeout`, `remote-*`. */
   options: Options;
-  /** The handler (or an app object) for requests; without one, requests get a 500 and only management packets are answered. */
+  /** A Fetch handler (or an object with a `fetch` method) for requests; without an app, requests get a 500 and only management packets are answered. */
   fetch?: FetchHandler | App;
-  /** Apps by mountpoint, besides `fetch` (mounted at ''). */
-  mounts?: Record<string, FetchHandler | App>;
+  /** An app of either shape (a `{ fetch }` object, or a `(req, res)` listener such as an Express app), mounted at ''. */
+  app?: NodeListener | App | { listener: NodeListener } | { handle: NodeListener };
+  /** Apps by mountpoint, besides the default one (a function is a Fetch handler; objects and Express apps as `app`). */
+  mounts?: Record<string, FetchHandler | App | NodeListener>;
   /** Signals, spooler, accounting, error reporting. */
   hooks?: ServerHooks;
 }
 
-function toApp(what: string, v: unknown): App {
-  if (typeof v === 'function') return { fetch: v as FetchHandler };
-  if (v && typeof v === 'object' && typeof (v as App).fetch === 'function') return { fetch: (v as App).fetch.bind(v) };
+function toApp(what: string, v: unknown, fnIsFetch: boolean): App {
+  if (typeof v === 'function' && fnIsFetch && typeof (v as { handle?: unknown }).handle !== 'function') return { fetch: v as FetchHandler };
+  const a = appShape(v);
+  if (a) return a;
   throw new UwsgiError('ERR_ARG_TYPE', `serve: ${what} must be a function or an object with a fetch method, got ${typeName(v)}`);
 }
 
@@ -96,10 +91,11 @@ export async function serve(u: ModuleHandle, opts: ServeOptions): Promise<Worker
   const lc = cfg.listen;
   if (lc.listeners.length === 0) throw new UwsgiError('ERR_OPTION', `serve: no listener: give options.socket or options['http-socket']`);
   const apps: Array<{ mountpoint: string; app: App }> = [];
-  if (opts.fetch !== undefined) apps.push({ mountpoint: '', app: toApp('fetch', opts.fetch) });
+  if (opts.fetch !== undefined) apps.push({ mountpoint: '', app: toApp('fetch', opts.fetch, true) });
+  else if (opts.app !== undefined) apps.push({ mountpoint: '', app: toApp('app', opts.app, false) });
   for (const [mp, v] of Object.entries(opts.mounts ?? {})) {
     if (mp !== '' && (!mp.startsWith('/') || mp.endsWith('/'))) throw new UwsgiError('ERR_OPTION', `serve: mountpoint '${mp}' must start with '/' and not end with one`);
-    apps.push({ mountpoint: mp, app: toApp(`mounts['${mp}']`, v) });
+    apps.push({ mountpoint: mp, app: toApp(`mounts['${mp}']`, v, true) });
   }
   // Packets act on `u`'s engine (its caches, RPC functions); the listener options come from `opts.options`.
   return WorkerServer.start(u.ctx, lc, { apps, tickets: lc.listeners.map(() => ({ bind: true as const })), hooks: opts.hooks });

@@ -1,8 +1,8 @@
 /**
  * Listeners in every worker: `--socket` (uwsgi protocol: requests from nginx's
- * `uwsgi_pass`, and uWSGI's management packets) and `--http-socket`
- * (HTTP/1.x). Each worker accepts on the shared listeners, decodes the
- * request, and calls the app's Fetch-style handler:
+ * `uwsgi_pass`, and uWSGI's management packets) and `--http-socket` (HTTP/1.1
+ * on the runtime's node:http, ./http.ts). Each worker accepts on the shared
+ * listeners and calls the app in either shape (./apps.ts):
  *
  * ```js
  * export default {
@@ -11,123 +11,52 @@
  *     return new Response(`hello ${ctx.env.REMOTE_ADDR}`); // its body is streamed back
  *   },
  * };
+ * // or: export default expressApp;       // a (req, res) listener gets node:http's objects on both listeners
  * ```
  *
- * Why Fetch-style and not WSGI-like `(env, body) => response`: `Request` and
- * `Response` are the one HTTP API that Node, Deno and Bun share (Deno.serve,
- * Bun.serve and most JS frameworks take such a handler as is), their bodies are
- * web streams with backpressure in both directions, and the CGI variables are
- * still there for code ported from uWSGI (`ctx.env`).
+ * Why Fetch-style first: `Request` and `Response` are the one HTTP API that
+ * Node, Deno and Bun share, their bodies are web streams with backpressure in
+ * both directions, and the CGI variables are still there for code ported from
+ * uWSGI (`ctx.env`). Node-style apps are the Node ecosystem's (Express,
+ * Fastify, Koa): they get the runtime's own `IncomingMessage` and
+ * `ServerResponse`, over uwsgi connections too (the request is handed to a
+ * node:http server as HTTP bytes, and its answer, HTTP, is what the uwsgi
+ * protocol sends back).
  * @module
  */
-import { DEFAULT_BUFFER_SIZE, PacketReader, decodeVars, type Packet } from '../protocol/codec.ts';
+import { PacketReader, decodeVars, type Packet } from '../protocol/codec.ts';
 import { UwsgiError, typeName } from '../kernel/errors.ts';
 import type { ListenConfig, ListenerSpec } from './listen.ts';
-import { type Listener, type ListenerAddress, type ListenTicket, type Socket, type SocketHandlers, runtime } from '../platform/index.ts';
+import {
+  type HttpBridge, type Listener, type ListenerAddress, type ListenTicket, type NodeRequest, type NodeResponse, type Socket, type SocketHandlers, runtime,
+} from '../platform/index.ts';
 import { SocketStream } from '../protocol/stream.ts';
-import { MOD, type PacketHooks, type PacketIO, servePacket } from './packets.ts';
+import { MOD, type PacketIO, servePacket } from './packets.ts';
 import type { ThreadContext } from '../kernel/context.ts';
-import { type RequestInfo, processOf } from '../process/process.ts';
 import { raiseSignal } from '../signals/signals.ts';
 import { spoolPacketHook } from '../spooler/spooler.ts';
+import type { App, RequestContext, ServedListener } from './apps.ts';
+import {
+  type MountedApp, type RequestState, type ServedRequest, type ServerHooks, type ServingContext,
+  defaultOnError, isLocalPeer, processAccounting, runInRequest, serverHooks,
+} from './context.ts';
+import { ConnectionGuard, type TrackedConnection } from './connections.ts';
+import { bodySource, headerValueOk, lazyRequest, requestUrl } from './fetch.ts';
+import { httpHandlers } from './http.ts';
 
-/** What a handler gets besides the `Request`. */
-export interface RequestContext {
-  /** The CGI/WSGI environ: nginx's uwsgi_params for `--socket`, built from the request for `--http-socket`. */
-  env: Record<string, string>;
-  /** The peer's address and port (`REMOTE_ADDR`, `REMOTE_PORT`). */
-  remoteAddr: string;
-  remotePort: number;
-  /** The listener the request came in on. */
-  listener: ListenerSpec;
-  /** The mountpoint of the app serving it ('' for the default app). */
-  mountpoint: string;
-}
-
-/** A Fetch-style request handler. */
-export type FetchHandler = (request: Request, ctx: RequestContext) => Response | Promise<Response>;
-
-/** An app: what an app file's default export is (`export default { fetch }`). */
-export interface App { fetch: FetchHandler }
-
-/** A request as a listener describes it to the accounting and error hooks: every field of {@link RequestInfo} is set. */
-export type ServedRequest = Required<RequestInfo>;
-
-/** One request being accounted: ended once, after its last byte was written. */
-export interface RequestTicket {
-  /** `tx`: bytes written to the peer; `exception`: what the handler threw, if it did. */
-  end(tx: number, exception?: unknown): void;
-  /** Run the app's handler inside the request's scope (so `request_id()`, `cl()`, logvars are this request's). */
-  run?<T>(fn: () => T): T;
-}
-
-/**
- * Request accounting: `begin` before a request is handled returns its ticket.
- * Without a hook, a worker's server uses the process subsystem's (the status
- * table's requests, tx, avg_rt, request_id, harakiri deadline, `cl()`).
- */
-export interface RequestAccounting {
-  begin(info: ServedRequest): RequestTicket | void;
-}
-
-/** The process subsystem's accounting for a thread's view: one `RequestScope` per request. */
-export function processAccounting(ctx: ThreadContext): RequestAccounting {
-  return {
-    begin(info) {
-      const scope = processOf(ctx).begin(info);
-      return {
-        end: (tx, exception) => scope.end({ tx, exception: exception !== undefined }),
-        run: (fn) => scope.run(fn),
-      };
-    },
-  };
-}
-
-/** Everything a server can be given besides its listeners and apps. */
-export interface ServerHooks extends PacketHooks {
-  accounting?: RequestAccounting;
-  /** Where handler failures are reported (default: one line on stderr, as uWSGI logs them). */
-  onError?: (error: unknown, info: ServedRequest) => void;
-}
-
-let globalHooks: ServerHooks = {};
-
-/**
- * Install hooks for the servers this thread starts from now on (signals,
- * spooler, accounting): the subsystems that own them call this at start-up.
- */
-export function setServerHooks(hooks: ServerHooks): void {
-  globalHooks = { ...globalHooks, ...hooks };
-}
-
-/** The hooks currently installed in this thread. */
-export function serverHooks(): ServerHooks { return globalHooks; }
-
-// ---- per-request state (uwsgi.cl(), uwsgi.disconnect()) -------------------------------
-
-interface RequestState { cl: number; sock: Socket; env: Record<string, string>; disconnected: boolean }
-const requestStore = runtime().asyncContext<RequestState>();
-
-
-/** Close the connection of the request being served; the handler goes on. False outside a request. */
-export function disconnectCurrent(): boolean {
-  const st = requestStore.get();
-  if (!st) return false;
-  st.disconnected = true;
-  st.sock.destroy();
-  return true;
-}
-
-/** The environ of the request being served (null outside a request). */
-export function currentEnv(): Record<string, string> | null { return requestStore.get()?.env ?? null; }
-
-// ---- socket input ---------------------------------------------------------------------
+export type { App, FetchHandler, NodeListener, RequestContext } from './apps.ts';
+export {
+  type ServedRequest, type RequestTicket, type RequestAccounting, type ServerHooks,
+  processAccounting, setServerHooks, serverHooks, disconnectCurrent, currentEnv,
+} from './context.ts';
 
 /** Bytes buffered from a connection before it is paused, and below which it is resumed. */
 const HIGH_WATER = 64 * 1024;
 const LOW_WATER = 16 * 1024;
+/** How long a finished connection waits for the peer to close before it is destroyed (ms). */
+const LINGER_MS = 2000;
 
-// ---- HTTP pieces ----------------------------------------------------------------------
+// ---- HTTP pieces of the uwsgi listener (its answers are HTTP, as uWSGI's are) -----------
 
 const enc = new TextEncoder();
 const REASONS: Record<number, string> = {
@@ -149,88 +78,22 @@ function simpleResponse(status: number, text: string): Response {
   return new Response(text, { status, headers: { 'content-type': 'text/plain' } });
 }
 
-/** Parse an HTTP/1.x request head into a CGI environ, or an HTTP status to answer with. */
-function parseHttpHead(head: string, sock: Socket, spec: ListenerSpec): Record<string, string> | number {
-  const lines = head.split('\r\n');
-  const m = /^([A-Z][A-Z0-9!#$%&'*+.^_`|~-]*) (\S+) HTTP\/(1\.[01])$/.exec(lines[0] ?? '');
-  if (!m) return 400;
-  const uri = m[2]!;
-  const q = uri.indexOf('?');
-  const rawPath = q < 0 ? uri : uri.slice(0, q);
-  let path = rawPath;
-  try { path = decodeURIComponent(rawPath); } catch { /* keep it raw */ }
-  const env: Record<string, string> = Object.create(null);
-  env.REQUEST_METHOD = m[1]!;
-  env.REQUEST_URI = uri;
-  env.PATH_INFO = path;
-  env.QUERY_STRING = q < 0 ? '' : uri.slice(q + 1);
-  env.SERVER_PROTOCOL = `HTTP/${m[3]}`;
-  env.SCRIPT_NAME = '';
-  env.REQUEST_SCHEME = 'http';
-  env.REMOTE_ADDR = sock.remoteAddress ?? '';
-  env.REMOTE_PORT = String(sock.remotePort ?? '');
-  env.SERVER_NAME = spec.host ?? 'localhost';
-  env.SERVER_PORT = String(spec.port ?? sock.localPort ?? '');
-  for (let i = 1; i < lines.length; i++) {
-    const line = lines[i]!;
-    if (line === '') continue;
-    const colon = line.indexOf(':');
-    if (colon <= 0) return 400;
-    const name = line.slice(0, colon).trim();
-    if (!/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(name)) return 400;
-    const value = line.slice(colon + 1).trim();
-    const key = name.toUpperCase().replace(/-/g, '_');
-    if (key === 'CONTENT_TYPE' || key === 'CONTENT_LENGTH') env[key] = value;
-    const hk = `HTTP_${key}`;
-    env[hk] = env[hk] !== undefined ? `${env[hk]}, ${value}` : value;
+/** `HTTP_ACCEPT_ENCODING` → `accept-encoding` (cached: the same few names come in every request). */
+const headerNames = new Map<string, string>();
+function headerName(key: string, from: number): string {
+  let n = headerNames.get(key);
+  if (n === undefined) {
+    n = key.slice(from).toLowerCase().replace(/_/g, '-');
+    if (headerNames.size < 1024) headerNames.set(key, n);
   }
-  return env;
+  return n;
 }
 
-/** A host[:port] whose concatenation into a URL cannot move the URL's other parts. */
-const PLAIN_HOST = /^[A-Za-z0-9.\-]+(?::\d*)?$|^\[[0-9A-Fa-f:.]+\](?::\d*)?$/;
+/** A header name made only of token characters (what an HTTP head may carry). */
+const TOKEN = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/;
 
-/** The `Request` for an environ: its URL from scheme, host and REQUEST_URI, its headers from HTTP_*. */
-function requestFromEnv(env: Record<string, string>, body: ReadableStream<Uint8Array> | null): Request | number {
-  const scheme = env.REQUEST_SCHEME || (env.HTTPS === 'on' ? 'https' : 'http');
-  const hostRaw = env.HTTP_HOST || (env.SERVER_NAME ? `${env.SERVER_NAME}${env.SERVER_PORT ? `:${env.SERVER_PORT}` : ''}` : 'localhost');
-  const target = env.REQUEST_URI || `${env.SCRIPT_NAME ?? ''}${env.PATH_INFO ?? '/'}${env.QUERY_STRING ? `?${env.QUERY_STRING}` : ''}`;
-  const init = requestInit(env, body);
-  // The common case, a plain host and a path: the Request parses
-  // `scheme://host/path` once (resolving it against a base first would parse
-  // it twice). Anything else (a host with '/', '?', '@'... that would change
-  // the URL's parts once concatenated, a target not a path), or a URL the
-  // parser refuses, takes the careful path below.
-  const second = target.charCodeAt(1);
-  if (target.charCodeAt(0) === 47 && second !== 47 && second !== 92 && PLAIN_HOST.test(hostRaw)) {
-    try { return new Request(`${scheme}://${hostRaw}${target}`, init); } catch { /* below */ }
-  }
-  let url: URL;
-  try {
-    url = new URL(target.startsWith('/') ? target : `/${target}`, `${scheme}://${hostRaw}`);
-  } catch {
-    try { url = new URL(target.startsWith('/') ? target : `/${target}`, `${scheme}://localhost`); } catch { return 400; }
-  }
-  try {
-    return new Request(url, init);
-  } catch {
-    // A value fetch refuses (control bytes) fails the whole list: add them one by one, skipping those.
-    const headers = new Headers();
-    for (const [k, v] of init.headers as Array<[string, string]>) {
-      try { headers.append(k, v); } catch { /* skip it */ }
-    }
-    init.headers = headers;
-    try {
-      return new Request(url, init);
-    } catch {
-      return 400;
-    }
-  }
-}
-
-/** The Request's method, headers (from the environ's HTTP_* and CONTENT_*) and body. */
-function requestInit(env: Record<string, string>, body: ReadableStream<Uint8Array> | null): RequestInit & { duplex?: 'half' } {
-  // Headers as pairs: the Request fills its own list from them (no Headers object to copy).
+/** The request headers an environ carries (HTTP_* and CONTENT_*), as pairs; values `Headers` would refuse are left out. */
+function envHeaders(env: Record<string, string>): Array<[string, string]> {
   const pairs: Array<[string, string]> = [];
   for (const k in env) {
     let name: string | undefined;
@@ -241,26 +104,40 @@ function requestInit(env: Record<string, string>, body: ReadableStream<Uint8Arra
       if (env[k] === '') continue;
       name = headerName(k, 0);
     }
-    if (name !== undefined) pairs.push([name, env[k]!]);
+    if (name !== undefined && name !== '' && TOKEN.test(name) && headerValueOk(env[k]!)) pairs.push([name, env[k]!]);
   }
+  return pairs;
+}
+
+/**
+ * An HTTP/1.0 request head for the environ, for a `(req, res)` app over a
+ * uwsgi connection (HTTP/1.0, so node:http answers without chunking and
+ * closes, which is the uwsgi protocol's framing). Null when a name or value
+ * could not travel in an HTTP head (the request gets 400).
+ */
+function nodeHead(env: Record<string, string>, target: string): Uint8Array | null {
   const method = env.REQUEST_METHOD || 'GET';
-  const init: RequestInit & { duplex?: 'half' } = { method, headers: pairs };
-  if (body && method !== 'GET' && method !== 'HEAD') { init.body = body; init.duplex = 'half'; }
-  return init;
-}
-
-const headerNames = new Map<string, string>();
-/** `HTTP_ACCEPT_ENCODING` → `accept-encoding` (cached: the same few names come in every request). */
-function headerName(key: string, from: number): string {
-  let n = headerNames.get(key);
-  if (n === undefined) {
-    n = key.slice(from).toLowerCase().replace(/_/g, '-');
-    if (headerNames.size < 1024) headerNames.set(key, n);
+  if (!TOKEN.test(method) || !/^[\x21-\x7e\x80-\xff]+$/.test(target)) return null;
+  let head = `${method} ${target} HTTP/1.0\r\n`;
+  for (const k in env) {
+    let name: string;
+    if (k.startsWith('HTTP_')) {
+      if (k === 'HTTP_CONTENT_TYPE' || k === 'HTTP_CONTENT_LENGTH' || k === 'HTTP_TRANSFER_ENCODING' || k === 'HTTP_CONNECTION') continue;
+      name = headerName(k, 5);
+    } else if (k === 'CONTENT_TYPE' || k === 'CONTENT_LENGTH') {
+      if (env[k] === '') continue;
+      name = headerName(k, 0);
+    } else continue;
+    const v = env[k]!;
+    if (name === '' || !TOKEN.test(name) || !headerValueOk(v)) return null;
+    head += `${name}: ${v}\r\n`;
   }
-  return n;
+  head += '\r\n';
+  // latin1: header bytes above 0x7f travel as they came.
+  const out = new Uint8Array(head.length);
+  for (let i = 0; i < head.length; i++) out[i] = head.charCodeAt(i);
+  return out;
 }
-
-// ---- the server -----------------------------------------------------------------------
 
 /** A file to send as a response body: `uwsgi.sendfile(path | fd)`. */
 export function sendfileResponse(file: unknown, chunk?: unknown, pos?: unknown, filesize?: unknown): Promise<Response> {
@@ -292,14 +169,16 @@ export interface WorkerServerOptions {
 }
 
 /** The listeners of one worker and the apps they serve. */
-export class WorkerServer {
+export class WorkerServer implements ServingContext {
   /** The thread view whose engine answers management packets and counts requests. */
   readonly ctx: ThreadContext;
   readonly config: ListenConfig;
-  readonly apps: Array<{ mountpoint: string; app: App }>;
+  readonly apps: MountedApp[];
+  /** The connections of every listener of this worker: the cap and the deadlines. */
+  readonly guard: ConnectionGuard;
   readonly #servers: Listener[] = [];
-  readonly #sockets = new Set<Socket>();
   readonly #hooks: ServerHooks;
+  #bridge: HttpBridge | undefined;
 
   private constructor(ctx: ThreadContext, lc: ListenConfig, opts: WorkerServerOptions) {
     this.ctx = ctx;
@@ -307,6 +186,10 @@ export class WorkerServer {
     // Longest mountpoint first, so /a/b wins over /a.
     this.apps = [...opts.apps].sort((a, b) => b.mountpoint.length - a.mountpoint.length);
     this.#hooks = opts.hooks ?? {};
+    this.guard = new ConnectionGuard({
+      max: lc.maxConnections, headMs: lc.headersTimeout * 1000, bodyMs: lc.bodyTimeout * 1000,
+      idleMs: lc.socketTimeout * 1000, lingerMs: LINGER_MS,
+    });
   }
 
   /** Start accepting on every listener of `lc`. */
@@ -316,7 +199,16 @@ export class WorkerServer {
       for (const spec of lc.listeners) {
         const ticket = opts.tickets[spec.id];
         if (!ticket) throw new UwsgiError('ERR_INTERNAL', `no ticket for listener ${spec.id} (${spec.address})`);
-        s.#servers.push(await runtime().listenWithTicket(spec, ticket, lc.backlog, (sock) => s.#accept(spec, sock)));
+        if (spec.protocol === 'http') {
+          s.#servers.push(await runtime().listenHttp(spec, ticket, lc.backlog, {
+            maxHeaderSize: Math.max(lc.bufferSize, 4096),
+            headersTimeoutMs: lc.headersTimeout * 1000,
+            requestTimeoutMs: (lc.headersTimeout + lc.bodyTimeout) * 1000,
+            keepAliveTimeoutMs: lc.socketTimeout * 1000,
+          }, httpHandlers(s, spec)));
+        } else {
+          s.#servers.push(await runtime().listenWithTicket(spec, ticket, lc.backlog, (sock) => s.#accept(spec, sock)));
+        }
       }
     } catch (e) {
       await s.close();
@@ -330,12 +222,12 @@ export class WorkerServer {
 
   /** Stop accepting and close every open connection. */
   async close(): Promise<void> {
-    await Promise.all(this.#servers.splice(0).map((sv) => sv.close()).concat(
-      [...this.#sockets].map(async (sk) => { sk.destroy(); }),
-    ));
+    const closing = this.#servers.splice(0).map((sv) => sv.close());
+    this.guard.closeAll();
+    await Promise.all(closing);
   }
 
-  #hook<K extends keyof ServerHooks>(k: K): ServerHooks[K] { return this.#hooks[k] ?? globalHooks[k] ?? this.#defaults()[k]; }
+  hook<K extends keyof ServerHooks>(k: K): ServerHooks[K] { return this.#hooks[k] ?? serverHooks()[k] ?? this.#defaults()[k]; }
 
   #defaultHooks?: ServerHooks;
   /** What a server uses when no hook was given: this engine's own accounting, signals and spooler. */
@@ -348,18 +240,37 @@ export class WorkerServer {
     };
   }
 
+  pickApp(scriptName: string, pathInfo: string): { mounted: MountedApp; scriptName: string; pathInfo: string } | undefined {
+    for (const a of this.apps) {
+      if (a.mountpoint === '') continue;
+      if (scriptName === a.mountpoint) return { mounted: a, scriptName, pathInfo };
+      if (!scriptName && (pathInfo === a.mountpoint || pathInfo.startsWith(`${a.mountpoint}/`))) {
+        return { mounted: a, scriptName: a.mountpoint, pathInfo: pathInfo.slice(a.mountpoint.length) };
+      }
+    }
+    // uWSGI's default app: the one mounted at '' or else the first loaded.
+    const d = this.apps.find((a) => a.mountpoint === '') ?? this.apps[this.apps.length - 1];
+    return d && { mounted: d, scriptName, pathInfo };
+  }
+
+  // ---- the uwsgi listener ------------------------------------------------------------------
+
   #accept(spec: ListenerSpec, sock: Socket): SocketHandlers {
-    this.#sockets.add(sock);
+    const t = this.guard.admit(() => sock.destroy());
     // A failed socket (a reset peer) shows in the stream's reads; it is not an app error.
-    const io = new SocketStream({ highWater: HIGH_WATER, lowWater: LOW_WATER, timeoutMs: this.config.socketTimeout * 1000, onClosed: () => this.#sockets.delete(sock) }).attach(sock);
-    const run = spec.protocol === 'http' ? this.#http(spec, sock, io) : this.#uwsgi(spec, sock, io);
-    run.catch(() => undefined).finally(() => {
-      if (!sock.closed) io.end();
+    const io = new SocketStream({ highWater: HIGH_WATER, lowWater: LOW_WATER, timeoutMs: this.config.socketTimeout * 1000, onClosed: () => t?.closed() }).attach(sock);
+    if (!t) {
+      // Over the cap with every connection being served: refused at once.
+      queueMicrotask(() => sock.destroy());
+      return io;
+    }
+    this.#uwsgi(spec, sock, io, t).catch(() => undefined).finally(() => {
+      if (!sock.closed) { io.end(); t.enter('closing'); }
     });
     return io;
   }
 
-  async #uwsgi(spec: ListenerSpec, sock: Socket, io: SocketStream): Promise<void> {
+  async #uwsgi(spec: ListenerSpec, sock: Socket, io: SocketStream, t: TrackedConnection): Promise<void> {
     const reader = new PacketReader({ bufferSize: this.config.bufferSize });
     let firstByte = -1;
     while (!reader.complete) {
@@ -372,7 +283,6 @@ export class WorkerServer {
       } catch {
         // Over buffer-size: uWSGI logs and drops. A request gets a status line nginx can pass on.
         if (firstByte === MOD.REQUEST) await io.write(rawHttp(413, 'request vars are larger than buffer-size'));
-        sock.destroy();
         return;
       }
       io.unshift(c.subarray(used));
@@ -389,14 +299,17 @@ export class WorkerServer {
       if (pkt.modifier1 === MOD.REQUEST_STRIP && env.SCRIPT_NAME && env.PATH_INFO?.startsWith(env.SCRIPT_NAME)) {
         env.PATH_INFO = env.PATH_INFO.slice(env.SCRIPT_NAME.length);
       }
-      await this.#request(spec, sock, io, env, pkt);
+      await this.#request(spec, sock, io, env, pkt, t);
       return;
     }
+    t.enter('app');
     const info: ServedRequest = { protocol: 'uwsgi', modifier1: pkt.modifier1, modifier2: pkt.modifier2, method: '', uri: '', remoteAddr: sock.remoteAddress ?? '', cl: 0, listener: spec.id };
-    const ticket = this.#hook('accounting')?.begin(info);
+    const ticket = this.hook('accounting')?.begin(info);
     let failure: unknown;
     try {
-      const known = await servePacket(this.ctx, this.config, { raiseSignal: this.#hook('raiseSignal'), spool: this.#hook('spool') }, pkt, io satisfies PacketIO);
+      // Packets that change state come only from this machine unless --remote-peers any.
+      const local = this.config.remotePeers === 'any' || isLocalPeer(sock.remoteAddress, spec.path !== undefined);
+      const known = await servePacket(this.ctx, this.config, { raiseSignal: this.hook('raiseSignal'), spool: this.hook('spool') }, pkt, io satisfies PacketIO, local);
       // Unknown modifier: uWSGI closes without a byte; there is no reply format to use.
       if (!known) sock.destroy();
     } catch (e) {
@@ -407,83 +320,31 @@ export class WorkerServer {
     }
   }
 
-  async #http(spec: ListenerSpec, sock: Socket, io: SocketStream): Promise<void> {
-    const limit = Math.max(this.config.bufferSize, DEFAULT_BUFFER_SIZE);
-    let buf = new Uint8Array(0);
-    let end = -1;
-    while (end < 0) {
-      const c = await io.read();
-      if (!c) return;
-      const from = Math.max(0, buf.length - 3);
-      const nb = new Uint8Array(buf.length + c.length);
-      nb.set(buf);
-      nb.set(c, buf.length);
-      buf = nb;
-      for (let i = from; i + 3 < buf.length; i++) {
-        if (buf[i] === 13 && buf[i + 1] === 10 && buf[i + 2] === 13 && buf[i + 3] === 10) { end = i; break; }
-      }
-      if (end < 0 && buf.length > limit) {
-        await this.#respond(sock, io, simpleResponse(431, 'request head larger than buffer-size'), 'GET');
-        return;
-      }
-    }
-    if (end > limit) {
-      await this.#respond(sock, io, simpleResponse(431, 'request head larger than buffer-size'), 'GET');
-      return;
-    }
-    io.unshift(buf.subarray(end + 4));
-    const head = new TextDecoder('latin1').decode(buf.subarray(0, end));
-    const env = parseHttpHead(head, sock, spec);
-    if (typeof env === 'number') {
-      await this.#respond(sock, io, simpleResponse(env, REASONS[env] ?? 'error'), 'GET');
-      return;
-    }
-    if (env.HTTP_TRANSFER_ENCODING && env.HTTP_TRANSFER_ENCODING.toLowerCase() !== 'identity') {
-      await this.#respond(sock, io, simpleResponse(411, 'chunked request bodies are not supported: send Content-Length'), 'GET');
-      return;
-    }
-    await this.#request(spec, sock, io, env, null);
-  }
-
-  #pickApp(env: Record<string, string>): { mountpoint: string; app: App } | undefined {
-    const path = env.PATH_INFO ?? '/';
-    const script = env.SCRIPT_NAME ?? '';
-    for (const a of this.apps) {
-      if (a.mountpoint === '') continue;
-      if (script === a.mountpoint) return a;
-      if (!script && (path === a.mountpoint || path.startsWith(`${a.mountpoint}/`))) {
-        env.SCRIPT_NAME = a.mountpoint;
-        env.PATH_INFO = path.slice(a.mountpoint.length);
-        return a;
-      }
-    }
-    // uWSGI's default app: the one mounted at '' or else the first loaded.
-    return this.apps.find((a) => a.mountpoint === '') ?? this.apps[this.apps.length - 1];
-  }
-
-  async #request(spec: ListenerSpec, sock: Socket, io: SocketStream, env: Record<string, string>, pkt: Packet | null): Promise<void> {
+  async #request(spec: ListenerSpec, sock: Socket, io: SocketStream, env: Record<string, string>, pkt: Packet, t: TrackedConnection): Promise<void> {
     const clRaw = env.CONTENT_LENGTH ?? '';
     const cl = /^\d{1,15}$/.test(clRaw) ? Number(clRaw) : 0;
     const method = env.REQUEST_METHOD || 'GET';
+    t.enter(cl > 0 ? 'body' : 'app');
+    if (clRaw !== '' && !/^\d{1,15}$/.test(clRaw)) {
+      await this.#respond(sock, io, simpleResponse(400, 'malformed CONTENT_LENGTH'), method);
+      return;
+    }
+    if (this.config.limitPost > 0 && cl > this.config.limitPost) {
+      await this.#respond(sock, io, simpleResponse(413, `request body over limit-post (${this.config.limitPost} bytes)`), method);
+      sock.destroy();
+      return;
+    }
+    const picked = this.pickApp(env.SCRIPT_NAME ?? '', env.PATH_INFO ?? '/');
+    if (picked) { env.SCRIPT_NAME = picked.scriptName; env.PATH_INFO = picked.pathInfo; }
     const info: ServedRequest = {
-      protocol: spec.protocol, modifier1: pkt?.modifier1 ?? 0, modifier2: pkt?.modifier2 ?? 0, method,
+      protocol: spec.protocol, modifier1: pkt.modifier1, modifier2: pkt.modifier2, method,
       uri: env.REQUEST_URI ?? env.PATH_INFO ?? '', remoteAddr: env.REMOTE_ADDR || sock.remoteAddress || '', cl, listener: spec.id,
     };
-    const ticket = this.#hook('accounting')?.begin(info);
+    if (picked?.mounted.app.listener) return this.#nodeRequest(spec, sock, io, env, info, picked.mounted.app.listener as ServedListener, picked.scriptName, t);
+    const ticket = this.hook('accounting')?.begin(info);
     let failure: unknown;
     let left = cl;
     try {
-      if (clRaw !== '' && !/^\d{1,15}$/.test(clRaw)) {
-        await this.#respond(sock, io, simpleResponse(400, 'malformed CONTENT_LENGTH'), method);
-        return;
-      }
-      if (this.config.limitPost > 0 && cl > this.config.limitPost) {
-        await this.#respond(sock, io, simpleResponse(413, `request body over limit-post (${this.config.limitPost} bytes)`), method);
-        left = 0;
-        sock.destroy();
-        return;
-      }
-      const picked = this.#pickApp(env);
       let body: ReadableStream<Uint8Array> | null = null;
       if (cl > 0) {
         body = new ReadableStream<Uint8Array>({
@@ -493,7 +354,7 @@ export class WorkerServer {
               if (!c) { ctrl.error(new UwsgiError('ERR_PROTOCOL', `the request body ended ${left} bytes early`)); return; }
               left -= c.length;
               ctrl.enqueue(c);
-              if (left === 0) ctrl.close();
+              if (left === 0) { ctrl.close(); t.enter('app'); }
             } catch (e) {
               ctrl.error(e);
             }
@@ -502,23 +363,28 @@ export class WorkerServer {
       }
       let res: Response;
       if (!picked) {
-        res = simpleResponse(500, 'uwsgi-wasm: no app loaded (an app file exports default { fetch(request) { ... } })');
+        res = simpleResponse(500, 'uwsgi-wasm: no app loaded (an app file exports default { fetch(request) { ... } } or a (req, res) listener)');
       } else {
-        const req = requestFromEnv(env, body);
-        if (typeof req === 'number') {
-          res = simpleResponse(req, REASONS[req] ?? 'error');
+        const scheme = env.REQUEST_SCHEME || (env.HTTPS === 'on' ? 'https' : 'http');
+        const fallbackHost = env.SERVER_NAME ? `${env.SERVER_NAME}${env.SERVER_PORT ? `:${env.SERVER_PORT}` : ''}` : 'localhost';
+        const target = env.REQUEST_URI || `${env.SCRIPT_NAME ?? ''}${env.PATH_INFO ?? '/'}${env.QUERY_STRING ? `?${env.QUERY_STRING}` : ''}`;
+        const url = requestUrl(scheme, env.HTTP_HOST || fallbackHost, fallbackHost, target);
+        if (url === null) {
+          res = simpleResponse(400, 'Bad Request');
         } else {
+          const req = lazyRequest({ url, method, headers: () => envHeaders(env), body: () => body });
           const ctx: RequestContext = {
-            env, remoteAddr: info.remoteAddr, remotePort: Number(env.REMOTE_PORT || sock.remotePort || 0), listener: spec, mountpoint: picked.mountpoint,
+            env, remoteAddr: info.remoteAddr, remotePort: Number(env.REMOTE_PORT || sock.remotePort || 0), listener: spec, mountpoint: picked.mounted.mountpoint,
           };
-          const state: RequestState = { cl, sock, env, disconnected: false };
+          const state: RequestState = { cl, env: () => env, disconnect: () => sock.destroy(), disconnected: false };
+          const app = picked.mounted.app;
           try {
-            const r = await requestStore.run(state, () => (ticket?.run ? ticket.run(() => picked.app.fetch(req, ctx)) : picked.app.fetch(req, ctx)));
+            const r = await runInRequest(state, () => (ticket?.run ? ticket.run(() => app.fetch!(req, ctx)) : app.fetch!(req, ctx)));
             if (!(r instanceof Response)) throw new UwsgiError('ERR_ARG_TYPE', `the app's fetch must return a Response, got ${typeName(r)}`);
             res = r;
           } catch (e) {
             failure = e;
-            (this.#hook('onError') ?? defaultOnError)(e, info);
+            (this.hook('onError') ?? defaultOnError)(e, info);
             res = simpleResponse(500, 'Internal Server Error');
           }
           if (state.disconnected) return;
@@ -535,7 +401,74 @@ export class WorkerServer {
     }
   }
 
+  /** A `(req, res)` app over a uwsgi connection: the request goes to node:http as HTTP/1.0 bytes, its answer back to the peer. */
+  async #nodeRequest(spec: ListenerSpec, sock: Socket, io: SocketStream, env: Record<string, string>, info: ServedRequest, listener: ServedListener, scriptName: string, t: TrackedConnection): Promise<void> {
+    const uri = info.uri || '/';
+    // A mounted app sees its own part of the path, as under an Express mount.
+    const target = scriptName !== '' && uri.startsWith(scriptName) ? uri.slice(scriptName.length) || '/' : uri;
+    const head = nodeHead(env, target);
+    if (!head) {
+      await this.#respond(sock, io, simpleResponse(400, 'a request header cannot travel in HTTP'), info.method);
+      return;
+    }
+    const ticket = this.hook('accounting')?.begin(info);
+    let failure: unknown;
+    let finished!: () => void;
+    const done = new Promise<void>((r) => { finished = r; });
+    const state: RequestState = { cl: info.cl, env: () => env, disconnect: () => sock.destroy(), disconnected: false };
+    const bridge = this.#bridge ??= runtime().httpBridge();
+    const stream = bridge.connect({
+      remoteAddress: info.remoteAddr,
+      remotePort: Number(env.REMOTE_PORT || 0),
+      write: (b) => io.write(b),
+      end: () => finished(),
+      destroy: () => { sock.destroy(); finished(); },
+      request: (req: NodeRequest, res: NodeResponse) => {
+        if (scriptName !== '') (req as NodeRequest & { originalUrl?: string }).originalUrl = uri;
+        const fail = (e: unknown) => {
+          failure = e;
+          (this.hook('onError') ?? defaultOnError)(e, info);
+          if (!res.headersSent) { res.statusCode = 500; res.end('Internal Server Error'); } else sock.destroy();
+        };
+        try {
+          const out = runInRequest(state, () => (ticket?.run ? ticket.run(() => listener(req, res)) : listener(req, res)));
+          if (out && typeof (out as Promise<unknown>).then === 'function') (out as Promise<unknown>).then(undefined, fail);
+        } catch (e) {
+          fail(e);
+        }
+      },
+    });
+    // The peer going away ends the request for node:http too.
+    void io.whenClosed().then(() => { stream.destroy(); finished(); });
+    try {
+      stream.push(head);
+      let left = info.cl;
+      while (left > 0) {
+        const c = await io.read(left);
+        if (!c) { stream.destroy(); break; }
+        left -= c.length;
+        if (!stream.push(c)) await stream.wanted();
+      }
+      t.enter('app');
+      await done;
+    } catch (e) {
+      failure ??= e;
+      stream.destroy();
+      sock.destroy();
+    } finally {
+      ticket?.end(io.tx, failure);
+    }
+  }
+
   async #respond(sock: Socket, io: SocketStream, res: Response, method: string): Promise<void> {
+    if (method !== 'HEAD' && res.body) {
+      const src = bodySource(res);
+      if (src !== undefined) {
+        const bytes = typeof src === 'string' ? enc.encode(src) : src;
+        io.end(headBytes(res, bytes.length, bytes));
+        return;
+      }
+    }
     const reader = method === 'HEAD' || !res.body ? null : res.body.getReader();
     if (!reader) {
       io.end(headBytes(res, !res.body && !res.headers.has('content-length') ? 0 : undefined, null));
@@ -580,14 +513,9 @@ function headBytes(res: Response, contentLength: number | undefined, body: Uint8
   return buf.subarray(0, n + body.length);
 }
 
-function defaultOnError(e: unknown, info: ServedRequest): void {
-  console.error(`[uwsgi-wasm] ${info.method} ${info.uri}: the app failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
-}
-
 /** Accept-queue length of listener `id` (connections the kernel holds that no worker has accepted yet). */
 export function listenQueue(listeners: ListenerSpec[], id: number): number {
   const spec = listeners[id];
   if (!spec) throw new UwsgiError('ERR_NOT_FOUND', `listen_queue: no listener ${id} (${listeners.length} configured)`);
   return spec.port === undefined ? 0 : runtime().tcpListenQueue(spec.port);
 }
-

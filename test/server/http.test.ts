@@ -1,0 +1,367 @@
+// --http-socket on the runtime's node:http: all of HTTP/1.1 as the runtime does it
+// (keep-alive, pipelining, chunked both ways, 100-continue, HEAD), the limits
+// uWSGI adds (413, 431, deadlines), smuggling attempts refused before any app,
+// and both app shapes (Fetch and Express) with request accounting.
+import { createEngine, serve, type Uwsgi, type WorkerServer } from 'uwsgi-wasm';
+import { encodeVarsPacket } from 'uwsgi-wasm/codec';
+import express from 'express';
+import { connect, type Socket } from 'node:net';
+import { describe, test } from 'vitest';
+import { assert } from '../lib/helpers.ts';
+import { freePort } from '../lib/interop.ts';
+
+const enc = (s: string) => new TextEncoder().encode(s);
+const text = (b: Uint8Array) => new TextDecoder().decode(b);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) { out.set(p, at); at += p.length; }
+  return out;
+}
+
+function checksum(b: Uint8Array): number {
+  let h = 0;
+  for (let i = 0; i < b.length; i++) h = (Math.imul(h, 31) + b[i]!) >>> 0;
+  return h;
+}
+
+function pattern(n: number, seed = 1): Uint8Array {
+  const b = new Uint8Array(n);
+  let x = seed;
+  for (let i = 0; i < n; i++) { x = (x * 1103515245 + 12345) >>> 0; b[i] = x >>> 24; }
+  return b;
+}
+
+interface Res { status: number; headers: Record<string, string>; body: Uint8Array; raw: string }
+
+/**
+ * A raw client on one connection: write bytes, read whole responses (framed by
+ * Content-Length, chunked encoding, or the close), see when the server closes.
+ */
+class Conn {
+  readonly sock: Socket;
+  #buf = new Uint8Array(0);
+  closed = false;
+  #wake: (() => void) | null = null;
+  readonly opened: Promise<void>;
+  constructor(port: number) {
+    this.sock = connect(port, '127.0.0.1');
+    this.opened = new Promise((r, j) => { this.sock.once('connect', () => r()); this.sock.once('error', j); });
+    this.sock.on('data', (d: Uint8Array) => { this.#buf = concat([this.#buf, new Uint8Array(d)]); this.#wake?.(); });
+    this.sock.on('close', () => { this.closed = true; this.#wake?.(); });
+    this.sock.on('error', () => {});
+  }
+  write(s: string | Uint8Array): void { this.sock.write(typeof s === 'string' ? enc(s) : s); }
+  async #more(deadline: number): Promise<void> {
+    if (this.closed) throw new Error(`closed with ${this.#buf.length} bytes unread: ${JSON.stringify(text(this.#buf.subarray(0, 200)))}`);
+    await new Promise<void>((r) => {
+      const t = setTimeout(r, Math.max(1, deadline - Date.now()));
+      this.#wake = () => { clearTimeout(t); this.#wake = null; r(); };
+    });
+    if (Date.now() >= deadline) throw new Error(`no complete response within the time; have ${JSON.stringify(text(this.#buf.subarray(0, 300)))}`);
+  }
+  #headEnd(): number {
+    const b = this.#buf;
+    for (let i = 0; i + 3 < b.length; i++) if (b[i] === 13 && b[i + 1] === 10 && b[i + 2] === 13 && b[i + 3] === 10) return i;
+    return -1;
+  }
+  /** The next response (for a HEAD request, `head` says it has no body). */
+  async response(opts: { head?: boolean; ms?: number } = {}): Promise<Res> {
+    const deadline = Date.now() + (opts.ms ?? 10_000);
+    let end: number;
+    while ((end = this.#headEnd()) < 0) await this.#more(deadline);
+    const headText = text(this.#buf.subarray(0, end));
+    const lines = headText.split('\r\n');
+    const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(lines[0]!)?.[1]);
+    const headers: Record<string, string> = {};
+    for (const l of lines.slice(1)) { const c = l.indexOf(':'); headers[l.slice(0, c).toLowerCase()] = l.slice(c + 1).trim(); }
+    this.#buf = this.#buf.subarray(end + 4);
+    let body: Uint8Array;
+    if (opts.head || status === 100 || status === 204 || status === 304) body = new Uint8Array(0);
+    else if (headers['content-length'] !== undefined) {
+      const n = Number(headers['content-length']);
+      while (this.#buf.length < n) await this.#more(deadline);
+      body = this.#buf.slice(0, n);
+      this.#buf = this.#buf.subarray(n);
+    } else if (headers['transfer-encoding'] === 'chunked') {
+      const parts: Uint8Array[] = [];
+      for (;;) {
+        let nl: number;
+        while ((nl = this.#buf.indexOf(10)) < 0) await this.#more(deadline);
+        const size = parseInt(text(this.#buf.subarray(0, nl)), 16);
+        while (this.#buf.length < nl + 1 + size + 2) await this.#more(deadline);
+        parts.push(this.#buf.slice(nl + 1, nl + 1 + size));
+        this.#buf = this.#buf.subarray(nl + 1 + size + 2);
+        if (size === 0) break;
+      }
+      body = concat(parts);
+    } else {
+      while (!this.closed) await this.#more(deadline).catch(() => undefined);
+      body = this.#buf;
+      this.#buf = new Uint8Array(0);
+    }
+    return { status, headers, body, raw: headText };
+  }
+  /** Resolves true once the server closed the connection, false after `ms`. */
+  async closedWithin(ms: number): Promise<boolean> {
+    const deadline = Date.now() + ms;
+    while (!this.closed && Date.now() < deadline) await this.#more(deadline).catch(() => undefined);
+    return this.closed;
+  }
+  destroy(): void { this.sock.destroy(); }
+}
+
+/** What the app saw, to check that refused requests never reached it. */
+const seen: string[] = [];
+
+const fetchApp = {
+  async fetch(req: Request, ctx: { env: Record<string, string> }): Promise<Response> {
+    const url = new URL(req.url);
+    seen.push(`${req.method} ${url.pathname}`);
+    if (url.pathname === '/stream') {
+      let i = 0;
+      return new Response(new ReadableStream({ pull(c) { if (i === 5) { c.close(); return; } c.enqueue(enc(`part${i++};`)); } }));
+    }
+    if (req.method === 'POST') {
+      const body = new Uint8Array(await req.arrayBuffer());
+      return new Response(`len=${body.length} sum=${checksum(body)} te=${req.headers.get('transfer-encoding') ?? ''}`);
+    }
+    return new Response(`${req.method} ${url.pathname}${url.search} x=${req.headers.get('x-a') ?? ''} pi=${ctx.env.PATH_INFO}`, { headers: { 'x-app': 'fetch' } });
+  },
+};
+
+function expressApp(u: () => Uwsgi) {
+  const app = express();
+  app.get('/hello', (req, res) => { seen.push(`express GET ${req.path}`); res.set('x-app', 'express').send(`hello ${req.query.name ?? 'world'} id=${u().request_id()}`); });
+  app.post('/echo', (req, res) => {
+    const parts: Buffer[] = [];
+    req.on('data', (c: Buffer) => parts.push(c));
+    req.on('end', () => { const b = new Uint8Array(Buffer.concat(parts)); res.send(`len=${b.length} sum=${checksum(b)} cl=${u().cl()}`); });
+  });
+  app.get('/logvar/:v', async (req, res) => {
+    u().set_logvar('who', req.params.v);
+    await sleep(20);
+    res.send(`logvar=${text(u().get_logvar('who') ?? new Uint8Array())}`);
+  });
+  app.get('/drop', (_req, _res) => { u().disconnect(); });
+  return app;
+}
+
+async function withHttp(
+  opts: { options?: Record<string, unknown>; app?: unknown; uwsgi?: boolean },
+  body: (port: number, u: Uwsgi, server: WorkerServer) => Promise<void>,
+): Promise<void> {
+  const engine = createEngine({ cache2: 'name=default,items=10' });
+  const u = engine.uwsgi;
+  const port = await freePort();
+  const server = await serve(u, {
+    options: { [opts.uwsgi ? 'socket' : 'http-socket']: `127.0.0.1:${port}`, ...(opts.options ?? {}) } as never,
+    app: (opts.app ?? fetchApp) as never,
+  });
+  try {
+    await body(port, u, server);
+  } finally {
+    await server.close();
+  }
+}
+
+const GET = (path: string, extra = '') => `GET ${path} HTTP/1.1\r\nHost: h.test\r\n${extra}\r\n`;
+
+describe('http-socket', () => {
+  test('keep-alive by default: 20 requests on one connection', async () => {
+    await withHttp({}, async (port) => {
+      const c = new Conn(port);
+      await c.opened;
+      for (let i = 0; i < 20; i++) {
+        c.write(GET(`/k${i}`, 'X-A: v\r\n'));
+        const r = await c.response();
+        assert.equal(r.status, 200);
+        assert.equal(text(r.body), `GET /k${i} x=v pi=/k${i}`);
+        assert.notEqual(r.headers.connection, 'close');
+      }
+      assert.equal(c.closed, false);
+      c.destroy();
+    });
+  });
+
+  test('--http-keepalive 0 closes after each response', async () => {
+    await withHttp({ options: { 'http-keepalive': 0 } }, async (port) => {
+      const c = new Conn(port);
+      c.write(GET('/once'));
+      const r = await c.response();
+      assert.equal(r.headers.connection, 'close');
+      assert.equal(await c.closedWithin(3000), true);
+    });
+  });
+
+  test('pipelined requests are answered in order', async () => {
+    await withHttp({}, async (port) => {
+      const c = new Conn(port);
+      c.write([0, 1, 2, 3, 4].map((i) => GET(`/p${i}`)).join(''));
+      for (let i = 0; i < 5; i++) assert.equal(text((await c.response()).body), `GET /p${i} x= pi=/p${i}`);
+      c.destroy();
+    });
+  });
+
+  test('chunked request body in, chunked response out; HEAD has no body', async () => {
+    await withHttp({}, async (port) => {
+      const c = new Conn(port);
+      const data = pattern(100_000, 4);
+      c.write('POST /up HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n');
+      for (let at = 0; at < data.length; at += 30_000) {
+        const part = data.subarray(at, at + 30_000);
+        c.write(concat([enc(`${part.length.toString(16)}\r\n`), part, enc('\r\n')]));
+      }
+      c.write('0\r\n\r\n');
+      const r = await c.response();
+      assert.equal(text(r.body), `len=${data.length} sum=${checksum(data)} te=chunked`);
+      c.write(GET('/stream'));
+      const s = await c.response();
+      assert.equal(s.headers['transfer-encoding'], 'chunked');
+      assert.equal(text(s.body), 'part0;part1;part2;part3;part4;');
+      c.write('HEAD /h HTTP/1.1\r\nHost: h\r\n\r\n');
+      const h = await c.response({ head: true });
+      assert.equal(h.status, 200);
+      c.write(GET('/after-head'));
+      assert.equal(text((await c.response()).body), 'GET /after-head x= pi=/after-head', 'HEAD sent no body: the next response parses');
+      c.destroy();
+    });
+  });
+
+  test('Expect: 100-continue: 100 first, then the body; over limit-post: 413 without 100', async () => {
+    await withHttp({ options: { 'limit-post': 1000 } }, async (port) => {
+      const c = new Conn(port);
+      c.write('POST /x HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n');
+      const cont = await c.response();
+      assert.equal(cont.status, 100);
+      c.write('hello');
+      assert.equal(text((await c.response()).body), `len=5 sum=${checksum(enc('hello'))} te=`);
+      c.destroy();
+      const d = new Conn(port);
+      d.write('POST /x HTTP/1.1\r\nHost: h\r\nContent-Length: 5000\r\nExpect: 100-continue\r\n\r\n');
+      assert.equal((await d.response()).status, 413);
+      d.destroy();
+    });
+  });
+
+  test('413 over limit-post (Content-Length and chunked), 431 over buffer-size', async () => {
+    await withHttp({ options: { 'limit-post': 1000, 'buffer-size': 4096 } }, async (port) => {
+      const a = new Conn(port);
+      a.write(`POST /x HTTP/1.1\r\nHost: h\r\nContent-Length: 1001\r\n\r\n${'a'.repeat(1001)}`);
+      assert.equal((await a.response()).status, 413);
+      const b = new Conn(port);
+      b.write(`POST /x HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n600\r\n${'b'.repeat(0x600)}\r\n`);
+      assert.equal((await b.response()).status, 413);
+      const c = new Conn(port);
+      c.write(`GET / HTTP/1.1\r\nHost: h\r\nX-Big: ${'a'.repeat(5000)}\r\n\r\n`);
+      assert.equal((await c.response()).status, 431);
+      for (const k of [a, b, c]) k.destroy();
+    });
+  });
+
+  test('smuggling attempts get 400 and never reach the app', async () => {
+    await withHttp({}, async (port) => {
+      const attempts = [
+        'POST /cl-te HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n',
+        'POST /two-cl HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!',
+        'POST /alias HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\nContent_Length: 50\r\n\r\nhello',
+        'GET /alias2 HTTP/1.1\r\nHost: h\r\nX-Forwarded-For: a\r\nX_Forwarded_For: b\r\n\r\n',
+        'GET /fold HTTP/1.1\r\nHost: h\r\nX-A: one\r\n two\r\n\r\n',
+      ];
+      seen.length = 0;
+      for (const a of attempts) {
+        const c = new Conn(port);
+        c.write(a);
+        const r = await c.response();
+        assert.equal(r.status, 400, `${a.split('\r\n')[0]}: got ${r.status}`);
+        c.destroy();
+      }
+      assert.deepEqual(seen, [], 'no attempt reached the app');
+    });
+  });
+
+  test('a client stalled mid-head or mid-body is dropped; one trickling a byte at a time too', async () => {
+    await withHttp({ options: { 'socket-timeout': 1, 'http-headers-timeout': 2, 'body-timeout': 2 } }, async (port) => {
+      const t0 = Date.now();
+      const head = new Conn(port);
+      head.write('GET / HTTP/1.1\r\nHo');
+      const body = new Conn(port);
+      body.write('POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 100\r\n\r\nabc');
+      const trickle = new Conn(port);
+      const line = 'GET / HTTP/1.1\r\nX-Slow: ' + 'a'.repeat(200);
+      let i = 0;
+      const drip = setInterval(() => { if (!trickle.closed) trickle.write(line[i++ % line.length]!); }, 200);
+      try {
+        for (const c of [head, body, trickle]) assert.equal(await c.closedWithin(8000), true, 'dropped');
+        assert.ok(Date.now() - t0 < 7000, `dropped by the deadlines, after ${Date.now() - t0} ms`);
+      } finally {
+        clearInterval(drip);
+      }
+      // The listener still serves.
+      const ok = new Conn(port);
+      ok.write(GET('/still'));
+      assert.equal((await ok.response()).status, 200);
+      ok.destroy();
+    });
+  });
+});
+
+describe('both app shapes on both listeners', () => {
+  for (const listener of ['http', 'uwsgi'] as const) {
+    const ask = async (port: number, method: string, path: string, body?: Uint8Array): Promise<Res> => {
+      const c = new Conn(port);
+      if (listener === 'http') {
+        c.write(`${method} ${path} HTTP/1.1\r\nHost: h.test\r\nConnection: close\r\n${body ? `Content-Length: ${body.length}\r\n` : ''}\r\n`);
+      } else {
+        const q = path.indexOf('?');
+        c.write(encodeVarsPacket(0, 0, [
+          ['REQUEST_METHOD', method], ['REQUEST_URI', path], ['PATH_INFO', q < 0 ? path : path.slice(0, q)], ['QUERY_STRING', q < 0 ? '' : path.slice(q + 1)],
+          ['SERVER_PROTOCOL', 'HTTP/1.1'], ['REMOTE_ADDR', '10.9.8.7'], ['REMOTE_PORT', '4444'], ['HTTP_HOST', 'h.test'], ['CONTENT_LENGTH', body ? String(body.length) : ''],
+        ]));
+      }
+      if (body) c.write(body);
+      const r = await c.response();
+      c.destroy();
+      return r;
+    };
+
+    test(`an Express app over ${listener}: routes, query, bodies, request_id, cl, per-request logvars, disconnect`, async () => {
+      let uref!: Uwsgi;
+      await withHttp({ uwsgi: listener === 'uwsgi', app: expressApp(() => uref) }, async (port, u) => {
+        uref = u;
+        const before = u.total_requests();
+        const r = await ask(port, 'GET', '/hello?name=ann');
+        assert.equal(r.status, 200);
+        assert.equal(r.headers['x-app'], 'express');
+        assert.match(text(r.body), /^hello ann id=\d+$/);
+        const data = pattern(200_000, 8);
+        const p = await ask(port, 'POST', '/echo', data);
+        assert.equal(text(p.body), `len=${data.length} sum=${checksum(data)} cl=${data.length}`);
+        const [x, y] = await Promise.all([ask(port, 'GET', '/logvar/x'), ask(port, 'GET', '/logvar/y')]);
+        assert.equal(text(x.body), 'logvar=x');
+        assert.equal(text(y.body), 'logvar=y', 'each request keeps its own logvars');
+        const n = await ask(port, 'GET', '/nope');
+        assert.equal(n.status, 404);
+        const c = new Conn(port);
+        if (listener === 'http') c.write(GET('/drop')); else c.write(encodeVarsPacket(0, 0, [['REQUEST_METHOD', 'GET'], ['REQUEST_URI', '/drop'], ['PATH_INFO', '/drop']]));
+        assert.equal(await c.closedWithin(3000), true, 'disconnect() closes the connection');
+        for (let i = 0; i < 50 && u.total_requests() < before + 6; i++) await sleep(20);
+        assert.equal(u.total_requests(), before + 6, 'every request was accounted');
+      });
+    });
+
+    test(`a Fetch app over ${listener}: the same requests, accounted`, async () => {
+      await withHttp({ uwsgi: listener === 'uwsgi' }, async (port, u) => {
+        const before = u.total_requests();
+        const r = await ask(port, 'GET', '/f?q=1');
+        assert.equal(text(r.body), 'GET /f?q=1 x= pi=/f');
+        const data = pattern(70_000, 2);
+        assert.equal(text((await ask(port, 'POST', '/p', data)).body), `len=${data.length} sum=${checksum(data)} te=`);
+        for (let i = 0; i < 50 && u.total_requests() < before + 2; i++) await sleep(20);
+        assert.equal(u.total_requests(), before + 2);
+      });
+    });
+  }
+});

@@ -1,0 +1,129 @@
+/**
+ * What both listeners share: the hooks (accounting, errors, signals, spool),
+ * the request being served (so `uwsgi.cl()`, `disconnect()` and `route()`
+ * follow it through `await`), and how a request picks its app by mountpoint.
+ * @module
+ */
+import type { PacketHooks } from './packets.ts';
+import type { ThreadContext } from '../kernel/context.ts';
+import { type RequestInfo, processOf } from '../process/process.ts';
+import { runtime } from '../platform/index.ts';
+import type { App } from './apps.ts';
+import type { ListenConfig } from './listen.ts';
+import type { ConnectionGuard } from './connections.ts';
+
+/** A request as a listener describes it to the accounting and error hooks: every field of {@link RequestInfo} is set. */
+export type ServedRequest = Required<RequestInfo>;
+
+/** One request being accounted: ended once, after its last byte was written. */
+export interface RequestTicket {
+  /** `tx`: bytes written to the peer; `exception`: what the handler threw, if it did. */
+  end(tx: number, exception?: unknown): void;
+  /** Run the app's handler inside the request's scope (so `request_id()`, `cl()`, logvars are this request's). */
+  run?<T>(fn: () => T): T;
+}
+
+/**
+ * Request accounting: `begin` before a request is handled returns its ticket.
+ * Without a hook, a worker's server uses the process subsystem's (the status
+ * table's requests, tx, avg_rt, request_id, harakiri deadline, `cl()`).
+ */
+export interface RequestAccounting {
+  begin(info: ServedRequest): RequestTicket | void;
+}
+
+/** The process subsystem's accounting for a thread's view: one `RequestScope` per request. */
+export function processAccounting(ctx: ThreadContext): RequestAccounting {
+  const api = processOf(ctx);
+  return {
+    begin(info) {
+      const scope = api.begin(info);
+      return {
+        end: (tx, exception) => scope.end({ tx, exception: exception !== undefined }),
+        run: (fn) => scope.run(fn),
+      };
+    },
+  };
+}
+
+/** Everything a server can be given besides its listeners and apps. */
+export interface ServerHooks extends PacketHooks {
+  accounting?: RequestAccounting;
+  /** Where handler failures are reported (default: one line on stderr, as uWSGI logs them). */
+  onError?: (error: unknown, info: ServedRequest) => void;
+}
+
+let globalHooks: ServerHooks = {};
+
+/**
+ * Install hooks for the servers this thread starts from now on (signals,
+ * spooler, accounting): the subsystems that own them call this at start-up.
+ */
+export function setServerHooks(hooks: ServerHooks): void {
+  globalHooks = { ...globalHooks, ...hooks };
+}
+
+/** The hooks currently installed in this thread. */
+export function serverHooks(): ServerHooks { return globalHooks; }
+
+/** The default `onError`: one line on stderr, as uWSGI logs an app's exception. */
+export function defaultOnError(e: unknown, info: ServedRequest): void {
+  console.error(`[uwsgi-wasm] ${info.method} ${info.uri}: the app failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+}
+
+// ---- the request being served -----------------------------------------------------------
+
+/** The request a handler runs for, as `uwsgi.cl()`, `disconnect()` and `route()` see it. */
+export interface RequestState {
+  cl: number;
+  /** Close the client's connection now. */
+  disconnect(): void;
+  /** The CGI environ (computed on first use for HTTP requests). */
+  env(): Record<string, string>;
+  disconnected: boolean;
+}
+
+const requestStore = runtime().asyncContext<RequestState>();
+
+/** Run `fn` as the handler of the request `state` describes. */
+export function runInRequest<T>(state: RequestState, fn: () => T): T { return requestStore.run(state, fn); }
+
+/** Close the connection of the request being served; the handler goes on. False outside a request. */
+export function disconnectCurrent(): boolean {
+  const st = requestStore.get();
+  if (!st) return false;
+  st.disconnected = true;
+  st.disconnect();
+  return true;
+}
+
+/** The environ of the request being served (null outside a request). */
+export function currentEnv(): Record<string, string> | null { return requestStore.get()?.env() ?? null; }
+
+// ---- what a listener needs of its server --------------------------------------------------
+
+/** An app by mountpoint ('' is the default app). */
+export interface MountedApp { mountpoint: string; app: App }
+
+/** What a listener needs from the worker's server. */
+export interface ServingContext {
+  readonly ctx: ThreadContext;
+  readonly config: ListenConfig;
+  readonly guard: ConnectionGuard;
+  /** The app for a path: the longest mountpoint that is `path` or a prefix of it ending at a '/', else the default app. */
+  pickApp(scriptName: string, pathInfo: string): { mounted: MountedApp; scriptName: string; pathInfo: string } | undefined;
+  hook<K extends keyof ServerHooks>(k: K): ServerHooks[K];
+}
+
+/**
+ * Whether a peer may change state with management packets by default: any peer
+ * of a unix socket (only this machine reaches it), and a TCP peer whose address
+ * is loopback. A TCP peer without a known address (already gone) is not local.
+ */
+export function isLocalPeer(address: string | undefined, unixListener = false): boolean {
+  if (unixListener) return true;
+  if (address === undefined) return false;
+  if (address.startsWith('127.') || address === '::1') return true;
+  // IPv4 loopback as an IPv4-mapped IPv6 address.
+  return address.startsWith('::ffff:127.');
+}
