@@ -125,7 +125,8 @@ describe('interop: our nodes in a real uWSGI 2.0.21 deployment (network namespac
         '--plugin', 'cache', '--socket', `${u.ip}:3031`,
         '--cache2', `name=c,items=100,blocksize=1024,udp=${u.ip}:4000,nodes=${o.ip}:4000`, '--cache2', mcache,
       ]);
-      const ours = ourNode(net, o, ['--cache2', `name=c,items=100,blocksize=1024,udp=${o.ip}:4000,nodes=${u.ip}:4000`, '--cache-udp-allow', u.ip]);
+      // The test drives our node's cache over --socket from the host namespace, a non-local peer: let it write.
+      const ours = ourNode(net, o, ['--cache2', `name=c,items=100,blocksize=1024,udp=${o.ip}:4000,nodes=${u.ip}:4000`, '--cache-udp-allow', u.ip, '--remote-peers', 'any']);
       await ready('uWSGI answers', () => uwsgi.cache_exists('x', U('c')), real);
       await ready('our node answers', () => uwsgi.cache_exists('x', O('c')), ours);
 
@@ -148,7 +149,7 @@ describe('interop: our nodes in a real uWSGI 2.0.21 deployment (network namespac
       for (let i = 0; i < 25; i++) assert.equal(await uwsgi.cache_update(`key-${i}`, `value ${i}`, i % 5 === 0 ? 600 : 0, U('c')), true);
       const keys = ['abcde', 'abcdef', 'abcdefg', 'hello', 'k\u0080x', 'été!', 'x', 'yy', 'zzz', 'wwww', 'vvvvv'];
       for (const k of keys) assert.equal(await uwsgi.cache_update(k, `m:${k}`, 0, U('m')), true);
-      const fresh = ourNode(net, n, ['--cache2', `name=c,items=100,blocksize=1024,sync=${u.ip}:3031`, '--cache2', `${mcache},sync=${u.ip}:3031`]);
+      const fresh = ourNode(net, n, ['--remote-peers', 'any', '--cache2', `name=c,items=100,blocksize=1024,sync=${u.ip}:3031`, '--cache2', `${mcache},sync=${u.ip}:3031`]);
       await ready('the synced node answers', () => uwsgi.cache_exists('x', O('c', n)), fresh);
       assert.match(fresh.output(), /\[cache-sync\] cache 'c': 25 items copied/);
       for (let i = 0; i < 25; i++) assert.equal(text(await uwsgi.cache_get(`key-${i}`, O('c', n))), `value ${i}`);
