@@ -525,12 +525,14 @@ describe('client', () => {
     }
     // A node answering garbage: ERR_BAD_REPLY in the handler.
     const junk = await tiny((s) => { s.end(enc('\x01\x02 not http\r\n\r\n')); return true; });
+    // A port of its own: undici's pool may still hold a keep-alive connection to the server closed above on frontPort.
+    const frontPort2 = await freePort();
     const fr2 = await serve(front, {
-      options: { 'http-socket': `127.0.0.1:${frontPort}` },
+      options: { 'http-socket': `127.0.0.1:${frontPort2}` },
       fetch: async (req) => { try { return await front.route('uwsgi', junk.addr, req); } catch (e) { return new Response((e as { code: string }).code); } },
     });
     try {
-      assert.equal(await (await fetch(`http://127.0.0.1:${frontPort}/`)).text(), 'ERR_BAD_REPLY');
+      assert.equal(await (await fetch(`http://127.0.0.1:${frontPort2}/`)).text(), 'ERR_BAD_REPLY');
     } finally {
       await fr2.close();
       await junk.close();
