@@ -212,8 +212,12 @@ async function serveTraffic(me) {
     const batch = [];
     for (let i = 0; i < 10 * me; i++) {
       const key = `item-${Math.floor(Math.random() * keys * (1 + (tick % 10) / 10))}`;
-      if (listener) batch.push(globalThis.fetch(`http://${listener}/${key}`, { signal: AbortSignal.timeout(2000) }).then((r) => r.text(), () => null));
-      else if (uwsgi.cache_get(key) === null) uwsgi.cache_update(key, `value of ${key}`, 30);
+      // A connection per request, as from many clients: kept-alive connections would stay with
+      // whichever worker accepted them first, and the other worker's row would stay at 0.
+      if (listener) {
+        const init = { headers: { connection: 'close' }, signal: AbortSignal.timeout(2000) };
+        batch.push(globalThis.fetch(`http://${listener}/${key}`, init).then((r) => r.text(), () => null));
+      } else if (uwsgi.cache_get(key) === null) uwsgi.cache_update(key, `value of ${key}`, 30);
     }
     await Promise.all(batch);
     uwsgi.snmp_set_gauge(10, Math.floor(Math.random() * 100)); // .2.10: a gauge that moves
