@@ -621,22 +621,15 @@ export class CacheApi {
     const l = this.#local(fn, cache);
     const kl = this.#key(fn, key);
     if (l === undefined || kl < 0) return false;
-    const x = this.#ctx.x;
-    const now = this.now();
-    const a = x.cache_rmw_begin(l.c, kl, now);
-    this.#check(fn, a);
-    let held = true;
-    try {
-      let same = a === 0 ? want === null : want !== null && x.cache_last_len() === want.length;
+    return this.#underRmw(fn, l, kl, (a, now, released) => {
+      let same = a === 0 ? want === null : want !== null && this.#ctx.x.cache_last_len() === want.length;
       if (same && a !== 0) {
         const u8 = this.#u8;
         for (let i = 0; same && i < want!.length; i++) same = u8[a + i] === want![i];
       }
       if (!same) return false;
-      return this.#rmwStore(fn, l, cache, key, kl, v, e, now, () => { held = false; });
-    } finally {
-      if (held) x.cache_rmw_end(l.c);
-    }
+      return this.#rmwStore(fn, l, cache, key, kl, v, e, now, released);
+    });
   }
 
   /**
@@ -660,11 +653,7 @@ export class CacheApi {
     const kl = this.#key(fn, key);
     if (l === undefined || kl < 0) return null;
     const x = this.#ctx.x;
-    const now = this.now();
-    const a = x.cache_rmw_begin(l.c, kl, now);
-    this.#check(fn, a);
-    let held = true;
-    try {
+    return this.#underRmw(fn, l, kl, (a, now, released) => {
       const current = a === 0 ? null : this.#u8.slice(a, a + x.cache_last_len());
       let next: unknown;
       this.#busy = fn;
@@ -676,17 +665,34 @@ export class CacheApi {
       // The function may have used this thread's scratch (other uwsgi functions do): the key goes in again.
       this.#key(fn, key);
       if (next === null) {
-        held = false;
+        released();
         const rc = x.cache_rmw_delete(l.c, kl, now);
         this.#check(fn, rc);
         if (rc === 1 && this.#replicating) this.#written(cache, key, true);
         return null;
       }
       const v = this.#value(fn, next, 'the value fn returned');
-      if (!this.#rmwStore(fn, l, cache, key, kl, v, e, now, () => { held = false; })) {
+      if (!this.#rmwStore(fn, l, cache, key, kl, v, e, now, released)) {
         throw new UwsgiError('ERR_FULL', `${fn}: the cache refused the new value (${v.length} bytes: full, or larger than it holds); the key is unchanged`);
       }
       return v;
+    });
+  }
+
+  /**
+   * The frame cas and updateWith share: take the cache's read-modify-write
+   * hold on the key (`a`: its value's address, 0 when missing), run `body`,
+   * and give the hold back unless `body` called `released` (the core gave it
+   * back itself, in a store or a delete). A throw gives it back too.
+   */
+  #underRmw<T>(fn: string, l: Local, kl: number, body: (a: number, now: number, released: () => void) => T): T {
+    const x = this.#ctx.x;
+    const now = this.now();
+    const a = x.cache_rmw_begin(l.c, kl, now);
+    this.#check(fn, a);
+    let held = true;
+    try {
+      return body(a, now, () => { held = false; });
     } finally {
       if (held) x.cache_rmw_end(l.c);
     }
