@@ -86,8 +86,9 @@ const answersHttp = new Set<string>();
 /**
  * Read the stats document at `address` once: a plain socket is read until it
  * closes, `http://` is fetched. A `host:port` whose server wrote nothing before
- * closing is read again over HTTP: a `--stats-http` server (npm start's, or
- * uWSGI's) waits for a request instead of writing on connect.
+ * closing (or resetting the connection) is read again over HTTP: a
+ * `--stats-http` server (npm start's, or uWSGI's) waits for a request instead
+ * of writing on connect.
  */
 export async function readStats(address: string): Promise<TopDoc> {
   // Once a host:port turned out to speak HTTP, later frames ask over HTTP at once (the plain attempt waits for the server to give up).
@@ -106,6 +107,11 @@ export async function readStats(address: string): Promise<TopDoc> {
     const c = await Connection.open('top', parseAddress('top', address), READ_TIMEOUT_MS);
     try {
       text = new TextDecoder().decode(await c.readToEnd('top', MAX_DOC_BYTES, READ_TIMEOUT_MS, 'the stats document'));
+    } catch (e) {
+      // A server that gives up on a silent client may reset the connection rather than close it (ours on Bun
+      // does): before any byte arrived, that says the same as a close without a word.
+      if (!(e instanceof UwsgiError && e.code === 'ERR_CLOSED' && c.buffered === 0)) throw e;
+      text = '';
     } finally {
       c.close();
     }
