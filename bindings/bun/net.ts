@@ -1,12 +1,13 @@
 /**
- * Bun sockets: `Bun.listen` for the streams this thread listens on alone (the
- * stats server) and `Bun.udpSocket` for the SNMP agent's UDP (bindings/common/udp.ts's
- * node:dgram for `openUdp`, which must share ports); node:net (bindings/common/net.ts)
- * for outgoing streams and for the workers' listeners, which every worker
- * binds with reusePort.
+ * Bun sockets: `Bun.listen` for the streams this thread listens on (the
+ * stats server, and the workers' `--socket` listeners, which every worker
+ * binds with reusePort) and `Bun.udpSocket` for the SNMP agent's UDP
+ * (bindings/common/udp.ts's node:dgram for `openUdp`, which must share
+ * ports); node:net (bindings/common/net.ts) for outgoing streams.
  */
-import type { AcceptFn, Endpoint, Listener, RuntimeSockets, Socket, SocketError, SocketHandlers, UdpEndpoint } from '../../ts/platform/binding.ts';
-import { connect, listenWithTicket, prepareReusePort, tcpListenQueue, unixPath } from '../common/net.ts';
+import type { AcceptFn, Endpoint, Listener, ListenTarget, ListenTicket, RuntimeSockets, Socket, SocketError, SocketHandlers, UdpEndpoint } from '../../ts/platform/binding.ts';
+import { UwsgiError } from '../../ts/kernel/errors.ts';
+import { connect, prepareReusePort, tcpListenQueue, unixPath } from '../common/net.ts';
 import { type ListenAdjust, fdLimit, httpBridge, listenHttp } from '../common/http.ts';
 import { openUdp } from '../common/udp.ts';
 
@@ -18,6 +19,7 @@ interface BunRawSocket {
   terminate(): void;
   pause(): void;
   resume(): void;
+  setNoDelay?(on: boolean): void;
   readonly remoteAddress?: string;
   readonly remotePort?: number;
   readonly localAddress?: string;
@@ -84,7 +86,9 @@ class BunSocket implements Socket {
   destroy(): void {
     if (this.#gone) return;
     this.#pending = [];
-    this.#s.terminate();
+    // Bun's end() closes both directions at once with a FIN, as a destroyed node:net socket does;
+    // terminate() would reset the connection, and a peer reading to the end would see ECONNRESET.
+    this.#s.end();
   }
 
   /** Bun's error: reported with the close that follows. */
@@ -96,7 +100,7 @@ class BunSocket implements Socket {
     this.#gone = true;
     this.#pending = [];
     const err = this.#error;
-    // Bun may close inside terminate(): never call the handlers from inside a Socket method.
+    // Bun may close inside end(): never call the handlers from inside a Socket method.
     queueMicrotask(() => this.h.onClose(err));
   }
 
@@ -109,10 +113,15 @@ class BunSocket implements Socket {
   get localPort(): number | undefined { return this.#s.localPort; }
 }
 
-/** Listen with `Bun.listen` on TCP or a unix socket (a stale socket file is replaced). */
-async function listen(target: Endpoint, accept: AcceptFn): Promise<Listener> {
+/**
+ * Listen with `Bun.listen` on TCP or a unix socket (a stale socket file is
+ * replaced); `reusePort` lets every worker bind the same TCP address. Bun
+ * takes no backlog: it listens with the system's maximum.
+ */
+async function bunListen(target: Endpoint | ListenTarget, accept: AcceptFn, reusePort: boolean): Promise<Listener> {
   const handlers = {
     open(s: BunRawSocket) {
+      s.setNoDelay?.(true);
       const sock = new BunSocket(s);
       s.data = sock;
       sock.h = accept(sock);
@@ -125,7 +134,8 @@ async function listen(target: Endpoint, accept: AcceptFn): Promise<Listener> {
   };
   const path = target.path;
   if (path !== undefined) unixPath.prepare(path);
-  const l = path !== undefined ? bun().listen({ unix: path, socket: handlers }) : bun().listen({ hostname: target.host, port: target.port, socket: handlers });
+  const l = path !== undefined ? bun().listen({ unix: path, socket: handlers })
+    : bun().listen({ hostname: target.host, port: target.port, reusePort, socket: handlers });
   let open = true;
   return {
     port: path !== undefined ? undefined : l.port,
@@ -137,6 +147,23 @@ async function listen(target: Endpoint, accept: AcceptFn): Promise<Listener> {
       if (path !== undefined) unixPath.remove(path);
     },
   };
+}
+
+/** Listen from this thread alone (the stats server). */
+const listen = (target: Endpoint, accept: AcceptFn): Promise<Listener> => bunListen(target, accept, false);
+
+/**
+ * In a worker: the `--socket` listeners on `Bun.listen` (measured faster than
+ * Bun's node:net; see the README's Listeners section), with reusePort; a
+ * shared descriptor (Node's ticket) never reaches Bun.
+ */
+async function listenWithTicket(target: ListenTarget, ticket: ListenTicket, _backlog: number, accept: AcceptFn): Promise<Listener> {
+  if ('fd' in ticket) throw new UwsgiError('ERR_INTERNAL', `listener '${target.address}': a shared descriptor cannot be listened on with Bun`);
+  try {
+    return await bunListen(target, accept, 'reusePort' in ticket);
+  } catch (e) {
+    throw new UwsgiError('ERR_OPTION', `cannot listen on '${target.address}': ${(e as Error)?.message ?? String(e)}`);
+  }
 }
 
 /**
