@@ -16,7 +16,6 @@ interface BunRawSocket {
   data: BunSocket;
   write(d: Uint8Array): number;
   end(): void;
-  terminate(): void;
   pause(): void;
   resume(): void;
   setNoDelay?(on: boolean): void;

@@ -108,8 +108,8 @@ export async function readStats(address: string): Promise<TopDoc> {
     try {
       text = new TextDecoder().decode(await c.readToEnd('top', MAX_DOC_BYTES, READ_TIMEOUT_MS, 'the stats document'));
     } catch (e) {
-      // A server that gives up on a silent client may reset the connection rather than close it (ours on Bun
-      // does): before any byte arrived, that says the same as a close without a word.
+      // A server that gives up on a silent client may reset the connection rather than close it: before any
+      // byte arrived, that says the same as a close without a word.
       if (!(e instanceof UwsgiError && e.code === 'ERR_CLOSED' && c.buffered === 0)) throw e;
       text = '';
     } finally {
