@@ -1,5 +1,6 @@
 // Keep-alive HTTP straight at `--http-socket` (issue 13), under `wrk -t1 -c32`:
-// our master with 1 and 2 workers against the runtime's own server alone in one
+// our master with 1 and 2 workers (the hello world as a Fetch app and as a
+// `(req, res)` app) against the runtime's own server alone in one
 // thread (node:http on Node, Deno.serve on Deno, Bun.serve on Bun), the
 // runtime's node:http, and uWebSockets.js on Node 20; a 64 KiB POST echo; an
 // Express hello world hosted by us against Express on node:http. Every server
@@ -17,6 +18,11 @@ const POST_SCRIPT = fixture('post64k.lua');
 const RUNTIME = globalThis.Deno ? 'deno' : globalThis.Bun ? 'bun' : 'node';
 
 const HELLO = { suite: 'http', case: 'keep-alive hello world straight at the listener (wrk -c32)' };
+// Our hello world in both app shapes: the runtime's own server runs the one its API has (a
+// `(req, res)` listener on Node's node:http, a Fetch handler on Deno.serve and Bun.serve), so each
+// runtime's like-for-like ratio is the row of that shape; the other shows what the shape costs.
+const FETCH_APP = 'uwsgi-wasm (Fetch app)';
+const LISTENER_APP = 'uwsgi-wasm ((req, res) app)';
 const ECHO = { suite: 'http', case: '64 KiB POST echo, keep-alive (wrk -c32)' };
 const EXPRESS = { suite: 'http', case: 'Express hello world, keep-alive (wrk -c32)' };
 
@@ -107,13 +113,17 @@ export default [
   {
     ...HELLO, threads: 1, unit: 'req',
     subjects: {
-      'uwsgi-wasm': directWrk(ours('hello-app.mjs', 1)),
+      [FETCH_APP]: directWrk(ours('hello-app.mjs', 1)),
+      [LISTENER_APP]: directWrk(ours('hello-listener.mjs', 1)),
       'runtime server': directWrk(runtimeServer(helloFetch, helloListener)),
       'node:http': { setup: RUNTIME === 'node' ? () => { throw new Skip('on Node the runtime server is node:http'); } : directWrk(nodeHttp(helloListener)) },
       'uWebSockets.js': directWrk(uws),
     },
   },
-  { ...HELLO, threads: 2, unit: 'req', subjects: { 'uwsgi-wasm': directWrk(ours('hello-app.mjs', 2)) } },
+  {
+    ...HELLO, threads: 2, unit: 'req',
+    subjects: { [FETCH_APP]: directWrk(ours('hello-app.mjs', 2)), [LISTENER_APP]: directWrk(ours('hello-listener.mjs', 2)) },
+  },
   {
     ...ECHO, threads: 1, unit: 'req',
     subjects: {
