@@ -51,10 +51,27 @@ export interface ConnectionCounts {
   timedOut: number;
 }
 
-/** One connection a guard tracks. */
+/** The clock deadlines are measured on (ms, monotonic). */
+const now = (): number => performance.now();
+
+/**
+ * One connection a guard tracks.
+ *
+ * A phase change only records the new deadline: a keep-alive connection
+ * changes phase two or three times per request, and creating and clearing a
+ * timer each time cost more than the rest of the guard's work. The
+ * connection keeps at most one timer; when it fires before the current
+ * deadline (the deadline moved since it was armed), it is armed again for
+ * the time left, so a deadline is enforced at the same moment as if a timer
+ * had been set at every change.
+ */
 export class TrackedConnection {
   phase: ConnectionPhase = 'head';
   #timer: ReturnType<typeof setTimeout> | undefined;
+  /** When the armed timer fires (ms on {@link now}). */
+  #timerAt = 0;
+  /** The current phase's deadline (ms on {@link now}), 0: none. */
+  #deadline = 0;
   #gone = false;
   readonly #guard: ConnectionGuard;
   readonly #destroy: () => void;
@@ -72,14 +89,29 @@ export class TrackedConnection {
   enter(phase: ConnectionPhase): void {
     if (this.#gone) return;
     this.phase = phase;
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
     const ms = this.#guard.deadline(phase);
-    if (ms > 0) {
-      this.#timer = setTimeout(() => { this.#guard.counts.timedOut += phase === 'closing' ? 0 : 1; this.kill(); }, ms);
-      // A deadline never keeps a stopping thread alive.
-      (this.#timer as { unref?: () => void }).unref?.();
-    }
+    if (ms <= 0) { this.#deadline = 0; return; }
+    const at = now() + ms;
+    this.#deadline = at;
+    // An armed timer that fires no later than the deadline re-arms itself for the rest.
+    if (this.#timer === undefined || this.#timerAt > at) this.#arm(at);
+  }
+
+  #arm(at: number): void {
+    clearTimeout(this.#timer);
+    this.#timerAt = at;
+    this.#timer = setTimeout(() => this.#fire(), Math.max(0, at - now()));
+    // A deadline never keeps a stopping thread alive.
+    (this.#timer as { unref?: () => void }).unref?.();
+  }
+
+  #fire(): void {
+    this.#timer = undefined;
+    if (this.#gone || this.#deadline === 0) return;
+    // Timers may fire a little early on some runtimes: only a passed deadline kills.
+    if (this.#deadline > now() + 1) { this.#arm(this.#deadline); return; }
+    if (this.phase !== 'closing') this.#guard.counts.timedOut++;
+    this.kill();
   }
 
   /** Destroy it now (a deadline passed, eviction, the server closes). */
@@ -94,6 +126,7 @@ export class TrackedConnection {
     if (this.#gone) return;
     this.#gone = true;
     clearTimeout(this.#timer);
+    this.#timer = undefined;
     this.#guard.forget(this);
   }
 }
