@@ -146,6 +146,8 @@ function expressApp(u: () => Uwsgi) {
     res.send(`logvar=${text(u().get_logvar('who') ?? new Uint8Array())}`);
   });
   app.get('/drop', (_req, _res) => { u().disconnect(); });
+  // After an await, from inside a nested accounted(): the request being served is still found.
+  app.get('/drop-later', async (_req, _res) => { await sleep(5); await u().accounted(async () => { await sleep(5); u().disconnect(); }); });
   return app;
 }
 
@@ -349,6 +351,9 @@ describe('both app shapes on both listeners', () => {
         assert.equal(await c.closedWithin(3000), true, 'disconnect() closes the connection');
         for (let i = 0; i < 50 && u.total_requests() < before + 6; i++) await sleep(20);
         assert.equal(u.total_requests(), before + 6, 'every request was accounted');
+        const later = new Conn(port);
+        if (listener === 'http') later.write(GET('/drop-later')); else later.write(encodeVarsPacket(0, 0, [['REQUEST_METHOD', 'GET'], ['REQUEST_URI', '/drop-later'], ['PATH_INFO', '/drop-later']]));
+        assert.equal(await later.closedWithin(3000), true, 'disconnect() after awaits, inside accounted(), closes the connection');
       });
     });
 

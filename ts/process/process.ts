@@ -63,8 +63,15 @@ export class RequestScope {
   readonly cl: number;
   /** `performance.now()` at the start. */
   readonly startedAt: number;
-  /** Per-request log variables (`set_logvar`). */
-  readonly logvars = new Map<string, Uint8Array>();
+  /** Per-request log variables (`set_logvar`), made on first use (most requests set none). */
+  get logvars(): Map<string, Uint8Array> { return this.#logvars ??= new Map(); }
+  #logvars: Map<string, Uint8Array> | undefined;
+  /**
+   * @internal What the listener serving this request keeps for it (the
+   * server's request state), carried by this scope's async context so that a
+   * served request needs one async context, not one per subsystem.
+   */
+  served: unknown = undefined;
   /** Set by `log_this_request()`: the listener logs this request even if its logging rules would skip it. */
   logThis = false;
   #tx = 0;
@@ -109,6 +116,9 @@ export class RequestScope {
 }
 
 const als = runtime().asyncContext<RequestScope>();
+
+/** @internal The request scope of the calling code's async context (undefined outside any). */
+export function scopeInContext(): RequestScope | undefined { return als.get(); }
 
 /** One entry of `workers()`'s `apps`. */
 export interface WorkerApp {
@@ -194,6 +204,8 @@ export class ProcessApi {
   /** Scope outside any request (import time, timers): log variables live here. */
   readonly #outside = new RequestScope(undefined, 0, 0);
   #procname = '';
+  /** Whether this thread set a user harakiri that its next request end must clear. */
+  #userDeadline = false;
 
   constructor(ctx: ThreadContext) {
     this.ctx = ctx;
@@ -249,14 +261,16 @@ export class ProcessApi {
       if (n < 0) throw new UwsgiError('ERR_VALUE_RANGE', `${fn}: result.tx must be >= 0, got ${n}`);
       tx += n;
     }
-    const i = this.#active.indexOf(scope);
-    if (i >= 0) this.#active.splice(i, 1);
+    const active = this.#active;
+    // Most often the newest request ends first.
+    if (active[active.length - 1] === scope) active.pop();
+    else { const i = active.indexOf(scope); if (i >= 0) active.splice(i, 1); }
     scope.markEnded();
     const rtUs = Math.max(0, Math.round((performance.now() - scope.startedAt) * 1000));
     const rc = this.ctx.x.wk_end(this.row, rtUs, tx, result.exception ? 1 : 0);
     if (rc < 0) throw statusError(rc, fn);
-    // uWSGI clears a worker's user harakiri when its request ends.
-    if (this.row > 0 && this.ctx.kind === 'worker') this.ctx.x.wk_set(this.row, F.USER_DEADLINE, 0);
+    // uWSGI clears a worker's user harakiri when its request ends (only this thread sets its row's; the master only clears it).
+    if (this.#userDeadline) { this.#userDeadline = false; if (this.ctx.kind === 'worker') this.ctx.x.wk_set(this.row, F.USER_DEADLINE, 0); }
     this.#armHarakiri();
   }
 
@@ -269,6 +283,8 @@ export class ProcessApi {
   async accounted<T>(fn: (scope: RequestScope) => T | Promise<T>, info?: RequestInfo): Promise<T> {
     if (typeof fn !== 'function') throw new UwsgiError('ERR_ARG_TYPE', `accounted: fn must be a function, got ${typeName(fn)}`);
     const scope = this.begin(info, 'accounted');
+    // Inside a served request, the listener's state stays reachable (disconnect(), the environ).
+    scope.served = als.get()?.served;
     let value: T;
     try {
       value = await als.run(scope, () => fn(scope));
@@ -324,6 +340,7 @@ export class ProcessApi {
     if (!this.ctx.shared.hasMaster) { log('unable to set user harakiri without the master process'); return; }
     if (this.row === 0) { log(`unable to set user harakiri in the ${this.ctx.kind} thread (only workers, mules and spoolers have one)`); return; }
     this.ctx.x.wk_set(this.row, F.USER_DEADLINE, n === 0 ? 0 : Date.now() + n * 1000);
+    this.#userDeadline = n > 0;
   }
 
   noteSignal(): void { if (this.row > 0) this.ctx.x.wk_add(this.row, F.SIGNALS, 1); }

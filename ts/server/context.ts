@@ -6,7 +6,7 @@
  */
 import type { PacketHooks } from './packets.ts';
 import type { ThreadContext } from '../kernel/context.ts';
-import { type RequestInfo, processOf } from '../process/process.ts';
+import { type RequestInfo, processOf, scopeInContext } from '../process/process.ts';
 import { runtime } from '../platform/index.ts';
 import type { App } from './apps.ts';
 import type { ListenConfig } from './listen.ts';
@@ -21,6 +21,12 @@ export interface RequestTicket {
   end(tx: number, exception?: unknown): void;
   /** Run the app's handler inside the request's scope (so `request_id()`, `cl()`, logvars are this request's). */
   run?<T>(fn: () => T): T;
+  /**
+   * `run`, with the listener's request state carried by the same async
+   * context (one context per request instead of two); `currentState` must
+   * then find `state` there.
+   */
+  runServing?<T>(state: RequestState, fn: () => T): T;
 }
 
 /**
@@ -41,6 +47,7 @@ export function processAccounting(ctx: ThreadContext): RequestAccounting {
       return {
         end: (tx, exception) => scope.end({ tx, exception: exception !== undefined }),
         run: (fn) => scope.run(fn),
+        runServing: (state, fn) => { scope.served = state; return scope.run(fn); },
       };
     },
   };
@@ -85,12 +92,26 @@ export interface RequestState {
 
 const requestStore = runtime().asyncContext<RequestState>();
 
-/** Run `fn` as the handler of the request `state` describes. */
-export function runInRequest<T>(state: RequestState, fn: () => T): T { return requestStore.run(state, fn); }
+/**
+ * Run `fn` as the handler of the request `state` describes, inside `ticket`'s
+ * scope when there is one: one async context carries both where the ticket
+ * can (the process subsystem's), else the state's wraps the ticket's.
+ */
+export function runInRequest<T>(state: RequestState, ticket: RequestTicket | void, fn: () => T): T {
+  if (ticket?.runServing) return ticket.runServing(state, fn);
+  if (!ticket?.run) return requestStore.run(state, fn);
+  const t = ticket;
+  return requestStore.run(state, () => t.run!(fn));
+}
+
+/** The state of the request the calling code serves (through `await`s), or undefined. */
+function currentState(): RequestState | undefined {
+  return requestStore.get() ?? (scopeInContext()?.served as RequestState | undefined);
+}
 
 /** Close the connection of the request being served; the handler goes on. False outside a request. */
 export function disconnectCurrent(): boolean {
-  const st = requestStore.get();
+  const st = currentState();
   if (!st) return false;
   st.disconnected = true;
   st.disconnect();
@@ -98,7 +119,7 @@ export function disconnectCurrent(): boolean {
 }
 
 /** The environ of the request being served (null outside a request). */
-export function currentEnv(): Record<string, string> | null { return requestStore.get()?.env() ?? null; }
+export function currentEnv(): Record<string, string> | null { return currentState()?.env() ?? null; }
 
 // ---- what a listener needs of its server --------------------------------------------------
 

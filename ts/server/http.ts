@@ -234,7 +234,7 @@ export function httpHandlers(sc: ServingContext, spec: ListenerSpec): HttpServeH
         });
       };
       try {
-        const out = runInRequest(state, () => (ticket?.run ? ticket.run(run) : run()));
+        const out = runInRequest(state, ticket, run);
         if (out && typeof (out as Promise<unknown>).then === 'function') (out as Promise<unknown>).then(undefined, fail);
       } catch (e) {
         fail(e);

@@ -379,7 +379,7 @@ export class WorkerServer implements ServingContext {
           const state: RequestState = { cl, env: () => env, disconnect: () => sock.destroy(), disconnected: false };
           const app = picked.mounted.app;
           try {
-            const r = await runInRequest(state, () => (ticket?.run ? ticket.run(() => app.fetch!(req, ctx)) : app.fetch!(req, ctx)));
+            const r = await runInRequest(state, ticket, () => app.fetch!(req, ctx));
             if (!(r instanceof Response)) throw new UwsgiError('ERR_ARG_TYPE', `the app's fetch must return a Response, got ${typeName(r)}`);
             res = r;
           } catch (e) {
@@ -431,7 +431,7 @@ export class WorkerServer implements ServingContext {
           if (!res.headersSent) { res.statusCode = 500; res.end('Internal Server Error'); } else sock.destroy();
         };
         try {
-          const out = runInRequest(state, () => (ticket?.run ? ticket.run(() => listener(req, res)) : listener(req, res)));
+          const out = runInRequest(state, ticket, () => listener(req, res));
           if (out && typeof (out as Promise<unknown>).then === 'function') (out as Promise<unknown>).then(undefined, fail);
         } catch (e) {
           fail(e);
