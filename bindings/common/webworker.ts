@@ -32,6 +32,8 @@ export type ExitConfirmation = { kind: 'close-event' } | { kind: 'os-thread'; pr
 
 const POLL_MS = 5;
 const UNCONFIRMED_MS = 50;
+/** How long a failed worker's last messages get to arrive before it is terminated. */
+const ERROR_DRAIN_MS = 50;
 
 /** Start a web Worker on `url`, hand it `init`, and report its end once `confirm` says it no longer runs. */
 export function spawnWebWorker(url: URL, init: ThreadInit, handlers: SpawnHandlers, confirm: ExitConfirmation): ThreadHandle {
@@ -81,8 +83,12 @@ export function spawnWebWorker(url: URL, init: ThreadInit, handlers: SpawnHandle
   });
   w.addEventListener('error', (e) => {
     e.preventDefault?.();
-    w.terminate();
-    awaitGone(1, e.error ?? new Error(e.message ?? 'worker error'));
+    const error = e.error ?? new Error(e.message ?? 'worker error');
+    if (pendingCode === undefined) { pendingCode = 1; pendingError = error; }
+    // What the thread posted just before it failed (the master's import-failed report) can reach
+    // us after this event, and terminate() drops what has not been delivered: seen on Deno under
+    // load, where a lost report let a mule broken at import be respawned past its limit.
+    setTimeout(() => { w.terminate(); awaitGone(1, error); }, ERROR_DRAIN_MS);
   });
   if (confirm.kind === 'close-event') {
     w.addEventListener('close', (e) => end(pendingCode ?? e.code ?? 0, pendingError));
