@@ -11,6 +11,8 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Skip, freePort } from '../lib/proc.mjs';
 import { directWrk } from '../lib/wrk.mjs';
+// The same (req, res) hello world our (req, res) rows host, so the node:http peers run identical app code.
+import helloListener from '../fixtures/hello-listener.mjs';
 
 const LIB = new URL('../../dist/index.js', import.meta.url).href;
 const fixture = (f) => new URL(`../fixtures/${f}`, import.meta.url).pathname;
@@ -47,10 +49,6 @@ function nodeHttp(listener) {
   };
 }
 
-const helloListener = (_req, res) => {
-  res.writeHead(200, { 'content-type': 'text/plain', 'content-length': '11' });
-  res.end('Hello World');
-};
 const echoListener = (req, res) => {
   res.writeHead(200, { 'content-type': 'application/octet-stream' });
   req.pipe(res);
