@@ -15,7 +15,10 @@ interface BunUdp { port: number; send(d: Uint8Array, port: number, host: string)
 interface BunRawSocket {
   data: BunSocket;
   write(d: Uint8Array): number;
+  /** Close both directions (after a FIN). */
   end(): void;
+  /** Send a FIN and keep reading: Bun closes the socket once the peer ends too. */
+  shutdown?(): void;
   pause(): void;
   resume(): void;
   setNoDelay?(on: boolean): void;
@@ -43,13 +46,18 @@ async function listenUdp(addr: { host: string; port: number }, onMessage: (data:
 /**
  * A {@link Socket} over a Bun socket: `write` hands bytes to Bun, which takes
  * what the kernel takes; the rest waits here for Bun's `drain`. `end()` sends
- * what is queued, then ends the socket.
+ * what is queued, then a FIN (Bun's `shutdown()`), and the socket closes when
+ * the peer ends too; `finish()` closes it as soon as the bytes are out.
+ * Closing at once under bytes the peer is still sending would reset the
+ * connection and could make the peer lose the answer.
  */
 class BunSocket implements Socket {
   readonly #s: BunRawSocket;
   h!: SocketHandlers;
   #pending: Uint8Array[] = [];
   #ending = false;
+  /** Close both directions once the queue is out (finish), instead of a FIN alone (end). */
+  #closeAfter = false;
   #gone = false;
   #error: SocketError | undefined;
   constructor(s: BunRawSocket) { this.#s = s; }
@@ -71,15 +79,32 @@ class BunSocket implements Socket {
       if (n < b.length) { this.#pending[0] = n > 0 ? b.subarray(n) : b; return; }
       this.#pending.shift();
     }
-    if (this.#ending) this.#s.end();
+    if (this.#ending) this.#done();
     else if (!this.#gone) this.h.onDrain();
+  }
+
+  /** Everything queued is out: a FIN (end), or close both directions (finish). */
+  #done(): void {
+    if (!this.#closeAfter && typeof this.#s.shutdown === 'function') this.#s.shutdown();
+    else this.#s.end();
   }
 
   end(last?: Uint8Array): void {
     if (this.#gone || this.#ending) return;
     if (last && last.length > 0) this.write(last);
     this.#ending = true;
-    if (this.#pending.length === 0) this.#s.end();
+    if (this.#pending.length === 0) this.#done();
+  }
+
+  finish(last?: Uint8Array): void {
+    if (this.#gone) return;
+    if (this.#ending) {
+      // Already ended: close as soon as the queue is out (now, if it is).
+      if (!this.#closeAfter) { this.#closeAfter = true; if (this.#pending.length === 0) this.#s.end(); }
+      return;
+    }
+    this.#closeAfter = true;
+    this.end(last);
   }
 
   destroy(): void {

@@ -59,6 +59,12 @@ class NetSocket implements Socket {
 
   write(bytes: Uint8Array): boolean { return this.#s.write(bytes); }
   end(last?: Uint8Array): void { if (last && last.length > 0) this.#s.end(last); else this.#s.end(); }
+  finish(last?: Uint8Array): void {
+    const s = this.#s;
+    if (!s.writableEnded) this.end(last);
+    // node:net would wait for the peer's FIN (one more read and poll change per connection); close once our bytes are out.
+    if (s.writableFinished) s.destroy(); else s.once('finish', () => s.destroy());
+  }
   destroy(): void { this.#s.destroy(); }
   pause(): void { this.#s.pause(); }
   resume(): void { this.#s.resume(); }

@@ -106,6 +106,9 @@ class DenoSocket implements Socket {
     if (!this.#writing) this.#close();
   }
 
+  /** end() already closes both directions once the queue is written. */
+  finish(last?: Uint8Array): void { this.end(last); }
+
   destroy(): void { this.#close(); }
 
   #close(error?: SocketError): void {

@@ -186,6 +186,38 @@ describe('listeners', () => {
     });
   }
 
+  test('a request read whole is closed as soon as its answer is out; with bytes left over, the peer\'s close is awaited', async () => {
+    await withServer({}, async (addr, _u, server) => {
+      /** Send `data`, never end our side; resolve at the server's FIN with what came and the server's open count then. */
+      const heldOpen = (data: Uint8Array) => new Promise<{ s: ReturnType<typeof connect>; got: Uint8Array; openAtEnd: number }>((resolve, reject) => {
+        const s = connect({ port: (addr as { port: number }).port, host: '127.0.0.1', allowHalfOpen: true });
+        const chunks: Uint8Array[] = [];
+        s.on('data', (d: Uint8Array) => chunks.push(new Uint8Array(d)));
+        s.on('error', reject);
+        s.on('end', () => resolve({ s, got: concat(chunks), openAtEnd: server.guard.counts.open }));
+        s.on('connect', () => s.write(data));
+      });
+      const until = async (what: string, cond: () => boolean) => {
+        for (let i = 0; i < 100 && !cond(); i++) await new Promise((r) => setTimeout(r, 10));
+        assert.ok(cond(), what);
+      };
+      // Read whole (also a body the app left unread, which is drained): closed without our FIN,
+      // well before the 2 s a lingering connection would wait for it.
+      for (const req of [uwsgiRequest('GET', '/x'), uwsgiRequest('PUT', '/x', pattern(200_000, 5))]) {
+        const a = await heldOpen(req);
+        assert.equal(parseHttp(a.got).status, 200);
+        await until('the server closed its socket', () => server.guard.counts.open === 0);
+        a.s.destroy();
+      }
+      // Bytes after the request: the server ends its side and waits, so closing cannot reset the answer.
+      const b = await heldOpen(concat([uwsgiRequest('GET', '/y'), enc('more bytes')]));
+      assert.equal(text(parseHttp(b.got).body), 'GET /y host=example.test mp= pi=/y');
+      assert.equal(b.openAtEnd, 1, 'still open at our FIN');
+      b.s.end();
+      await until('closed once the peer ended', () => server.guard.counts.open === 0);
+    });
+  });
+
   test('ping (100) and echo (101)', async () => {
     await withServer({}, async (addr) => {
       assert.equal(toHex(await exchange(addr, hex('64000000'))), '64000001');

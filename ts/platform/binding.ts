@@ -311,6 +311,13 @@ export interface Socket {
   write(bytes: Uint8Array): boolean;
   /** Send `last` (if given) after everything queued, then finish our side; the socket closes once the peer ends too. */
   end(last?: Uint8Array): void;
+  /**
+   * As {@link end}, then close both directions as soon as everything queued is
+   * sent, without waiting for the peer to end: for a connection whose request
+   * was read whole (what uWSGI does after a response). Unread bytes arriving
+   * later would reset the connection, so use {@link end} when any may come.
+   */
+  finish(last?: Uint8Array): void;
   /** Close both directions now, dropping anything queued; `onClose` follows. */
   destroy(): void;
   /** Stop delivering `onData` (the runtime stops reading, so TCP pushes back on the peer). */

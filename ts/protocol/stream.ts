@@ -235,14 +235,15 @@ export class SocketStream implements SocketHandlers {
     return out;
   }
 
-  /** Read and drop up to `n` bytes (a body the handler left unread), so closing does not reset the connection. */
-  async discard(n: number): Promise<void> {
+  /** Read and drop `n` bytes (a body the handler left unread), so closing does not reset the connection. False when the peer ended first. */
+  async discard(n: number): Promise<boolean> {
     let left = n;
     while (left > 0) {
       const c = await this.read(left);
-      if (!c) return;
+      if (!c) return false;
       left -= c.length;
     }
+    return true;
   }
 
   // ---- writing --------------------------------------------------------------------------
@@ -283,5 +284,12 @@ export class SocketStream implements SocketHandlers {
       this.tx += last.length;
       this.socket.end(last);
     } else this.socket.end();
+  }
+
+  /** As {@link end}, then the socket closes once our bytes are out, without waiting for the peer (see `Socket.finish`). */
+  finish(last?: Uint8Array): void {
+    if (this.socket.closed) return;
+    if (last && last.length > 0) this.tx += last.length;
+    this.socket.finish(last);
   }
 }

@@ -264,18 +264,24 @@ export class WorkerServer implements ServingContext {
       queueMicrotask(() => sock.destroy());
       return io;
     }
-    this.#uwsgi(spec, sock, io, t).catch(() => undefined).finally(() => {
-      if (!sock.closed) { io.end(); t.enter('closing'); }
+    // A request read whole, with nothing after it, is closed as soon as its answer is out (as
+    // uWSGI does); otherwise our side ends and the peer's close is awaited (bytes still coming
+    // in when we close would reset the connection under the answer).
+    this.#uwsgi(spec, sock, io, t).catch(() => false).then((whole) => {
+      if (sock.closed) return;
+      if (whole && io.buffered === 0) io.finish(); else io.end();
+      t.enter('closing');
     });
     return io;
   }
 
-  async #uwsgi(spec: ListenerSpec, sock: Socket, io: SocketStream, t: TrackedConnection): Promise<void> {
+  /** Serve the connection's one packet. True when the request and its body were read whole. */
+  async #uwsgi(spec: ListenerSpec, sock: Socket, io: SocketStream, t: TrackedConnection): Promise<boolean> {
     const reader = new PacketReader({ bufferSize: this.config.bufferSize });
     let firstByte = -1;
     while (!reader.complete) {
       const c = await io.read();
-      if (!c) return; // EOF before a whole packet: nobody to answer
+      if (!c) return false; // EOF before a whole packet: nobody to answer
       if (firstByte < 0 && c.length > 0) firstByte = c[0]!;
       let used: number;
       try {
@@ -283,7 +289,7 @@ export class WorkerServer implements ServingContext {
       } catch {
         // Over buffer-size: uWSGI logs and drops. A request gets a status line nginx can pass on.
         if (firstByte === MOD.REQUEST) await io.write(rawHttp(413, 'request vars are larger than buffer-size'));
-        return;
+        return false;
       }
       io.unshift(c.subarray(used));
     }
@@ -294,13 +300,12 @@ export class WorkerServer implements ServingContext {
         env = decodeVars(pkt.body, { bufferSize: this.config.bufferSize });
       } catch {
         await this.#respond(sock, io, simpleResponse(400, 'malformed uwsgi request vars'), 'GET');
-        return;
+        return false;
       }
       if (pkt.modifier1 === MOD.REQUEST_STRIP && env.SCRIPT_NAME && env.PATH_INFO?.startsWith(env.SCRIPT_NAME)) {
         env.PATH_INFO = env.PATH_INFO.slice(env.SCRIPT_NAME.length);
       }
-      await this.#request(spec, sock, io, env, pkt, t);
-      return;
+      return this.#request(spec, sock, io, env, pkt, t);
     }
     t.enter('app');
     const info: ServedRequest = { protocol: 'uwsgi', modifier1: pkt.modifier1, modifier2: pkt.modifier2, method: '', uri: '', remoteAddr: sock.remoteAddress ?? '', cl: 0, listener: spec.id };
@@ -318,21 +323,22 @@ export class WorkerServer implements ServingContext {
     } finally {
       ticket?.end(io.tx, failure);
     }
+    return false;
   }
 
-  async #request(spec: ListenerSpec, sock: Socket, io: SocketStream, env: Record<string, string>, pkt: Packet, t: TrackedConnection): Promise<void> {
+  async #request(spec: ListenerSpec, sock: Socket, io: SocketStream, env: Record<string, string>, pkt: Packet, t: TrackedConnection): Promise<boolean> {
     const clRaw = env.CONTENT_LENGTH ?? '';
     const cl = /^\d{1,15}$/.test(clRaw) ? Number(clRaw) : 0;
     const method = env.REQUEST_METHOD || 'GET';
     t.enter(cl > 0 ? 'body' : 'app');
     if (clRaw !== '' && !/^\d{1,15}$/.test(clRaw)) {
       await this.#respond(sock, io, simpleResponse(400, 'malformed CONTENT_LENGTH'), method);
-      return;
+      return false;
     }
     if (this.config.limitPost > 0 && cl > this.config.limitPost) {
       await this.#respond(sock, io, simpleResponse(413, `request body over limit-post (${this.config.limitPost} bytes)`), method);
       sock.destroy();
-      return;
+      return false;
     }
     const picked = this.pickApp(env.SCRIPT_NAME ?? '', env.PATH_INFO ?? '/');
     if (picked) { env.SCRIPT_NAME = picked.scriptName; env.PATH_INFO = picked.pathInfo; }
@@ -387,29 +393,31 @@ export class WorkerServer implements ServingContext {
             (this.hook('onError') ?? defaultOnError)(e, info);
             res = simpleResponse(500, 'Internal Server Error');
           }
-          if (state.disconnected) return;
+          if (state.disconnected) return false;
         }
       }
       await this.#respond(sock, io, res, method);
       // A body the app left unread is drained, so closing does not reset the connection under the response.
-      if (left > 0 && !sock.closed) await io.discard(left).catch(() => undefined);
+      if (left > 0 && !sock.closed && await io.discard(left).catch(() => false)) left = 0;
+      return left === 0;
     } catch (e) {
       failure ??= e;
       sock.destroy();
+      return false;
     } finally {
       ticket?.end(io.tx, failure);
     }
   }
 
   /** A `(req, res)` app over a uwsgi connection: the request goes to node:http as HTTP/1.0 bytes, its answer back to the peer. */
-  async #nodeRequest(spec: ListenerSpec, sock: Socket, io: SocketStream, env: Record<string, string>, info: ServedRequest, listener: ServedListener, scriptName: string, t: TrackedConnection): Promise<void> {
+  async #nodeRequest(spec: ListenerSpec, sock: Socket, io: SocketStream, env: Record<string, string>, info: ServedRequest, listener: ServedListener, scriptName: string, t: TrackedConnection): Promise<boolean> {
     const uri = info.uri || '/';
     // A mounted app sees its own part of the path, as under an Express mount.
     const target = scriptName !== '' && uri.startsWith(scriptName) ? uri.slice(scriptName.length) || '/' : uri;
     const head = nodeHead(env, target);
     if (!head) {
       await this.#respond(sock, io, simpleResponse(400, 'a request header cannot travel in HTTP'), info.method);
-      return;
+      return false;
     }
     const ticket = this.hook('accounting')?.begin(info);
     let failure: unknown;
@@ -451,10 +459,12 @@ export class WorkerServer implements ServingContext {
       }
       t.enter('app');
       await done;
+      return left === 0;
     } catch (e) {
       failure ??= e;
       stream.destroy();
       sock.destroy();
+      return false;
     } finally {
       ticket?.end(io.tx, failure);
     }
