@@ -42,6 +42,7 @@ const socketError = (e: Error & { code?: string }): SocketError => ({ code: e.co
 class NetSocket implements Socket {
   readonly #s: net.Socket;
   #gone = false;
+  #finishing = false;
   constructor(s: net.Socket) { this.#s = s; }
 
   /** Deliver the socket's events to `h` (once). */
@@ -61,9 +62,20 @@ class NetSocket implements Socket {
   end(last?: Uint8Array): void { if (last && last.length > 0) this.#s.end(last); else this.#s.end(); }
   finish(last?: Uint8Array): void {
     const s = this.#s;
-    if (!s.writableEnded) this.end(last);
-    // node:net would wait for the peer's FIN (one more read and poll change per connection); close once our bytes are out.
-    if (s.writableFinished) s.destroy(); else s.once('finish', () => s.destroy());
+    if (this.#finishing || s.destroyed) return;
+    this.#finishing = true;
+    // node:net would wait for the peer's FIN (one more read and poll change a connection): close once
+    // our bytes are out instead. A close sends the FIN after them, so no shutdown() is made either.
+    if (s.writableEnded) {
+      if (s.writableFinished) s.destroy(); else s.once('finish', () => s.destroy());
+    } else if (last && last.length > 0) {
+      s.write(last, () => s.destroy());
+    } else if (s.writableLength === 0) {
+      s.destroy();
+    } else {
+      s.end();
+      s.once('finish', () => s.destroy());
+    }
   }
   destroy(): void { this.#s.destroy(); }
   pause(): void { this.#s.pause(); }

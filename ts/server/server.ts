@@ -396,7 +396,8 @@ export class WorkerServer implements ServingContext {
           if (state.disconnected) return false;
         }
       }
-      await this.#respond(sock, io, res, method);
+      // Read whole already (no body, or the app read it): the answer's last write closes the socket.
+      await this.#respond(sock, io, res, method, left === 0 && io.buffered === 0);
       // A body the app left unread is drained, so closing does not reset the connection under the response.
       if (left > 0 && !sock.closed && await io.discard(left).catch(() => false)) left = 0;
       return left === 0;
@@ -470,26 +471,28 @@ export class WorkerServer implements ServingContext {
     }
   }
 
-  async #respond(sock: Socket, io: SocketStream, res: Response, method: string): Promise<void> {
+  /** Send `res`; with `close`, the socket closes as soon as it is out (the request was read whole). */
+  async #respond(sock: Socket, io: SocketStream, res: Response, method: string, close = false): Promise<void> {
+    const last = (b?: Uint8Array) => { if (close) io.finish(b); else io.end(b); };
     if (method !== 'HEAD' && res.body) {
       const src = bodySource(res);
       if (src !== undefined) {
         const bytes = typeof src === 'string' ? enc.encode(src) : src;
-        io.end(headBytes(res, bytes.length, bytes));
+        last(headBytes(res, bytes.length, bytes));
         return;
       }
     }
     const reader = method === 'HEAD' || !res.body ? null : res.body.getReader();
     if (!reader) {
-      io.end(headBytes(res, !res.body && !res.headers.has('content-length') ? 0 : undefined, null));
+      last(headBytes(res, !res.body && !res.headers.has('content-length') ? 0 : undefined, null));
       return;
     }
     // A body of at most one chunk (most responses) goes out with its head in one
     // write, with a Content-Length when the app gave none; longer ones stream until close.
     const a = await reader.read();
-    if (a.done) { io.end(headBytes(res, 0, null)); return; }
+    if (a.done) { last(headBytes(res, 0, null)); return; }
     const b = await reader.read();
-    if (b.done) { io.end(headBytes(res, a.value.length, a.value)); return; }
+    if (b.done) { last(headBytes(res, a.value.length, a.value)); return; }
     await io.write(headBytes(res, undefined, null));
     await io.write(a.value);
     await io.write(b.value);
@@ -499,7 +502,7 @@ export class WorkerServer implements ServingContext {
       if (r.done) break;
       await io.write(r.value);
     }
-    io.end();
+    last();
   }
 }
 
