@@ -16,7 +16,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { describe, test } from 'vitest';
 import { assert, rng, throwsUwsgi } from '../lib/helpers.ts';
-import { freePort } from '../lib/interop.ts';
+import { freePort, freeUdpPort } from '../lib/interop.ts';
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const text = (u8: Uint8Array | null) => (u8 === null ? null : new TextDecoder().decode(u8));
@@ -126,7 +126,7 @@ describe('cluster: functions outside a cluster', () => {
     throwsUwsgi(() => u.send_multicast_message('225.1.1.1:1717', new Uint8Array(MAX_DATAGRAM)), 'ERR_VALUE_RANGE', /does not fit one datagram/);
     throwsUwsgi(() => u.send_multicast_message('225.1.1.1:1717', 'x', 0), 'ERR_VALUE_RANGE', /timeout/);
     // To a plain address where nobody answers: the call waits its timeout and resolves with no reply.
-    const port = await freePort();
+    const port = await freeUdpPort();
     assert.deepEqual(await u.send_multicast_message(`127.0.0.1:${port}`, 'anyone?', 0.2), []);
   });
 });
@@ -239,8 +239,8 @@ describe('cluster: datagrams', () => {
 
 describe('cluster: cache replication between engines over 127.0.0.1', () => {
   test('sets, updates, counters and deletes reach the peer with their absolute expiry; the peer does not send them on', async () => {
-    const port = await freePort();
-    const back = await freePort();
+    const port = await freeUdpPort();
+    const back = await freeUdpPort();
     const a = createEngine({ cache2: `name=c,items=100,blocksize=1024,nodes=127.0.0.1:${port},udp=127.0.0.1:${back}` }).uwsgi;
     const b = createEngine({ cache2: `name=c,items=100,blocksize=1024,udp=127.0.0.1:${port},nodes=127.0.0.1:${back}` }).uwsgi;
     const sb = await startCluster(b);
@@ -283,7 +283,7 @@ describe('cluster: cache replication between engines over 127.0.0.1', () => {
   });
 
   test('cache_touch, cache_cas, cache_update_with (store and delete) and keepTtl updates reach the peer too', async () => {
-    const port = await freePort();
+    const port = await freeUdpPort();
     const a = createEngine({ cache2: `name=c,items=100,blocksize=1024,nodes=127.0.0.1:${port}` }).uwsgi;
     const b = createEngine({ cache2: `name=c,items=100,blocksize=1024,udp=127.0.0.1:${port}` }).uwsgi;
     const sb = await startCluster(b);
@@ -312,7 +312,7 @@ describe('cluster: cache replication between engines over 127.0.0.1', () => {
   });
 
   test('--cache-udp-allow: writes from other senders are counted and dropped', async () => {
-    const port = await freePort();
+    const port = await freeUdpPort();
     const b = createEngine({ cache2: `name=c,items=10,udp=127.0.0.1:${port}`, 'cache-udp-allow': '10.9.9.0/24' }).uwsgi;
     const s = await startCluster(b);
     const tx = await sender();
@@ -324,7 +324,7 @@ describe('cluster: cache replication between engines over 127.0.0.1', () => {
       await tx.close();
       await s.stop();
     }
-    const port2 = await freePort();
+    const port2 = await freeUdpPort();
     const b2 = createEngine({ cache2: `name=c,items=10,udp=127.0.0.1:${port2}`, 'cache-udp-allow': '127.0.0.1' }).uwsgi;
     const s2 = await startCluster(b2);
     const tx2 = await sender();
@@ -338,7 +338,7 @@ describe('cluster: cache replication between engines over 127.0.0.1', () => {
   });
 
   test('a flood of bad and oversized datagrams changes nothing and crashes nothing; a good one after it applies', async () => {
-    const port = await freePort();
+    const port = await freeUdpPort();
     const b = createEngine({ cache2: `name=c,items=50,blocksize=64,keysize=16,udp=127.0.0.1:${port}` }).uwsgi;
     for (let i = 0; i < 20; i++) b.cache_set(`keep-${i}`, `value-${i}`, 0, 'c');
     const before = new Map(b.cache_keys('c').map((k) => [text(k)!, text(b.cache_get(k, 'c'))!]));
@@ -411,7 +411,7 @@ describe('cluster: cache replication between engines over 127.0.0.1', () => {
   });
 
   test('a value too large for one datagram is not sent, and the log says so', async () => {
-    const port = await freePort();
+    const port = await freeUdpPort();
     const log = `${tmpdir()}/uwsgi-wasm-cluster-${process.pid}-${port}.log`;
     const a = createEngine({ cache2: `name=c,items=4,blocksize=70000,nodes=127.0.0.1:${port}`, logto: log }).uwsgi;
     const b = createEngine({ cache2: `name=c,items=4,blocksize=70000,udp=127.0.0.1:${port}` }).uwsgi;

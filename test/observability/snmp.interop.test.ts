@@ -9,7 +9,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'vitest';
 import { assert } from '../lib/helpers.ts';
-import { freePort, needs, start, tempDir, waitForPort } from '../lib/interop.ts';
+import { freePort, freeUdpPort, needs, start, tempDir, waitForPort } from '../lib/interop.ts';
 
 const BASE = '1.3.6.1.4.1.35156.17';
 
@@ -145,7 +145,7 @@ describe('snmp interop (real uWSGI 2.0.21)', () => {
     const missing = needs('uwsgi');
     if (missing) skip(missing);
     const dir = tempDir();
-    const [httpPort, snmpPort] = [await freePort(), await freePort()];
+    const [httpPort, snmpPort] = [await freePort(), await freeUdpPort()];
     writeFileSync(join(dir.path, 'app.py'), [
       'import uwsgi',
       'uwsgi.snmp_set_counter32(1, 100)',
