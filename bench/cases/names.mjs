@@ -12,7 +12,14 @@ export const INCLONG = { suite: 'sharedarea', case: 'inclong' };
 export const QUEUE = { suite: 'queue', case: 'push+pull (16-byte value)' };
 export const RPC = { suite: 'rpc', case: 'round trip to another thread' };
 export const MULE = { suite: 'mules', case: 'message to a mule, acknowledged' };
-/** Hello world through nginx under wrk; the protocol row adds its `uwsgi-wasm` subject here. */
+/** Hello world through nginx under wrk; the protocol row adds its `uwsgi-wasm` subjects here. */
 export const NGINX_HELLO = { suite: 'http', case: 'hello world through nginx (wrk)' };
+/**
+ * Our hello world in both app shapes, where rows run it in both: a peer's
+ * like-for-like ratio is the row of its own shape (a `(req, res)` listener for
+ * node:http, a Fetch handler for Deno.serve and Bun.serve).
+ */
+export const FETCH_APP = 'uwsgi-wasm (Fetch app)';
+export const LISTENER_APP = 'uwsgi-wasm ((req, res) app)';
 
 export default [];

@@ -13,6 +13,7 @@ import { Skip, freePort } from '../lib/proc.mjs';
 import { directWrk } from '../lib/wrk.mjs';
 // The same (req, res) hello world our (req, res) rows host, so the node:http peers run identical app code.
 import helloListener from '../fixtures/hello-listener.mjs';
+import { FETCH_APP, LISTENER_APP } from './names.mjs';
 
 const LIB = new URL('../../dist/index.js', import.meta.url).href;
 const fixture = (f) => new URL(`../fixtures/${f}`, import.meta.url).pathname;
@@ -20,11 +21,9 @@ const POST_SCRIPT = fixture('post64k.lua');
 const RUNTIME = globalThis.Deno ? 'deno' : globalThis.Bun ? 'bun' : 'node';
 
 const HELLO = { suite: 'http', case: 'keep-alive hello world straight at the listener (wrk -c32)' };
-// Our hello world in both app shapes: the runtime's own server runs the one its API has (a
-// `(req, res)` listener on Node's node:http, a Fetch handler on Deno.serve and Bun.serve), so each
-// runtime's like-for-like ratio is the row of that shape; the other shows what the shape costs.
-const FETCH_APP = 'uwsgi-wasm (Fetch app)';
-const LISTENER_APP = 'uwsgi-wasm ((req, res) app)';
+// Our hello world runs in both app shapes (FETCH_APP, LISTENER_APP): the runtime's own server runs
+// the one its API has, so each runtime's like-for-like ratio is the row of that shape; the other
+// shows what the shape costs.
 const ECHO = { suite: 'http', case: '64 KiB POST echo, keep-alive (wrk -c32)' };
 const EXPRESS = { suite: 'http', case: 'Express hello world, keep-alive (wrk -c32)' };
 
