@@ -15,21 +15,12 @@ import {
 import { readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { describe, test } from 'vitest';
-import { assert, rng, throwsUwsgi } from '../lib/helpers.ts';
+import { assert, rng, throwsUwsgi, until } from '../lib/helpers.ts';
 import { freePort, freeUdpPort } from '../lib/interop.ts';
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const text = (u8: Uint8Array | null) => (u8 === null ? null : new TextDecoder().decode(u8));
 const hex = (u8: Uint8Array) => Array.from(u8, (b) => b.toString(16).padStart(2, '0')).join('');
-
-/** Poll `fn` every 20 ms until it returns true, at most `ms`. */
-async function until(fn: () => boolean, ms = 5000, what = 'the condition'): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!fn()) {
-    if (Date.now() > deadline) throw new Error(`${what} did not hold within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 /** A UDP socket of the runtime's, to send raw datagrams. */
 async function sender() {

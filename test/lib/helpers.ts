@@ -56,3 +56,12 @@ export function rng(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+/** Poll `fn` every 20 ms until it returns true; fails naming `what` after `ms`. */
+export async function until(fn: () => boolean, ms = 5000, what = 'the condition'): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!fn()) {
+    if (Date.now() > deadline) throw new Error(`${what} did not hold within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

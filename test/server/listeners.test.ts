@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import wire from '../vectors/wire.json';
 import { describe, test } from 'vitest';
-import { assert, throwsUwsgi, rejectsUwsgi } from '../lib/helpers.ts';
+import { assert, throwsUwsgi, rejectsUwsgi, until } from '../lib/helpers.ts';
 import { freePort } from '../lib/interop.ts';
 
 const enc = (s: string) => new TextEncoder().encode(s);
@@ -197,16 +197,12 @@ describe('listeners', () => {
         s.on('end', () => resolve({ s, got: concat(chunks), openAtEnd: server.guard.counts.open }));
         s.on('connect', () => s.write(data));
       });
-      const until = async (what: string, cond: () => boolean) => {
-        for (let i = 0; i < 100 && !cond(); i++) await new Promise((r) => setTimeout(r, 10));
-        assert.ok(cond(), what);
-      };
       // Read whole (also a body the app left unread, which is drained): closed without our FIN,
       // well before the 2 s a lingering connection would wait for it.
       for (const req of [uwsgiRequest('GET', '/x'), uwsgiRequest('PUT', '/x', pattern(200_000, 5))]) {
         const a = await heldOpen(req);
         assert.equal(parseHttp(a.got).status, 200);
-        await until('the server closed its socket', () => server.guard.counts.open === 0);
+        await until(() => server.guard.counts.open === 0, 1000, 'the server closing its socket');
         a.s.destroy();
       }
       // Bytes after the request: the server ends its side and waits, so closing cannot reset the answer.
@@ -214,7 +210,7 @@ describe('listeners', () => {
       assert.equal(text(parseHttp(b.got).body), 'GET /y host=example.test mp= pi=/y');
       assert.equal(b.openAtEnd, 1, 'still open at our FIN');
       b.s.end();
-      await until('closed once the peer ended', () => server.guard.counts.open === 0);
+      await until(() => server.guard.counts.open === 0, 1000, 'the close once the peer ended');
     });
   });
 
