@@ -84,17 +84,30 @@ export async function startNginx({ upstream, protocol = 'uwsgi', workers = 1 }) 
  * @param {{ seconds?: number, connections?: number, threads?: number, script?: string }} [opts]
  *   `script`: a wrk Lua script (e.g. one setting `wrk.method` and `wrk.body`).
  */
-export async function runWrk(url, { seconds = 3, connections = 32, threads = 1, script } = {}) {
+export async function runWrk(url, opts = {}) {
+  return (await wrkRun(url, opts)).rps;
+}
+
+/**
+ * {@link runWrk}, resolving with the requests per second and the number of
+ * requests the run completed (what bench/profile/per-request.mjs divides by).
+ * @param {string} url
+ * @param {{ seconds?: number, connections?: number, threads?: number, script?: string, timeoutSeconds?: number }} [opts]
+ *   `timeoutSeconds`: wrk's per-request timeout (its default is 2 s; a server under valgrind needs more).
+ * @returns {Promise<{ rps: number, requests: number }>}
+ */
+export async function wrkRun(url, { seconds = 3, connections = 32, threads = 1, script, timeoutSeconds } = {}) {
   const bin = need('wrk', 'apt-get install wrk');
-  const args = [`-t${threads}`, `-c${connections}`, `-d${Math.max(1, Math.round(seconds))}s`, ...(script ? ['-s', script] : []), url];
+  const args = [`-t${threads}`, `-c${connections}`, `-d${Math.max(1, Math.round(seconds))}s`, ...(timeoutSeconds ? ['--timeout', `${timeoutSeconds}s`] : []), ...(script ? ['-s', script] : []), url];
   const out = await runToEnd(bin, args, { timeoutMs: (seconds + 30) * 1000 });
   const rps = /Requests\/sec:\s+([\d.]+)/.exec(out);
-  if (!rps) throw new Error(`wrk printed no Requests/sec: ${out.trim().slice(-300)}`);
+  const requests = /(\d+) requests in/.exec(out);
+  if (!rps || !requests) throw new Error(`wrk printed no Requests/sec: ${out.trim().slice(-300)}`);
   const bad = /Non-2xx or 3xx responses:\s+(\d+)/.exec(out);
   if (bad) throw new Error(`wrk: ${bad[1]} non-2xx/3xx responses from ${url}`);
   const sock = /Socket errors:\s+connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
   if (sock && sock.slice(1).some((n) => n !== '0')) throw new Error(`wrk: ${sock[0]}`);
-  return Number(rps[1]);
+  return { rps: Number(rps[1]), requests: Number(requests[1]) };
 }
 
 /** Fetch `url` once and check the answer, so a broken chain fails before wrk hammers it. */

@@ -1,4 +1,4 @@
-// One hello world served in this thread, for bench/profile/per-request.sh:
+// One hello world served in this thread, for bench/profile/per-request.mjs:
 //   <runtime> bench/profile/serve-hello.mjs <server> <shape> <port>
 // <server>: socket (our uwsgi listener), http-socket (our HTTP listener) or
 // node-http (the runtime's node:http alone, the peer); <shape>: fetch or
