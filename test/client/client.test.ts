@@ -217,6 +217,30 @@ describe('client', () => {
     }
   });
 
+  test('reset before a byte of the reply: a no (null), as uWSGI gives when it refuses a value it did not read; a reset mid-reply stays ERR_CLOSED', async () => {
+    const u = engine();
+    // A server that reads nothing and resets: unread bytes make the kernel send
+    // a reset where an orderly close would have been.
+    const reset = (s: Socket) => { s.pause(); setTimeout(() => (s.resetAndDestroy ? s.resetAndDestroy() : s.destroy()), 20); return true; };
+    for (const size of [2000, 4 << 20]) {
+      const t = await tiny(reset);
+      try {
+        assert.equal(await u.cache_set('toobig', new Uint8Array(size), 0, `mycache@${t.addr}`), null, `a ${size}-byte value`);
+        assert.equal(await u.cache_update('toobig', new Uint8Array(size), 0, `mycache@${t.addr}`), null);
+        assert.equal(await u.cache_get('k', `mycache@${t.addr}`), null);
+        assert.equal(await u.rpc(t.addr, 'f'), null);
+      } finally {
+        await t.close();
+      }
+    }
+    const t = await tiny((s) => { s.write(unhex('6f15')); setTimeout(() => (s.resetAndDestroy ? s.resetAndDestroy() : s.destroy()), 20); return true; });
+    try {
+      await rejectsUwsgi(u.cache_get('k', `default@${t.addr}`), 'ERR_CLOSED');
+    } finally {
+      await t.close();
+    }
+  });
+
   test('timeout: ERR_TIMEOUT when the peer accepts and never answers (socket-timeout)', async () => {
     const u = engine();
     u.set_option('socket-timeout', '1');

@@ -65,9 +65,18 @@ function badReply(fn: string, c: Connection, detail: string): UwsgiError {
   return netError(CoreStatus.E_NET_BAD_REPLY, fn, c.address.text, detail);
 }
 
-/** The 4-byte header of a reply, or null when the peer closed without a byte. */
+/**
+ * The 4-byte header of a reply, or null when the peer closed (or reset the
+ * connection) without sending a byte: how uWSGI says no.
+ */
 async function readHeader(fn: string, c: Connection, env: ClientEnv, what: string): Promise<{ modifier1: number; size: number; modifier2: number } | null> {
-  const h = await c.readExactly(fn, 4, env.timeoutMs, `the ${what} header`);
+  let h: Uint8Array | null;
+  try {
+    h = await c.readExactly(fn, 4, env.timeoutMs, `the ${what} header`);
+  } catch (e) {
+    if (c.resetBeforeReply) return null;
+    throw e;
+  }
   if (!h) return null;
   return { modifier1: h[0], size: h[1] | (h[2] << 8), modifier2: h[3] };
 }
@@ -96,7 +105,13 @@ function sizeVar(fn: string, c: Connection, vars: Record<string, string>, key: s
 async function exchange<T>(fn: string, env: ClientEnv, address: NetAddress, request: Uint8Array[], reply: (c: Connection) => Promise<T>): Promise<T> {
   const c = await Connection.open(fn, address, env.timeoutMs);
   try {
-    for (const part of request) if (part.length) await c.write(fn, part, env.timeoutMs);
+    try {
+      for (const part of request) if (part.length) await c.write(fn, part, env.timeoutMs);
+    } catch (e) {
+      // A server that refused the request may reset the connection while the
+      // rest of it is still being sent: its answer (none) is for `reply` to read.
+      if (!c.resetBeforeReply) throw e;
+    }
     return await reply(c);
   } finally {
     c.close();

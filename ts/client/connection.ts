@@ -74,6 +74,10 @@ export class Connection {
   readonly #in: SocketStream;
   #connected = false;
   #closed = false;
+  /** Bytes the peer sent on this connection, read or not. */
+  #received = 0;
+  /** The peer reset the connection (ECONNRESET, or EPIPE while we were sending). */
+  #peerReset = false;
   /** Set when the socket failed: [status, detail]. */
   #failure?: [number, string];
 
@@ -84,11 +88,12 @@ export class Connection {
     this.#in = input;
     this.#sock = runtime().connect(address.target, {
       onConnect: () => { this.#connected = true; input.wake(); },
-      onData: (chunk) => input.onData(chunk),
+      onData: (chunk) => { this.#received += chunk.length; input.onData(chunk); },
       onEnd: () => input.onEnd(),
       onDrain: () => input.onDrain(),
       onClose: (error) => {
         // Before the connection is up every failure means nobody accepts there.
+        if (error && this.#connected && (error.code === 'ECONNRESET' || error.code === 'EPIPE')) this.#peerReset = true;
         if (error && !this.#failure) {
           this.#failure = this.#connected
             ? [CoreStatus.E_NET_CLOSED, `the connection failed (${error.code}: ${error.message})`]
@@ -116,6 +121,14 @@ export class Connection {
   get connected(): boolean { return this.#connected && !this.#failure && !this.#closed; }
   /** The peer finished sending and every byte it sent was read. */
   get drained(): boolean { return this.#in.eof && this.#in.buffered === 0; }
+  /**
+   * The peer reset the connection before sending a byte. A server that refuses
+   * a request and closes without reading all of it (uWSGI does, for a cache
+   * value over its blocksize) makes the kernel send a reset instead of an
+   * orderly close; which one arrives depends on timing, so callers that take
+   * "closed without a byte" as the server's no take this the same way.
+   */
+  get resetBeforeReply(): boolean { return this.#peerReset && this.#received === 0; }
   /** Bytes received and not read yet. */
   get buffered(): number { return this.#in.buffered; }
 
