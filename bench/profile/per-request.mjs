@@ -7,7 +7,8 @@
 //              over a 4 s wrk run after a 2 s warm-up (any runtime);
 //   callgrind  instructions per request of the serving thread (valgrind's
 //              callgrind, counters zeroed after a warm-up; Node only: V8 runs
-//              under valgrind, JSC does not);
+//              under valgrind, JSC does not); the profile is kept in
+//              build/profile/ for callgrind_annotate;
 //   direct     wrk -c32 keep-alive straight at the server;
 //   nginx      wrk at a private nginx (bench/lib/wrk.mjs's startNginx) that
 //              opens a new connection per request: uwsgi_pass for the `socket`
@@ -16,7 +17,7 @@
 //              it, `node` by default (e.g. node_modules/.bin/bun, or
 //              node_modules/.bin/deno run -A).
 // Needs wrk, and nginx / valgrind for those modes. Run `npm run build` first.
-import { readFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort, need, runToEnd, startProcess, tempDir, waitForPort } from '../lib/proc.mjs';
 import { startNginx, wrkRun } from '../lib/wrk.mjs';
@@ -35,6 +36,8 @@ const serveHello = new URL('./serve-hello.mjs', import.meta.url).pathname;
 const back = await freePort();
 const dir = tempDir('uwsgi-wasm-profile-');
 const cgOut = join(dir.path, 'cg.out');
+const keepDir = new URL('../../build/profile/', import.meta.url).pathname;
+let kept;
 const [file, ...args] = mode === 'callgrind'
   ? [need('valgrind', 'apt-get install valgrind'), '--tool=callgrind', '--smc-check=all-non-file', '--separate-threads=yes', `--callgrind-out-file=${cgOut}`, ...rt]
   : rt;
@@ -54,6 +57,10 @@ try {
     await runToEnd(control, ['-d', String(proc.child.pid)]);
     // The first explicit dump ("part 1") of thread 1, the main thread, which serves.
     total = Number(/^totals: (\d+)/m.exec(readFileSync(`${cgOut}.1-01`, 'utf8'))?.[1]);
+    // Kept for callgrind_annotate (where the instructions went, function by function).
+    mkdirSync(keepDir, { recursive: true });
+    kept = join(keepDir, `callgrind.${front}-${server}-${shape}.out`);
+    copyFileSync(`${cgOut}.1-01`, kept);
   } else {
     // Fields 14 and 15 of /proc/PID/stat (utime, stime), counted after the ')' that ends the command name.
     const cpuTicks = () => {
@@ -69,6 +76,7 @@ try {
   }
   const unit = mode === 'callgrind' ? 'instructions' : 'µs CPU';
   console.log(`${front} ${server} ${shape} (${rt.join(' ')}): ${Math.round(total / requests)} ${unit} a request over ${requests} requests`);
+  if (kept) console.log(`profile: callgrind_annotate ${kept}`);
 } finally {
   await nginx?.stop();
   await proc.stop();
