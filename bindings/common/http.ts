@@ -13,7 +13,7 @@ import { Duplex } from 'node:stream';
 import { readFileSync } from 'node:fs';
 import { UwsgiError } from '../../ts/kernel/errors.ts';
 import type {
-  BridgePeer, BridgeStream, HttpBridge, HttpServeHandlers, HttpServeOptions, HttpSocket, Listener, ListenerAddress, ListenTarget, ListenTicket, NodeRequest, NodeResponse,
+  BridgeHead, BridgePeer, BridgeStream, HttpBridge, HttpServeHandlers, HttpServeOptions, HttpSocket, Listener, ListenerAddress, ListenTarget, ListenTicket, NodeRequest, NodeResponse,
 } from '../../ts/platform/binding.ts';
 import { listenDeadline, unixPath } from './net.ts';
 
@@ -121,16 +121,127 @@ class BridgeSocket extends Duplex {
   unref(): this { return this; }
 }
 
-/** A node:http server that listens nowhere: each {@link HttpBridge.connect} is one connection carrying one request. */
-export function httpBridge(): HttpBridge {
+/** The HTTP/1.0 head node:http's parser reads for `head` (latin1: bytes above 0x7f travel as they came). */
+function headBytes(head: BridgeHead): Uint8Array {
+  let text = `${head.method} ${head.url} HTTP/1.0\r\n`;
+  const raw = head.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) text += `${raw[i]}: ${raw[i + 1]}\r\n`;
+  text += '\r\n';
+  const out = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i);
+  return out;
+}
+
+/** What a runtime's node:http offers to build a request without its parser (Node's own internals, checked before use). */
+interface DirectParts {
+  /** Node's `IncomingMessage.prototype._addHeaderLines(rawHeaders, n)`: what its parser calls with a head's headers. */
+  _addHeaderLines(raw: string[], n: number): void;
+}
+
+/** Node's node:http builds a request from headers it is given and writes to any socket it is given: checked, not assumed. */
+function directSupported(): boolean {
+  const inc = http.IncomingMessage.prototype as unknown as Partial<DirectParts>;
+  const res = http.ServerResponse.prototype as unknown as { assignSocket?: unknown; detachSocket?: unknown };
+  return typeof inc._addHeaderLines === 'function' && typeof res.assignSocket === 'function' && typeof res.detachSocket === 'function';
+}
+
+let drainKey: symbol | null | undefined = null;
+/** The symbol under which Node's `OutgoingMessage` remembers a write that returned false (what `writableNeedDrain` reads); undefined if it has none. */
+function needDrainKey(res: http.ServerResponse): symbol | undefined {
+  if (drainKey === null) drainKey = Object.getOwnPropertySymbols(res).find((k) => k.description === 'kNeedDrain');
+  return drainKey;
+}
+
+/**
+ * The request straight into an `IncomingMessage` and `ServerResponse` over a
+ * {@link BridgeSocket}: no HTTP text, no parser and no server connection
+ * set-up per request. What node:http's server does around a request it
+ * parsed is done here: HTTP/1.0 (no chunking, `Connection: close`), the
+ * socket detached once the answer is out, `close` on the response after
+ * `finish`, a body the app did not read drained, and a request cut short
+ * by the peer destroyed with `aborted` (ECONNRESET).
+ */
+function directOpen(peer: BridgePeer, head: BridgeHead): BridgeStream {
+  const s = new BridgeSocket(peer);
+  const req = new http.IncomingMessage(s as unknown as net.Socket);
+  req.method = head.method;
+  req.url = head.url;
+  req.httpVersionMajor = 1;
+  req.httpVersionMinor = 0;
+  req.httpVersion = '1.0';
+  (req as unknown as DirectParts)._addHeaderLines(head.rawHeaders, head.rawHeaders.length);
+  let left = head.contentLength;
+  let wake: (() => void) | null = null;
+  // The body is pushed by the peer's reader; reading more only lets it push again.
+  req._read = () => { const w = wake; wake = null; w?.(); };
+  const complete = () => { req.complete = true; req.push(null); };
+  if (left <= 0) complete();
+  const res = new http.ServerResponse(req);
+  res.shouldKeepAlive = false;
+  let closed = false;
+  const emitClose = () => {
+    if (closed) return;
+    closed = true;
+    res.destroyed = true;
+    res.emit('close');
+  };
+  res.assignSocket(s as unknown as net.Socket);
+  // What node:http's server does on its socket's 'drain': the response may take writes again.
+  s.on('drain', () => {
+    if (res.writableEnded) return;
+    const key = needDrainKey(res);
+    if (key === undefined) { res.emit('drain'); return; }
+    const r = res as unknown as Record<symbol, boolean>;
+    if (r[key]) { r[key] = false; res.emit('drain'); }
+  });
+  // A failed write to the peer: the socket is destroyed ('close' below); nothing is thrown.
+  s.on('error', () => {});
+  res.on('finish', () => {
+    // A body the app never read flows away, so the peer's reader is not left waiting.
+    if (!req.complete && req.readableFlowing === null) req.resume();
+    res.detachSocket(s as unknown as net.Socket);
+    s.end();
+    process.nextTick(emitClose);
+  });
+  s.on('close', () => {
+    if (!req.complete && !req.destroyed) req.destroy(Object.assign(new Error('aborted'), { code: 'ECONNRESET' }));
+    emitClose();
+    const w = wake;
+    wake = null;
+    w?.();
+  });
+  peer.request(req as unknown as NodeRequest, res as unknown as NodeResponse);
+  return {
+    push: (bytes) => {
+      if (req.destroyed || left <= 0) return false;
+      left -= bytes.length;
+      const more = req.push(bytes);
+      if (left <= 0) complete();
+      return more;
+    },
+    wanted: () => (req.destroyed || s.destroyed ? Promise.resolve() : new Promise((r) => { wake = r; })),
+    destroy: () => { s.destroy(); },
+  };
+}
+
+/**
+ * node:http for requests that arrived over another protocol. With `direct`
+ * (and a node:http that has what {@link directSupported} checks), each request
+ * becomes an `IncomingMessage`/`ServerResponse` pair directly; otherwise its
+ * HTTP/1.0 head goes through the runtime's parser on a server that listens
+ * nowhere (Deno's and Bun's node:http build requests only that way).
+ */
+export function httpBridge(opts: { direct?: boolean } = {}): HttpBridge {
+  if (opts.direct && directSupported()) return { open: directOpen };
   // The head and body were bounded by the listener that read them; node:http adds no deadline of its own.
   const server = http.createServer({ maxHeaderSize: 256 * 1024, headersTimeout: 0, requestTimeout: 0, keepAliveTimeout: 0 }, (req, res) => {
     (req.socket as unknown as BridgeSocket).peer.request(req as unknown as NodeRequest, res as unknown as NodeResponse);
   });
   return {
-    connect(peer: BridgePeer): BridgeStream {
+    open(peer: BridgePeer, head: BridgeHead): BridgeStream {
       const s = new BridgeSocket(peer);
       server.emit('connection', s);
+      s.push(headBytes(head));
       return {
         push: (bytes) => (s.destroyed ? false : s.push(bytes)),
         wanted: () => s.wanted(),

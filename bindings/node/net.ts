@@ -136,4 +136,4 @@ async function prepareListener(target: ListenTarget, workers: number): Promise<P
 }
 
 /** This runtime's sockets (the RuntimeSockets part of its binding). */
-export const sockets: RuntimeSockets = { connect, listen, prepareListener, listenWithTicket, listenUdp, openUdp, tcpListenQueue, listenHttp, httpBridge, fdLimit };
+export const sockets: RuntimeSockets = { connect, listen, prepareListener, listenWithTicket, listenUdp, openUdp, tcpListenQueue, listenHttp, httpBridge: () => httpBridge({ direct: true }), fdLimit };

@@ -9,6 +9,7 @@ import { connect, type Socket } from 'node:net';
 import { describe, test } from 'vitest';
 import { assert } from '../lib/helpers.ts';
 import { freePort } from '../lib/interop.ts';
+import { pattern as nginxPattern, writeWithDrain } from '../fixtures/nginx-app.ts';
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
@@ -98,7 +99,10 @@ class Conn {
       }
       body = concat(parts);
     } else {
-      while (!this.closed) await this.#more(deadline).catch(() => undefined);
+      while (!this.closed) {
+        if (Date.now() >= deadline) throw new Error(`a body framed by the close, and no close within the time; have ${JSON.stringify(text(this.#buf.subarray(0, 300)))}`);
+        await this.#more(deadline).catch(() => undefined);
+      }
       body = this.#buf;
       this.#buf = new Uint8Array(0);
     }
@@ -369,4 +373,88 @@ describe('both app shapes on both listeners', () => {
       });
     });
   }
+});
+
+describe('a (req, res) app over the uwsgi listener: node:http\'s request life cycle', () => {
+  const packet = (method: string, path: string, extra: Array<[string, string]> = [], cl = 0) => encodeVarsPacket(0, 0, [
+    ['REQUEST_METHOD', method], ['REQUEST_URI', path], ['PATH_INFO', path], ['QUERY_STRING', ''], ['SERVER_PROTOCOL', 'HTTP/1.1'],
+    ['REMOTE_ADDR', '10.9.8.7'], ['REMOTE_PORT', '4444'], ['HTTP_HOST', 'h.test'], ['CONTENT_LENGTH', cl ? String(cl) : ''], ...extra,
+  ]);
+
+  test('headers as node:http gives them; an unread body; HEAD; finish then close; a peer gone mid-body aborts the request', async () => {
+    const events: string[] = [];
+    let aborted!: () => void;
+    const abortSeen = new Promise<void>((r) => { aborted = r; });
+    const app = (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => {
+      const path = req.url ?? '';
+      if (path === '/headers') {
+        res.setHeader('content-type', 'application/json');
+        res.end(JSON.stringify({ h: req.headers, raw: req.rawHeaders, m: req.method, addr: req.socket.remoteAddress }));
+      } else if (path === '/ignore-body') {
+        // Answers at once, never reading the 300 kB body.
+        res.on('finish', () => events.push('finish'));
+        res.on('close', () => { events.push('close'); });
+        res.end('ignored');
+      } else if (path === '/head') {
+        res.end('a body HEAD must not carry');
+      } else if (path === '/stream') {
+        res.write('one;');
+        setTimeout(() => res.end('two'), 10);
+      } else if (path === '/echo') {
+        req.pipe(res);
+      } else if (path === '/big') {
+        // 2 MiB in 100 kB writes, waiting for 'drain' whenever a write says so.
+        writeWithDrain(res, nginxPattern(2 << 20, 11), 100_000);
+      } else if (path === '/cut') {
+        req.on('data', () => {});
+        req.on('error', (e) => { events.push(`req error ${(e as NodeJS.ErrnoException).code}`); });
+        req.on('close', () => { events.push(`req close complete=${req.complete}`); aborted(); });
+      }
+    };
+    await withHttp({ uwsgi: true, app }, async (port) => {
+      const ask = async (bytes: Uint8Array[], head = false) => {
+        const c = new Conn(port);
+        for (const b of bytes) c.write(b);
+        const r = await c.response({ head });
+        assert.equal(await c.closedWithin(3000), true, 'the connection closes after the answer');
+        c.destroy();
+        return r;
+      };
+      const h = await ask([packet('GET', '/headers', [['HTTP_X_TWO_WORDS', 'a b'], ['HTTP_COOKIE', 'c=1'], ['CONTENT_TYPE', 'text/plain']])]);
+      const seenBy = JSON.parse(text(h.body));
+      assert.equal(seenBy.m, 'GET');
+      assert.equal(seenBy.addr, '10.9.8.7');
+      assert.equal(seenBy.h['x-two-words'], 'a b');
+      assert.equal(seenBy.h.cookie, 'c=1');
+      assert.equal(seenBy.h['content-type'], 'text/plain');
+      assert.equal(seenBy.h.host, 'h.test');
+      assert.deepEqual(seenBy.raw.slice(0, 4).map((x: string) => x.toLowerCase()), ['host', 'h.test', 'x-two-words', 'a b'], `raw headers, in order: ${seenBy.raw}`);
+      assert.equal(h.headers.connection, 'close');
+
+      const data = pattern(300_000, 3);
+      const ig = await ask([packet('POST', '/ignore-body', [], data.length), data]);
+      assert.equal(text(ig.body), 'ignored');
+      for (let i = 0; i < 50 && events.length < 2; i++) await sleep(20);
+      assert.deepEqual(events.splice(0), ['finish', 'close']);
+
+      const hd = await ask([packet('HEAD', '/head')], true);
+      assert.equal(hd.status, 200);
+
+      const st = await ask([packet('GET', '/stream')]);
+      assert.equal(text(st.body), 'one;two', 'a body without a length ends with the close');
+      assert.equal(st.headers['transfer-encoding'], undefined, 'HTTP/1.0 framing: never chunked');
+
+      const echo = pattern(1 << 20, 4);
+      assert.equal(checksum((await ask([packet('POST', '/echo', [], echo.length), echo])).body), checksum(echo), 'req.pipe(res): 1 MiB back, byte for byte');
+      assert.equal(checksum((await ask([packet('GET', '/big')])).body), checksum(nginxPattern(2 << 20, 11)), "2 MiB written with 'drain' waits");
+
+      const c = new Conn(port);
+      c.write(packet('POST', '/cut', [], 100_000));
+      c.write(pattern(1000));
+      await sleep(100);
+      c.destroy();
+      await Promise.race([abortSeen, sleep(3000)]);
+      assert.ok(events.includes('req close complete=false'), `the request closed, incomplete: ${events}`);
+    });
+  });
 });

@@ -479,9 +479,9 @@ export interface BridgePeer {
   request(req: NodeRequest, res: NodeResponse): void;
 }
 
-/** The request side of one bridged connection: feed it the HTTP bytes of one request. */
+/** The request side of one bridged connection: feed it the request's body. */
 export interface BridgeStream {
-  /** More bytes of the request (its head first, then its body); false: wait for {@link wanted} before pushing more. */
+  /** More bytes of the request's body; false: wait for {@link wanted} before pushing more. */
   push(bytes: Uint8Array): boolean;
   /** Resolves once node:http wants more bytes (the app reads the body). */
   wanted(): Promise<void>;
@@ -489,10 +489,25 @@ export interface BridgeStream {
   destroy(): void;
 }
 
-/** A node:http server that listens nowhere; requests reach it through {@link connect}. */
+/** The request a bridged connection carries, checked by the server: every name a token, every value one an HTTP head can carry. */
+export interface BridgeHead {
+  method: string;
+  /** The request target (path and query). */
+  url: string;
+  /** Header names and values as they arrived, alternating (no Connection or Transfer-Encoding). */
+  rawHeaders: string[];
+  /** Body bytes that will be pushed. */
+  contentLength: number;
+}
+
+/**
+ * A node:http server that listens nowhere: the app gets the runtime's own
+ * `IncomingMessage`/`ServerResponse` for a request the server parsed from
+ * another protocol, answered as HTTP/1.0 (no chunking; the close ends the body).
+ */
 export interface HttpBridge {
   /** One connection carrying one request; node:http's `(req, res)` go to `peer.request`. */
-  connect(peer: BridgePeer): BridgeStream;
+  open(peer: BridgePeer, head: BridgeHead): BridgeStream;
 }
 
 /** Who sent a datagram ({@link RuntimeSockets.openUdp}). */

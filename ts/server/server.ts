@@ -28,7 +28,7 @@ import { PacketReader, decodeVars, type Packet } from '../protocol/codec.ts';
 import { UwsgiError, typeName } from '../kernel/errors.ts';
 import type { ListenConfig, ListenerSpec } from './listen.ts';
 import {
-  type HttpBridge, type Listener, type ListenerAddress, type ListenTicket, type NodeRequest, type NodeResponse, type Socket, type SocketHandlers, runtime,
+  type BridgeHead, type HttpBridge, type Listener, type ListenerAddress, type ListenTicket, type NodeRequest, type NodeResponse, type Socket, type SocketHandlers, runtime,
 } from '../platform/index.ts';
 import { SocketStream } from '../protocol/stream.ts';
 import { MOD, type PacketIO, servePacket } from './packets.ts';
@@ -110,15 +110,16 @@ function envHeaders(env: Record<string, string>): Array<[string, string]> {
 }
 
 /**
- * An HTTP/1.0 request head for the environ, for a `(req, res)` app over a
- * uwsgi connection (HTTP/1.0, so node:http answers without chunking and
- * closes, which is the uwsgi protocol's framing). Null when a name or value
- * could not travel in an HTTP head (the request gets 400).
+ * The request head of the environ for a `(req, res)` app over a uwsgi
+ * connection ({@link HttpBridge}: answered as HTTP/1.0, so node:http neither
+ * chunks nor keeps the connection, which is the uwsgi protocol's framing).
+ * Null when a name or value could not travel in an HTTP head (the request
+ * gets 400).
  */
-function nodeHead(env: Record<string, string>, target: string): Uint8Array | null {
+function nodeHead(env: Record<string, string>, target: string, contentLength: number): BridgeHead | null {
   const method = env.REQUEST_METHOD || 'GET';
   if (!TOKEN.test(method) || !/^[\x21-\x7e\x80-\xff]+$/.test(target)) return null;
-  let head = `${method} ${target} HTTP/1.0\r\n`;
+  const rawHeaders: string[] = [];
   for (const k in env) {
     let name: string;
     if (k.startsWith('HTTP_')) {
@@ -130,13 +131,9 @@ function nodeHead(env: Record<string, string>, target: string): Uint8Array | nul
     } else continue;
     const v = env[k]!;
     if (name === '' || !TOKEN.test(name) || !headerValueOk(v)) return null;
-    head += `${name}: ${v}\r\n`;
+    rawHeaders.push(name, v);
   }
-  head += '\r\n';
-  // latin1: header bytes above 0x7f travel as they came.
-  const out = new Uint8Array(head.length);
-  for (let i = 0; i < head.length; i++) out[i] = head.charCodeAt(i);
-  return out;
+  return { method, url: target, rawHeaders, contentLength };
 }
 
 /** A file to send as a response body: `uwsgi.sendfile(path | fd)`. */
@@ -415,7 +412,7 @@ export class WorkerServer implements ServingContext {
     const uri = info.uri || '/';
     // A mounted app sees its own part of the path, as under an Express mount.
     const target = scriptName !== '' && uri.startsWith(scriptName) ? uri.slice(scriptName.length) || '/' : uri;
-    const head = nodeHead(env, target);
+    const head = nodeHead(env, target, info.cl);
     if (!head) {
       await this.#respond(sock, io, simpleResponse(400, 'a request header cannot travel in HTTP'), info.method);
       return false;
@@ -426,7 +423,7 @@ export class WorkerServer implements ServingContext {
     const done = new Promise<void>((r) => { finished = r; });
     const state: RequestState = { cl: info.cl, env: () => env, disconnect: () => sock.destroy(), disconnected: false };
     const bridge = this.#bridge ??= runtime().httpBridge();
-    const stream = bridge.connect({
+    const stream = bridge.open({
       remoteAddress: info.remoteAddr,
       remotePort: Number(env.REMOTE_PORT || 0),
       write: (b) => io.write(b),
@@ -446,20 +443,25 @@ export class WorkerServer implements ServingContext {
           fail(e);
         }
       },
-    });
+    }, head);
     // The peer going away ends the request for node:http too.
     void io.whenClosed().then(() => { stream.destroy(); finished(); });
     try {
-      stream.push(head);
       let left = info.cl;
-      while (left > 0) {
+      // The body goes to node:http as the app reads it, until the answer is out:
+      // an app may answer without reading it (not every node:http drains it then).
+      let answered = false;
+      void done.then(() => { answered = true; });
+      while (left > 0 && !answered) {
         const c = await io.read(left);
         if (!c) { stream.destroy(); break; }
         left -= c.length;
-        if (!stream.push(c)) await stream.wanted();
+        if (!stream.push(c)) await Promise.race([stream.wanted(), done]);
       }
       t.enter('app');
       await done;
+      // What is left unread is drained, so closing does not reset the connection under the response.
+      if (left > 0 && !sock.closed && await io.discard(left).catch(() => false)) left = 0;
       return left === 0;
     } catch (e) {
       failure ??= e;
