@@ -24,11 +24,12 @@ import { startNginx, wrkRun } from '../lib/wrk.mjs';
 
 const [mode, front, server, shape, ...runtime] = process.argv.slice(2);
 if (!['cpu', 'callgrind'].includes(mode) || !['direct', 'nginx'].includes(front) || !server || !shape) {
-  console.error('usage: per-request.mjs cpu|callgrind direct|nginx socket|http-socket|node-http fetch|listener [runtime...]');
+  console.error('usage: per-request.mjs cpu|callgrind direct|nginx socket|http-socket|node-http|net-floor fetch|listener [runtime...]');
   process.exit(2);
 }
-if (server === 'socket' && front !== 'nginx') {
-  console.error('per-request: the uwsgi listener (socket) needs the nginx front');
+const uwsgiProtocol = server === 'socket' || server === 'net-floor';
+if (uwsgiProtocol && front !== 'nginx') {
+  console.error('per-request: the uwsgi protocol (socket, net-floor) needs the nginx front');
   process.exit(2);
 }
 const rt = runtime.length ? runtime : ['node'];
@@ -45,7 +46,7 @@ const proc = startProcess(file, [...args, serveHello, server, shape, String(back
 let nginx;
 try {
   await waitForPort(back, { timeoutMs: mode === 'callgrind' ? 300_000 : 20_000, alive: proc.alive, what: `serve-hello (${rt.join(' ')})` });
-  if (front === 'nginx') nginx = await startNginx({ upstream: `127.0.0.1:${back}`, protocol: server === 'socket' ? 'uwsgi' : 'http' });
+  if (front === 'nginx') nginx = await startNginx({ upstream: `127.0.0.1:${back}`, protocol: uwsgiProtocol ? 'uwsgi' : 'http' });
   const url = nginx ? nginx.url : `http://127.0.0.1:${back}/`;
   let total;
   let requests;
