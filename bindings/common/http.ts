@@ -197,8 +197,9 @@ function directOpen(peer: BridgePeer, head: BridgeHead): BridgeStream {
   // A failed write to the peer: the socket is destroyed ('close' below); nothing is thrown.
   s.on('error', () => {});
   res.on('finish', () => {
-    // A body the app never read flows away, so the peer's reader is not left waiting.
-    if (!req.complete && req.readableFlowing === null) req.resume();
+    // A body the app never read flows away (as node:http's server dumps it), so the peer's reader
+    // is not left waiting and the request ends and closes, as it does there.
+    if (req.readableFlowing === null && !req.readableEnded) req.resume();
     res.detachSocket(s as unknown as net.Socket);
     s.end();
     process.nextTick(emitClose);

@@ -394,6 +394,7 @@ describe('a (req, res) app over the uwsgi listener: node:http\'s request life cy
         // Answers at once, never reading the 300 kB body.
         res.on('finish', () => events.push('finish'));
         res.on('close', () => { events.push('close'); });
+        if (req.method === 'GET') req.on('close', () => events.push('req close'));
         res.end('ignored');
       } else if (path === '/head') {
         res.end('a body HEAD must not carry');
@@ -436,6 +437,10 @@ describe('a (req, res) app over the uwsgi listener: node:http\'s request life cy
       assert.equal(text(ig.body), 'ignored');
       for (let i = 0; i < 50 && events.length < 2; i++) await sleep(20);
       assert.deepEqual(events.splice(0), ['finish', 'close']);
+      // A request the app never read ends and closes once the answer is out, as under node:http's server.
+      assert.equal(text((await ask([packet('GET', '/ignore-body')])).body), 'ignored');
+      for (let i = 0; i < 50 && events.length < 3; i++) await sleep(20);
+      assert.deepEqual(events.splice(0).sort(), ['close', 'finish', 'req close']);
 
       const hd = await ask([packet('HEAD', '/head')], true);
       assert.equal(hd.status, 200);
