@@ -221,7 +221,8 @@ describe('client', () => {
     const u = engine();
     // A server that reads nothing and resets: unread bytes make the kernel send
     // a reset where an orderly close would have been.
-    const reset = (s: Socket) => { s.pause(); setTimeout(() => (s.resetAndDestroy ? s.resetAndDestroy() : s.destroy()), 20); return true; };
+    const resetSoon = (s: Socket) => setTimeout(() => (s.resetAndDestroy ? s.resetAndDestroy() : s.destroy()), 20);
+    const reset = (s: Socket) => { s.pause(); resetSoon(s); return true; };
     for (const size of [2000, 4 << 20]) {
       const t = await tiny(reset);
       try {
@@ -233,7 +234,7 @@ describe('client', () => {
         await t.close();
       }
     }
-    const t = await tiny((s) => { s.write(unhex('6f15')); setTimeout(() => (s.resetAndDestroy ? s.resetAndDestroy() : s.destroy()), 20); return true; });
+    const t = await tiny((s) => { s.write(unhex('6f15')); resetSoon(s); return true; });
     try {
       await rejectsUwsgi(u.cache_get('k', `default@${t.addr}`), 'ERR_CLOSED');
     } finally {

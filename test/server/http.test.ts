@@ -314,6 +314,15 @@ describe('http-socket', () => {
   });
 });
 
+/** A uwsgi request packet as nginx sends one (vars from nginx's uwsgi_params), with `extra` vars after them. */
+function uwsgiRequest(method: string, path: string, extra: Array<[string, string]> = [], cl = 0): Uint8Array {
+  const q = path.indexOf('?');
+  return encodeVarsPacket(0, 0, [
+    ['REQUEST_METHOD', method], ['REQUEST_URI', path], ['PATH_INFO', q < 0 ? path : path.slice(0, q)], ['QUERY_STRING', q < 0 ? '' : path.slice(q + 1)],
+    ['SERVER_PROTOCOL', 'HTTP/1.1'], ['REMOTE_ADDR', '10.9.8.7'], ['REMOTE_PORT', '4444'], ['HTTP_HOST', 'h.test'], ['CONTENT_LENGTH', cl ? String(cl) : ''], ...extra,
+  ]);
+}
+
 describe('both app shapes on both listeners', () => {
   for (const listener of ['http', 'uwsgi'] as const) {
     const ask = async (port: number, method: string, path: string, body?: Uint8Array): Promise<Res> => {
@@ -321,11 +330,7 @@ describe('both app shapes on both listeners', () => {
       if (listener === 'http') {
         c.write(`${method} ${path} HTTP/1.1\r\nHost: h.test\r\nConnection: close\r\n${body ? `Content-Length: ${body.length}\r\n` : ''}\r\n`);
       } else {
-        const q = path.indexOf('?');
-        c.write(encodeVarsPacket(0, 0, [
-          ['REQUEST_METHOD', method], ['REQUEST_URI', path], ['PATH_INFO', q < 0 ? path : path.slice(0, q)], ['QUERY_STRING', q < 0 ? '' : path.slice(q + 1)],
-          ['SERVER_PROTOCOL', 'HTTP/1.1'], ['REMOTE_ADDR', '10.9.8.7'], ['REMOTE_PORT', '4444'], ['HTTP_HOST', 'h.test'], ['CONTENT_LENGTH', body ? String(body.length) : ''],
-        ]));
+        c.write(uwsgiRequest(method, path, [], body?.length ?? 0));
       }
       if (body) c.write(body);
       const r = await c.response();
@@ -376,11 +381,6 @@ describe('both app shapes on both listeners', () => {
 });
 
 describe('a (req, res) app over the uwsgi listener: node:http\'s request life cycle', () => {
-  const packet = (method: string, path: string, extra: Array<[string, string]> = [], cl = 0) => encodeVarsPacket(0, 0, [
-    ['REQUEST_METHOD', method], ['REQUEST_URI', path], ['PATH_INFO', path], ['QUERY_STRING', ''], ['SERVER_PROTOCOL', 'HTTP/1.1'],
-    ['REMOTE_ADDR', '10.9.8.7'], ['REMOTE_PORT', '4444'], ['HTTP_HOST', 'h.test'], ['CONTENT_LENGTH', cl ? String(cl) : ''], ...extra,
-  ]);
-
   test('headers as node:http gives them; an unread body; HEAD; finish then close; a peer gone mid-body aborts the request', async () => {
     const events: string[] = [];
     let aborted!: () => void;
@@ -421,7 +421,7 @@ describe('a (req, res) app over the uwsgi listener: node:http\'s request life cy
         c.destroy();
         return r;
       };
-      const h = await ask([packet('GET', '/headers', [['HTTP_X_TWO_WORDS', 'a b'], ['HTTP_COOKIE', 'c=1'], ['CONTENT_TYPE', 'text/plain']])]);
+      const h = await ask([uwsgiRequest('GET', '/headers', [['HTTP_X_TWO_WORDS', 'a b'], ['HTTP_COOKIE', 'c=1'], ['CONTENT_TYPE', 'text/plain']])]);
       const seenBy = JSON.parse(text(h.body));
       assert.equal(seenBy.m, 'GET');
       assert.equal(seenBy.addr, '10.9.8.7');
@@ -433,28 +433,28 @@ describe('a (req, res) app over the uwsgi listener: node:http\'s request life cy
       assert.equal(h.headers.connection, 'close');
 
       const data = pattern(300_000, 3);
-      const ig = await ask([packet('POST', '/ignore-body', [], data.length), data]);
+      const ig = await ask([uwsgiRequest('POST', '/ignore-body', [], data.length), data]);
       assert.equal(text(ig.body), 'ignored');
       for (let i = 0; i < 50 && events.length < 2; i++) await sleep(20);
       assert.deepEqual(events.splice(0), ['finish', 'close']);
       // A request the app never read ends and closes once the answer is out, as under node:http's server.
-      assert.equal(text((await ask([packet('GET', '/ignore-body')])).body), 'ignored');
+      assert.equal(text((await ask([uwsgiRequest('GET', '/ignore-body')])).body), 'ignored');
       for (let i = 0; i < 50 && events.length < 3; i++) await sleep(20);
       assert.deepEqual(events.splice(0).sort(), ['close', 'finish', 'req close']);
 
-      const hd = await ask([packet('HEAD', '/head')], true);
+      const hd = await ask([uwsgiRequest('HEAD', '/head')], true);
       assert.equal(hd.status, 200);
 
-      const st = await ask([packet('GET', '/stream')]);
+      const st = await ask([uwsgiRequest('GET', '/stream')]);
       assert.equal(text(st.body), 'one;two', 'a body without a length ends with the close');
       assert.equal(st.headers['transfer-encoding'], undefined, 'HTTP/1.0 framing: never chunked');
 
       const echo = pattern(1 << 20, 4);
-      assert.equal(checksum((await ask([packet('POST', '/echo', [], echo.length), echo])).body), checksum(echo), 'req.pipe(res): 1 MiB back, byte for byte');
-      assert.equal(checksum((await ask([packet('GET', '/big')])).body), checksum(nginxPattern(2 << 20, 11)), "2 MiB written with 'drain' waits");
+      assert.equal(checksum((await ask([uwsgiRequest('POST', '/echo', [], echo.length), echo])).body), checksum(echo), 'req.pipe(res): 1 MiB back, byte for byte');
+      assert.equal(checksum((await ask([uwsgiRequest('GET', '/big')])).body), checksum(nginxPattern(2 << 20, 11)), "2 MiB written with 'drain' waits");
 
       const c = new Conn(port);
-      c.write(packet('POST', '/cut', [], 100_000));
+      c.write(uwsgiRequest('POST', '/cut', [], 100_000));
       c.write(pattern(1000));
       await sleep(100);
       c.destroy();
