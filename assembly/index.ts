@@ -50,7 +50,7 @@ import {
   cacheBytes, cacheCheck, cacheClear, cacheCount, cacheDel, cacheDirty, cacheExists, cacheFull, cacheGetBegin,
   cacheHandle, cacheHits, cacheInit, cacheItemAddr, cacheKeysBegin, cacheKeysEnd, cacheKeysNext, cacheLastLen,
   cacheMath, cacheMathF, cacheMiss, cacheNum, cacheReadEnd, cacheRepairs, cacheStoreBegin, cacheStoreEnd, cacheSweep,
-  cacheGet, cacheHas, cacheSet, cacheValueOffset, cacheGetHinted, cacheLineAddr, cacheNearFold, cacheNearValid,
+  cacheGet, cacheHas, cacheSet, cacheValueOffset, cacheGetHinted, cacheLineAddr, cacheNearFold, cacheSetHinted,
   cacheTouch, cacheRmwBegin, cacheRmwStore, cacheRmwDelete, cacheRmwEnd,
   cacheItemValueAddr, cacheItemValueLen, cacheItemExpires, cacheRestoreBegin, cacheLastExpires, cacheSetReadFence,
 } from "./cache/cache";
@@ -162,7 +162,8 @@ export { cacheHits as cache_hits, cacheMiss as cache_miss, cacheFull as cache_fu
 export { cacheLastExpires as cache_last_expires };
 export { cacheGet as cache_get, cacheHas as cache_has, cacheSet as cache_set, cacheValueOffset as cache_value_offset };
 export { cacheGetHinted as cache_get_hinted, cacheLineAddr as cache_line_addr, cacheNearFold as cache_near_fold };
-export { cacheNearValid as cache_near_valid, cacheTouch as cache_touch };
+export { cacheSetHinted as cache_set_hinted };
+export { cacheTouch as cache_touch };
 export { cacheRmwBegin as cache_rmw_begin, cacheRmwStore as cache_rmw_store, cacheRmwDelete as cache_rmw_delete, cacheRmwEnd as cache_rmw_end };
 export { cacheItemValueAddr as cache_item_value_addr, cacheItemValueLen as cache_item_value_len };
 export { cacheItemExpires as cache_item_expires, cacheRestoreBegin as cache_restore_begin };

@@ -60,7 +60,7 @@ import {
   CACHE_FLAG_BITMAP, CACHE_FLAG_CLEAR_ON_FULL, CACHE_FLAG_LAZY, CACHE_FLAG_LRU, CACHE_FLAG_MURMUR2, CACHE_FLAG_NO_EXPIRE,
   CACHE_ITEM_KEY, CACHE_ITEM_STAMP, CACHE_ITEM_VERSION, CACHE_LINE_FOUND_EXPIRES, CACHE_LINE_FOUND_ITEM,
   CACHE_LINE_FOUND_SLOT, CACHE_LINE_FOUND_STAMP, CACHE_LINE_FOUND_VERSION, CACHE_LINE_NEAR_HITS, CACHE_MATH_DEC,
-  CACHE_STORE_KEEP_EXPIRES, CACHE_STORE_UPDATE, CACHE_MATH_INC, CACHE_MATH_MUL, CACHE_VALUE_ALIGN, E_BAD_ID, E_CORRUPT, E_SCRATCH,
+  CACHE_STORE_KEEP_EXPIRES, CACHE_STORE_UPDATE, CACHE_MATH_INC, CACHE_MATH_MUL, CACHE_VALUE_ALIGN, E_BAD_ID, E_CORRUPT, E_HINT, E_SCRATCH,
   E_BAD_STATE, E_STOPPED, E_VALUE_RANGE, OK, OWNER_DIED, REGION_CACHE,
 } from "../kernel/abi";
 import { alignUp, aload32, astore32, cas32, copyBytes, ld64, ldu32, sameBytes, st64, stu32 } from "../kernel/mem";
@@ -352,24 +352,38 @@ function runlock(c: usize): void { rwReadUnlock(c + C_LOCK); }
  * the seqlock window (seq odd).
  *
  * The freshness guarantee, and why it holds: a get never returns a value
- * older than the last write that finished before the get began.
+ * older than the last write to its key that happens before the get, in the
+ * memory model's sense: the write finished, and then the getting thread
+ * synchronized with the writer, directly or through others (an atomic load of
+ * something stored after the write, a lock, a signal, a message between
+ * threads, a cache call that went to the core...).
  * - A thread remembers a value together with the item's version and stamp
  *   read in the same consistent snapshot (an optimistic read validated by
  *   `seq`, or one under the lock): no writer was active in between, and every
  *   writer bumps the version inside its window, so that value is the one
  *   current at that version.
- * - The version store below is sequentially consistent, and it comes before
- *   the writer's seqEnd and unlock in its program order. A write that
- *   finished before a get began therefore has its version store before the
- *   get's sequentially consistent load of the version (JS `Atomics.load`, or
- *   the core's atomic load) in the single total order of such operations,
- *   which real time respects: the load returns that version or a later one,
- *   never the remembered one. A write not yet finished may or may not be
- *   seen, which the guarantee allows.
+ * - The version store below is atomic and comes before the writer's seqEnd
+ *   and unlock. If a write happens before a get, so does its version store
+ *   before the get's load of the version. That load is a plain JS load
+ *   (ts/cache/cache.ts #fresh): an Int32Array element never tears, and no
+ *   read, atomic or not, may return a value that a write happening before it
+ *   had already replaced (the model's coherent reads). So the load returns
+ *   that version or a later one, never the remembered one, and the get goes
+ *   to the core, whose snapshot holds that write's value or a later one.
+ * - A get that returns its remembered value observed nothing new, so it
+ *   synchronizes with nobody and needs no ordering of its own; whatever a
+ *   thread learns of other threads' writes comes through the core's atomic
+ *   loads. No JIT may reuse one get's version load for a later get either:
+ *   each near hit stores its hit count into the same array in between.
+ * - A write not yet finished may or may not be seen, which the guarantee
+ *   allows. In real time, a write that finished before a get began is seen
+ *   by it in practice too: the CPUs these runtimes run on keep caches
+ *   coherent, and a store reaches the other cores long before a call
+ *   returns; the model itself only promises the statement above.
  * - Versions only grow, modulo 2^32. The bump that wraps to 0 first gives the
- *   slot a fresh stamp (plain stores, made visible by the version store after
- *   them to a reader that loads the version and then the stamp), so a
- *   (version, stamp) pair could only come back after 2^32 wraps.
+ *   slot a fresh stamp (plain stores before the version store; the reader
+ *   loads the version and then the stamp), so a (version, stamp) pair could
+ *   only come back after 2^32 writes to one item between two gets.
  */
 @inline function bump(c: usize, it: usize): void {
   const v = iget(it, I_VERSION) + 1;
@@ -583,20 +597,6 @@ export function cacheNearFold(c: usize): void {
   if (line == 0) return;
   store<i64>(line + T_HITS, load<i64>(line + T_HITS) + <i64>ldu32(line + T_NEAR));
   stu32(line + T_NEAR, 0);
-}
-
-/**
- * The near cache's check, for runtimes whose JIT calls out for `Atomics.load`
- * (then a call into the core costs less): 1 when the item whose version word
- * is at `versionAddr` still has version `ver` and the stamp whose low word is
- * `stampLo`, else 0. The version load is sequentially consistent, as JS's
- * `Atomics.load` would be (see bump() for why that makes the check exact);
- * the stamp is loaded after it.
- */
-export function cacheNearValid(versionAddr: u32, ver: u32, stampLo: u32): i32 {
-  // Observes the item's last finished write (see bump()).
-  if (atomic.load<u32>(<usize>versionAddr) != ver) return 0;
-  return ldu32(<usize>versionAddr + (I_STAMP - I_VERSION)) == stampLo ? 1 : 0;
 }
 
 // What the last hit found, read in the same snapshot as its value (per thread).
@@ -889,20 +889,42 @@ export function cacheNum(c: usize, keylen: u32, now: f64, out: usize): i32 {
  * exists and !update, sizes, full). storeCommit finishes it.
  */
 function storePrepare(c: usize, key: usize, keylen: u32, vallen: u32, expiresAbs: i64, keep: bool, update: bool, now: i64): usize {
-  if (!validKey(c, keylen) || vallen == 0 || <f64>vallen > maxValue(c)) return 0;
+  if (!validKey(c, keylen) || !validValue(c, vallen)) return 0;
   const h = hashKey(c, key, keylen);
-  let s = lookupLive(c, key, keylen, h, now);
-  if (s != 0 && !update) return 0;
-  let opFlags: u32 = 0;
-  if (s == 0) {
-    if (hget(c, C_FREE_TOP) == 0) {
-      full(c, now);
-      if (hget(c, C_FREE_TOP) == 0) return 0;
-    }
-    const top = hget(c, C_FREE_TOP) - 1;
-    s = ldu32(freeAddr(c, top));
-    opFlags = OP_NEW;
+  const found = lookupLive(c, key, keylen, h, now);
+  if (found != 0) return update ? storeBegin(c, found, vallen, expiresAbs, keep, 0, now) : 0;
+  if (hget(c, C_FREE_TOP) == 0) {
+    full(c, now);
+    if (hget(c, C_FREE_TOP) == 0) return 0;
   }
+  const s = ldu32(freeAddr(c, hget(c, C_FREE_TOP) - 1));
+  const a = storeBegin(c, s, vallen, expiresAbs, keep, OP_NEW, now);
+  if (a == 0) return 0;
+  hset(c, C_FREE_TOP, hget(c, C_FREE_TOP) - 1);
+  const it = item(c, s);
+  copyBytes(it + I_KEY, key, keylen);
+  iset(it, I_HASH, h);
+  iset(it, I_VALSIZE, vallen);
+  iset(it, I_BLOCK, hget(c, C_OP_BLOCK));
+  st64(it + I_EXPIRES, expiresAbs);
+  st64(it + I_STAMP, nextStamp(c));
+  iset(it, I_KEYSIZE, keylen);
+  chainAppend(c, s);
+  if (has(c, F_LRU)) lruAppend(c, s);
+  hset(c, C_COUNT, hget(c, C_COUNT) + 1);
+  return a;
+}
+
+@inline function validValue(c: usize, vallen: u32): bool { return vallen != 0 && <f64>vallen <= maxValue(c); }
+
+/**
+ * The part of a store that follows the choice of slot `s` (a live item to
+ * overwrite, or a free slot when `opFlags` has OP_NEW): the value's blocks
+ * (bitmap caches), the item's version bump and the journal entry that
+ * storeCommit (or a repair) completes. The value's address, or 0 when no run
+ * of blocks is free (nothing changed but the full counter).
+ */
+function storeBegin(c: usize, s: u32, vallen: u32, expiresAbs: i64, keep: bool, opFlags: u32, now: i64): usize {
   let block = s;
   if (has(c, F_BITMAP)) {
     beginChange(c, 0); // the run's bits are set before the item points at them
@@ -916,20 +938,6 @@ function storePrepare(c: usize, key: usize, keylen: u32, vallen: u32, expiresAbs
   hset(c, C_OP_LEN, vallen);
   hset(c, C_OP_FLAGS, opFlags | (keep ? OP_KEEP_EXPIRES : 0));
   st64(c + C_OP_EXPIRES, expiresAbs);
-  if (opFlags & OP_NEW) {
-    hset(c, C_FREE_TOP, hget(c, C_FREE_TOP) - 1);
-    const it = item(c, s);
-    copyBytes(it + I_KEY, key, keylen);
-    iset(it, I_HASH, h);
-    iset(it, I_VALSIZE, vallen);
-    iset(it, I_BLOCK, block);
-    st64(it + I_EXPIRES, expiresAbs);
-    st64(it + I_STAMP, nextStamp(c));
-    iset(it, I_KEYSIZE, keylen);
-    chainAppend(c, s);
-    if (has(c, F_LRU)) lruAppend(c, s);
-    hset(c, C_COUNT, hget(c, C_COUNT) + 1);
-  }
   return blockAddr(c, block);
 }
 
@@ -980,8 +988,45 @@ export function cacheSet(c: usize, keylen: u32, vallen: u32, expires: f64, now: 
   if (a == 0) { wunlock(c); return 0; }
   copyBytes(a, key + valueOffset(keylen), vallen);
   storeCommit(c);
+  storeFound(c);
   wunlock(c);
   return 1;
+}
+
+/**
+ * cache_set / cache_update of a key whose item this thread found before
+ * (`slot` and its insert stamp, as cacheGetHinted takes them), with the value's
+ * `vallen` bytes at the start of scratch: no key, no hashing, no chain walk.
+ * Under the exclusive hold the slot must still hold that live item (stamps are
+ * never reused, so the same stamp means the same key). Returns 1 stored, 0
+ * refused as cacheSet would (cache_set of a live key, sizes, full), a negative
+ * status, or E_HINT when the slot no longer holds the item (or a lazy_expire
+ * item has expired, which only the full path may drop): nothing was changed.
+ */
+export function cacheSetHinted(c: usize, slot: u32, stampLo: u32, stampHi: u32, vallen: u32, expires: f64, now: f64, mode: i32): i32 {
+  if (slot == 0 || slot >= hget(c, C_ITEMS)) return E_HINT;
+  const rc = wlock(c);
+  if (rc < 0) return rc;
+  const it = item(c, slot);
+  const t = <i64>now;
+  if (iget(it, I_KEYSIZE) == 0 || ld64(it + I_STAMP) != ((<i64>stampHi << 32) | <i64>stampLo) || (has(c, F_LAZY) && expired(it, t))) {
+    wunlock(c);
+    return E_HINT;
+  }
+  if ((mode & CACHE_STORE_UPDATE) == 0 || !validValue(c, vallen)) { wunlock(c); return 0; }
+  const a = storeBegin(c, slot, vallen, absExpires(c, <i64>expires, t), (mode & CACHE_STORE_KEEP_EXPIRES) != 0, 0, t);
+  if (a == 0) { wunlock(c); return 0; }
+  copyBytes(a, scratchPtr(), vallen);
+  storeCommit(c);
+  wunlock(c);
+  return 1;
+}
+
+/** After a store's commit, under the hold: note its item on this thread's line, where JS learns the key's slot hint. */
+@inline function storeFound(c: usize): void {
+  const s = hget(c, C_OP_SLOT);
+  noteFound(item(c, s), s);
+  recordFound(c);
 }
 
 export function cacheStoreEnd(c: usize): void {

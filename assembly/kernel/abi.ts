@@ -69,6 +69,8 @@ export const E_PKT_TOO_MANY = -22;
 export const E_VALUE_RANGE = -25;
 /** A cache value does not fit in the thread's scratch slot: the caller reads it with the two-step path. */
 export const E_SCRATCH = -28;
+/** A cache slot hint no longer names the item (another key's, deleted, expired): nothing was done; the caller takes the full lookup. */
+export const E_HINT = -29;
 // The network client (ts/client/) reports its failures in the same number
 // space, so one table turns them into errors; the core never returns them.
 /** Nothing accepts connections at the address (refused, no such unix socket, unreachable host). */

@@ -13,8 +13,6 @@ export const binding: RuntimeBinding = {
   prepareWasm() {},
   // JavaScriptCore allocates a small array faster than a view into a pool is made.
   smallOwnArrays: true,
-  // JavaScriptCore inlines Atomics.load.
-  inlineAtomicsLoad: true,
   // Buffer#utf8Write: native, no result object per call.
   utf8Writer: bufferWriter,
   ...threads,

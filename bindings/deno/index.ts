@@ -13,8 +13,6 @@ export const binding: RuntimeBinding = {
   prepareWasm() {},
   // Deno's own arrays cost about 300 ns at any size: a pooled view is cheaper.
   smallOwnArrays: false,
-  // V8 calls out for Atomics.load (slower still on Deno): a call into the core's atomic load costs less.
-  inlineAtomicsLoad: false,
   // Deno's Buffer#utf8Write is JavaScript; its encodeInto is native.
   utf8Writer: encodeIntoWriter,
   ...threads,

@@ -22,8 +22,6 @@ export const binding: RuntimeBinding = {
   },
   // V8: a view into the pool beats a small array of its own (measured; over 64 bytes V8 allocates off-heap, about 1 µs).
   smallOwnArrays: false,
-  // V8 calls a builtin for Atomics.load: a call into the core's atomic load costs less.
-  inlineAtomicsLoad: false,
   // Buffer#utf8Write: native, no result object per call.
   utf8Writer: bufferWriter,
   ...threads,

@@ -90,4 +90,47 @@ for (const [mode, extra] of [['near cache', ''], ['hints only', ',near_items=0']
     for (let n = 1; n <= 70; n++) assert.deepEqual(u.cache_get(`v${n}`, 'h'), new Uint8Array(n).map((_, i) => (i * 7 + n) & 0xff));
     if (mode === 'hints only') assert.equal(new Set(seen.map((a) => a.byteOffset + ':' + a.buffer.byteLength + ':' + seen.indexOf(a))).size, seen.length);
   });
+
+  // Writes take the hint too (cache_set/cache_update of a key this thread read or wrote before): a stale one must
+  // never write into another key's item, and a live one must keep cache_set's and keepTtl's meaning.
+  test('a write of a key whose hinted slot now holds another key lands on the key, not on the slot', () => {
+    const { u } = engine('name=h,items=4,blocksize=32', extra);
+    u.cache_set('a', 'a-first');
+    assert.equal(text(u.cache_get('a')), 'a-first'); // learns a's slot
+    u.cache_del('a');
+    u.cache_set('b', 'b-value'); // takes a's freed slot
+    assert.equal(u.cache_update('a', 'a-second'), true); // a's hint names b's item now
+    assert.equal(text(u.cache_get('a')), 'a-second');
+    assert.equal(text(u.cache_get('b')), 'b-value');
+    // And the other way: b's write after b moved.
+    u.cache_del('b');
+    assert.equal(u.cache_update('b', 'b-again'), true);
+    assert.equal(u.cache_update('b', 'b-third'), true); // hinted, by the hint the last write left
+    assert.equal(text(u.cache_get('b')), 'b-third');
+    assert.equal(text(u.cache_get('a')), 'a-second');
+    assert.equal(cachesOf(u.ctx).stats(0).items, 2);
+    cachesOf(u.ctx).check(0);
+  });
+
+  test('a hinted write keeps cache_set, keepTtl and lazy expiry as the full path has them', () => {
+    const { u, advance } = engine('name=h,items=8,blocksize=32,lazy_expire=1', extra);
+    assert.equal(u.cache_set('k', 'one', 10), true);
+    assert.equal(text(u.cache_get('k')), 'one');
+    assert.equal(u.cache_set('k', 'two'), null, 'cache_set of a live key is refused');
+    assert.equal(text(u.cache_get('k')), 'one');
+    assert.equal(u.cache_update('k', 'three', 100, undefined, { keepTtl: true }), true);
+    assert.equal(text(u.cache_get('k')), 'three');
+    advance(11); // past the kept expiry
+    assert.equal(u.cache_set('k', 'four', 5), true, 'an expired key is missing: cache_set stores it');
+    assert.equal(text(u.cache_get('k')), 'four');
+    assert.equal(u.cache_update('k', 'x'.repeat(33)), null, 'over the block size: refused');
+    assert.equal(text(u.cache_get('k')), 'four');
+    advance(6);
+    assert.equal(u.cache_update('k', 'five'), true, 'an expired key is stored anew');
+    assert.equal(text(u.cache_get('k')), 'five');
+    advance(1000);
+    assert.equal(text(u.cache_get('k')), 'five', 'cache_update without expires: never expires');
+    assert.equal(cachesOf(u.ctx).stats(0).items, 1);
+    cachesOf(u.ctx).check(0);
+  });
 });

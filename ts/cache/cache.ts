@@ -16,7 +16,7 @@ import {
   CACHE_ITEM_STAMP, CACHE_ITEM_VERSION, CACHE_LINE_FOUND_EXPIRES, CACHE_LINE_FOUND_ITEM, CACHE_LINE_FOUND_SLOT,
   CACHE_LINE_FOUND_STAMP, CACHE_LINE_FOUND_VERSION, CACHE_LINE_NEAR_HITS, CACHE_MATH_DEC, CACHE_MATH_DIV,
   CACHE_MATH_INC, CACHE_MATH_MUL, CACHE_NEAR_FOLD, CACHE_STORE_KEEP_EXPIRES, CACHE_STORE_UPDATE, CACHE_VALUE_ALIGN,
-  E_SCRATCH, E_VALUE_RANGE,
+  E_HINT, E_SCRATCH, E_VALUE_RANGE,
 } from '../kernel/abi.ts';
 
 const utf8 = new TextEncoder();
@@ -162,8 +162,6 @@ export class CacheApi {
   readonly #locals: Local[];
   readonly #i32: Int32Array;
   readonly #own: boolean;
-  /** The near cache loads the version in JS (`Atomics.load`) rather than in the core: the binding's inlineAtomicsLoad. */
-  readonly #jsLoads: boolean;
   /** Which caches replicate their writes (`nodes=`), and whether any does (one check on the write paths). */
   readonly #replicated: boolean[];
   readonly #replicating: boolean;
@@ -189,7 +187,6 @@ export class CacheApi {
     this.#keyOff = ctx.x.CACHE_ITEM_KEY.value as number;
     this.#i32 = new Int32Array(ctx.u8.buffer, ctx.u8.byteOffset, ctx.u8.byteLength >> 2);
     this.#own = runtime().smallOwnArrays;
-    this.#jsLoads = runtime().inlineAtomicsLoad;
     this.#replicated = caches.map((c) => c.nodes.length > 0);
     this.#replicating = this.#replicated.includes(true);
     // The core's optimistic readers keep their fence (an atomic add between the value copy and
@@ -242,12 +239,12 @@ export class CacheApi {
    * A lazy_expire cache also checks the item's expiry against the clock.
    */
   #fresh(l: Local, k: Known): boolean {
-    if (this.#jsLoads) {
-      const i32 = this.#i32;
-      // Observes the item's last finished write: every writer stores a new version before it finishes (bump() in
-      // assembly/cache/cache.ts), and a sequentially consistent load cannot miss one that finished before this get began.
-      if (Atomics.load(i32, k.vi) !== k.ver || i32[k.vi + STAMP_WORD] !== k.lo) return false;
-    } else if (this.#ctx.x.cache_near_valid(k.vi << 2, k.ver, k.lo) !== 1) return false; // the same loads, in the core
+    const i32 = this.#i32;
+    // Plain loads, on purpose (an Atomics.load is a builtin call on V8, costing more than the rest of a near hit): an
+    // Int32Array element never tears, and no read may return a value older than a write that happens before it, atomic
+    // or not. Every writer stores a new version before it finishes, so a write that happens before this get changes
+    // what this load sees (bump() in assembly/cache/cache.ts has the whole argument). The version first, then the stamp.
+    if (i32[k.vi] !== k.ver || i32[k.vi + STAMP_WORD] !== k.lo) return false;
     return k.exp === 0 || !l.lazy || k.exp > this.now();
   }
 
@@ -255,7 +252,8 @@ export class CacheApi {
   #nearHit(l: Local): void {
     const i32 = this.#i32;
     const at = l.line + (CACHE_LINE_NEAR_HITS >> 2);
-    // A plain store: only this thread writes the word; the stats read it atomically.
+    // A plain store: only this thread writes the word; the stats read it atomically. Being a store to the array the
+    // version checks load from, it also keeps any JIT from reusing one get's version load for the next get.
     const n = i32[at] + 1;
     i32[at] = n;
     if (n >= CACHE_NEAR_FOLD) this.#ctx.x.cache_near_fold(l.c);
@@ -554,18 +552,45 @@ export class CacheApi {
     if (!(value instanceof Uint8Array) && typeof value !== 'string') this.#value(fn, value); // throws the typed error
     const e = expires === undefined || expires === 0 ? 0 : expiryArg(fn, expires);
     const l = this.#local(fn, cache);
-    const kl = this.#key(fn, key);
-    if (l === undefined || kl < 0) return false;
+    if (l === undefined) {
+      this.#key(fn, key); // a key of a wrong type throws even for a missing cache
+      return false;
+    }
     const c = l.c;
     const x = this.#ctx.x;
     const now = e !== 0 || l.writeClock ? this.now() : 0;
     const mode = (update ? CACHE_STORE_UPDATE : 0) | (keepTtl ? CACHE_STORE_KEEP_EXPIRES : 0);
+    const known = l.known;
+    if (known !== null && typeof key === 'string') {
+      const k = known.get(key);
+      if (k !== undefined) {
+        // A key this thread found before: the core checks that the slot still holds its item and stores there,
+        // with no key to encode, hash or look up. A stale hint changes nothing and falls through to the full path.
+        const vl = this.#valueIn(fn, value, 0);
+        if (vl >= 0) {
+          const rc = x.cache_set_hinted(c, k.slot, k.lo, k.hi, vl, e, now, mode);
+          if (rc !== E_HINT) {
+            this.#check(fn, rc);
+            if (rc === 1 && this.#replicating) this.#written(cache, key, false);
+            return rc === 1;
+          }
+          this.#forget(l, key, k);
+        }
+      }
+    }
+    const kl = this.#key(fn, key);
+    if (kl < 0) return false;
     const vl = this.#valueIn(fn, value, kl);
     if (vl >= 0) {
       // One call: the value is in scratch after the key.
       const rc = x.cache_set(c, kl, vl, e, now, mode);
       this.#check(fn, rc);
-      if (rc === 1 && this.#replicating) this.#written(cache, key, false);
+      if (rc === 1) {
+        // Remembers where the item is (not its value), so the next write of the key can take the hinted path; only
+        // while there is room, so that a stream of keys written once never pushes out the keys this thread reads.
+        if (known !== null && typeof key === 'string' && known.size < l.maxKeys) this.#learn(l, key, null, false);
+        if (this.#replicating) this.#written(cache, key, false);
+      }
       return rc === 1;
     }
     // Larger than the scratch: the core holds the cache exclusively while the value is copied in.

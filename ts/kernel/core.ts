@@ -207,9 +207,9 @@ export interface CoreExports extends CoreGlobals {
   cache_set(c: number, keylen: number, vallen: number, expires: number, now: number, mode: number): number;
   cache_value_offset(keylen: number): number;
   cache_get_hinted(c: number, slot: number, stampLo: number, stampHi: number, now: number): number;
+  cache_set_hinted(c: number, slot: number, stampLo: number, stampHi: number, vallen: number, expires: number, now: number, mode: number): number;
   cache_line_addr(c: number): number;
   cache_near_fold(c: number): void;
-  cache_near_valid(versionAddr: number, ver: number, stampLo: number): number;
   cache_touch(c: number, keylen: number, expires: number, now: number): number;
   cache_rmw_begin(c: number, keylen: number, now: number): number;
   cache_rmw_store(c: number, keylen: number, vallen: number, expires: number, now: number, mode: number): number;

@@ -94,6 +94,7 @@ export const statusTable: Readonly<Record<number, { code: UwsgiErrorCode; text: 
   [CoreStatus.E_NET_BAD_REPLY]: { code: 'ERR_BAD_REPLY', text: 'the reply breaks the protocol' },
   [CoreStatus.E_NET_REJECTED]: { code: 'ERR_REJECTED', text: 'the peer refused the operation' },
   [CoreStatus.E_SCRATCH]: { code: 'ERR_INTERNAL', text: 'the value does not fit in the thread scratch' },
+  [CoreStatus.E_HINT]: { code: 'ERR_INTERNAL', text: 'a cache slot hint no longer names its item' },
   [CoreStatus.E_VALUE_RANGE]: { code: 'ERR_VALUE_RANGE', text: 'the value does not fit the type' },
 };
 

@@ -617,13 +617,6 @@ export interface RuntimeBinding extends RuntimeThreads, RuntimeProcess, RuntimeF
    */
   readonly smallOwnArrays: boolean;
   /**
-   * Whether the JIT compiles `Atomics.load` on an Int32Array inline, so that it
-   * costs less than a call into the core (JavaScriptCore: yes; V8: no, it calls
-   * a builtin, and on Deno that costs more than the whole rest of a cache
-   * get): the near cache's check picks its load by it (ts/cache/cache.ts).
-   */
-  readonly inlineAtomicsLoad: boolean;
-  /**
    * A function that writes a string's UTF-8 into `target` from its start and
    * returns the bytes written (whole characters, as many as fit), the fastest
    * way the runtime has: the codec's encoders pack their text with it.
