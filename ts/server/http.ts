@@ -14,7 +14,7 @@ import type { HttpServeHandlers, HttpSocket, NodeRequest, NodeResponse } from '.
 import type { ListenerSpec } from './listen.ts';
 import type { TrackedConnection } from './connections.ts';
 import { type RequestState, type ServedRequest, type ServingContext, defaultOnError, runInRequest } from './context.ts';
-import type { ServedListener } from './apps.ts';
+import type { RequestContext, ServedListener } from './apps.ts';
 import { lazyRequest, requestUrl, writeNodeResponse } from './fetch.ts';
 import { UwsgiError, typeName } from '../kernel/errors.ts';
 
@@ -127,6 +127,27 @@ function limitPushes(req: NodeRequest, limit: number, over: () => void): void {
   };
 }
 
+/**
+ * What a Fetch handler gets besides the request, for an HTTP request: the
+ * environ is built on its first read. A class rather than an object literal
+ * with a getter, which V8 builds through a runtime call on every request.
+ */
+class HttpRequestContext implements RequestContext {
+  readonly #state: RequestState;
+  readonly remoteAddr: string;
+  readonly remotePort: number;
+  readonly listener: ListenerSpec;
+  readonly mountpoint: string;
+  constructor(state: RequestState, remoteAddr: string, remotePort: number, listener: ListenerSpec, mountpoint: string) {
+    this.#state = state;
+    this.remoteAddr = remoteAddr;
+    this.remotePort = remotePort;
+    this.listener = listener;
+    this.mountpoint = mountpoint;
+  }
+  get env(): Record<string, string> { return this.#state.env(); }
+}
+
 /** The node:http handlers of one `--http-socket` listener. */
 export function httpHandlers(sc: ServingContext, spec: ListenerSpec): HttpServeHandlers {
   const lc = sc.config;
@@ -222,10 +243,7 @@ export function httpHandlers(sc: ServingContext, spec: ListenerSpec): HttpServeH
           },
           body: () => (hasBody ? bodyStream(req, lc.limitPost, over) : null),
         });
-        const ctx = {
-          get env() { return state.env(); },
-          remoteAddr: info.remoteAddr, remotePort: sock.remotePort ?? 0, listener: spec, mountpoint: picked.mounted.mountpoint,
-        };
+        const ctx = new HttpRequestContext(state, info.remoteAddr, sock.remotePort ?? 0, spec, picked.mounted.mountpoint);
         return Promise.resolve(app.fetch(request, ctx)).then((r) => {
           if (state.disconnected || sock.destroyed) return undefined;
           if (!(r instanceof Response)) throw new UwsgiError('ERR_ARG_TYPE', `the app's fetch must return a Response, got ${typeName(r)}`);
