@@ -399,6 +399,13 @@ export class CacheApi {
     if (i >= 0 && this.#replicated[i]) writeHook?.(this.#ctx, i, key as Bytes, deleted);
   }
 
+  /** A write call's status: throws a failure, hands a change (1) to replication; whether it changed the cache. */
+  #wrote(fn: string, rc: number, cache: unknown, key: unknown, deleted: boolean): boolean {
+    this.#check(fn, rc);
+    if (rc === 1 && this.#replicating) this.#written(cache, key, deleted);
+    return rc === 1;
+  }
+
   /** Copy `len` bytes at `from` in the shared memory into `out` (from its start). */
   #copyOut(from: number, len: number, out: Uint8Array): void {
     if (len <= SMALL_COPY) {
@@ -569,11 +576,7 @@ export class CacheApi {
         const vl = this.#valueIn(fn, value, 0);
         if (vl >= 0) {
           const rc = x.cache_set_hinted(c, k.slot, k.lo, k.hi, vl, e, now, mode);
-          if (rc !== E_HINT) {
-            this.#check(fn, rc);
-            if (rc === 1 && this.#replicating) this.#written(cache, key, false);
-            return rc === 1;
-          }
+          if (rc !== E_HINT) return this.#wrote(fn, rc, cache, key, false);
           this.#forget(l, key, k);
         }
       }
@@ -584,14 +587,10 @@ export class CacheApi {
     if (vl >= 0) {
       // One call: the value is in scratch after the key.
       const rc = x.cache_set(c, kl, vl, e, now, mode);
-      this.#check(fn, rc);
-      if (rc === 1) {
-        // Remembers where the item is (not its value), so the next write of the key can take the hinted path; only
-        // while there is room, so that a stream of keys written once never pushes out the keys this thread reads.
-        if (known !== null && typeof key === 'string' && known.size < l.maxKeys) this.#learn(l, key, null, false);
-        if (this.#replicating) this.#written(cache, key, false);
-      }
-      return rc === 1;
+      // Remembers where the item is (not its value), so the next write of the key can take the hinted path; only
+      // while there is room, so that a stream of keys written once never pushes out the keys this thread reads.
+      if (rc === 1 && known !== null && typeof key === 'string' && known.size < l.maxKeys) this.#learn(l, key, null, false);
+      return this.#wrote(fn, rc, cache, key, false);
     }
     // Larger than the scratch: the core holds the cache exclusively while the value is copied in.
     const v = this.#value(fn, value);
@@ -626,10 +625,8 @@ export class CacheApi {
     const kl = this.#key(fn, key);
     if (l === undefined || kl < 0) return false;
     const rc = this.#ctx.x.cache_touch(l.c, kl, e, this.now());
-    this.#check(fn, rc);
     // Peers get the value again with its new expiry (the cache protocol has no touch).
-    if (rc === 1 && this.#replicating) this.#written(cache, key, false);
-    return rc === 1;
+    return this.#wrote(fn, rc, cache, key, false);
   }
 
   /**
@@ -748,9 +745,7 @@ export class CacheApi {
     const kl = this.#key(fn, key);
     if (c === 0 || kl < 0) return false;
     const rc = this.#ctx.x.cache_del(c, kl, this.now());
-    this.#check(fn, rc);
-    if (rc === 1 && this.#replicating) this.#written(cache, key, true);
-    return rc === 1;
+    return this.#wrote(fn, rc, cache, key, true);
   }
 
   clear(fn: string, cache: unknown): boolean {
@@ -806,9 +801,7 @@ export class CacheApi {
     if (rc === E_VALUE_RANGE) {
       throw new UwsgiError('ERR_VALUE_RANGE', `${fn}: the result does not fit in a signed 64-bit integer; the counter is left unchanged (uWSGI wraps it)`);
     }
-    this.#check(fn, rc);
-    if (rc === 1 && this.#replicating) this.#written(cache, key, false);
-    return rc === 1;
+    return this.#wrote(fn, rc, cache, key, false);
   }
 
   /**
