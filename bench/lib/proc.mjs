@@ -121,7 +121,9 @@ export function runToEnd(file, args, { timeoutMs = 60_000 } = {}) {
     child.stderr.on('data', (c) => { err += c; });
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     child.once('error', (e) => { clearTimeout(timer); reject(e); });
-    child.once('exit', (code, signal) => {
+    // 'close', not 'exit': at 'exit' the pipes may still hold unread output (Node documents
+    // this; on Deno under load it happened, and a wrk run read as having printed nothing).
+    child.once('close', (code, signal) => {
       clearTimeout(timer);
       if (code === 0) resolve(out);
       else reject(new Error(`${file.split('/').pop()} ${args.join(' ')}: ${signal ?? `exit ${code}`}: ${(err || out).trim().slice(-500)}`));
