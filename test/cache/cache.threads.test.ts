@@ -58,6 +58,40 @@ describe('cache across threads', () => {
     }
   }, 300_000);
 
+  test('a get by hint while another thread keeps a write open: read under the shared hold once the write ends, the right value', async () => {
+    const master = await run({
+      options: { workers: 1, sharedarea: 1, cache2: 'name=bm,items=16,blocksize=8,blocks=64,bitmap=1' },
+      app: 'build/tests/fixtures/cache-window.js', handleSignals: false, log: () => {},
+    });
+    try {
+      const u = master.uwsgi;
+      const view = u.sharedarea(0).view();
+      const words = new Int32Array(view.buffer, view.byteOffset, 4);
+      const text = (v: Uint8Array | null) => (v === null ? null : new TextDecoder().decode(v));
+      // A value over several blocks, read once (this thread learns its slot), then changed:
+      // the next get cannot be a near hit and goes to the core by the hint.
+      u.cache_set('h', 'old value over four blocks');
+      assert.equal(text(u.cache_get('h')), 'old value over four blocks');
+      u.cache_update('h', 'new value, five blocks long now');
+      const hits = cachesOf(u.ctx).stats(0).hits;
+      Atomics.store(words, 2, 300);
+      Atomics.store(words, 0, 1);
+      Atomics.notify(words, 0);
+      while (Atomics.load(words, 1) === 0) await Atomics.waitAsync(words, 1, 0, 1000).value;
+      // The writer's window stays open past every lock-free attempt: the core reads under the
+      // shared hold, which waits for the write to end.
+      assert.equal(text(u.cache_get('h')), 'new value, five blocks long now');
+      assert.equal(cachesOf(u.ctx).stats(0).hits - hits, 1n, 'one get, one hit');
+      assert.equal(text(u.cache_get('h')), 'new value, five blocks long now');
+      while (Atomics.load(words, 1) !== 2) await Atomics.waitAsync(words, 1, 1, 1000).value;
+      assert.equal(text(u.cache_get('w')), 'w-new');
+      cachesOf(u.ctx).check(0);
+    } finally {
+      Atomics.store(new Int32Array(master.uwsgi.sharedarea(0).view().buffer, master.uwsgi.sharedarea(0).view().byteOffset, 4), 0, 3);
+      await master.stop();
+    }
+  }, 60_000);
+
   test(`a worker killed ${KILLS} times, half of them inside a set: the next locker repairs the cache and every invariant holds`, async () => {
     const master = await run({
       options: { workers: 1, sharedarea: 1, cache2: ['name=bm,items=257,blocksize=64,blocks=4096,bitmap=1,purge_lru=1,hashsize=31', 'name=plain,items=129,blocksize=256,hashsize=17'] },
