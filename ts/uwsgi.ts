@@ -70,6 +70,10 @@ export class Uwsgi {
   rebind(ctx: ThreadContext): void {
     const old = this.#ctx;
     this.#ctx = ctx;
+    // What subsystems remembered of the old view on this object (symbol-keyed memos, e.g. the
+    // cache functions' service) goes with it. Set to undefined rather than deleted: the
+    // object keeps its shape, and so its fast property access.
+    for (const s of Object.getOwnPropertySymbols(this)) (this as unknown as Record<symbol, unknown>)[s] = undefined;
     if (old && old !== ctx) old.release();
   }
 }

@@ -20,6 +20,27 @@ describe('testing an app without a master', () => {
     throwsUwsgi(() => signedUp('bob'), 'ERR_NOT_CONFIGURED', /no mule configured/);
   });
 
+  test('the default export follows useEngine at once, a value its thread remembered included', () => {
+    const text = (v: Uint8Array | null) => (v === null ? null : new TextDecoder().decode(v));
+    const a = createEngine({ cache2: 'name=default,items=10' });
+    const b = createEngine({ cache2: 'name=default,items=10' });
+    try {
+      useEngine(a);
+      uwsgi.cache_set('k', 'on a');
+      assert.equal(text(uwsgi.cache_get('k')), 'on a');
+      assert.equal(text(uwsgi.cache_get('k')), 'on a'); // a near hit: remembered by this thread's view of a
+      b.uwsgi.cache_set('k', 'on b');
+      useEngine(b);
+      assert.equal(text(uwsgi.cache_get('k')), 'on b');
+      assert.equal(text(uwsgi.cache_get('k')), 'on b');
+      useEngine(a);
+      assert.equal(text(uwsgi.cache_get('k')), 'on a');
+    } finally {
+      useEngine(createEngine(STANDALONE_OPTIONS));
+    }
+    assert.equal(uwsgi.cache_get('k'), null, 'a fresh standalone engine');
+  });
+
   test("useEngine: the test's options, a worker id, a fake clock, a fresh state per test", async () => {
     const engine = createEngine({ cache2: 'name=default,items=10', mules: 1, workers: 2 });
     let now = Date.UTC(2030, 0, 1);

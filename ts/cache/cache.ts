@@ -431,6 +431,22 @@ export class CacheApi {
     return copyOutWords(this.#u8, this.#i32, from, n);
   }
 
+  /**
+   * `cache_get(key)` of the default cache when this thread remembers the key's
+   * value and the item is unchanged: that value; otherwise undefined, and the
+   * caller takes {@link get}, which answers the same by the longer way. The
+   * module function tries this first, so a near hit runs no argument checks,
+   * no cache-name lookup and nothing else (worth 5-10 ns of a 30-50 ns get).
+   */
+  nearGet(key: string): Uint8Array | undefined {
+    const l = this.#locals[0];
+    if (l === undefined || l.known === null || this.#busy !== null) return undefined;
+    const k = l.known.get(key);
+    if (k === undefined || k.value === null || k.copy !== null || !this.#fresh(l, k)) return undefined;
+    this.#nearHit(l);
+    return k.value;
+  }
+
   get(fn: string, key: unknown, cache: unknown): Uint8Array | null {
     if (this.#busy !== null) this.#refuseBusy(fn);
     const l = this.#local(fn, cache);
