@@ -698,14 +698,36 @@ function optimisticGet(c: usize, key: usize, keylen: u32, h: u32, now: i64): i32
 }
 
 /**
+ * One read of the item a hint names (slot item `it`, insert stamp `want`): copies
+ * its value to `out` and returns its length; 0 when the slot no longer holds that
+ * insert or it is lazily expired (the full path deals with both); E_SCRATCH when
+ * the value is larger than `room`; RETRY when what was read cannot be a finished
+ * item (a writer was mid-change: only a lock-free read can meet that).
+ */
+@inline function readByHint(c: usize, it: usize, slot: u32, want: i64, flags: u32, now: u32, out: usize, room: u32): i32 {
+  if (iget(it, I_KEYSIZE) == 0 || ld64(it + I_STAMP) != want) return 0;
+  if ((flags & F_LAZY) != 0 && expired(it, <i64>now)) return 0;
+  const vs = iget(it, I_VALSIZE);
+  const b = iget(it, I_BLOCK);
+  const blocks = hget(c, C_BLOCKS);
+  const bs = hget(c, C_BLOCKSIZE);
+  if (vs == 0 || b >= blocks) return RETRY;
+  if ((flags & F_BITMAP) != 0 ? <u64>b + <u64>((vs + bs - 1) / bs) > <u64>blocks : vs > bs) return RETRY;
+  if (vs > room) return E_SCRATCH;
+  copyBytes(out, blockAddr(c, b), vs);
+  noteFound(it, slot);
+  return <i32>vs;
+}
+
+/**
  * cache_get by hint: the item in `slot` if its stamp is still the one given
  * (then it holds the key the hint was made for: stamps are never reused).
  * Copies the value to the start of scratch and returns its length; 0 when the
  * hint is stale or the lookup needs the full path (lazy expiry); E_SCRATCH when
  * it does not fit. Lock-free, for caches without purge_lru, unless writers keep
- * it from a consistent snapshot: then it reads under the shared hold. Every argument is an i32, which the engines pass without
- * conversion: the stamp as its two 32-bit halves, `now` as unsigned seconds
- * (read only by lazy_expire caches).
+ * it from a consistent snapshot: then it reads under the shared hold. Every
+ * argument is an i32, which the engines pass without conversion: the stamp as
+ * its two 32-bit halves, `now` as unsigned seconds (read only by lazy_expire caches).
  */
 export function cacheGetHinted(c: usize, slot: u32, stampLo: u32, stampHi: u32, now: u32): i32 {
   if (declaredDead()) return E_STOPPED;
@@ -714,40 +736,27 @@ export function cacheGetHinted(c: usize, slot: u32, stampLo: u32, stampHi: u32, 
   const want = (<i64>stampHi << 32) | <i64>stampLo;
   const it = item(c, slot);
   const out = scratchPtr();
-  const blocks = hget(c, C_BLOCKS);
-  const bs = hget(c, C_BLOCKSIZE);
   const room = scratchSize();
-  for (let i = 0; i < OPTIMISTIC_TRIES; i++) {
+  let len: i32 = RETRY;
+  for (let i = 0; i < OPTIMISTIC_TRIES && len == RETRY; i++) {
     const seq = settledSeq(c);
     if ((seq & 1) != 0) continue;
-    let len: i32 = 0;
-    if (iget(it, I_KEYSIZE) != 0 && ld64(it + I_STAMP) == want) {
-      const vs = iget(it, I_VALSIZE);
-      const b = iget(it, I_BLOCK);
-      if ((flags & F_LAZY) != 0 && expired(it, <i64>now)) len = -1;
-      else if (vs == 0 || b >= blocks) continue;
-      else if ((flags & F_BITMAP) != 0 ? <u64>b + <u64>((vs + bs - 1) / bs) > <u64>blocks : vs > bs) continue;
-      else if (vs > room) len = E_SCRATCH;
-      else { copyBytes(out, blockAddr(c, b), vs); len = <i32>vs; noteFound(it, slot); }
-    }
+    const got = readByHint(c, it, slot, want, flags, now, out, room);
     // Keeps the reads above before the check below (see readFence).
     if (readFence) fence(c);
     // Observes whether a writer started meanwhile.
-    if (aload32(c + C_SEQ) != seq) continue;
-    if (len > 0) { count(c, T_HITS); recordFound(c); }
-    return len < 0 && len != E_SCRATCH ? 0 : len;
+    if (aload32(c + C_SEQ) == seq) len = got;
   }
-  // Writers kept changing the cache through every attempt: the same read under the shared
-  // hold, still by the hint (returning 0 here would make JS forget it and look the key up).
-  const rc = rlock(c);
-  if (rc < 0) return rc;
-  let len: i32 = 0;
-  if (iget(it, I_KEYSIZE) != 0 && ld64(it + I_STAMP) == want && !((flags & F_LAZY) != 0 && expired(it, <i64>now))) {
-    const vs = iget(it, I_VALSIZE);
-    if (vs > room) len = E_SCRATCH;
-    else if (vs > 0) { copyBytes(out, blockAddr(c, iget(it, I_BLOCK)), vs); len = <i32>vs; noteFound(it, slot); }
+  if (len == RETRY) {
+    // Writers kept changing the cache through every attempt: the same read under the shared
+    // hold, still by the hint (returning 0 here would make JS forget it and look the key up).
+    const rc = rlock(c);
+    if (rc < 0) return rc;
+    len = readByHint(c, it, slot, want, flags, now, out, room);
+    runlock(c);
+    // Under the hold the item is whole; an unreadable one is left to the full path.
+    if (len == RETRY) len = 0;
   }
-  runlock(c);
   if (len > 0) { count(c, T_HITS); recordFound(c); }
   return len;
 }

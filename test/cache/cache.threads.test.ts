@@ -63,10 +63,10 @@ describe('cache across threads', () => {
       options: { workers: 1, sharedarea: 1, cache2: 'name=bm,items=16,blocksize=8,blocks=64,bitmap=1' },
       app: 'build/tests/fixtures/cache-window.js', handleSignals: false, log: () => {},
     });
+    const u = master.uwsgi;
+    const view = u.sharedarea(0).view();
+    const words = new Int32Array(view.buffer, view.byteOffset, 4);
     try {
-      const u = master.uwsgi;
-      const view = u.sharedarea(0).view();
-      const words = new Int32Array(view.buffer, view.byteOffset, 4);
       const text = (v: Uint8Array | null) => (v === null ? null : new TextDecoder().decode(v));
       // A value over several blocks, read once (this thread learns its slot), then changed:
       // the next get cannot be a near hit and goes to the core by the hint.
@@ -87,7 +87,7 @@ describe('cache across threads', () => {
       assert.equal(text(u.cache_get('w')), 'w-new');
       cachesOf(u.ctx).check(0);
     } finally {
-      Atomics.store(new Int32Array(master.uwsgi.sharedarea(0).view().buffer, master.uwsgi.sharedarea(0).view().byteOffset, 4), 0, 3);
+      Atomics.store(words, 0, 3);
       await master.stop();
     }
   }, 60_000);
