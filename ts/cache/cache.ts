@@ -116,6 +116,12 @@ interface Known {
   exp: number;
   /** near_check: a private copy of `value`, compared with it on every hit. */
   copy: Uint8Array | null;
+  /**
+   * `value` when a near hit may return it with no check beyond the item's
+   * version and stamp (no near_check copy, no expiry the clock must be compared
+   * with), else null: `nearGet` reads this one field of the entry's state.
+   */
+  hit: Uint8Array | null;
 }
 
 /** What one thread knows of one cache. */
@@ -186,6 +192,12 @@ export class CacheApi {
     this.#scratch = ctx.u8.subarray(ctx.scratch, ctx.scratch + this.#size);
     this.#keyOff = ctx.x.CACHE_ITEM_KEY.value as number;
     this.#i32 = new Int32Array(ctx.u8.buffer, ctx.u8.byteOffset, ctx.u8.byteLength >> 2);
+    const first = this.#locals[0];
+    // Without the near cache (values not remembered) nothing could answer here.
+    if (first !== undefined && first.known !== null && first.near) {
+      this.#nearKnown = first.known;
+      this.#nearHitsAt = first.line + (CACHE_LINE_NEAR_HITS >> 2);
+    }
     this.#own = runtime().smallOwnArrays;
     this.#replicated = caches.map((c) => c.nodes.length > 0);
     this.#replicating = this.#replicated.includes(true);
@@ -292,6 +304,7 @@ export class CacheApi {
     k.value = null;
     k.buf = null;
     k.copy = null;
+    k.hit = null;
   }
 
   /**
@@ -314,7 +327,7 @@ export class CacheApi {
     let k = known.get(key);
     if (k === undefined) {
       if (known.size >= l.maxKeys) this.#evictOldest(l);
-      k = { slot, lo, hi, vi, ver, value: null, buf: null, exp, copy: null };
+      k = { slot, lo, hi, vi, ver, value: null, buf: null, exp, copy: null, hit: null };
       known.set(key, k);
     } else {
       this.#release(l, k);
@@ -328,7 +341,7 @@ export class CacheApi {
       if (n === undefined) { l.buffers.set(buf, 1); l.bytes += buf.byteLength; } else l.buffers.set(buf, n + 1);
       k.buf = buf;
     } else l.bytes += value.length;
-    if (l.check) { k.copy = value.slice(); l.bytes += value.length; }
+    if (l.check) { k.copy = value.slice(); l.bytes += value.length; } else if (exp === 0 || !l.lazy) k.hit = value;
     while (l.bytes > l.maxBytes) this.#evictOldest(l);
   }
 
@@ -439,12 +452,23 @@ export class CacheApi {
    * no cache-name lookup and nothing else (worth 5-10 ns of a 30-50 ns get).
    */
   nearGet(key: string): Uint8Array | undefined {
-    const l = this.#locals[0];
-    if (l === undefined || l.known === null || this.#busy !== null) return undefined;
-    const k = l.known.get(key);
-    if (k === undefined || k.value === null || k.copy !== null || !this.#fresh(l, k)) return undefined;
-    this.#nearHit(l);
-    return k.value;
+    // Only the loads a near hit needs: whether the entry's value may be returned as is (a value, no
+    // near_check copy, no expiry to compare with the clock) was settled when it was learned (`hit`),
+    // and whether this path may answer at all when the service was made or went busy (`#nearKnown`).
+    const known = this.#nearKnown;
+    if (known === null) return undefined;
+    const k = known.get(key);
+    if (k === undefined) return undefined;
+    const v = k.hit;
+    const i32 = this.#i32;
+    const vi = k.vi;
+    // #fresh's check (its comment has the memory-order argument).
+    if (v === null || i32[vi] !== k.ver || i32[vi + STAMP_WORD] !== k.lo) return undefined;
+    const at = this.#nearHitsAt;
+    const n = i32[at] + 1;
+    i32[at] = n;
+    if (n >= CACHE_NEAR_FOLD) this.#ctx.x.cache_near_fold(this.#locals[0].c);
+    return v;
   }
 
   get(fn: string, key: unknown, cache: unknown): Uint8Array | null {
@@ -628,6 +652,11 @@ export class CacheApi {
    */
   #busy: string | null = null;
 
+  /** What `nearGet` looks keys up in: the default cache's remembered keys, or null when it must not answer (no near cache, or `#busy`). */
+  #nearKnown: Map<string, Known> | null = null;
+  /** Int32 index of the default cache's near-hit count on this thread's line. */
+  #nearHitsAt = 0;
+
   #refuseBusy(fn: string): never {
     throw new UwsgiError('ERR_LOCK_STATE', `${fn}: called from the function given to ${this.#busy}, which runs holding the cache's write lock; it must not call cache functions`);
   }
@@ -694,8 +723,10 @@ export class CacheApi {
     return this.#underRmw(fn, l, kl, (a, now, released) => {
       const current = a === 0 ? null : this.#u8.slice(a, a + x.cache_last_len());
       let next: unknown;
+      const near = this.#nearKnown;
       this.#busy = fn;
-      try { next = (f as (v: Uint8Array | null) => unknown)(current); } finally { this.#busy = null; }
+      this.#nearKnown = null;
+      try { next = (f as (v: Uint8Array | null) => unknown)(current); } finally { this.#busy = null; this.#nearKnown = near; }
       if (next !== null && typeof next === 'object' && typeof (next as { then?: unknown }).then === 'function') {
         throw new UwsgiError('ERR_ARG_TYPE', `${fn}: fn returned a promise; it runs holding the cache's write lock and must return the new value synchronously`);
       }
