@@ -71,6 +71,10 @@ export abstract class CacheFunctions {
   }
   /** true when the key exists (an expired item exists until swept, as in uWSGI), else null. A remote cache gives a promise. */
   cache_exists<C extends string | undefined = undefined>(key: Bytes, cache?: C): CacheResult<C, true | null> {
+    // A near hit of the default cache first, as in cache_get (and counted as a hit, as the core counts an exists).
+    if (arguments.length === 1 && typeof key === 'string' && ((this as Memo)[API] ??= cachesOf(this.ctx)).nearGet(key) !== undefined) {
+      return true as CacheResult<C, true | null>;
+    }
     argCount('cache_exists', arguments.length, 1, 2);
     return (isRemoteCache(cache) ? remoteCachesOf(this.ctx).exists('cache_exists', key, cache) : cachesOf(this.ctx).exists('cache_exists', key, cache) || null) as CacheResult<C, true | null>;
   }
