@@ -67,6 +67,13 @@ function bytesInto(u8: Uint8Array, at: number, b: Uint8Array, n: number): void {
   for (let i = 0; i < n; i++) u8[at + i] = b[i];
 }
 
+/** cache_get_into's copy of a remembered value `v`: as much as fits in `buf`; returns the value's whole length. */
+function valueInto(buf: Uint8Array, v: Uint8Array): number {
+  const n = Math.min(v.length, buf.length);
+  if (n <= SMALL_COPY) bytesInto(buf, 0, v, n); else buf.set(n === v.length ? v : v.subarray(0, n));
+  return v.length;
+}
+
 /** Where the core puts a value in scratch after a key of `keylen` bytes (assembly/cache/cache.ts valueOffset). */
 const valueOffset = (keylen: number) => (keylen + CACHE_VALUE_ALIGN - 1) & -CACHE_VALUE_ALIGN;
 
@@ -471,6 +478,12 @@ export class CacheApi {
     return v;
   }
 
+  /** `nearGet` for cache_get_into: the value's length once copied into `buf` (as much as fits), or undefined. */
+  nearGetInto(key: string, buf: Uint8Array): number | undefined {
+    const v = this.nearGet(key);
+    return v === undefined ? undefined : valueInto(buf, v);
+  }
+
   get(fn: string, key: unknown, cache: unknown): Uint8Array | null {
     if (this.#busy !== null) this.#refuseBusy(fn);
     const l = this.#local(fn, cache);
@@ -538,9 +551,7 @@ export class CacheApi {
         if (v !== null && this.#fresh(l, k)) {
           if (k.copy !== null) this.#verify(fn, l, key, k);
           this.#nearHit(l);
-          const n = Math.min(v.length, buf.length);
-          if (n <= SMALL_COPY) bytesInto(buf, 0, v, n); else buf.set(n === v.length ? v : v.subarray(0, n));
-          return v.length;
+          return valueInto(buf, v);
         }
         const n = this.#ctx.x.cache_get_hinted(l.c, k.slot, k.lo, k.hi, l.lazy ? this.now() : 0);
         if (n > 0) {

@@ -60,6 +60,11 @@ export abstract class CacheFunctions {
   }
   /** Copy the value into `buf` (as much as fits) without allocating: its full length, or -1 when missing. A remote cache gives a promise. */
   cache_get_into<C extends string | undefined = undefined>(key: Bytes, buf: Uint8Array, cache?: C): CacheResult<C, number> {
+    // A near hit of the default cache first, as in cache_get.
+    if (arguments.length === 2 && typeof key === 'string' && buf instanceof Uint8Array) {
+      const n = ((this as Memo)[API] ??= cachesOf(this.ctx)).nearGetInto(key, buf);
+      if (n !== undefined) return n as CacheResult<C, number>;
+    }
     argCount('cache_get_into', arguments.length, 2, 3);
     if (!isRemoteCache(cache)) return cachesOf(this.ctx).getInto('cache_get_into', key, buf, cache) as CacheResult<C, number>;
     if (!(buf instanceof Uint8Array)) return Promise.reject(new UwsgiError('ERR_ARG_TYPE', `cache_get_into: buf must be a Uint8Array`)) as CacheResult<C, number>;
