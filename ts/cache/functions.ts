@@ -33,6 +33,36 @@ function updateOptions(fn: string, options: unknown): boolean {
 const API = Symbol('uwsgi-wasm: cache service');
 type Memo = { [API]?: ReturnType<typeof cachesOf> };
 
+// What cache_get, cache_get_into and cache_exists do past their near hit, outside the methods: kept
+// out, the methods stay small enough that a JIT inlining one into a hot caller also inlines its near
+// hit, where the slow path (hot in the profile from every key's first get) had used up the budget.
+// The get loop over 10k remembered keys ran in 0.78x (Deno), 0.81x (Node 24), 0.91x (Node 20) of
+// the time with this (fresh processes, the builds alternating; Bun unchanged).
+
+/** cache_get past the near hit: the argument count, then the remote or the local cache. */
+function getRest(u: CacheFunctions, n: number, key: Bytes, cache: unknown): Uint8Array | null | Promise<Uint8Array | null> {
+  argCount('cache_get', n, 1, 2);
+  return isRemoteCache(cache) ? remoteCachesOf(u.ctx).get('cache_get', key, cache) : cachesOf(u.ctx).get('cache_get', key, cache);
+}
+
+/** cache_get_into past the near hit. */
+function getIntoRest(u: CacheFunctions, n: number, key: Bytes, buf: Uint8Array, cache: unknown): number | Promise<number> {
+  argCount('cache_get_into', n, 2, 3);
+  if (!isRemoteCache(cache)) return cachesOf(u.ctx).getInto('cache_get_into', key, buf, cache);
+  if (!(buf instanceof Uint8Array)) return Promise.reject(new UwsgiError('ERR_ARG_TYPE', `cache_get_into: buf must be a Uint8Array`));
+  return remoteCachesOf(u.ctx).get('cache_get_into', key, cache).then((v) => {
+    if (!v) return -1;
+    buf.set(v.length > buf.length ? v.subarray(0, buf.length) : v);
+    return v.length;
+  });
+}
+
+/** cache_exists past the near hit. */
+function existsRest(u: CacheFunctions, n: number, key: Bytes, cache: unknown): true | null | Promise<true | null> {
+  argCount('cache_exists', n, 1, 2);
+  return isRemoteCache(cache) ? remoteCachesOf(u.ctx).exists('cache_exists', key, cache) : cachesOf(u.ctx).exists('cache_exists', key, cache) || null;
+}
+
 /** cache_inc/dec/mul/div refuse a remote cache (see cache_mul). */
 function noRemoteMath(fn: string, cache: unknown): void {
   if (isRemoteCache(cache)) throw remoteUnsupported(fn, cache, "uWSGI's cache protocol has no arithmetic (uWSGI 2.0.21 would overwrite the counter with the delta)");
@@ -55,8 +85,7 @@ export abstract class CacheFunctions {
       const v = ((this as Memo)[API] ??= cachesOf(this.ctx)).nearGet(key);
       if (v !== undefined) return v as CacheResult<C, Uint8Array | null>;
     }
-    argCount('cache_get', arguments.length, 1, 2);
-    return (isRemoteCache(cache) ? remoteCachesOf(this.ctx).get('cache_get', key, cache) : cachesOf(this.ctx).get('cache_get', key, cache)) as CacheResult<C, Uint8Array | null>;
+    return getRest(this, arguments.length, key, cache) as CacheResult<C, Uint8Array | null>;
   }
   /** Copy the value into `buf` (as much as fits) without allocating: its full length, or -1 when missing. A remote cache gives a promise. */
   cache_get_into<C extends string | undefined = undefined>(key: Bytes, buf: Uint8Array, cache?: C): CacheResult<C, number> {
@@ -65,14 +94,7 @@ export abstract class CacheFunctions {
       const n = ((this as Memo)[API] ??= cachesOf(this.ctx)).nearGetInto(key, buf);
       if (n !== undefined) return n as CacheResult<C, number>;
     }
-    argCount('cache_get_into', arguments.length, 2, 3);
-    if (!isRemoteCache(cache)) return cachesOf(this.ctx).getInto('cache_get_into', key, buf, cache) as CacheResult<C, number>;
-    if (!(buf instanceof Uint8Array)) return Promise.reject(new UwsgiError('ERR_ARG_TYPE', `cache_get_into: buf must be a Uint8Array`)) as CacheResult<C, number>;
-    return remoteCachesOf(this.ctx).get('cache_get_into', key, cache).then((v) => {
-      if (!v) return -1;
-      buf.set(v.length > buf.length ? v.subarray(0, buf.length) : v);
-      return v.length;
-    }) as CacheResult<C, number>;
+    return getIntoRest(this, arguments.length, key, buf, cache) as CacheResult<C, number>;
   }
   /** true when the key exists (an expired item exists until swept, as in uWSGI), else null. A remote cache gives a promise. */
   cache_exists<C extends string | undefined = undefined>(key: Bytes, cache?: C): CacheResult<C, true | null> {
@@ -80,8 +102,7 @@ export abstract class CacheFunctions {
     if (arguments.length === 1 && typeof key === 'string' && ((this as Memo)[API] ??= cachesOf(this.ctx)).nearGet(key) !== undefined) {
       return true as CacheResult<C, true | null>;
     }
-    argCount('cache_exists', arguments.length, 1, 2);
-    return (isRemoteCache(cache) ? remoteCachesOf(this.ctx).exists('cache_exists', key, cache) : cachesOf(this.ctx).exists('cache_exists', key, cache) || null) as CacheResult<C, true | null>;
+    return existsRest(this, arguments.length, key, cache) as CacheResult<C, true | null>;
   }
   /** Store a new key; a live key is NOT overwritten (null). `expires` in seconds, 0 = never. A remote cache gives a promise. */
   cache_set<C extends string | undefined = undefined>(key: Bytes, value: Bytes, expires: number = 0, cache?: C): CacheResult<C, true | null> {
