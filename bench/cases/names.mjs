@@ -21,5 +21,7 @@ export const NGINX_HELLO = { suite: 'http', case: 'hello world through nginx (wr
  */
 export const FETCH_APP = 'uwsgi-wasm (Fetch app)';
 export const LISTENER_APP = 'uwsgi-wasm ((req, res) app)';
+/** The Fetch hello world served by the runtime's own Fetch server (`--http-native`: Deno.serve, Bun.serve; node:http on Node). */
+export const NATIVE_APP = 'uwsgi-wasm (Fetch app, --http-native)';
 
 export default [];

@@ -13,7 +13,7 @@ import { Skip, freePort } from '../lib/proc.mjs';
 import { directWrk } from '../lib/wrk.mjs';
 // The same (req, res) hello world our (req, res) rows host, so the node:http peers run identical app code.
 import helloListener from '../fixtures/hello-listener.mjs';
-import { FETCH_APP, LISTENER_APP } from './names.mjs';
+import { FETCH_APP, LISTENER_APP, NATIVE_APP } from './names.mjs';
 
 const LIB = new URL('../../dist/index.js', import.meta.url).href;
 const fixture = (f) => new URL(`../fixtures/${f}`, import.meta.url).pathname;
@@ -27,12 +27,12 @@ const HELLO = { suite: 'http', case: 'keep-alive hello world straight at the lis
 const ECHO = { suite: 'http', case: '64 KiB POST echo, keep-alive (wrk -c32)' };
 const EXPRESS = { suite: 'http', case: 'Express hello world, keep-alive (wrk -c32)' };
 
-/** A uwsgi-wasm master in this process: `workers` workers serving `app` on --http-socket. */
-function ours(app, workers) {
+/** A uwsgi-wasm master in this process: `workers` workers serving `app` on --http-socket (with `extra` options). */
+function ours(app, workers, extra = {}) {
   return async () => {
     const { run } = await import(LIB);
     const port = await freePort();
-    const master = await run({ options: { workers, 'http-socket': `127.0.0.1:${port}` }, app: fixture(app), handleSignals: false });
+    const master = await run({ options: { workers, 'http-socket': `127.0.0.1:${port}`, ...extra }, app: fixture(app), handleSignals: false });
     await master.serving();
     return { url: `http://127.0.0.1:${port}/`, stop: () => master.stop() };
   };
@@ -112,6 +112,7 @@ export default [
     subjects: {
       [FETCH_APP]: directWrk(ours('hello-app.mjs', 1)),
       [LISTENER_APP]: directWrk(ours('hello-listener.mjs', 1)),
+      [NATIVE_APP]: { setup: RUNTIME === 'node' ? () => { throw new Skip('on Node the runtime\'s own server is node:http: the Fetch app row'); } : directWrk(ours('hello-app.mjs', 1, { 'http-native': true })) },
       'runtime server': directWrk(runtimeServer(helloFetch, helloListener)),
       'node:http': { setup: RUNTIME === 'node' ? () => { throw new Skip('on Node the runtime server is node:http'); } : directWrk(nodeHttp(helloListener)) },
       'uWebSockets.js': directWrk(uws),
@@ -119,12 +120,17 @@ export default [
   },
   {
     ...HELLO, threads: 2, unit: 'req',
-    subjects: { [FETCH_APP]: directWrk(ours('hello-app.mjs', 2)), [LISTENER_APP]: directWrk(ours('hello-listener.mjs', 2)) },
+    subjects: {
+      [FETCH_APP]: directWrk(ours('hello-app.mjs', 2)),
+      [LISTENER_APP]: directWrk(ours('hello-listener.mjs', 2)),
+      [NATIVE_APP]: { setup: RUNTIME === 'node' ? () => { throw new Skip('on Node the runtime\'s own server is node:http: the Fetch app row'); } : directWrk(ours('hello-app.mjs', 2, { 'http-native': true })) },
+    },
   },
   {
     ...ECHO, threads: 1, unit: 'req',
     subjects: {
       'uwsgi-wasm': directWrk(ours('echo-app.mjs', 1), { script: POST_SCRIPT, check: checkEcho }),
+      'uwsgi-wasm (--http-native)': { setup: RUNTIME === 'node' ? () => { throw new Skip('on Node the runtime\'s own server is node:http: the uwsgi-wasm row'); } : directWrk(ours('echo-app.mjs', 1, { 'http-native': true }), { script: POST_SCRIPT, check: checkEcho }) },
       'runtime server': directWrk(runtimeServer(echoFetch, echoListener), { script: POST_SCRIPT, check: checkEcho }),
     },
   },

@@ -20,11 +20,15 @@ function machineNode() {
   return null;
 }
 
-/** Runtimes in report order: how to start each, or why it cannot be. */
+/**
+ * Runtimes in report order: how to start each, or why it cannot be. Deno runs
+ * with --unstable-net, which Deno.serve's reusePort needs (workers sharing a
+ * port under --http-native).
+ */
 export const RUNTIMES = [
   { key: 'node', describe: 'machine node (first on PATH)', exe: machineNode, args: [] },
   { key: 'node24', describe: 'LTS node from node_modules', exe: () => bin(`node-${process.platform}-${process.arch}`, 'bin', 'node'), args: [] },
-  { key: 'deno', describe: 'deno from node_modules', exe: () => bin('.bin', 'deno'), args: ['run', '-A', '--no-lock'] },
+  { key: 'deno', describe: 'deno from node_modules', exe: () => bin('.bin', 'deno'), args: ['run', '-A', '--no-lock', '--unstable-net'] },
   { key: 'bun', describe: 'bun from node_modules', exe: () => bin('.bin', 'bun'), args: [] },
 ];
 

@@ -10,6 +10,7 @@ import { UwsgiError } from '../../ts/kernel/errors.ts';
 import { connect, prepareReusePort, tcpListenQueue, unixPath } from '../common/net.ts';
 import { type ListenAdjust, fdLimit, httpBridge, listenHttp } from '../common/http.ts';
 import { openUdp } from '../common/udp.ts';
+import { serveFetch } from './serve.ts';
 
 interface BunUdp { port: number; send(d: Uint8Array, port: number, host: string): boolean; close(): void }
 interface BunRawSocket {
@@ -216,5 +217,5 @@ export const sockets: RuntimeSockets = {
   listenHttp: (target, ticket, backlog, options, handlers) => ('reusePort' in ticket
     ? listenHttp(target, { bind: true }, backlog, options, handlers, reusePortAdjust())
     : listenHttp(target, ticket, backlog, options, handlers)),
-  httpBridge, fdLimit,
+  httpBridge, serveFetch, fdLimit,
 };

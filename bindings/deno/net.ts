@@ -9,6 +9,7 @@ import type { AcceptFn, Endpoint, Listener, RuntimeSockets, Socket, SocketError,
 import { connect, listenWithTicket, prepareReusePort, tcpListenQueue, unixPath } from '../common/net.ts';
 import { listenUdp, openUdp } from '../common/udp.ts';
 import { fdLimit, httpBridge, listenHttp } from '../common/http.ts';
+import { checkSharedServe, serveFetch } from './serve.ts';
 
 type DenoAddr = { transport: 'tcp' | 'udp'; hostname: string; port: number } | { transport: 'unix' | 'unixpacket'; path: string };
 interface DenoConn {
@@ -163,5 +164,11 @@ async function listen(target: Endpoint, accept: AcceptFn): Promise<Listener> {
   };
 }
 
+const prepareShared = prepareReusePort('deno');
+
 /** This runtime's sockets (the RuntimeSockets part of its binding). */
-export const sockets: RuntimeSockets = { connect, listen, prepareListener: prepareReusePort('deno'), listenWithTicket, listenUdp, openUdp, tcpListenQueue, listenHttp, httpBridge, fdLimit };
+export const sockets: RuntimeSockets = {
+  connect, listen,
+  prepareListener: async (target, workers, backlog) => { checkSharedServe(target, workers); return prepareShared(target, workers, backlog); },
+  listenWithTicket, listenUdp, openUdp, tcpListenQueue, listenHttp, httpBridge, serveFetch, fdLimit,
+};

@@ -7,7 +7,7 @@ import { encodeVarsPacket } from 'uwsgi-wasm/codec';
 import express from 'express';
 import { connect, type Socket } from 'node:net';
 import { describe, test } from 'vitest';
-import { assert } from '../lib/helpers.ts';
+import { assert, rejectsUwsgi } from '../lib/helpers.ts';
 import { freePort } from '../lib/interop.ts';
 import { pattern as nginxPattern, writeWithDrain } from '../fixtures/nginx-app.ts';
 
@@ -461,5 +461,193 @@ describe('a (req, res) app over the uwsgi listener: node:http\'s request life cy
       await Promise.race([abortSeen, sleep(3000)]);
       assert.ok(events.includes('req close complete=false'), `the request closed, incomplete: ${events}`);
     });
+  });
+});
+
+const RUNTIME = (globalThis as { Deno?: unknown }).Deno !== undefined ? 'deno' : (globalThis as { Bun?: unknown }).Bun !== undefined ? 'bun' : 'node';
+
+describe('--http-native: --http-socket on the runtime\'s own Fetch server (Deno.serve, Bun.serve; node:http on Node)', () => {
+  const native = (options: Record<string, unknown> = {}) => ({ 'http-native': true, ...options });
+
+  test('keep-alive, pipelining, chunked both ways, HEAD; the environ and request accounting', async () => {
+    let uref!: Uwsgi;
+    const app = {
+      async fetch(req: Request, ctx: { env: Record<string, string>; remoteAddr: string }): Promise<Response> {
+        const url = new URL(req.url);
+        if (url.pathname === '/stream') {
+          let i = 0;
+          return new Response(new ReadableStream({ pull(c) { if (i === 3) { c.close(); return; } c.enqueue(enc(`part${i++};`)); } }));
+        }
+        if (req.method === 'POST') {
+          const body = new Uint8Array(await req.arrayBuffer());
+          return new Response(`len=${body.length} sum=${checksum(body)} cl=${uref.cl()}`);
+        }
+        await sleep(1);
+        return new Response(`${req.method} ${url.pathname}${url.search} x=${req.headers.get('x-a') ?? ''} pi=${ctx.env.PATH_INFO} qs=${ctx.env.QUERY_STRING} xa=${ctx.env.HTTP_X_A ?? ''} ra=${ctx.remoteAddr} id=${uref.request_id()}`);
+      },
+    };
+    await withHttp({ options: native(), app }, async (port, u) => {
+      uref = u;
+      const before = u.total_requests();
+      const c = new Conn(port);
+      await c.opened;
+      const ids = new Set<string>();
+      for (let i = 0; i < 10; i++) {
+        c.write(GET(`/k${i}?q=${i}`, 'X-A: v\r\n'));
+        const r = await c.response();
+        assert.equal(r.status, 200);
+        const m = new RegExp(`^GET /k${i}\\?q=${i} x=v pi=/k${i} qs=q=${i} xa=v ra=127\\.0\\.0\\.1 id=(\\d+)$`).exec(text(r.body));
+        assert.ok(m, `answer ${i}: ${text(r.body)}`);
+        ids.add(m[1]!);
+        assert.notEqual(r.headers.connection, 'close');
+      }
+      assert.equal(ids.size, 10, 'every request has its own request_id');
+      // Bun.serve (1.4) closes a connection whose pipelined requests meet a handler that awaits, with no answer
+      // (plain Bun.serve does the same): the README's table says so; there, the requests go one at a time.
+      if (RUNTIME === 'bun') for (let i = 0; i < 3; i++) { c.write(GET(`/p${i}`)); assert.match(text((await c.response()).body), new RegExp(`^GET /p${i} `)); }
+      else {
+        c.write([0, 1, 2].map((i) => GET(`/p${i}`)).join(''));
+        for (let i = 0; i < 3; i++) assert.match(text((await c.response()).body), new RegExp(`^GET /p${i} `));
+      }
+      const data = pattern(100_000, 5);
+      c.write('POST /up HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n');
+      for (let at = 0; at < data.length; at += 40_000) {
+        const part = data.subarray(at, at + 40_000);
+        c.write(concat([enc(`${part.length.toString(16)}\r\n`), part, enc('\r\n')]));
+      }
+      c.write('0\r\n\r\n');
+      assert.equal(text((await c.response()).body), `len=${data.length} sum=${checksum(data)} cl=0`);
+      c.write(`POST /cl HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\nhello`);
+      assert.equal(text((await c.response()).body), `len=5 sum=${checksum(enc('hello'))} cl=5`, 'cl() is the Content-Length');
+      c.write(GET('/stream'));
+      assert.equal(text((await c.response()).body), 'part0;part1;part2;');
+      c.write('HEAD /h HTTP/1.1\r\nHost: h\r\n\r\n');
+      assert.equal((await c.response({ head: true })).status, 200);
+      c.write(GET('/after-head'));
+      assert.match(text((await c.response()).body), /^GET \/after-head /, 'HEAD sent no body: the next response parses');
+      c.destroy();
+      for (let i = 0; i < 100 && u.total_requests() < before + 18; i++) await sleep(20);
+      assert.equal(u.total_requests(), before + 18, 'every request was accounted');
+    });
+  });
+
+  test('413 over limit-post (Content-Length and chunked), 431 over buffer-size; smuggling and aliasing headers get 400 before the app', async () => {
+    await withHttp({ options: native({ 'limit-post': 1000, 'buffer-size': 4096 }) }, async (port) => {
+      seen.length = 0;
+      const a = new Conn(port);
+      a.write(`POST /x HTTP/1.1\r\nHost: h\r\nContent-Length: 1001\r\n\r\n${'a'.repeat(1001)}`);
+      assert.equal((await a.response()).status, 413);
+      const b = new Conn(port);
+      b.write(`POST /x HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n600\r\n${'b'.repeat(0x600)}\r\n`);
+      assert.equal((await b.response()).status, 413);
+      const c = new Conn(port);
+      c.write(`GET / HTTP/1.1\r\nHost: h\r\nX-Big: ${'a'.repeat(5000)}\r\n\r\n`);
+      assert.equal((await c.response()).status, 431);
+      for (const k of [a, b, c]) k.destroy();
+      assert.deepEqual(seen.filter((s) => s.startsWith('GET')), [], 'the 431 never reached the app');
+      seen.length = 0;
+      for (const attempt of [
+        'POST /cl-te HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n',
+        'POST /two-cl HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!',
+        'POST /alias HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\nContent_Length: 50\r\n\r\nhello',
+        'GET /alias2 HTTP/1.1\r\nHost: h\r\nX-Forwarded-For: a\r\nX_Forwarded_For: b\r\n\r\n',
+        'GET /fold HTTP/1.1\r\nHost: h\r\nX-A: one\r\n two\r\n\r\n',
+      ]) {
+        const k = new Conn(port);
+        k.write(attempt);
+        assert.equal((await k.response()).status, 400, attempt.split('\r\n')[0]);
+        k.destroy();
+      }
+      assert.deepEqual(seen, [], 'no attempt reached the app');
+      // The listener still serves.
+      const ok = new Conn(port);
+      ok.write(GET('/still'));
+      assert.equal((await ok.response()).status, 200);
+      ok.destroy();
+    });
+  });
+
+  test('a body that stalls for socket-timeout is refused (408) or its connection dropped', async () => {
+    await withHttp({ options: native({ 'socket-timeout': 1, 'body-timeout': 2 }) }, async (port) => {
+      const t0 = Date.now();
+      const c = new Conn(port);
+      c.write('POST /slow HTTP/1.1\r\nHost: h\r\nContent-Length: 100\r\n\r\nabc');
+      // Bun.serve's idle timer is at least 5 s (bindings/bun/serve.ts); Deno and node:http go by socket-timeout.
+      const got = await c.response({ ms: 12_000 }).then((r) => r.status, (e: Error) => (e.message.startsWith('closed') ? 'closed' : e.message));
+      assert.ok(got === 408 || got === 'closed', `a stalled body: ${got}`);
+      assert.ok(Date.now() - t0 < 14_000, `within the deadline (${Date.now() - t0} ms)`);
+      c.destroy();
+    });
+  });
+
+  test('the app\'s failures are 500s; disconnect() drops the connection; mounts pick their app', async () => {
+    let uref!: Uwsgi;
+    const errors: string[] = [];
+    const app = {
+      fetch(req: Request): Response | Promise<Response> {
+        const p = new URL(req.url).pathname;
+        if (p === '/throw') throw new Error('boom');
+        if (p === '/not-a-response') return 'text' as unknown as Response;
+        if (p === '/drop') { uref.disconnect(); return new Response('never seen'); }
+        if (p === '/drop-later') return sleep(5).then(() => { uref.disconnect(); return new Response('never seen'); });
+        return new Response(`root ${p}`);
+      },
+    };
+    const engine = createEngine({ cache2: 'name=default,items=10' });
+    const u = engine.uwsgi;
+    uref = u;
+    const port = await freePort();
+    const server = await serve(u, {
+      options: { 'http-socket': `127.0.0.1:${port}`, 'http-native': true } as never,
+      app: app as never,
+      mounts: { '/sub': (req: Request, ctx: { env: Record<string, string> }) => new Response(`sub sn=${ctx.env.SCRIPT_NAME} pi=${ctx.env.PATH_INFO} ${new URL(req.url).pathname}`) } as never,
+      hooks: { onError: (e) => { errors.push((e as Error).message); } },
+    });
+    try {
+      const ask = async (path: string): Promise<Res> => { const c = new Conn(port); c.write(GET(path)); const r = await c.response(); c.destroy(); return r; };
+      assert.equal((await ask('/throw')).status, 500);
+      assert.equal((await ask('/not-a-response')).status, 500);
+      assert.deepEqual(errors.map((e) => e.replace(/,.*$/, '')), ['boom', 'the app\'s fetch must return a Response']);
+      assert.equal(text((await ask('/sub/a/b')).body), 'sub sn=/sub pi=/a/b /sub/a/b');
+      assert.equal(text((await ask('/other')).body), 'root /other');
+      for (const path of ['/drop', '/drop-later']) {
+        const c = new Conn(port);
+        c.write(GET(path));
+        assert.equal(await c.closedWithin(5000), true, `${path}: disconnect() closes the connection`);
+        // Whatever came before the close (Deno.serve sends a head), the app's body never did.
+        assert.ok(!(await c.response({ ms: 10 }).then((r) => text(r.body), () => '')).includes('never seen'), `${path}: the answer was not sent`);
+      }
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('a (req, res) app and --http-keepalive 0, where the runtime\'s own server cannot take them, are refused at start', async () => {
+    const listener = (_req: unknown, res: { end(s: string): void }) => { res.end('node'); };
+    if (RUNTIME === 'node') {
+      // node:http is Node's own server: nothing changes.
+      await withHttp({ options: native({ 'http-keepalive': 0 }), app: listener }, async (port) => {
+        const c = new Conn(port);
+        c.write(GET('/'));
+        const r = await c.response();
+        assert.equal(text(r.body), 'node');
+        assert.equal(r.headers.connection, 'close');
+        c.destroy();
+      });
+      return;
+    }
+    const u = createEngine({}).uwsgi;
+    const port = await freePort();
+    await rejectsUwsgi(serve(u, { options: { 'http-socket': `127.0.0.1:${port}`, 'http-native': true } as never, app: listener as never }), 'ERR_OPTION', new RegExp(`${RUNTIME}'s own Fetch server serves Fetch apps only.*\\(req, res\\) listener`));
+    if (RUNTIME === 'deno') {
+      await rejectsUwsgi(serve(u, { options: { 'http-socket': `127.0.0.1:${port}`, 'http-native': true, 'http-keepalive': 0 } as never, app: fetchApp as never }), 'ERR_UNSUPPORTED', /Deno\.serve keeps every connection open/);
+    } else {
+      await withHttp({ options: native({ 'http-keepalive': 0 }) }, async (p) => {
+        const c = new Conn(p);
+        c.write(GET('/once'));
+        assert.equal((await c.response()).headers.connection, 'close');
+        assert.equal(await c.closedWithin(3000), true);
+      });
+    }
   });
 });

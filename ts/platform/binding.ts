@@ -263,6 +263,8 @@ export interface ListenTarget {
   readonly port?: number;
   /** Unix socket path. */
   readonly path?: string;
+  /** Served by the runtime's own Fetch server ({@link RuntimeSockets.serveFetch}) rather than node:http or node:net. */
+  readonly fetchServer?: boolean;
 }
 
 /** Why a socket failed: the system's error code (`ECONNREFUSED`, `ENOENT`, `ECONNRESET`, `EPIPE`...) and message. */
@@ -510,6 +512,30 @@ export interface HttpBridge {
   open(peer: BridgePeer, head: BridgeHead): BridgeStream;
 }
 
+// ---- the runtime's own Fetch server (Deno.serve, Bun.serve) -------------------------------
+
+/** How the runtime's own Fetch server is configured ({@link RuntimeSockets.serveFetch}). */
+export interface FetchServeOptions {
+  /** Seconds a connection may stay silent once a request started (Bun.serve's `idleTimeout`, at most 255; Deno.serve has none). */
+  idleTimeoutS: number;
+  /** The largest request body in bytes, 0 for no limit (Bun.serve answers 413 above it; on Deno the server counts). */
+  maxBodySize: number;
+  /** False: every response says `Connection: close` and the connection closes after it (Deno.serve cannot: refused there). */
+  keepAlive: boolean;
+}
+
+/** The connection a request arrived on, as the runtime's Fetch server tells it. */
+export interface FetchPeer {
+  readonly remoteAddr: string;
+  /** 0 for a unix socket. */
+  readonly remotePort: number;
+  /** Settles once the answer was delivered (resolves) or could not be (rejects); undefined where the runtime does not say (Bun). */
+  readonly completed?: Promise<void>;
+}
+
+/** What the runtime's Fetch server calls for each request: a `Response`, or null to drop the connection without one. */
+export type FetchServeHandler = (request: Request, peer: FetchPeer) => Response | null | Promise<Response | null>;
+
 /** Who sent a datagram ({@link RuntimeSockets.openUdp}). */
 export interface UdpPeer {
   /** The sender's IP address. */
@@ -595,6 +621,14 @@ export interface RuntimeSockets {
   listenHttp(target: ListenTarget, ticket: ListenTicket, backlog: number, options: HttpServeOptions, handlers: HttpServeHandlers): Promise<Listener>;
   /** A node:http server fed by hand: requests that arrived over another protocol, for `(req, res)` apps. */
   httpBridge(): HttpBridge;
+  /**
+   * In a worker: serve HTTP/1.1 on `target` with the runtime's own Fetch
+   * server (`Deno.serve`, `Bun.serve`), listening with the master's ticket.
+   * Absent on Node, whose own server is node:http ({@link listenHttp}).
+   * Rejects with a `UwsgiError` (`ERR_OPTION` when it cannot listen,
+   * `ERR_UNSUPPORTED` naming the runtime when the ticket needs what it lacks).
+   */
+  serveFetch?(target: ListenTarget, ticket: ListenTicket, backlog: number, options: FetchServeOptions, handler: FetchServeHandler): Promise<Listener>;
   /** The process's soft limit on open descriptors (RLIMIT_NOFILE, from /proc/self/limits); 0 where it cannot be read. */
   fdLimit(): number;
 }

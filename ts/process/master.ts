@@ -622,7 +622,7 @@ export async function run(opts: MasterOptions = {}): Promise<Master> {
   const prepared: PreparedListener[] = [];
   try {
     // Side by side: on Node each listener starts a descriptor helper process, seconds each on a loaded machine.
-    const settled = await Promise.allSettled(lc.listeners.map((spec) => runtime().prepareListener(spec, config.workers, lc.backlog)));
+    const settled = await Promise.allSettled(lc.listeners.map((spec) => runtime().prepareListener({ ...spec, fetchServer: spec.protocol === 'http' && lc.httpNative }, config.workers, lc.backlog)));
     for (const r of settled) if (r.status === 'fulfilled') prepared.push(r.value);
     const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;

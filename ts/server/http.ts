@@ -31,7 +31,7 @@ function refuse(res: NodeResponse, status: number, text: string): void {
 }
 
 /** `Content-Type` → `CONTENT_TYPE`: a header's name in the CGI environ. */
-function cgiName(name: string): string { return name.toUpperCase().replace(/-/g, '_'); }
+export function cgiName(name: string): string { return name.toUpperCase().replace(/-/g, '_'); }
 
 /**
  * A reason to refuse the request's headers, or null. Names that differ from
@@ -40,7 +40,7 @@ function cgiName(name: string): string { return name.toUpperCase().replace(/-/g,
  * real header once the request is a CGI environ (as nginx drops such names
  * by default, and uWSGI's environ would carry both).
  */
-function aliasProblem(raw: string[]): string | null {
+export function aliasProblem(raw: string[]): string | null {
   let underscore = false;
   for (let i = 0; i < raw.length; i += 2) if (raw[i]!.includes('_')) { underscore = true; break; }
   if (!underscore) return null;
@@ -57,7 +57,7 @@ function aliasProblem(raw: string[]): string | null {
 }
 
 /** The decoded path of a request target (its part before '?'), as PATH_INFO carries it. */
-function pathOf(url: string): { path: string; query: string } {
+export function pathOf(url: string): { path: string; query: string } {
   const q = url.indexOf('?');
   const raw = q < 0 ? url : url.slice(0, q);
   let path = raw;
@@ -132,7 +132,7 @@ function limitPushes(req: NodeRequest, limit: number, over: () => void): void {
  * environ is built on its first read. A class rather than an object literal
  * with a getter, which V8 builds through a runtime call on every request.
  */
-class HttpRequestContext implements RequestContext {
+export class HttpRequestContext implements RequestContext {
   readonly #state: RequestState;
   readonly remoteAddr: string;
   readonly remotePort: number;

@@ -17,6 +17,7 @@ import { type ListenTicket, runtime } from '../platform/index.ts';
  */
 export const LISTEN_OPTIONS = {
   'http-keepalive': { kind: 'value', built: true },
+  'http-native': { kind: 'flag', built: true },
   'max-connections': { kind: 'value', built: true },
   'http-headers-timeout': { kind: 'value', built: true },
   'body-timeout': { kind: 'value', built: true },
@@ -73,6 +74,12 @@ export interface ListenConfig {
   remotePeers: 'local' | 'any';
   /** `--http-keepalive N`: 0 closes every HTTP connection after its response; anything else keeps them open (default). */
   keepAlive: boolean;
+  /**
+   * `--http-native`: serve `--http-socket` with the runtime's own Fetch server
+   * (`Deno.serve`, `Bun.serve`) instead of its node:http; Fetch apps only. On
+   * Node, node:http is the runtime's own server and nothing changes.
+   */
+  httpNative: boolean;
   /**
    * `--max-connections N`: connections each worker holds open at once, over all
    * its listeners. Default: the process's descriptor limit, less 64, shared by the
@@ -136,6 +143,7 @@ export function listenConfig(given: GivenOptions, bufferSize: number, app?: stri
     remoteSpool: onOffValue('remote-spool', last('remote-spool')),
     remotePeers: (rp ?? 'local') as ListenConfig['remotePeers'],
     keepAlive: ka === undefined || ka === true ? true : intValue('http-keepalive', ka, 1, 0, 86400) !== 0,
+    httpNative: last('http-native') !== undefined && onOffValue('http-native', last('http-native')),
     maxConnections: intValue('max-connections', last('max-connections'), defaultMaxConnections(workers), 1, 1_000_000),
     headersTimeout: intValue('http-headers-timeout', last('http-headers-timeout'), 10, 1, 86400),
     bodyTimeout: intValue('body-timeout', last('body-timeout'), 300, 1, 86400),

@@ -43,6 +43,7 @@ import {
 import { ConnectionGuard, type TrackedConnection } from './connections.ts';
 import { bodySource, headerValueOk, lazyRequest, requestUrl } from './fetch.ts';
 import { httpHandlers } from './http.ts';
+import { nativeHandler } from './native.ts';
 
 export type { App, FetchHandler, NodeListener, RequestContext } from './apps.ts';
 export {
@@ -192,11 +193,20 @@ export class WorkerServer implements ServingContext {
   /** Start accepting on every listener of `lc`. */
   static async start(ctx: ThreadContext, lc: ListenConfig, opts: WorkerServerOptions): Promise<WorkerServer> {
     const s = new WorkerServer(ctx, lc, opts);
+    if (lc.httpNative && runtime().serveFetch && lc.listeners.some((l) => l.protocol === 'http')) {
+      const node = s.apps.find((a) => a.app.listener);
+      if (node) throw new UwsgiError('ERR_OPTION', `option 'http-native': ${runtime().name}'s own Fetch server serves Fetch apps only, and the app mounted at '${node.mountpoint || '/'}' is a (req, res) listener; leave out --http-native to serve it on node:http`);
+    }
     try {
       for (const spec of lc.listeners) {
         const ticket = opts.tickets[spec.id];
         if (!ticket) throw new UwsgiError('ERR_INTERNAL', `no ticket for listener ${spec.id} (${spec.address})`);
-        if (spec.protocol === 'http') {
+        const serveFetch = runtime().serveFetch;
+        if (spec.protocol === 'http' && lc.httpNative && serveFetch) {
+          s.#servers.push(await serveFetch(spec, ticket, lc.backlog, {
+            idleTimeoutS: lc.socketTimeout, maxBodySize: lc.limitPost, keepAlive: lc.keepAlive,
+          }, nativeHandler(s, spec)));
+        } else if (spec.protocol === 'http') {
           s.#servers.push(await runtime().listenHttp(spec, ticket, lc.backlog, {
             maxHeaderSize: Math.max(lc.bufferSize, 4096),
             headersTimeoutMs: lc.headersTimeout * 1000,
