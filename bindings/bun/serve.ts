@@ -1,9 +1,8 @@
 /**
  * `--http-native` on Bun: HTTP/1.1 on `Bun.serve` (uWebSockets underneath),
  * the runtime's own server, for Fetch apps. Bun.serve drops a connection
- * silent for `idleTimeout` seconds once a request started and answers 413
- * over `maxRequestBodySize`; it has no head deadline and no connection cap
- * (the README says so).
+ * silent for `idleTimeout` seconds once a request started; it has no head
+ * deadline and no connection cap (the README says so).
  */
 import type { FetchServeHandler, FetchServeOptions, Listener, ListenTarget, ListenTicket } from '../../ts/platform/binding.ts';
 import { UwsgiError } from '../../ts/kernel/errors.ts';
@@ -42,11 +41,12 @@ export async function serveFetch(target: ListenTarget, ticket: ListenTicket, _ba
       ...(path !== undefined ? { unix: path } : { hostname: target.host, port: target.port, reusePort: 'reusePort' in ticket }),
       development: false,
       idleTimeout: Math.min(MAX_IDLE_S, Math.max(MIN_IDLE_S, o.idleTimeoutS)),
-      // 0 means no limit here; Bun's own default (128 MiB) would be one.
-      maxRequestBodySize: o.maxBodySize > 0 ? o.maxBodySize : Number.MAX_SAFE_INTEGER,
+      // The server refuses and counts bodies over maxBodySize itself (Bun's refusal would fail the app's
+      // read as an app error); and Bun's own default limit (128 MiB) must not be one.
+      maxRequestBodySize: Number.MAX_SAFE_INTEGER,
       fetch(r: Request, s: BunServer) {
         const ip = path === undefined ? s.requestIP(r) : null;
-        const out = handler(r, { remoteAddr: ip?.address ?? '', remotePort: ip?.port ?? 0 });
+        const out = handler(r, { remoteAddr: ip?.address ?? '', remotePort: ip?.port ?? 0, gone: () => r.signal.aborted });
         return out instanceof Response ? out : out === null ? drop() : out.then((v) => v ?? drop());
       },
     });

@@ -27,6 +27,16 @@ function drop(): Response {
   return new Response(new ReadableStream({ start(c) { c.error('uwsgi-wasm: connection dropped by uwsgi.disconnect()'); } }));
 }
 
+/**
+ * Whether an error met while a request was handled is its connection's: Deno
+ * fails a read of the body of a request whose peer went away with one of
+ * these (measured: BadResource when the connection was dropped).
+ */
+function gone(e: unknown): boolean {
+  const errors = (globalThis as unknown as { Deno: { errors: Record<string, new () => Error> } }).Deno.errors;
+  return ['BadResource', 'Interrupted', 'ConnectionReset', 'BrokenPipe', 'UnexpectedEof'].some((n) => errors[n] !== undefined && e instanceof errors[n]);
+}
+
 /** The handler's answer as Deno.serve takes it (null: drop the connection). */
 function answer(out: Response | null | Promise<Response | null>): Response | Promise<Response> {
   return out instanceof Response ? out : out === null ? drop() : out.then((v) => v ?? drop());
@@ -57,10 +67,10 @@ export async function serveFetch(target: ListenTarget, ticket: ListenTicket, bac
     if (path !== undefined) unixPath.prepare(path);
     const common = { signal: ac.signal, onListen() { /* no banner */ } };
     server = path !== undefined
-      ? deno().serve({ ...common, transport: 'unix', path }, (r, info) => answer(handler(r, { remoteAddr: '', remotePort: 0, completed: info.completed })))
+      ? deno().serve({ ...common, transport: 'unix', path }, (r, info) => answer(handler(r, { remoteAddr: '', remotePort: 0, completed: info.completed, gone })))
       : deno().serve({ ...common, hostname: target.host, port: target.port, reusePort, tcpBacklog: backlog }, (r, info) => {
         const a = info.remoteAddr as { hostname: string; port: number };
-        return answer(handler(r, { remoteAddr: a.hostname, remotePort: a.port, completed: info.completed }));
+        return answer(handler(r, { remoteAddr: a.hostname, remotePort: a.port, completed: info.completed, gone }));
       });
   } catch (e) {
     const msg = (e as Error)?.message ?? String(e);

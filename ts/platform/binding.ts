@@ -518,7 +518,7 @@ export interface HttpBridge {
 export interface FetchServeOptions {
   /** Seconds a connection may stay silent once a request started (Bun.serve's `idleTimeout`, at most 255; Deno.serve has none). */
   idleTimeoutS: number;
-  /** The largest request body in bytes, 0 for no limit (Bun.serve answers 413 above it; on Deno the server counts). */
+  /** The largest request body in bytes, 0 for no limit: the server answers 413 over an announced one and counts a chunked one; the runtime's own limit must not come first. */
   maxBodySize: number;
   /** False: every response says `Connection: close` and the connection closes after it (Deno.serve cannot: refused there). */
   keepAlive: boolean;
@@ -531,6 +531,8 @@ export interface FetchPeer {
   readonly remotePort: number;
   /** Settles once the answer was delivered (resolves) or could not be (rejects); undefined where the runtime does not say (Bun). */
   readonly completed?: Promise<void>;
+  /** Whether `error`, met while the request was handled, is the connection's failure (the peer went away under its body) rather than the app's. */
+  gone(error: unknown): boolean;
 }
 
 /** What the runtime's Fetch server calls for each request: a `Response`, or null to drop the connection without one. */

@@ -40,37 +40,22 @@ function closing(r: Response): Response {
   }
 }
 
-/** Why a request body was cut short (not the app's failure): over `--limit-post`, stalled, or the connection failed under it. */
-type BodyFault = 'over' | 'stalled' | 'gone' | null;
-
 /**
- * The request body as the app reads it: counted against `--limit-post`
- * (a chunked body has no length to check up front) and failed when no byte
- * came for `idleMs` while the app waited for one.
+ * A chunked request body counted against `--limit-post` as the app reads it
+ * (an announced one is refused before the app is asked). Only such bodies
+ * are wrapped: any other stays the runtime's own, which it can pass on
+ * without JS touching each chunk (`new Response(request.body)`).
  */
-function guardedBody(body: ReadableStream<Uint8Array>, limit: number, idleMs: number, fault: (f: Exclude<BodyFault, null>) => void): ReadableStream<Uint8Array> {
+function countedBody(body: ReadableStream<Uint8Array>, limit: number, onOver: () => void): ReadableStream<Uint8Array> {
   const reader = body.getReader();
   let got = 0;
   return new ReadableStream<Uint8Array>({
     async pull(c) {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const stall = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new UwsgiError('ERR_TIMEOUT', `the request body stalled: no byte for socket-timeout (${idleMs / 1000} s)`)), idleMs);
-      });
-      let r: ReadableStreamReadResult<Uint8Array>;
-      try {
-        r = await Promise.race([reader.read(), stall]);
-      } catch (e) {
-        if ((e as UwsgiError)?.code === 'ERR_TIMEOUT') { fault('stalled'); reader.cancel(e).catch(() => {}); } else fault('gone');
-        c.error(e);
-        return;
-      } finally {
-        clearTimeout(timer);
-      }
+      const r = await reader.read();
       if (r.done) { c.close(); return; }
       got += r.value.length;
-      if (limit > 0 && got > limit) {
-        fault('over');
+      if (got > limit) {
+        onOver();
         const e = new UwsgiError('ERR_VALUE_RANGE', `the request body is over limit-post (${limit} bytes)`);
         reader.cancel(e).catch(() => {});
         c.error(e);
@@ -116,7 +101,6 @@ function targetOf(url: string): string {
 export function nativeHandler(sc: ServingContext, spec: ListenerSpec): FetchServeHandler {
   const lc = sc.config;
   const maxHead = Math.max(lc.bufferSize, 4096);
-  const idleMs = lc.socketTimeout * 1000;
 
   return (incoming, peer) => {
     const method = incoming.method;
@@ -140,10 +124,10 @@ export function nativeHandler(sc: ServingContext, spec: ListenerSpec): FetchServ
     const cl = clRaw !== null && /^\d{1,15}$/.test(clRaw) ? Number(clRaw) : 0;
     if (lc.limitPost > 0 && cl > lc.limitPost) return refusal(413, `request body over limit-post (${lc.limitPost} bytes)`);
 
-    let fault: BodyFault = null;
+    let over = false;
     let request = incoming;
-    if (incoming.body !== null && method !== 'GET' && method !== 'HEAD') {
-      const body = guardedBody(incoming.body, lc.limitPost, idleMs, (f) => { fault = f; });
+    if (lc.limitPost > 0 && clRaw === null && incoming.body !== null && method !== 'GET' && method !== 'HEAD') {
+      const body = countedBody(incoming.body, lc.limitPost, () => { over = true; });
       request = new Request(incoming.url, { method, headers: incoming.headers, body, duplex: 'half' } as RequestInit);
     }
 
@@ -159,10 +143,9 @@ export function nativeHandler(sc: ServingContext, spec: ListenerSpec): FetchServ
       return r;
     };
     const fail = (e: unknown): Response => {
-      if (fault === 'over') return settle(refusal(413, `request body over limit-post (${lc.limitPost} bytes)`));
-      if (fault === 'stalled') return settle(refusal(408, `request body stalled for socket-timeout (${lc.socketTimeout} s)`));
-      // The peer went away under the body: nobody reads an answer.
-      if (fault === 'gone') return settle(refusal(400, 'the request body could not be read'));
+      if (over) return settle(refusal(413, `request body over limit-post (${lc.limitPost} bytes)`));
+      // The peer went away under its body: not the app's failure, and nobody reads an answer.
+      if (peer.gone(e)) return settle(refusal(400, 'the request was cut short'));
       failure = e;
       (sc.hook('onError') ?? defaultOnError)(e, info);
       return settle(refusal(500, 'Internal Server Error'));
