@@ -61,7 +61,7 @@ export function listenQueueOf(ctx: ThreadContext, id: number): number {
 
 /** Options of {@link serve}. */
 export interface ServeOptions {
-  /** Listener options by uWSGI name: `socket`, `http-socket`, `buffer-size`, `limit-post`, `socket-timeout`, `listen`, `http-keepalive`, `max-connections`, `http-headers-timeout`, `body-timeout`, `remote-*`. */
+  /** Listener options by uWSGI name: `socket`, `http-socket`, `buffer-size`, `limit-post`, `socket-timeout`, `listen`, `http-keepalive`, `http-native`, `max-connections`, `http-headers-timeout`, `body-timeout`, `remote-*`. */
   options: Options;
   /** A Fetch handler (or an object with a `fetch` method) for requests; without an app, requests get a 500 and only management packets are answered. */
   fetch?: FetchHandler | App;
