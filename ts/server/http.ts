@@ -13,7 +13,7 @@
 import type { HttpServeHandlers, HttpSocket, NodeRequest, NodeResponse } from '../platform/index.ts';
 import type { ListenerSpec } from './listen.ts';
 import type { TrackedConnection } from './connections.ts';
-import { type RequestState, type ServedRequest, type ServingContext, defaultOnError, runInRequest } from './context.ts';
+import { type RequestState, type ServedRequest, type ServingContext, ServedState, defaultOnError, runInRequest } from './context.ts';
 import type { RequestContext, ServedListener } from './apps.ts';
 import { lazyRequest, requestUrl, writeNodeResponse } from './fetch.ts';
 import { UwsgiError, typeName } from '../kernel/errors.ts';
@@ -195,10 +195,12 @@ export function httpHandlers(sc: ServingContext, spec: ListenerSpec): HttpServeH
       const sent0 = sock.bytesWritten ?? 0;
       let failure: unknown;
       let ended = false;
+      let st: ServedState | undefined;
       const end = () => {
         if (ended) return;
         ended = true;
         ticket?.end(Math.max(0, (sock.bytesWritten ?? 0) - sent0), failure === OVER_LIMIT ? undefined : failure);
+        st?.release();
       };
       res.on('finish', end);
       res.on('close', end);
@@ -211,12 +213,7 @@ export function httpHandlers(sc: ServingContext, spec: ListenerSpec): HttpServeH
         else sock.destroy();
       };
       if (!picked) { fail(new UwsgiError('ERR_NOT_CONFIGURED', 'no app loaded (an app file exports default { fetch(request) { ... } } or a (req, res) listener)')); return; }
-      let env: Record<string, string> | undefined;
-      const state: RequestState = {
-        cl, disconnected: false,
-        disconnect: () => sock.destroy(),
-        env: () => (env ??= envOf(req, spec, picked.scriptName, picked.pathInfo, query)),
-      };
+      const state = st = new ServedState(cl, () => envOf(req, spec, picked.scriptName, picked.pathInfo, query), () => sock.destroy());
       const app = picked.mounted.app;
       const over = () => { failure = OVER_LIMIT; if (!res.headersSent) refuse(res, 413, `request body over limit-post (${lc.limitPost} bytes)`); else sock.destroy(); };
       if (app.listener && lc.limitPost > 0 && te !== undefined) limitPushes(req, lc.limitPost, over);

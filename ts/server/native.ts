@@ -17,11 +17,13 @@
  */
 import type { FetchPeer, FetchServeHandler } from '../platform/index.ts';
 import type { ListenerSpec } from './listen.ts';
-import { type RequestState, type ServedRequest, type ServingContext, defaultOnError, runInRequest } from './context.ts';
+import { type ServedRequest, type ServingContext, ServedState, defaultOnError, runInRequest } from './context.ts';
 import { HttpRequestContext, aliasProblem, cgiName, pathOf } from './http.ts';
 import { UwsgiError, typeName } from '../kernel/errors.ts';
 
 const TEXT = { 'content-type': 'text/plain' };
+/** `disconnect()` here: the connection is dropped when the handler returns no response. */
+const NO_DROP = (): void => {};
 
 /** A refusal that ends the connection (the request's body may be left unread). */
 function refusal(status: number, text: string): Response {
@@ -137,7 +139,8 @@ export function nativeHandler(sc: ServingContext, spec: ListenerSpec): FetchServ
     const ticket = sc.hook('accounting')?.begin(info);
     let failure: unknown;
     let tx = 0;
-    const end = () => { ticket?.end(tx, failure); };
+    let state: ServedState | undefined;
+    const end = () => { ticket?.end(tx, failure); state?.release(); };
     const settle = <R extends Response | null>(r: R): R => {
       if (peer.completed) peer.completed.then(end, end); else end();
       return r;
@@ -153,24 +156,19 @@ export function nativeHandler(sc: ServingContext, spec: ListenerSpec): FetchServ
     if (!picked) return fail(new UwsgiError('ERR_NOT_CONFIGURED', 'no app loaded (an app file exports default { fetch(request) { ... } })'));
     const app = picked.mounted.app;
     if (!app.fetch) return fail(new UwsgiError('ERR_UNSUPPORTED', `--http-native serves Fetch apps only; the app at '${picked.mounted.mountpoint || '/'}' is a (req, res) listener`));
-    let env: Record<string, string> | undefined;
-    const state: RequestState = {
-      cl, disconnected: false,
-      // The runtime's server gives no handle on the connection: it is dropped when the handler returns.
-      disconnect: () => {},
-      env: () => (env ??= envOfRequest(incoming, target, peer, spec, picked.scriptName, picked.pathInfo, query)),
-    };
+    // The runtime's server gives no handle on the connection: it is dropped when the handler returns (below).
+    const st = state = new ServedState(cl, () => envOfRequest(incoming, target, peer, spec, picked.scriptName, picked.pathInfo, query), NO_DROP);
     const answer = (r: unknown): Response | null => {
       // disconnect(): the runtime's server drops the connection (its way: the binding's) when given no response.
-      if (state.disconnected) { settle(null); return null; }
+      if (st.disconnected) { settle(null); return null; }
       if (!(r instanceof Response)) throw new UwsgiError('ERR_ARG_TYPE', `the app's fetch must return a Response, got ${typeName(r)}`);
       const declared = r.headers.get('content-length');
       if (declared !== null) tx = Number(declared) || 0;
       return settle(lc.keepAlive ? r : closing(r));
     };
-    const ctx = new HttpRequestContext(state, peer.remoteAddr, peer.remotePort, spec, picked.mounted.mountpoint);
+    const ctx = new HttpRequestContext(st, peer.remoteAddr, peer.remotePort, spec, picked.mounted.mountpoint);
     try {
-      const out = runInRequest(state, ticket, () => app.fetch(request, ctx));
+      const out = runInRequest(st, ticket, () => app.fetch(request, ctx));
       if (out instanceof Response) return answer(out);
       return Promise.resolve(out).then(answer).then(undefined, fail);
     } catch (e) {

@@ -37,7 +37,7 @@ import { raiseSignal } from '../signals/signals.ts';
 import { spoolPacketHook } from '../spooler/spooler.ts';
 import type { App, RequestContext, ServedListener } from './apps.ts';
 import {
-  type MountedApp, type RequestState, type ServedRequest, type ServerHooks, type ServingContext,
+  type MountedApp, type ServedRequest, type ServerHooks, type ServingContext, ServedState,
   defaultOnError, isLocalPeer, processAccounting, runInRequest, serverHooks,
 } from './context.ts';
 import { ConnectionGuard, type TrackedConnection } from './connections.ts';
@@ -357,6 +357,7 @@ export class WorkerServer implements ServingContext {
     const ticket = this.hook('accounting')?.begin(info);
     let failure: unknown;
     let left = cl;
+    let state: ServedState | undefined;
     try {
       let body: ReadableStream<Uint8Array> | null = null;
       if (cl > 0) {
@@ -389,7 +390,7 @@ export class WorkerServer implements ServingContext {
           const ctx: RequestContext = {
             env, remoteAddr: info.remoteAddr, remotePort: Number(env.REMOTE_PORT || sock.remotePort || 0), listener: spec, mountpoint: picked.mounted.mountpoint,
           };
-          const state: RequestState = { cl, env: () => env, disconnect: () => sock.destroy(), disconnected: false };
+          state = new ServedState(cl, () => env, () => sock.destroy());
           const app = picked.mounted.app;
           try {
             const r = await runInRequest(state, ticket, () => app.fetch!(req, ctx));
@@ -414,6 +415,7 @@ export class WorkerServer implements ServingContext {
       return false;
     } finally {
       ticket?.end(io.tx, failure);
+      state?.release();
     }
   }
 
@@ -431,7 +433,7 @@ export class WorkerServer implements ServingContext {
     let failure: unknown;
     let finished!: () => void;
     const done = new Promise<void>((r) => { finished = r; });
-    const state: RequestState = { cl: info.cl, env: () => env, disconnect: () => sock.destroy(), disconnected: false };
+    const state = new ServedState(info.cl, () => env, () => sock.destroy());
     const bridge = this.#bridge ??= runtime().httpBridge();
     const stream = bridge.open({
       remoteAddress: info.remoteAddr,
@@ -480,6 +482,7 @@ export class WorkerServer implements ServingContext {
       return false;
     } finally {
       ticket?.end(io.tx, failure);
+      state.release();
     }
   }
 
