@@ -195,12 +195,13 @@ export function httpHandlers(sc: ServingContext, spec: ListenerSpec): HttpServeH
       const sent0 = sock.bytesWritten ?? 0;
       let failure: unknown;
       let ended = false;
-      let st: ServedState | undefined;
+      // Made before the app is known to exist: its environ is only asked for by the app, so `picked` is there then.
+      const state = new ServedState(cl, () => envOf(req, spec, picked!.scriptName, picked!.pathInfo, query), () => sock.destroy());
       const end = () => {
         if (ended) return;
         ended = true;
         ticket?.end(Math.max(0, (sock.bytesWritten ?? 0) - sent0), failure === OVER_LIMIT ? undefined : failure);
-        st?.release();
+        state.release();
       };
       res.on('finish', end);
       res.on('close', end);
@@ -213,7 +214,6 @@ export function httpHandlers(sc: ServingContext, spec: ListenerSpec): HttpServeH
         else sock.destroy();
       };
       if (!picked) { fail(new UwsgiError('ERR_NOT_CONFIGURED', 'no app loaded (an app file exports default { fetch(request) { ... } } or a (req, res) listener)')); return; }
-      const state = st = new ServedState(cl, () => envOf(req, spec, picked.scriptName, picked.pathInfo, query), () => sock.destroy());
       const app = picked.mounted.app;
       const over = () => { failure = OVER_LIMIT; if (!res.headersSent) refuse(res, 413, `request body over limit-post (${lc.limitPost} bytes)`); else sock.destroy(); };
       if (app.listener && lc.limitPost > 0 && te !== undefined) limitPushes(req, lc.limitPost, over);

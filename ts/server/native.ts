@@ -139,8 +139,10 @@ export function nativeHandler(sc: ServingContext, spec: ListenerSpec): FetchServ
     const ticket = sc.hook('accounting')?.begin(info);
     let failure: unknown;
     let tx = 0;
-    let state: ServedState | undefined;
-    const end = () => { ticket?.end(tx, failure); state?.release(); };
+    // Made before the app is known to exist: its environ is only asked for by the app, so `picked` is there then. The
+    // runtime's server gives no handle on the connection: it is dropped when the handler returns no response (below).
+    const state = new ServedState(cl, () => envOfRequest(incoming, target, peer, spec, picked!.scriptName, picked!.pathInfo, query), NO_DROP);
+    const end = () => { ticket?.end(tx, failure); state.release(); };
     const settle = <R extends Response | null>(r: R): R => {
       if (peer.completed) peer.completed.then(end, end); else end();
       return r;
@@ -156,19 +158,17 @@ export function nativeHandler(sc: ServingContext, spec: ListenerSpec): FetchServ
     if (!picked) return fail(new UwsgiError('ERR_NOT_CONFIGURED', 'no app loaded (an app file exports default { fetch(request) { ... } })'));
     const app = picked.mounted.app;
     if (!app.fetch) return fail(new UwsgiError('ERR_UNSUPPORTED', `--http-native serves Fetch apps only; the app at '${picked.mounted.mountpoint || '/'}' is a (req, res) listener`));
-    // The runtime's server gives no handle on the connection: it is dropped when the handler returns (below).
-    const st = state = new ServedState(cl, () => envOfRequest(incoming, target, peer, spec, picked.scriptName, picked.pathInfo, query), NO_DROP);
     const answer = (r: unknown): Response | null => {
       // disconnect(): the runtime's server drops the connection (its way: the binding's) when given no response.
-      if (st.disconnected) { settle(null); return null; }
+      if (state.disconnected) { settle(null); return null; }
       if (!(r instanceof Response)) throw new UwsgiError('ERR_ARG_TYPE', `the app's fetch must return a Response, got ${typeName(r)}`);
       const declared = r.headers.get('content-length');
       if (declared !== null) tx = Number(declared) || 0;
       return settle(lc.keepAlive ? r : closing(r));
     };
-    const ctx = new HttpRequestContext(st, peer.remoteAddr, peer.remotePort, spec, picked.mounted.mountpoint);
+    const ctx = new HttpRequestContext(state, peer.remoteAddr, peer.remotePort, spec, picked.mounted.mountpoint);
     try {
-      const out = runInRequest(st, ticket, () => app.fetch(request, ctx));
+      const out = runInRequest(state, ticket, () => app.fetch(request, ctx));
       if (out instanceof Response) return answer(out);
       return Promise.resolve(out).then(answer).then(undefined, fail);
     } catch (e) {
